@@ -1,0 +1,66 @@
+# bash completion for mreg(1)                                  -*- shell-script -*-
+#
+# Each command's options sit between "# >>> NAME" and "# <<< NAME" markers;
+# test/0002-contract.bats checks them against 'mreg NAME --help'.
+
+_mreg_values() {
+	# Cheap values from the database (types, providers, models); silent
+	# and quick when there is no database.
+	"${words[0]}" __complete "$@" 2>/dev/null
+}
+
+_mreg() {
+	local cur prev words cword
+	_init_completion || return
+
+	# >>> global
+	local global_opts="-d --dsn -v --verbose --actor -h --help -V --version"
+	# <<< global
+	local commands="bench bulk-update default help import-dir list migrate search set-default show"
+
+	local i cmd=""
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-d | --dsn | --actor) ((i++)) ;;
+		-*) ;;
+		*) cmd=${words[i]}; break ;;
+		esac
+	done
+
+	case $prev in
+	-d | --dsn | --actor) return ;;
+	esac
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	local opts="" args=""
+	case $cmd in
+	help)
+		args=$commands
+		;;
+	# >>> migrate
+	migrate)
+		opts="--dry-run --exit-code --format --lock-timeout --ddl-lock-timeout --quiet"
+		args="status"
+		case $prev in
+		--format) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
+		--lock-timeout | --ddl-lock-timeout) return ;;
+		esac
+		;;
+	# <<< migrate
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts $global_opts" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -W "$args" -- "$cur"))
+	fi
+}
+complete -F _mreg mreg

@@ -1,0 +1,43 @@
+# fish completion for mreg(1)
+#
+# Each command's options sit between "# >>> NAME" and "# <<< NAME" markers;
+# test/0002-contract.bats checks them against 'mreg NAME --help'.
+
+set -l mreg_commands bench bulk-update default help import-dir list migrate search set-default show
+
+function __mreg_values
+    set -l cmd (commandline -opc)[1]
+    $cmd __complete $argv 2>/dev/null
+end
+
+complete -c mreg -f
+
+# >>> global
+complete -c mreg -s d -l dsn -r -d 'libpq connection string or URI'
+complete -c mreg -s v -l verbose -d 'print connection and pool details to stderr'
+complete -c mreg -l actor -r -d 'name recorded in the audit log'
+complete -c mreg -s h -l help -d 'show help and exit'
+complete -c mreg -s V -l version -n "not __fish_seen_subcommand_from $mreg_commands" -d 'show version and exit'
+# <<< global
+
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a bench -d 'load-test the registry'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a bulk-update -d 'apply a batch of changes, all or nothing'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a default -d 'print the default model of a type'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a help -d 'show help for a command'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a import-dir -d 'import a tree of model files'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a list -d 'list models, providers, defaults or audit entries'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a migrate -d 'apply or inspect schema migrations'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a search -d 'ranked search over models'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a set-default -d 'make a model the default for its type'
+complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a show -d 'show one model in full'
+complete -c mreg -n "__fish_seen_subcommand_from help" -a "$mreg_commands"
+
+# >>> migrate
+complete -c mreg -n "__fish_seen_subcommand_from migrate" -a status -d 'show applied and pending migrations'
+complete -c mreg -n "__fish_seen_subcommand_from migrate" -l dry-run -d 'print what would run, change nothing'
+complete -c mreg -n "__fish_seen_subcommand_from migrate" -l exit-code -d 'with status: exit 5 when migrations are pending'
+complete -c mreg -n "__fish_seen_subcommand_from migrate" -l format -x -a 'table json' -d 'output format of status'
+complete -c mreg -n "__fish_seen_subcommand_from migrate" -l lock-timeout -x -d 'how long to wait for another migrate'
+complete -c mreg -n "__fish_seen_subcommand_from migrate" -l ddl-lock-timeout -x -d 'lock_timeout for each migration'
+complete -c mreg -n "__fish_seen_subcommand_from migrate" -s q -l quiet -d 'print only errors'
+# <<< migrate
