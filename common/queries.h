@@ -38,13 +38,15 @@
  *         page (name / updated_at text)
  *   $7 limit (NULL: every row; the commands ask for one row more than
  *         the page to learn whether there is a next page)
- * Columns: id, provider, name, type, version, active, display_name, tags
- * (JSON array), updated_at.  The active and inactive halves are merged
+ * Columns: id, model ("provider/name"), provider, name, type, version,
+ * active, display_name, tags (JSON array), updated_at.  The active and inactive halves are merged
  * from two ordered index scans (a Merge Append), so --all pages and
  * streams in index order too.
  */
 #define MREG_SQL_MODELS_COLUMNS                                              \
 	"SELECT m.id,"                                                       \
+	"       (SELECT p.name || '/' || m.name FROM mreg.providers p"       \
+	"         WHERE p.id = m.provider_id) AS model,"                     \
 	"       (SELECT p.name FROM mreg.providers p"                        \
 	"         WHERE p.id = m.provider_id) AS provider,"                  \
 	"       m.name, m.type, m.version, m.active, m.display_name,"        \
@@ -209,10 +211,14 @@
  * 'english' configuration, plus trigram word similarity on the name so
  * a misspelt name still matches.  Both conditions are GIN-indexed (a
  * BitmapOr, no sequential scan).
- * Columns: id, provider, name, type, active, display_name, tags, score. */
+ * Columns: id, model, provider, name, type, active, display_name, tags,
+ * score. */
 #define MREG_SQL_SEARCH                                                      \
-	"SELECT m.id, (SELECT p.name FROM mreg.providers p"                  \
-	"               WHERE p.id = m.provider_id) AS provider,"            \
+	"SELECT m.id,"                                                       \
+	"       (SELECT p.name || '/' || m.name FROM mreg.providers p"       \
+	"         WHERE p.id = m.provider_id) AS model,"                     \
+	"       (SELECT p.name FROM mreg.providers p"                        \
+	"         WHERE p.id = m.provider_id) AS provider,"                  \
 	"       m.name, m.type, m.active, m.display_name,"                   \
 	"       to_json(m.tags) AS tags,"                                    \
 	"       round((ts_rank(m.search_doc, q.q)"                           \
@@ -304,10 +310,11 @@
 #define MREG_SQL_TYPE_EXISTS                                                 \
 	"SELECT EXISTS (SELECT 1 FROM mreg.models WHERE type = $1::text)"
 
-/* $1 type -> up to 5 close types. */
+/* $1 NULL (the prefix of MREG_SQL_TYPES), $2 type -> up to 5 close
+ * types. */
 #define MREG_SQL_SUGGEST_TYPES                                               \
 	"SELECT type FROM (" MREG_SQL_TYPES ") t"                            \
-	" WHERE similarity(type, $2::text) > 0.2"                            \
+	" WHERE similarity(type, $2::text) > 0.1"                            \
 	"    OR starts_with(type, left($2::text, 3))"                        \
 	" ORDER BY similarity(type, $2::text) DESC, type LIMIT 5"
 
