@@ -204,7 +204,8 @@ static char *array_literal(char **items, int n)
 	return out;
 }
 
-/* --since/--until: a duration ago ("2h") or a timestamp for the server. */
+/* --since/--until: a duration ago ("2h", "3d") or a timestamp for the
+ * server. */
 static int parse_time(const struct cli_ctx *ctx, const char *opt,
 		      const char *arg, char *buf, size_t len)
 {
@@ -212,6 +213,18 @@ static int parse_time(const struct cli_ctx *ctx, const char *opt,
 	time_t t;
 	struct tm tm;
 
+	size_t n = strlen(arg);
+	long days;
+	char num[32];
+
+	if (n > 1 && n < sizeof(num) && arg[n - 1] == 'd') {
+		memcpy(num, arg, n - 1);
+		num[n - 1] = '\0';
+		if (cli_parse_long(num, 0, 100000, &days) == 0) {
+			snprintf(num, sizeof(num), "%ldh", days * 24);
+			return parse_time(ctx, opt, num, buf, len);
+		}
+	}
 	if (cli_parse_duration(arg, &secs) < 0) {
 		snprintf(buf, len, "%s", arg);
 		return 0;
