@@ -270,6 +270,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 				&err) < 0)
 		return cli_finish(ctx, cli_usage(ctx, "%s", err.message));
 
+	rc = 0;
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);
