@@ -66,7 +66,7 @@ block() {
 			local name=${opt#--}
 			grep -qF -- "$opt" "$man" || grep -qF -- "\\-\\-$name" "$man" || missing+=" man:$cmd:$opt"
 			grep -qE -- "(^|[ \"'])$opt([ \"'=]|$)" <<<"$bash_b" || missing+=" bash:$cmd:$opt"
-			grep -qE -- "$opt[=\[+]" <<<"$zsh_b" || missing+=" zsh:$cmd:$opt"
+			grep -qE -- "$opt([=+}' ]|\\[|\$)" <<<"$zsh_b" || missing+=" zsh:$cmd:$opt"
 			grep -qE -- "-l $name( |$)" <<<"$fish_b" || missing+=" fish:$cmd:$opt"
 		done
 	done
@@ -119,7 +119,7 @@ block() {
 		source '$src/completions/mreg.bash'
 		COMP_WORDS=(mreg mig); COMP_CWORD=1; COMP_LINE='mreg mig'; COMP_POINT=8
 		_mreg; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(mreg migrate --dr); COMP_CWORD=2
+		COMP_WORDS=(mreg migrate --dr); COMP_CWORD=2; COMP_LINE='mreg migrate --dr'; COMP_POINT=17
 		_mreg; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 migrate
