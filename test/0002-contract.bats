@@ -125,3 +125,21 @@ block() {
 	assert_line --index 0 migrate
 	assert_line --index 1 -- --dry-run
 }
+
+@test "meson install puts the binary, every command's man page and the completions in place" {
+	[ -n "${MREG_BUILD_ROOT:-}" ] || { echo "MREG_BUILD_ROOT not set (run through meson test)" >&2; return 1; }
+	dest=$(mktemp -d)
+	run meson install -C "$MREG_BUILD_ROOT" --no-rebuild --destdir "$dest"
+	assert_success
+	prefix=$(find "$dest" -type f -name mreg -path '*/bin/*' | head -1)
+	[ -n "$prefix" ]
+	share=$(dirname "$(dirname "$prefix")")/share
+	[ -f "$share/man/man1/mreg.1" ]
+	for cmd in $("$MREG" --list-commands); do
+		[ -f "$share/man/man1/mreg-$cmd.1" ] || { echo "no installed man page for $cmd" >&2; return 1; }
+	done
+	[ -f "$share/bash-completion/completions/mreg" ]
+	[ -f "$share/zsh/site-functions/_mreg" ]
+	[ -f "$share/fish/vendor_completions.d/mreg.fish" ]
+	rm -rf "$dest"
+}
