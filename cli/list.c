@@ -53,7 +53,8 @@ static const struct cli_option options[] = {
 	  "name (default) or updated (newest first)" },
 	CLI_GROUP("Audit entries (newest first):"),
 	{ OPT_SINCE, 0, "since", "TIME",
-	  "entries at or after TIME (a timestamp, or a duration ago: 2h)" },
+	  "entries at or after TIME (a timestamp, or a duration ago: 2h, "
+	  "3d)" },
 	{ OPT_UNTIL, 0, "until", "TIME", "entries before TIME" },
 	{ OPT_ACTOR_FILTER, 0, "actor", "NAME", "entries by this actor" },
 	{ OPT_ACTION, 0, "action", "ACTION",
@@ -63,18 +64,16 @@ static const struct cli_option options[] = {
 };
 
 static const struct cli_spec spec = {
-	.usage = "[models] [--type TYPE] [--provider NAME] [--tag TAG]... "
-		 "[options]\n"
-		 "providers [options]\n"
-		 "defaults [options]\n"
-		 "audit [--since TIME] [--until TIME] [--actor NAME] "
-		 "[--action ACTION]\n      [--model PROVIDER/NAME] [options]",
+	.usage = "[models] [--type TYPE] [--provider NAME] [--tag TAG]...\n"
+		 "providers\n"
+		 "defaults\n"
+		 "audit [--since TIME] [--until TIME] [--actor NAME]",
 	.description = "List models, providers, default models or audit "
 		       "entries.",
 	.options = options,
 	.flags = CLI_DB,
 	.epilogue = "Pages are keyset-paginated: pass the printed cursor to "
-		    "--after for the next page\n(JSON output carries it as "
+		    "--after for the next\npage (JSON output carries it as "
 		    "\"next\"; other formats print it after the rows).",
 };
 

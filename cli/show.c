@@ -28,8 +28,8 @@ static const struct cli_option options[] = {
 
 static const struct cli_spec spec = {
 	.usage = "PROVIDER/NAME [--format FORMAT]",
-	.description = "Show one model: fields, artifacts, default status, "
-		       "source file, recent audit entries.",
+	.description = "Show one model in full: fields, artifacts, default "
+		       "status, source, audit.",
 	.options = options,
 	.flags = CLI_DB,
 	.epilogue = "A model is named provider/name, split at the first '/' "
