@@ -324,6 +324,15 @@ static int get_artifacts(json_t *root, const char *path,
 			mreg_error_at(err, path, 0, 0);
 			return -1;
 		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(m->artifacts[j], json_string_value(item)) == 0) {
+				mreg_error_set(err, MREG_EXIT_DATA,
+					       "key 'artifacts': \"%s\" is listed twice",
+					       json_string_value(item));
+				mreg_error_at(err, path, 0, 0);
+				return -1;
+			}
+		}
 		m->artifacts[i] = xstrdup(json_string_value(item));
 		if (!m->artifacts[i]) {
 			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");

@@ -174,6 +174,8 @@ static void test_bad(void)
 	    "must be relative", 0, 0, "absolute artifact");
 	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":[\"a/../../x\"]}",
 	    "must not contain '..'", 0, 0, "artifact escaping upwards");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":[\"a\",\"a\"]}",
+	    "\"a\" is listed twice", 0, 0, "artifact listed twice");
 	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":{}}",
 	    "key 'artifacts': must be an array", 0, 0, "artifacts object");
 }
