@@ -25,13 +25,14 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "db.h"
 #include "hashcache.h"
 #include "modelfile.h"
 #include "walk.h"
 #include "workqueue.h"
 
-int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv);
+
 
 enum {
 	OPT_PATTERN = 256, OPT_SOURCE, OPT_JOBS, OPT_MAX_FILE_SIZE, OPT_REHASH,
@@ -42,12 +43,11 @@ enum {
 static const struct cli_option options[] = {
 	CLI_GROUP("What to import"),
 	{ OPT_PATTERN, 0, "pattern", "GLOB",
-	  "file names to import (default *.json); with a '/',\n"
-	  "matched against the path below DIR" },
+	  "files to import (default *.json)" },
 	{ OPT_SOURCE, 0, "source", "NAME",
-	  "identify the source by NAME instead of DIR's\ncanonical path" },
+	  "name the source (default: DIR's real path)" },
 	{ OPT_MAX_FILE_SIZE, 0, "max-file-size", "BYTES",
-	  "reject larger model files (default 1M; k, M, G)" },
+	  "reject larger files (default 1M)" },
 	CLI_GROUP("How"),
 	{ OPT_JOBS, 'j', "jobs", "N", "worker threads (default: the CPUs)" },
 	{ OPT_BATCH_SIZE, 0, "batch-size", "N",
@@ -72,14 +72,14 @@ static const struct cli_option options[] = {
 };
 
 static const struct cli_spec spec = {
-	.usage = "mreg import-dir [options] DIR",
+	.usage = "[options] DIR",
 	.description = "Import a tree of model files into the registry.",
 	.options = options,
 	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue =
 		"Exit status: 0 all files imported, 3 some files were bad (the\n"
 		"others were imported), 4 another import of the source is running,\n"
-		"1 runtime or database error.  See mreg-import-dir(1), mreg-model(5).",
+		"1 runtime or database error.  The file format: mreg-model(5).",
 };
 
 struct opts {
@@ -410,7 +410,7 @@ static void hash_artifacts(struct run *run, struct result *r)
 		if (!r->arts[i].path)
 			goto oom;
 		r->arts[i].size = st.size;
-		mreg_sha256_hex(d, r->arts[i].sha);
+		mreg_digest_to_hex(d, r->arts[i].sha);
 		r->narts = i + 1;
 	}
 	return;
@@ -839,7 +839,7 @@ static void copy_row(struct mreg_copy *cp, const struct result *r,
 	copy_ll(cp, r->st.ctime_ns);
 	copy_ll(cp, (long long)r->st.inode);
 	copy_ll(cp, (long long)r->st.device);
-	mreg_sha256_hex(r->sha, hex);
+	mreg_digest_to_hex(r->sha, hex);
 	mreg_copy_field(cp, hex);
 	mreg_copy_field(cp, r->racy ? "t" : "f");
 	if (r->kind == R_ERROR)
@@ -1113,7 +1113,7 @@ static int load_cache(struct run *run, struct mreg_conn *conn,
 						       NULL, 10);
 			e.st.device = (uint64_t)strtoll(PQgetvalue(res, i, 5),
 							NULL, 10);
-			mreg_sha256_from_hex(PQgetvalue(res, i, 6), e.sha256);
+			mreg_digest_from_hex(PQgetvalue(res, i, 6), e.sha256);
 			e.racy = PQgetvalue(res, i, 7)[0] == 't';
 			e.error = PQgetisnull(res, i, 8) ? NULL
 							 : PQgetvalue(res, i, 8);
@@ -1375,6 +1375,34 @@ static long default_jobs(void)
 	return n < 1 ? 1 : n > 64 ? 64 : n;
 }
 
+/*
+ * The canonical absolute path of the directory open as fd: getcwd() after
+ * fchdir() resolves symbolic links.  Called before any thread starts.
+ */
+static int canonical_path(int fd, char *out, size_t len)
+{
+	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = -1, e = 0;
+
+	if (here < 0)
+		return -1;
+	if (fchdir(fd) == 0) {
+		if (getcwd(out, len))
+			rc = 0;
+		else
+			e = errno;
+		if (fchdir(here) < 0 && rc == 0) {
+			e = errno;
+			rc = -1;
+		}
+	} else {
+		e = errno;
+	}
+	close(here);
+	errno = e;
+	return rc;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -1461,7 +1489,7 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (o.source) {
 		run.source = xstrdup(o.source);
-	} else if (realpath(label, real)) {
+	} else if (canonical_path(run.rootfd, real, sizeof(real)) == 0) {
 		run.source = xstrdup(real);
 	} else {
 		status = cli_fail(ctx, MREG_EXIT_DATA,

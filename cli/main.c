@@ -29,6 +29,7 @@ struct command {
 /* The one command table: help, 'mreg help' and the completions follow it. */
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "apply or inspect schema migrations", 0 },
+	{ "import-dir", cmd_import_dir, "import a tree of model files", 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

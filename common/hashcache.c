@@ -271,7 +271,7 @@ int mreg_cache_foreach(struct mreg_cache *c,
 
 /* --- SHA-256 --------------------------------------------------------------- */
 
-void mreg_sha256_hex(const unsigned char d[MREG_SHA256_LEN],
+void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
 		     char out[MREG_SHA256_HEX])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -295,7 +295,7 @@ static int hexval(char c)
 	return -1;
 }
 
-int mreg_sha256_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
+int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
 {
 	int i, hi, lo;
 
@@ -311,7 +311,7 @@ int mreg_sha256_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
 	return 0;
 }
 
-int mreg_sha256_buf(const void *buf, size_t len,
+int mreg_digest_buf(const void *buf, size_t len,
 		    unsigned char d[MREG_SHA256_LEN])
 {
 	unsigned int n = 0;

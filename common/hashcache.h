@@ -100,10 +100,10 @@ int mreg_cache_foreach(struct mreg_cache *c,
 		       void *arg);
 
 /* SHA-256 helpers (OpenSSL EVP). */
-void mreg_sha256_hex(const unsigned char d[MREG_SHA256_LEN],
+void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
 		     char out[MREG_SHA256_HEX]);
-int mreg_sha256_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN]);
-int mreg_sha256_buf(const void *buf, size_t len,
+int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN]);
+int mreg_digest_buf(const void *buf, size_t len,
 		    unsigned char d[MREG_SHA256_LEN]);
 
 /*
