@@ -205,6 +205,7 @@ struct result {
 	struct mreg_model model;   /* R_MODEL */
 	struct artifact *arts;
 	size_t narts;
+	struct claim *claim;       /* R_MODEL: its provider/name claim */
 };
 
 struct job {
@@ -557,6 +558,7 @@ struct claim {
 	char *key;
 	char *rel;
 	bool conflicted;
+	struct result *deferred; /* waiting for the recorded owner's file */
 	struct claim *next;
 };
 
@@ -582,6 +584,7 @@ static void claims_free(struct claims *c)
 	for (i = 0; i < c->n; i++)
 		for (x = c->b[i]; x; x = next) {
 			next = x->next;
+			result_free(x->deferred);
 			free(x->key);
 			free(x->rel);
 			free(x);
@@ -607,6 +610,18 @@ static int claims_grow(struct claims *c)
 	c->b = b;
 	c->n = n;
 	return 0;
+}
+
+static struct claim *claims_find(struct claims *c, const char *key)
+{
+	struct claim *x;
+
+	if (c->n == 0)
+		return NULL;
+	for (x = c->b[hash_str(key) & (c->n - 1)]; x; x = x->next)
+		if (strcmp(x->key, key) == 0)
+			return x;
+	return NULL;
 }
 
 /*
@@ -793,6 +808,7 @@ struct writer {
 	char **invalid;     /* paths to invalidate with this batch */
 	size_t ninvalid, capinvalid;
 	struct claims claims;
+	struct claims owners; /* provider/name -> file recorded for it */
 	long added, updated, failed, failed_files, pruned, missing;
 	long kept_defaults;
 	bool abort_writes;  /* --strict after a bad file */
@@ -892,6 +908,9 @@ static int write_batch(struct writer *w, struct mreg_error *err)
 		goto cleanup;
 	for (i = 0; i < w->nbatch; i++) {
 		struct result *r = w->batch[i];
+		/* a claim found in conflict after the row was queued */
+		if (r->kind == R_MODEL && r->claim && r->claim->conflicted)
+			continue;
 		copy_row(&cp, r, r->kind == R_MODEL   ? "model"
 				 : r->kind == R_TOUCH ? "touch"
 						      : "error");
@@ -1000,6 +1019,10 @@ static bool claim_key(struct writer *w, const char *key, const char *rel,
 	}
 	if (!first)
 		return true;
+	if (first->deferred) {
+		result_free(first->deferred);
+		first->deferred = NULL;
+	}
 	snprintf(msg, sizeof(msg),
 		 "model \"%s\" is also defined in \"%s/%s\"; neither file is imported",
 		 key, w->run->label_root, first->rel);
@@ -1018,13 +1041,101 @@ static bool claim_key(struct writer *w, const char *key, const char *rel,
 	return false;
 }
 
+static int batch_add(struct writer *w, struct result *r,
+		     struct mreg_error *err)
+{
+	w->batch[w->nbatch++] = r;
+	if (w->nbatch >= (size_t)w->run->o->batch_size)
+		return write_batch(w, err);
+	return 0;
+}
+
+/*
+ * The file recorded for a provider/name is other than rel, still there,
+ * and not handled yet in this run: rel's row waits for it, so that a
+ * conflict between them is found before either is written.
+ */
+static bool must_wait_for_owner(struct writer *w, const char *key,
+				const char *rel)
+{
+	struct claim *owner = claims_find(&w->owners, key);
+	struct mreg_cache_entry *e;
+	struct stat st;
+
+	if (!owner || strcmp(owner->rel, rel) == 0)
+		return false;
+	e = mreg_cache_get(w->run->cache, owner->rel);
+	if (!e || e->done)
+		return false;
+	return fstatat(w->run->rootfd, owner->rel, &st, 0) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+/* rel has been handled: release a row that waited for it. */
+static int release_waiting(struct writer *w, const char *rel,
+			   struct mreg_error *err)
+{
+	struct mreg_cache_entry *e = mreg_cache_get(w->run->cache, rel);
+	struct claim *c;
+	struct result *r;
+
+	if (!e)
+		return 0;
+	e->done = true;
+	if (!e->key || !(c = claims_find(&w->claims, e->key)) || !c->deferred)
+		return 0;
+	r = c->deferred;
+	c->deferred = NULL;
+	if (c->conflicted) {
+		result_free(r);
+		return 0;
+	}
+	return batch_add(w, r, err);
+}
+
+/* At the end: rows still waiting (their owner's file never came). */
+static int release_all(struct writer *w, struct mreg_error *err)
+{
+	struct claim *x;
+	struct result *r;
+	size_t i;
+
+	for (i = 0; i < w->claims.n; i++)
+		for (x = w->claims.b[i]; x; x = x->next) {
+			if (!x->deferred)
+				continue;
+			r = x->deferred;
+			x->deferred = NULL;
+			if (x->conflicted)
+				result_free(r);
+			else if (batch_add(w, r, err) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int owners_cb(struct mreg_cache_entry *e, void *arg)
+{
+	struct writer *w = arg;
+	bool oom;
+
+	if (e->key && !e->error) {
+		claims_take(&w->owners, e->key, e->path, &oom);
+		if (oom)
+			return -1;
+	}
+	return 0;
+}
+
 /* Handle one result; -1 on a fatal error. */
 static int take_result(struct writer *w, struct result *r,
 		       struct mreg_error *err)
 {
 	struct run *run = w->run;
-	char key[400];
+	char key[1024];
 	bool keep = false;
+	struct claim *c;
+	char *rel = NULL;
 
 	atomic_fetch_add(&run->done, 1);
 	switch (r->kind) {
@@ -1058,20 +1169,38 @@ static int take_result(struct writer *w, struct result *r,
 		snprintf(key, sizeof(key), "%s/%s", r->model.provider,
 			 r->model.name);
 		keep = claim_key(w, key, r->rel, err);
+		if (keep && (c = claims_find(&w->claims, key)) != NULL) {
+			r->claim = c;
+			if (must_wait_for_owner(w, key, r->rel)) {
+				c->deferred = r;
+				keep = false;
+				r = NULL;
+			}
+		}
 		break;
 	}
-	if (err->status)
-		return -1;
-	if (!keep) {
+	if (err->status) {
 		result_free(r);
-	} else {
-		w->batch[w->nbatch++] = r;
-		if (w->nbatch >= (size_t)run->o->batch_size)
-			return write_batch(w, err);
+		return -1;
 	}
+	if (r && r->kind != R_WALK && !(rel = xstrdup(r->rel))) {
+		result_free(r);
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (r && !keep)
+		result_free(r);
+	else if (r && batch_add(w, r, err) < 0)
+		goto fail;
+	if (rel && release_waiting(w, rel, err) < 0)
+		goto fail;
+	free(rel);
 	if (w->ninvalid >= (size_t)run->o->batch_size)
 		return write_batch(w, err);
 	return 0;
+fail:
+	free(rel);
+	return -1;
 }
 
 /* --- loading the cache --------------------------------------------------- */
@@ -1344,9 +1473,10 @@ static void print_summary(struct run *run, struct writer *w)
 	if (unchanged < 0)
 		unchanged = 0;
 	if (run->o->json) {
-		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
+		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
 			      "source", run->source,
 			      "scanned", (json_int_t)scanned,
+			      "hashed", (json_int_t)atomic_load(&run->hashed),
 			      "unchanged", (json_int_t)unchanged,
 			      "added", (json_int_t)w->added,
 			      "updated", (json_int_t)w->updated,
@@ -1354,7 +1484,8 @@ static void print_summary(struct run *run, struct writer *w)
 			      "pruned", (json_int_t)w->pruned,
 			      "missing", (json_int_t)w->missing,
 			      "elapsed", t, "dry_run", run->o->dry_run);
-		s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6))
+		      : NULL;
 		if (s)
 			printf("%s\n", s);
 		free(s);
@@ -1529,6 +1660,8 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		goto report;
 	cli_verbose(ctx, "source \"%s\": %zu files recorded", run.source,
 		    mreg_cache_count(run.cache));
+	if (mreg_cache_foreach(run.cache, owners_cb, &w) != 0)
+		goto oom;
 
 	json_object_seed(0); /* before any thread uses jansson */
 	run.jobs = mreg_queue_create((size_t)o.jobs * 64, &err);
@@ -1585,7 +1718,8 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		mreg_error_prefix(&err, "could not walk \"%s\"", label);
 		fatal = true;
 	}
-	if (!fatal && (write_batch(&w, &err) < 0 || prune(&w, &err) < 0))
+	if (!fatal && (release_all(&w, &err) < 0 || write_batch(&w, &err) < 0 ||
+		       prune(&w, &err) < 0))
 		fatal = true;
 	if (!fatal && w.in_txn) {
 		if (o.dry_run || w.abort_writes) {
@@ -1640,6 +1774,7 @@ cleanup:
 		free(w.invalid[n]);
 	free(w.invalid);
 	claims_free(&w.claims);
+	claims_free(&w.owners);
 	mreg_queue_destroy(run.jobs);
 	mreg_queue_destroy(run.results);
 	mreg_cache_destroy(run.cache);
