@@ -1296,6 +1296,7 @@ static int try_lock(struct run *run, struct mreg_conn *conn,
 		    struct mreg_error *err)
 {
 	const char *params[1] = { run->source };
+	struct mreg_error ignored;
 	PGresult *res;
 	int taken;
 
@@ -1308,7 +1309,9 @@ static int try_lock(struct run *run, struct mreg_conn *conn,
 		return 1;
 	mreg_error_set(err, MREG_EXIT_LOCKED,
 		       "another import of \"%s\" is running", run->source);
-	res = mreg_db_exec(conn, holder_sql, 1, params, PGRES_TUPLES_OK, NULL);
+	mreg_error_clear(&ignored);
+	res = mreg_db_exec(conn, holder_sql, 1, params, PGRES_TUPLES_OK,
+			   &ignored);
 	if (res && PQntuples(res) > 0)
 		mreg_error_detail(err,
 				  "Held by pid %s (%s) from %s as %s, connected since %s.",
@@ -1759,10 +1762,13 @@ cleanup:
 	if (w.conn)
 		mreg_pool_release(pool, w.conn);
 	if (locked) {
+		/* best effort: a lost session has released it anyway */
 		PGresult *res;
+		struct mreg_error ignored;
+		mreg_error_clear(&ignored);
 		params[0] = run.source;
 		res = mreg_db_exec(lock_conn, unlock_sql, 1, params,
-				   PGRES_TUPLES_OK, NULL);
+				   PGRES_TUPLES_OK, &ignored);
 		PQclear(res);
 	}
 	if (lock_conn)
