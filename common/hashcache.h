@@ -64,7 +64,8 @@ struct mreg_cache_entry {
 	struct mreg_stat st;
 	unsigned char sha256[MREG_SHA256_LEN];
 	bool racy;
-	bool seen;            /* found by this run's walk */
+	bool seen;            /* found by this run's walk (walker's) */
+	bool done;            /* handled by this run (the consumer's) */
 	char *error;          /* why the file was rejected, or NULL */
 	long long model_id;   /* 0 when none */
 	char *key;            /* "provider/name" of model_id, or NULL */
