@@ -747,7 +747,8 @@ static const char *const batch_steps[] = {
 	" AND $1::text IS NOT NULL AND $2::text IS NOT NULL",
 
 	"DELETE FROM mreg.artifacts a USING mreg_import_batch b"
-	" WHERE b.kind = 'model' AND a.model_id = b.model_id"
+	" WHERE b.kind = 'model' AND b.old IS NOT NULL"
+	" AND a.model_id = b.model_id"
 	" AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(b.artifacts) e"
 	" WHERE e->>'path' = a.path)"
 	" AND $1::text IS NOT NULL AND $2::text IS NOT NULL",
@@ -755,7 +756,7 @@ static const char *const batch_steps[] = {
 	"INSERT INTO mreg.artifacts AS a (model_id, path, size, sha256)"
 	" SELECT b.model_id, e->>'path', (e->>'size')::bigint, e->>'sha256'"
 	" FROM mreg_import_batch b, jsonb_array_elements(b.artifacts) e"
-	" WHERE b.kind = 'model' AND $1::text IS NOT NULL"
+	" WHERE b.kind = 'model' AND b.artifacts <> '[]' AND $1::text IS NOT NULL"
 	" AND $2::text IS NOT NULL"
 	" ON CONFLICT (model_id, path) DO UPDATE SET size = EXCLUDED.size,"
 	" sha256 = EXCLUDED.sha256 WHERE (a.size, a.sha256) IS DISTINCT FROM"
@@ -782,10 +783,20 @@ static const char *const batch_steps[] = {
 	NULL,
 };
 
+/*
+ * After the upsert a model holds exactly the batch's values, so its new
+ * state is built from the batch row (no second look at the table); it is
+ * shaped like SNAPSHOT so that an unchanged model compares equal.
+ */
 static const char *const audit_sql =
 	"WITH n AS (SELECT b.path, b.sha256, b.model_id, b.provider, b.name,"
-	" b.old, " SNAPSHOT("m") " AS new FROM mreg_import_batch b"
-	" JOIN mreg.models m ON m.id = b.model_id WHERE b.kind = 'model')"
+	" b.old, jsonb_build_object('type', b.type, 'version', b.version,"
+	" 'display_name', b.display_name, 'description', b.description,"
+	" 'tags', b.tags, 'synonyms', b.synonyms, 'active', b.active,"
+	" 'config', b.config, 'metadata', b.metadata, 'artifacts',"
+	" (SELECT coalesce(jsonb_agg(e ORDER BY e->>'path'), '[]'::jsonb)"
+	"  FROM jsonb_array_elements(b.artifacts) e)) AS new"
+	" FROM mreg_import_batch b WHERE b.kind = 'model')"
 	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
 	" SELECT $1, CASE WHEN old IS NULL THEN 'model.create'"
 	" ELSE 'model.update' END, 'models/' || provider || '/' || name,"
@@ -1227,7 +1238,7 @@ static int load_cache(struct run *run, struct mreg_conn *conn,
 	if (mreg_db_command(conn, load_sql, 1, params, err) < 0)
 		goto cleanup;
 	do {
-		res = mreg_db_exec(conn, "FETCH 10000 FROM mreg_import_cache",
+		res = mreg_db_exec(conn, "FETCH 20000 FROM mreg_import_cache",
 				   0, NULL, PGRES_TUPLES_OK, err);
 		if (!res)
 			goto cleanup;
