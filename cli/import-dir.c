@@ -273,6 +273,13 @@ struct run {
 	pthread_mutex_t print_lock;
 	bool show_progress;
 	bool progress_shown;
+	/* files walked before the cache was loaded (walker only) */
+	struct pending { char *rel; struct mreg_stat st; } *pending;
+	size_t npending, cappending;
+	pthread_mutex_t ready_lock;
+	pthread_cond_t ready_cond;
+	bool cache_ready, cache_failed; /* under ready_lock */
+	atomic_bool cache_ready_fast;   /* cache_ready, read without the lock */
 	struct timespec t0;
 };
 
@@ -302,14 +309,86 @@ static int push_result(struct run *run, struct result *r)
 	return 0;
 }
 
+/* One file found by the walk (rel is taken over): a result or a job. */
+static int walk_file(struct run *run, char *rel, const struct mreg_stat *now)
+{
+	struct mreg_cache_entry *e;
+	struct result *r = NULL;
+	struct job *j = NULL;
+
+	atomic_fetch_add(&run->scanned, 1);
+	e = mreg_cache_get(run->cache, rel);
+	if (e)
+		e->seen = true;
+	if (!run->o->rehash && mreg_cache_judge(e, now) == MREG_CACHE_HIT) {
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			free(rel);
+			return 1;
+		}
+		r->kind = R_UNCHANGED;
+		r->rel = rel;
+		r->entry = e;
+		r->st = *now;
+		return push_result(run, r) < 0;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		free(rel);
+		return 1;
+	}
+	j->rel = rel;
+	j->entry = run->o->rehash ? NULL : e;
+	if (mreg_queue_push(run->jobs, j) < 0) {
+		free(j->rel);
+		free(j);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The walk starts while the cache is still loading: files found before it
+ * is ready wait in run->pending.  Wait for the cache (0), or learn that
+ * loading it failed (-1).
+ */
+static int wait_for_cache(struct run *run)
+{
+	int rc;
+
+	pthread_mutex_lock(&run->ready_lock);
+	while (!run->cache_ready)
+		pthread_cond_wait(&run->ready_cond, &run->ready_lock);
+	rc = run->cache_failed ? -1 : 0;
+	pthread_mutex_unlock(&run->ready_lock);
+	return rc;
+}
+
+static int drain_pending(struct run *run)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < run->npending; i++) {
+		if (rc == 0 && !atomic_load(&run->stop))
+			rc = walk_file(run, run->pending[i].rel,
+				       &run->pending[i].st);
+		else
+			free(run->pending[i].rel);
+	}
+	free(run->pending);
+	run->pending = NULL;
+	run->npending = run->cappending = 0;
+	return rc;
+}
+
 static int on_walk(void *arg, const char *rel, const struct stat *st,
 		   const struct mreg_error *err)
 {
 	struct run *run = arg;
-	struct mreg_cache_entry *e;
 	struct result *r = NULL;
-	struct job *j = NULL;
 	struct mreg_stat now;
+	char *copy;
 
 	if (atomic_load(&run->stop))
 		return 1;
@@ -323,34 +402,32 @@ static int on_walk(void *arg, const char *rel, const struct stat *st,
 		r->kind = R_WALK;
 		return push_result(run, r) < 0;
 	}
-	atomic_fetch_add(&run->scanned, 1);
 	mreg_stat_from(&now, st);
-	e = mreg_cache_get(run->cache, rel);
-	if (e)
-		e->seen = true;
-	if (!run->o->rehash && mreg_cache_judge(e, &now) == MREG_CACHE_HIT) {
-		r = calloc(1, sizeof(*r));
-		if (!r || !(r->rel = xstrdup(rel))) {
-			result_free(r);
+	if (!(copy = xstrdup(rel)))
+		return 1;
+	if (!atomic_load(&run->cache_ready_fast)) {
+		if (run->npending == run->cappending) {
+			size_t n = run->cappending ? run->cappending * 2 : 1024;
+			struct pending *p = realloc(run->pending, n * sizeof(*p));
+			if (!p) {
+				free(copy);
+				return 1;
+			}
+			run->pending = p;
+			run->cappending = n;
+		}
+		run->pending[run->npending].rel = copy;
+		run->pending[run->npending].st = now;
+		run->npending++;
+		return 0;
+	}
+	if (run->pending) {
+		if (wait_for_cache(run) < 0 || drain_pending(run) != 0) {
+			free(copy);
 			return 1;
 		}
-		r->kind = R_UNCHANGED;
-		r->entry = e;
-		r->st = now;
-		return push_result(run, r) < 0;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j || !(j->rel = xstrdup(rel))) {
-		free(j);
-		return 1;
-	}
-	j->entry = run->o->rehash ? NULL : e;
-	if (mreg_queue_push(run->jobs, j) < 0) {
-		free(j->rel);
-		free(j);
-		return 1;
-	}
-	return 0;
+	return walk_file(run, copy, &now);
 }
 
 static void *walker_main(void *arg)
@@ -359,6 +436,11 @@ static void *walker_main(void *arg)
 
 	run->walk_rc = mreg_walk(run->rootfd, run->o->pattern, on_walk, run,
 				 &run->walk_err);
+	if (run->pending) {
+		if (wait_for_cache(run) < 0)
+			atomic_store(&run->stop, true);
+		drain_pending(run);
+	}
 	atomic_store(&run->walk_done, true);
 	mreg_queue_close(run->jobs);
 	producer_exit(run);
@@ -1606,6 +1688,8 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &run.t0);
 	run.rootfd = -1;
 	pthread_mutex_init(&run.print_lock, NULL);
+	pthread_mutex_init(&run.ready_lock, NULL);
+	pthread_cond_init(&run.ready_cond, NULL);
 	o.jobs = default_jobs();
 	rc = cli_parse(ctx, &spec, argc, argv, on_option, &ps, &argi);
 	if (rc != -1)
@@ -1663,18 +1747,14 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	}
 	locked = true;
+	cli_verbose(ctx, "lock on \"%s\" taken at %.3f s", run.source,
+		    elapsed_s(&run));
 	w.conn = mreg_pool_acquire(pool, &err);
 	if (!w.conn)
 		goto report;
 	run.cache = mreg_cache_create();
 	w.batch = calloc((size_t)o.batch_size, sizeof(*w.batch));
 	if (!run.cache || !w.batch)
-		goto oom;
-	if (load_cache(&run, w.conn, &err) < 0)
-		goto report;
-	cli_verbose(ctx, "source \"%s\": %zu files recorded", run.source,
-		    mreg_cache_count(run.cache));
-	if (mreg_cache_foreach(run.cache, owners_cb, &w) != 0)
 		goto oom;
 
 	json_object_seed(0); /* before any thread uses jansson */
@@ -1707,6 +1787,28 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		fatal = true;
 	} else {
 		walker_started = true;
+	}
+	/* the walk runs meanwhile; found files wait for the cache */
+	if (!fatal && load_cache(&run, w.conn, &err) < 0)
+		fatal = true;
+	if (!fatal) {
+		cli_verbose(ctx, "source \"%s\": %zu files recorded (loaded at %.3f s)",
+			    run.source, mreg_cache_count(run.cache),
+			    elapsed_s(&run));
+		if (mreg_cache_foreach(run.cache, owners_cb, &w) != 0) {
+			mreg_error_set(&err, MREG_EXIT_FAILURE, "out of memory");
+			fatal = true;
+		}
+	}
+	pthread_mutex_lock(&run.ready_lock);
+	run.cache_ready = true;
+	run.cache_failed = fatal;
+	pthread_cond_broadcast(&run.ready_cond);
+	pthread_mutex_unlock(&run.ready_lock);
+	atomic_store(&run.cache_ready_fast, true);
+	if (fatal) {
+		atomic_store(&run.stop, true);
+		mreg_queue_close(run.jobs);
 	}
 	if (run.show_progress &&
 	    pthread_create(&progress, NULL, progress_main, &run) == 0)
@@ -1800,5 +1902,7 @@ cleanup:
 	free(run.source);
 	free(label);
 	pthread_mutex_destroy(&run.print_lock);
+	pthread_mutex_destroy(&run.ready_lock);
+	pthread_cond_destroy(&run.ready_cond);
 	return cli_finish(ctx, status);
 }
