@@ -639,6 +639,7 @@ static void report_file(struct run *run, const char *rel, const char *text,
 struct claim {
 	char *key;
 	char *rel;
+	bool borrowed;           /* key and rel belong to the cache */
 	bool conflicted;
 	struct result *deferred; /* waiting for the recorded owner's file */
 	struct claim *next;
@@ -667,8 +668,10 @@ static void claims_free(struct claims *c)
 		for (x = c->b[i]; x; x = next) {
 			next = x->next;
 			result_free(x->deferred);
-			free(x->key);
-			free(x->rel);
+			if (!x->borrowed) {
+				free(x->key);
+				free(x->rel);
+			}
 			free(x);
 		}
 	free(c->b);
@@ -711,7 +714,7 @@ static struct claim *claims_find(struct claims *c, const char *key)
  * of the file that came first; -1 in *oom when out of memory.
  */
 static struct claim *claims_take(struct claims *c, const char *key,
-				 const char *rel, bool *oom)
+				 const char *rel, bool borrow, bool *oom)
 {
 	struct claim *x;
 	size_t h;
@@ -726,7 +729,12 @@ static struct claim *claims_take(struct claims *c, const char *key,
 		if (strcmp(x->key, key) == 0)
 			return x;
 	x = calloc(1, sizeof(*x));
-	if (!x || !(x->key = xstrdup(key)) || !(x->rel = xstrdup(rel))) {
+	if (x && borrow) {
+		/* strings owned by the cache, which outlives the claims */
+		x->key = (char *)key;
+		x->rel = (char *)rel;
+		x->borrowed = true;
+	} else if (!x || !(x->key = xstrdup(key)) || !(x->rel = xstrdup(rel))) {
 		if (x)
 			free(x->key);
 		free(x);
@@ -907,6 +915,14 @@ struct writer {
 	bool abort_writes;  /* --strict after a bad file */
 };
 
+static void mark_failed(struct writer *w)
+{
+	w->failed++;
+	w->failed_files++;
+	if (w->run->o->strict)
+		w->abort_writes = true;
+}
+
 static void copy_ll(struct mreg_copy *cp, long long v)
 {
 	char buf[32];
@@ -1045,8 +1061,7 @@ static int write_batch(struct writer *w, struct mreg_error *err)
 	for (k = 0; k < PQntuples(res); k++) {
 		report_file(run, PQgetvalue(res, k, 0), PQgetvalue(res, k, 1),
 			    false);
-		w->failed++;
-		w->failed_files++;
+		mark_failed(w);
 	}
 	PQclear(res);
 	res = NULL;
@@ -1086,26 +1101,18 @@ static int add_invalid(struct writer *w, const char *rel)
 	return 0;
 }
 
-static void mark_failed(struct writer *w)
-{
-	w->failed++;
-	w->failed_files++;
-	if (w->run->o->strict)
-		w->abort_writes = true;
-}
-
 /*
  * Record that rel defines key.  false when another file defines it too:
  * both are reported and failed, and both are re-read next time.
  */
 static bool claim_key(struct writer *w, const char *key, const char *rel,
-		      struct mreg_error *err)
+		      bool borrow, struct mreg_error *err)
 {
 	struct claim *first;
 	bool oom;
 	char msg[2048];
 
-	first = claims_take(&w->claims, key, rel, &oom);
+	first = claims_take(&w->claims, key, rel, borrow, &oom);
 	if (oom) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		return false;
@@ -1213,7 +1220,7 @@ static int owners_cb(struct mreg_cache_entry *e, void *arg)
 	bool oom;
 
 	if (e->key && !e->error) {
-		claims_take(&w->owners, e->key, e->path, &oom);
+		claims_take(&w->owners, e->key, e->path, true, &oom);
 		if (oom)
 			return -1;
 	}
@@ -1254,14 +1261,14 @@ static int take_result(struct writer *w, struct result *r,
 			report_file(run, r->rel, r->entry->error, false);
 			mark_failed(w);
 		} else if (r->entry && r->entry->key) {
-			claim_key(w, r->entry->key, r->rel, err);
+			claim_key(w, r->entry->key, r->entry->path, true, err);
 		}
 		keep = r->kind == R_TOUCH;
 		break;
 	case R_MODEL:
 		snprintf(key, sizeof(key), "%s/%s", r->model.provider,
 			 r->model.name);
-		keep = claim_key(w, key, r->rel, err);
+		keep = claim_key(w, key, r->rel, false, err);
 		if (keep && (c = claims_find(&w->claims, key)) != NULL) {
 			r->claim = c;
 			if (must_wait_for_owner(w, key, r->rel)) {
