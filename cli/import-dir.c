@@ -206,6 +206,8 @@ struct result {
 	struct artifact *arts;
 	size_t narts;
 	struct claim *claim;       /* R_MODEL: its provider/name claim */
+	const struct mreg_cache_entry **many; /* R_UNCHANGED: the entries */
+	size_t nmany;
 };
 
 struct job {
@@ -225,6 +227,7 @@ static void result_free(struct result *r)
 	for (i = 0; i < r->narts; i++)
 		free(r->arts[i].path);
 	free(r->arts);
+	free(r->many);
 	free(r);
 }
 
@@ -275,6 +278,8 @@ struct run {
 	bool progress_shown;
 	/* files walked before the cache was loaded (walker only) */
 	struct pending { char *rel; struct mreg_stat st; } *pending;
+	const struct mreg_cache_entry **hits; /* cache hits not yet sent */
+	size_t nhits;
 	size_t npending, cappending;
 	pthread_mutex_t ready_lock;
 	pthread_cond_t ready_cond;
@@ -309,11 +314,30 @@ static int push_result(struct run *run, struct result *r)
 	return 0;
 }
 
+#define HITS_PER_RESULT 256
+
+/* Send the cache hits gathered so far as one result (walker only). */
+static int flush_hits(struct run *run)
+{
+	struct result *r;
+
+	if (run->nhits == 0)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return 1;
+	r->kind = R_UNCHANGED;
+	r->many = run->hits;
+	r->nmany = run->nhits;
+	run->hits = NULL;
+	run->nhits = 0;
+	return push_result(run, r) < 0;
+}
+
 /* One file found by the walk (rel is taken over): a result or a job. */
 static int walk_file(struct run *run, char *rel, const struct mreg_stat *now)
 {
 	struct mreg_cache_entry *e;
-	struct result *r = NULL;
 	struct job *j = NULL;
 
 	atomic_fetch_add(&run->scanned, 1);
@@ -321,16 +345,15 @@ static int walk_file(struct run *run, char *rel, const struct mreg_stat *now)
 	if (e)
 		e->seen = true;
 	if (!run->o->rehash && mreg_cache_judge(e, now) == MREG_CACHE_HIT) {
-		r = calloc(1, sizeof(*r));
-		if (!r) {
-			free(rel);
+		/* nothing to read: sent in bunches to spare the queue */
+		free(rel);
+		if (!run->hits &&
+		    !(run->hits = calloc(HITS_PER_RESULT, sizeof(*run->hits))))
 			return 1;
-		}
-		r->kind = R_UNCHANGED;
-		r->rel = rel;
-		r->entry = e;
-		r->st = *now;
-		return push_result(run, r) < 0;
+		run->hits[run->nhits++] = e;
+		if (run->nhits == HITS_PER_RESULT)
+			return flush_hits(run);
+		return 0;
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
@@ -441,6 +464,10 @@ static void *walker_main(void *arg)
 			atomic_store(&run->stop, true);
 		drain_pending(run);
 	}
+	if (!atomic_load(&run->stop))
+		flush_hits(run);
+	free(run->hits);
+	run->hits = NULL;
 	atomic_store(&run->walk_done, true);
 	mreg_queue_close(run->jobs);
 	producer_exit(run);
@@ -910,6 +937,7 @@ struct writer {
 	size_t ninvalid, capinvalid;
 	struct claims claims;
 	struct claims owners; /* provider/name -> file recorded for it */
+	bool claims_active;   /* built on the first model file read */
 	long added, updated, failed, failed_files, pruned, missing;
 	long kept_defaults;
 	bool abort_writes;  /* --strict after a bad file */
@@ -1227,6 +1255,52 @@ static int owners_cb(struct mreg_cache_entry *e, void *arg)
 	return 0;
 }
 
+struct activate {
+	struct writer *w;
+	struct mreg_error *err;
+};
+
+static int activate_cb(struct mreg_cache_entry *e, void *arg)
+{
+	struct activate *a = arg;
+
+	if (owners_cb(e, a->w) != 0) {
+		mreg_error_set(a->err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (e->done && e->key && !e->error)
+		claim_key(a->w, e->key, e->path, true, a->err);
+	return a->err->status ? -1 : 0;
+}
+
+/*
+ * Claims matter only once a model file has been read: until then every
+ * file was unchanged.  The first such file builds the claims of the files
+ * handled so far and the map of recorded owners.
+ */
+static int activate_claims(struct writer *w, struct mreg_error *err)
+{
+	struct activate a = { w, err };
+
+	w->claims_active = true;
+	return mreg_cache_foreach(w->run->cache, activate_cb, &a) ? -1 : 0;
+}
+
+/* An unchanged file (cached entry e) has been handled. */
+static int take_unchanged(struct writer *w, const struct mreg_cache_entry *e,
+			  struct mreg_error *err)
+{
+	if (e->error) {
+		report_file(w->run, e->path, e->error, false);
+		mark_failed(w);
+	} else if (e->key && w->claims_active) {
+		claim_key(w, e->key, e->path, true, err);
+		if (err->status)
+			return -1;
+	}
+	return release_waiting(w, e->path, err);
+}
+
 /* Handle one result; -1 on a fatal error. */
 static int take_result(struct writer *w, struct result *r,
 		       struct mreg_error *err)
@@ -1236,8 +1310,28 @@ static int take_result(struct writer *w, struct result *r,
 	bool keep = false;
 	struct claim *c;
 	char *rel = NULL;
+	size_t i;
 
+	if (r->kind == R_UNCHANGED) {
+		atomic_fetch_add(&run->done, (long)r->nmany);
+		for (i = 0; i < r->nmany; i++)
+			if (take_unchanged(w, r->many[i], err) < 0)
+				break;
+		result_free(r);
+		return err->status ? -1 : 0;
+	}
 	atomic_fetch_add(&run->done, 1);
+	if (r->kind != R_WALK && !(rel = xstrdup(r->rel))) {
+		result_free(r);
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (r->kind == R_MODEL && !w->claims_active &&
+	    activate_claims(w, err) < 0) {
+		result_free(r);
+		free(rel);
+		return -1;
+	}
 	switch (r->kind) {
 	case R_WALK:
 		report_file(run, r->rel, r->error, false);
@@ -1255,12 +1349,12 @@ static int take_result(struct writer *w, struct result *r,
 		mark_failed(w);
 		keep = true;
 		break;
-	case R_UNCHANGED:
+	case R_UNCHANGED: /* handled above */
 	case R_TOUCH:
 		if (r->entry && r->entry->error) {
 			report_file(run, r->rel, r->entry->error, false);
 			mark_failed(w);
-		} else if (r->entry && r->entry->key) {
+		} else if (r->entry && r->entry->key && w->claims_active) {
 			claim_key(w, r->entry->key, r->entry->path, true, err);
 		}
 		keep = r->kind == R_TOUCH;
@@ -1281,11 +1375,7 @@ static int take_result(struct writer *w, struct result *r,
 	}
 	if (err->status) {
 		result_free(r);
-		return -1;
-	}
-	if (r && r->kind != R_WALK && !(rel = xstrdup(r->rel))) {
-		result_free(r);
-		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		free(rel);
 		return -1;
 	}
 	if (r && !keep)
@@ -1802,10 +1892,6 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		cli_verbose(ctx, "source \"%s\": %zu files recorded (loaded at %.3f s)",
 			    run.source, mreg_cache_count(run.cache),
 			    elapsed_s(&run));
-		if (mreg_cache_foreach(run.cache, owners_cb, &w) != 0) {
-			mreg_error_set(&err, MREG_EXIT_FAILURE, "out of memory");
-			fatal = true;
-		}
 	}
 	pthread_mutex_lock(&run.ready_lock);
 	run.cache_ready = true;
@@ -1856,6 +1942,9 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		atomic_store(&run.stop, true);
 		pthread_join(progress, NULL);
 		progress_started = false;
+		/* a log gets the final counts; a terminal loses the line */
+		if (!cli_isatty(stderr))
+			progress_draw(&run);
 	}
 	progress_clear(&run);
 	if (fatal)
