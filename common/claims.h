@@ -1,0 +1,46 @@
+/* claims.h - which file claims a provider/name key
+ *
+ * A hash map from "provider/name" to the first file (relative path) that
+ * defined it in this run.  import-dir uses two: the claims of the files
+ * handled so far, and the owners recorded in the content-hash cache.  A
+ * claim can hold one item that waits for another file (deferred); the
+ * map owns it and frees it with the function given to finish.
+ */
+#ifndef MREG_CLAIMS_H
+#define MREG_CLAIMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mreg_claim {
+	char *key;
+	char *rel;
+	bool borrowed;           /* key and rel belong to someone else */
+	bool conflicted;
+	void *deferred;          /* waiting for the recorded owner's file */
+	struct mreg_claim *next;
+};
+
+/* Zero-initialise; buckets are allocated on the first take. */
+struct mreg_claims {
+	struct mreg_claim **b;
+	size_t n, count;
+};
+
+/* Free every claim, and each deferred item with drop (may be NULL). */
+void mreg_claims_finish(struct mreg_claims *c, void (*drop)(void *));
+
+/* The claim of key, or NULL. */
+struct mreg_claim *mreg_claims_find(const struct mreg_claims *c,
+				    const char *key);
+
+/*
+ * Claim key for rel.  Returns NULL when rel is the first, else the claim
+ * of the file that came first; *oom is set when out of memory (and NULL
+ * returned).  With borrow, key and rel are kept as given (they must
+ * outlive the map), else copied.
+ */
+struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
+				    const char *rel, bool borrow, bool *oom);
+
+#endif

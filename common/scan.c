@@ -1,0 +1,450 @@
+/* scan.c - the producer side of import-dir: walk, consult the cache, read */
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan.h"
+#include "walk.h"
+#include "workqueue.h"
+
+struct job {
+	char *rel;
+	const struct mreg_cache_entry *entry;
+};
+
+/* a file walked before the cache was loaded (walker only) */
+struct mreg_scan_pending {
+	char *rel;
+	struct mreg_stat st;
+};
+
+void mreg_scan_result_free(struct mreg_scan_result *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	free(r->rel);
+	free(r->error);
+	mreg_model_finish(&r->model);
+	for (i = 0; i < r->narts; i++)
+		free(r->arts[i].path);
+	free(r->arts);
+	free(r->many);
+	free(r);
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* "L:C: message" when there is a position, else the message. */
+static char *format_error(const struct mreg_error *err)
+{
+	char buf[2048];
+
+	if (err->line > 0)
+		snprintf(buf, sizeof(buf), "%ld:%ld: %s", err->line,
+			 err->column, err->message);
+	else
+		snprintf(buf, sizeof(buf), "%s", err->message);
+	return xstrdup(buf);
+}
+
+static void producer_exit(struct mreg_scan *s)
+{
+	if (atomic_fetch_sub(&s->producers, 1) == 1)
+		mreg_queue_close(s->results);
+}
+
+/* --- the walker ---------------------------------------------------------- */
+
+static int push_result(struct mreg_scan *s, struct mreg_scan_result *r)
+{
+	if (mreg_queue_push(s->results, r) < 0) {
+		mreg_scan_result_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+#define HITS_PER_RESULT 256
+
+/* Send the cache hits gathered so far as one result (walker only). */
+static int flush_hits(struct mreg_scan *s)
+{
+	struct mreg_scan_result *r;
+
+	if (s->nhits == 0)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return 1;
+	r->kind = MREG_SCAN_UNCHANGED;
+	r->many = s->hits;
+	r->nmany = s->nhits;
+	s->hits = NULL;
+	s->nhits = 0;
+	return push_result(s, r) < 0;
+}
+
+/* One file found by the walk (rel is taken over): a result or a job. */
+static int walk_file(struct mreg_scan *s, char *rel,
+		     const struct mreg_stat *now)
+{
+	struct mreg_cache_entry *e;
+	struct job *j = NULL;
+
+	atomic_fetch_add(&s->scanned, 1);
+	e = mreg_cache_get(s->cache, rel);
+	if (e)
+		e->seen = true;
+	if (!s->rehash && mreg_cache_judge(e, now) == MREG_CACHE_HIT) {
+		/* nothing to read: sent in bunches to spare the queue */
+		free(rel);
+		if (!s->hits &&
+		    !(s->hits = calloc(HITS_PER_RESULT, sizeof(*s->hits))))
+			return 1;
+		s->hits[s->nhits++] = e;
+		if (s->nhits == HITS_PER_RESULT)
+			return flush_hits(s);
+		return 0;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		free(rel);
+		return 1;
+	}
+	j->rel = rel;
+	j->entry = s->rehash ? NULL : e;
+	if (mreg_queue_push(s->jobs, j) < 0) {
+		free(j->rel);
+		free(j);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The walk starts while the cache is still loading: files found before it
+ * is ready wait in s->pending.  Wait for the cache (0), or learn that
+ * loading it failed (-1).
+ */
+static int wait_for_cache(struct mreg_scan *s)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->ready_lock);
+	while (!s->cache_ready)
+		pthread_cond_wait(&s->ready_cond, &s->ready_lock);
+	rc = s->cache_failed ? -1 : 0;
+	pthread_mutex_unlock(&s->ready_lock);
+	return rc;
+}
+
+static int drain_pending(struct mreg_scan *s)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->npending; i++) {
+		if (rc == 0 && !atomic_load(&s->stop))
+			rc = walk_file(s, s->pending[i].rel,
+				       &s->pending[i].st);
+		else
+			free(s->pending[i].rel);
+	}
+	free(s->pending);
+	s->pending = NULL;
+	s->npending = s->cappending = 0;
+	return rc;
+}
+
+static int on_walk(void *arg, const char *rel, const struct stat *st,
+		   const struct mreg_error *err)
+{
+	struct mreg_scan *s = arg;
+	struct mreg_scan_result *r = NULL;
+	struct mreg_stat now;
+	char *copy;
+
+	if (atomic_load(&s->stop))
+		return 1;
+	if (err) {
+		r = calloc(1, sizeof(*r));
+		if (!r || !(r->rel = xstrdup(rel)) ||
+		    !(r->error = xstrdup(err->message))) {
+			mreg_scan_result_free(r);
+			return 1;
+		}
+		r->kind = MREG_SCAN_WALK;
+		return push_result(s, r) < 0;
+	}
+	mreg_stat_from(&now, st);
+	if (!(copy = xstrdup(rel)))
+		return 1;
+	if (!atomic_load(&s->cache_ready_fast)) {
+		if (s->npending == s->cappending) {
+			size_t n = s->cappending ? s->cappending * 2 : 1024;
+			struct mreg_scan_pending *p =
+				realloc(s->pending, n * sizeof(*p));
+			if (!p) {
+				free(copy);
+				return 1;
+			}
+			s->pending = p;
+			s->cappending = n;
+		}
+		s->pending[s->npending].rel = copy;
+		s->pending[s->npending].st = now;
+		s->npending++;
+		return 0;
+	}
+	if (s->pending) {
+		if (wait_for_cache(s) < 0 || drain_pending(s) != 0) {
+			free(copy);
+			return 1;
+		}
+	}
+	return walk_file(s, copy, &now);
+}
+
+static void *walker_main(void *arg)
+{
+	struct mreg_scan *s = arg;
+
+	s->walk_rc = mreg_walk(s->rootfd, s->pattern, on_walk, s,
+			       &s->walk_err);
+	if (s->pending) {
+		if (wait_for_cache(s) < 0)
+			atomic_store(&s->stop, true);
+		drain_pending(s);
+	}
+	if (!atomic_load(&s->stop))
+		flush_hits(s);
+	free(s->hits);
+	s->hits = NULL;
+	atomic_store(&s->walk_done, true);
+	mreg_queue_close(s->jobs);
+	producer_exit(s);
+	return NULL;
+}
+
+/* --- the workers --------------------------------------------------------- */
+
+/* The directory part of rel joined with an artifact path. */
+static int artifact_rel(const char *rel, const char *a, char *out, size_t len)
+{
+	const char *slash = strrchr(rel, '/');
+	int n;
+
+	if (slash)
+		n = snprintf(out, len, "%.*s/%s", (int)(slash - rel), rel, a);
+	else
+		n = snprintf(out, len, "%s", a);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
+{
+	struct mreg_error err;
+	struct mreg_stat st;
+	unsigned char d[MREG_SHA256_LEN];
+	char path[PATH_MAX], msg[1400];
+	size_t i, n = r->model.nartifacts;
+
+	if (n == 0)
+		return;
+	r->arts = calloc(n, sizeof(*r->arts));
+	if (!r->arts)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		const char *a = r->model.artifacts[i];
+		if (artifact_rel(r->rel, a, path, sizeof(path)) < 0) {
+			snprintf(msg, sizeof(msg),
+				 "key 'artifacts': \"%s\": path too long", a);
+			goto fail;
+		}
+		mreg_error_clear(&err);
+		if (mreg_read_and_hash(s->rootfd, path, path, -1, NULL, NULL,
+				       &st, d, &err) < 0) {
+			snprintf(msg, sizeof(msg), "key 'artifacts': \"%s\": %s",
+				 a, err.message);
+			goto fail;
+		}
+		r->arts[i].path = xstrdup(a);
+		if (!r->arts[i].path)
+			goto oom;
+		r->arts[i].size = st.size;
+		mreg_digest_to_hex(d, r->arts[i].sha);
+		r->narts = i + 1;
+	}
+	return;
+oom:
+	snprintf(msg, sizeof(msg), "out of memory");
+fail:
+	/* an artifact may appear later without the model file changing:
+	 * report, do not cache */
+	r->kind = MREG_SCAN_FAIL;
+	r->error = xstrdup(msg);
+	mreg_model_finish(&r->model);
+}
+
+static struct mreg_scan_result *process(struct mreg_scan *s,
+					struct job *j)
+{
+	struct mreg_scan_result *r = calloc(1, sizeof(*r));
+	struct mreg_error err;
+	char *buf = NULL;
+	size_t len = 0;
+	const struct mreg_cache_entry *e = j->entry;
+
+	if (!r)
+		return NULL;
+	r->rel = j->rel;
+	j->rel = NULL;
+	r->entry = e;
+	mreg_error_clear(&err);
+	if (mreg_read_and_hash(s->rootfd, r->rel, r->rel,
+			       s->max_file_size, &buf, &len, &r->st,
+			       r->sha, &err) < 0) {
+		r->kind = MREG_SCAN_FAIL;
+		r->error = format_error(&err);
+		return r;
+	}
+	atomic_fetch_add(&s->hashed, 1);
+	r->racy = mreg_stat_is_racy(&r->st, &s->clock);
+	if (e && memcmp(e->sha256, r->sha, MREG_SHA256_LEN) == 0 &&
+	    (e->model_id || e->error)) {
+		/* same bytes as recorded: not imported again */
+		r->kind = MREG_SCAN_TOUCH;
+		free(buf);
+		return r;
+	}
+	if (mreg_model_parse(buf, len, r->rel, &r->model, &err) < 0) {
+		r->kind = err.status == MREG_EXIT_DATA ? MREG_SCAN_ERROR
+						       : MREG_SCAN_FAIL;
+		r->error = format_error(&err);
+	} else {
+		r->kind = MREG_SCAN_MODEL;
+		hash_artifacts(s, r);
+	}
+	free(buf);
+	return r;
+}
+
+static void *worker_main(void *arg)
+{
+	struct mreg_scan *s = arg;
+	struct job *j;
+	struct mreg_scan_result *r;
+
+	while ((j = mreg_queue_pop(s->jobs)) != NULL) {
+		r = atomic_load(&s->stop) ? NULL : process(s, j);
+		free(j->rel);
+		free(j);
+		if (!r)
+			continue;
+		if (push_result(s, r) < 0)
+			atomic_store(&s->stop, true);
+	}
+	producer_exit(s);
+	return NULL;
+}
+
+
+/* --- the public side ----------------------------------------------------- */
+
+void mreg_scan_init(struct mreg_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->rootfd = -1;
+	pthread_mutex_init(&s->ready_lock, NULL);
+	pthread_cond_init(&s->ready_cond, NULL);
+}
+
+int mreg_scan_start_workers(struct mreg_scan *s, int jobs,
+			    struct mreg_error *err)
+{
+	s->jobs = mreg_queue_create((size_t)jobs * 64, err);
+	s->results = s->jobs ? mreg_queue_create(1024, err) : NULL;
+	if (!s->results)
+		return -1;
+	atomic_store(&s->producers, jobs + 1);
+	s->workers = mreg_workers_start(jobs, worker_main, s, err);
+	if (!s->workers || mreg_workers_count(s->workers) < jobs) {
+		/* those that started see the closed queues and leave */
+		atomic_store(&s->producers, INT_MAX);
+		mreg_queue_close(s->jobs);
+		mreg_queue_close(s->results);
+		mreg_workers_join(s->workers);
+		s->workers = NULL;
+		if (!err->status)
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int mreg_scan_start_walker(struct mreg_scan *s, struct mreg_error *err)
+{
+	if (pthread_create(&s->walker, NULL, walker_main, s) != 0) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "could not start the walker thread");
+		mreg_queue_close(s->jobs);
+		producer_exit(s); /* the walker's share */
+		return -1;
+	}
+	s->walker_started = true;
+	return 0;
+}
+
+void mreg_scan_cache_ready(struct mreg_scan *s, bool failed)
+{
+	pthread_mutex_lock(&s->ready_lock);
+	s->cache_ready = true;
+	s->cache_failed = failed;
+	pthread_cond_broadcast(&s->ready_cond);
+	pthread_mutex_unlock(&s->ready_lock);
+	atomic_store(&s->cache_ready_fast, true);
+	if (failed)
+		mreg_scan_stop(s);
+}
+
+struct mreg_scan_result *mreg_scan_next(struct mreg_scan *s)
+{
+	return mreg_queue_pop(s->results);
+}
+
+void mreg_scan_stop(struct mreg_scan *s)
+{
+	atomic_store(&s->stop, true);
+	mreg_queue_close(s->jobs);
+}
+
+void mreg_scan_join(struct mreg_scan *s)
+{
+	if (s->walker_started)
+		pthread_join(s->walker, NULL);
+	s->walker_started = false;
+	mreg_workers_join(s->workers);
+	s->workers = NULL;
+}
+
+void mreg_scan_finish(struct mreg_scan *s)
+{
+	mreg_queue_destroy(s->jobs);
+	mreg_queue_destroy(s->results);
+	s->jobs = s->results = NULL;
+	pthread_mutex_destroy(&s->ready_lock);
+	pthread_cond_destroy(&s->ready_cond);
+}

@@ -1,0 +1,136 @@
+/* scan.h - the producer side of import-dir: walk, consult the cache, read
+ *
+ * A walker thread lists the tree and consults the content-hash cache;
+ * files it cannot trust go to a bounded job queue read by worker threads
+ * (read, hash, parse, validate, hash artifacts); every outcome lands on a
+ * bounded result queue that one consumer drains with mreg_scan_next().
+ * The walk starts while the cache is still loading: files found before
+ * mreg_scan_cache_ready() wait in memory.
+ *
+ * Use: mreg_scan_init, mreg_scan_start_workers, mreg_scan_start_walker,
+ * load the cache, mreg_scan_cache_ready, mreg_scan_next until NULL,
+ * mreg_scan_join, mreg_scan_finish.
+ */
+#ifndef MREG_SCAN_H
+#define MREG_SCAN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "hashcache.h"
+#include "modelfile.h"
+
+enum mreg_scan_kind {
+	MREG_SCAN_UNCHANGED, /* cache hit: nothing read */
+	MREG_SCAN_TOUCH,     /* read, same digest as recorded: refresh stat */
+	MREG_SCAN_MODEL,     /* read and valid: upsert */
+	MREG_SCAN_ERROR,     /* read and invalid: cache the error + digest */
+	MREG_SCAN_FAIL,      /* could not read, or invalid for a reason that
+				may change without the file changing: report
+				only */
+	MREG_SCAN_WALK,      /* a problem found by the walk */
+};
+
+struct mreg_scan_artifact {
+	char *path;
+	long long size;
+	char sha[MREG_SHA256_HEX];
+};
+
+struct mreg_claim;
+
+struct mreg_scan_result {
+	enum mreg_scan_kind kind;
+	char *rel;
+	struct mreg_stat st;
+	unsigned char sha[MREG_SHA256_LEN];
+	bool racy;
+	char *error;               /* formatted: "L:C: msg" or "msg" */
+	const struct mreg_cache_entry *entry; /* cached record, or NULL */
+	struct mreg_model model;   /* MREG_SCAN_MODEL */
+	struct mreg_scan_artifact *arts;
+	size_t narts;
+	struct mreg_claim *claim;  /* MREG_SCAN_MODEL: set by the consumer */
+	const struct mreg_cache_entry **many; /* UNCHANGED: the entries */
+	size_t nmany;
+};
+
+void mreg_scan_result_free(struct mreg_scan_result *r); /* NULL-safe */
+
+struct mreg_scan_pending;
+
+/* Read the counters atomically. */
+struct mreg_scan {
+	/* set by the caller after mreg_scan_init; the caller owns them */
+	int rootfd;
+	const char *pattern;
+	long long max_file_size;
+	bool rehash;
+	struct mreg_fs_clock clock;
+	struct mreg_cache *cache;
+	/* progress, for anyone */
+	atomic_long scanned, hashed, done; /* done: counted by the consumer */
+	atomic_bool walk_done;
+	atomic_bool stop;
+	/* after mreg_scan_join: the root itself could not be walked */
+	int walk_rc;
+	struct mreg_error walk_err;
+	/* private */
+	struct mreg_queue *jobs;
+	struct mreg_queue *results;
+	struct mreg_workers *workers;
+	pthread_t walker;
+	bool walker_started;
+	atomic_int producers; /* walker + workers still running */
+	struct mreg_scan_pending *pending;
+	size_t npending, cappending;
+	const struct mreg_cache_entry **hits; /* cache hits not yet sent */
+	size_t nhits;
+	pthread_mutex_t ready_lock;
+	pthread_cond_t ready_cond;
+	bool cache_ready, cache_failed; /* under ready_lock */
+	atomic_bool cache_ready_fast;   /* cache_ready, read without the lock */
+};
+
+/*
+ * Zero s (rootfd -1) and set up its locks; then the caller fills in the
+ * first fields: the cache, empty, is loaded while the walk runs.  Nothing
+ * starts yet.  Pair with mreg_scan_finish.
+ */
+void mreg_scan_init(struct mreg_scan *s);
+
+/*
+ * Create the queues and start jobs worker threads.  -1 (err filled) when
+ * not all of them started: nothing is left running.
+ */
+int mreg_scan_start_workers(struct mreg_scan *s, int jobs,
+			    struct mreg_error *err);
+/*
+ * Start the walker.  -1 (err filled) when it could not start: the
+ * workers see the closed job queue and leave; still drain and join.
+ */
+int mreg_scan_start_walker(struct mreg_scan *s, struct mreg_error *err);
+
+/*
+ * The cache is loaded (failed: it could not be; the scan then stops).
+ * Wakes the walker's held-back files.
+ */
+void mreg_scan_cache_ready(struct mreg_scan *s, bool failed);
+
+/* The next result (the caller owns it); NULL once all producers ended. */
+struct mreg_scan_result *mreg_scan_next(struct mreg_scan *s);
+
+/* Ask walker and workers to stop early (results still need draining). */
+void mreg_scan_stop(struct mreg_scan *s);
+
+/* Wait for the walker and the workers. */
+void mreg_scan_join(struct mreg_scan *s);
+
+/* Free the queues and locks; after mreg_scan_join.  The cache and rootfd
+ * stay the caller's. */
+void mreg_scan_finish(struct mreg_scan *s);
+
+#endif

@@ -1,0 +1,118 @@
+/* test-claims.c - the provider/name claims map */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "tap.h"
+
+static int dropped;
+
+static void drop(void *p)
+{
+	dropped++;
+	free(p);
+}
+
+static void test_first_wins(void)
+{
+	struct mreg_claims c = { 0 };
+	struct mreg_claim *x;
+	char key[] = "acme/m1", rel[] = "a.json";
+	bool oom = true;
+
+	ok(mreg_claims_find(&c, "acme/m1") == NULL, "empty map finds nothing");
+	x = mreg_claims_take(&c, key, rel, false, &oom);
+	ok(x == NULL && !oom, "first claim of a key returns NULL");
+	/* the map copied the strings: changing ours must not matter */
+	key[0] = 'X';
+	rel[0] = 'X';
+	x = mreg_claims_take(&c, "acme/m1", "b.json", false, &oom);
+	ok(x != NULL && !oom, "second claim returns the first claim");
+	if (x) {
+		is_str(x->rel, "a.json", "the first file keeps the claim");
+		is_str(x->key, "acme/m1", "key copied");
+		ok(!x->borrowed && !x->conflicted && !x->deferred,
+		   "a new claim is owned, not conflicted, with nothing waiting");
+	}
+	x = mreg_claims_take(&c, "acme/m2", "b.json", false, &oom);
+	ok(x == NULL && !oom, "another key is claimed independently");
+	is_int(c.count, 2, "two keys claimed");
+	x = mreg_claims_find(&c, "acme/m2");
+	ok(x && strcmp(x->rel, "b.json") == 0, "find returns the claim");
+	ok(mreg_claims_find(&c, "acme/m") == NULL &&
+	   mreg_claims_find(&c, "acme/m12") == NULL &&
+	   mreg_claims_find(&c, "") == NULL, "no prefix or partial matches");
+	mreg_claims_finish(&c, drop);
+	ok(c.b == NULL && c.n == 0 && c.count == 0, "finish empties the map");
+	mreg_claims_finish(&c, drop);
+	ok(1, "finish twice is safe");
+}
+
+static void test_borrow_and_deferred(void)
+{
+	struct mreg_claims c = { 0 };
+	struct mreg_claim *x;
+	const char *key = "p/n", *rel = "dir/x.json";
+	bool oom;
+
+	x = mreg_claims_take(&c, key, rel, true, &oom);
+	ok(x == NULL && !oom, "borrowed claim taken");
+	x = mreg_claims_find(&c, "p/n");
+	ok(x && x->borrowed && x->key == key && x->rel == rel,
+	   "a borrowed claim keeps the caller's strings");
+	if (x)
+		x->deferred = malloc(16);
+	dropped = 0;
+	mreg_claims_finish(&c, drop);
+	is_int(dropped, 1, "finish drops the deferred item");
+	/* no drop function: only claims with nothing waiting are fine */
+	mreg_claims_take(&c, "q/r", "y.json", false, &oom);
+	mreg_claims_finish(&c, NULL);
+	ok(c.count == 0, "finish without a drop function");
+}
+
+static void test_many(void)
+{
+	struct mreg_claims c = { 0 };
+	char key[64], rel[64];
+	struct mreg_claim *x;
+	int i, wrong = 0, lost = 0;
+	bool oom = false;
+	const int n = 50000; /* past several growths of the table */
+
+	for (i = 0; i < n && !oom; i++) {
+		snprintf(key, sizeof(key), "provider%d/model%d", i % 97, i);
+		snprintf(rel, sizeof(rel), "f%d.json", i);
+		if (mreg_claims_take(&c, key, rel, false, &oom) != NULL)
+			wrong++;
+	}
+	ok(!oom, "no out of memory");
+	is_int(wrong, 0, "every distinct key is a first claim");
+	is_int(c.count, n, "count after %d claims", n);
+	ok(c.n >= c.count / 4 && (c.n & (c.n - 1)) == 0,
+	   "table grew, size a power of two (%zu buckets)", c.n);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "provider%d/model%d", i % 97, i);
+		snprintf(rel, sizeof(rel), "f%d.json", i);
+		x = mreg_claims_find(&c, key);
+		if (!x || strcmp(x->rel, rel) != 0)
+			lost++;
+	}
+	is_int(lost, 0, "every claim found after growing");
+	snprintf(key, sizeof(key), "provider%d/model%d", 5 % 97, 5);
+	x = mreg_claims_take(&c, key, "other.json", false, &oom);
+	ok(x && strcmp(x->rel, "f5.json") == 0,
+	   "a repeated key after growing returns the first claim");
+	is_int(c.count, n, "a repeated key adds nothing");
+	mreg_claims_finish(&c, NULL);
+}
+
+int main(void)
+{
+	test_first_wins();
+	test_borrow_and_deferred();
+	test_many();
+	return tap_done();
+}
