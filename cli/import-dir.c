@@ -17,7 +17,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +31,7 @@
 #include "hashcache.h"
 #include "importer.h"
 #include "scan.h"
-
-
+#include "walk.h"
 
 enum {
 	OPT_PATTERN = 256, OPT_SOURCE, OPT_JOBS, OPT_MAX_FILE_SIZE, OPT_REHASH,
@@ -177,16 +175,6 @@ static int on_option(void *state, int id, const char *arg)
 	return 0;
 }
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 /* --- shared state -------------------------------------------------------- */
 
 struct run {
@@ -260,10 +248,13 @@ static void *progress_main(void *arg)
 	return NULL;
 }
 
+/* --- what the importer tells ------------------------------------------- */
+
 /* "DIR/rel: text" or "DIR/rel:L:C: text" on stderr. */
-static void report_file(struct run *run, const char *rel, const char *text,
-			bool warning)
+static void on_file(void *arg, const char *rel, const char *text,
+		    bool warning)
 {
+	struct run *run = arg;
 	char label[PATH_MAX + 64];
 	const char *sep = text[0] >= '0' && text[0] <= '9' ? ":" : ": ";
 
@@ -275,14 +266,6 @@ static void report_file(struct run *run, const char *rel, const char *text,
 	else
 		cli_fail(run->ctx, MREG_EXIT_DATA, "%s%s%s", label, sep, text);
 	pthread_mutex_unlock(&run->print_lock);
-}
-
-/* --- what the importer tells ----------------------------------------- */
-
-static void on_file(void *arg, const char *rel, const char *text,
-		    bool warning)
-{
-	report_file(arg, rel, text, warning);
 }
 
 static void on_warn(void *arg, const char *text)
@@ -372,34 +355,6 @@ static long default_jobs(void)
 	return n < 1 ? 1 : n > 64 ? 64 : n;
 }
 
-/*
- * The canonical absolute path of the directory open as fd: getcwd() after
- * fchdir() resolves symbolic links.  Called before any thread starts.
- */
-static int canonical_path(int fd, char *out, size_t len)
-{
-	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = -1, e = 0;
-
-	if (here < 0)
-		return -1;
-	if (fchdir(fd) == 0) {
-		if (getcwd(out, len))
-			rc = 0;
-		else
-			e = errno;
-		if (fchdir(here) < 0 && rc == 0) {
-			e = errno;
-			rc = -1;
-		}
-	} else {
-		e = errno;
-	}
-	close(here);
-	errno = e;
-	return rc;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -473,7 +428,7 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	run.ctx = ctx;
 	run.o = &o;
 
-	label = xstrdup(argv[argi]);
+	label = strdup(argv[argi]);
 	if (!label)
 		goto oom;
 	n = strlen(label);
@@ -488,9 +443,9 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	}
 	if (o.source) {
-		run.source = xstrdup(o.source);
-	} else if (canonical_path(rootfd, real, sizeof(real)) == 0) {
-		run.source = xstrdup(real);
+		run.source = strdup(o.source);
+	} else if (mreg_dir_realpath(rootfd, real, sizeof(real)) == 0) {
+		run.source = strdup(real);
 	} else {
 		status = cli_fail(ctx, MREG_EXIT_DATA,
 				  "could not resolve \"%s\": %s", label,

@@ -14,16 +14,6 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 void mreg_claims_finish(struct mreg_claims *c, void (*drop)(void *))
 {
 	struct mreg_claim *x, *next;
@@ -99,7 +89,7 @@ struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 		x->key = (char *)key;
 		x->rel = (char *)rel;
 		x->borrowed = true;
-	} else if (!x || !(x->key = xstrdup(key)) || !(x->rel = xstrdup(rel))) {
+	} else if (!x || !(x->key = strdup(key)) || !(x->rel = strdup(rel))) {
 		if (x)
 			free(x->key);
 		free(x);

@@ -10,16 +10,6 @@
 
 #include "importer.h"
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 /* rel's problem, for the caller to show. */
 static void report_file(struct mreg_importer *w, const char *rel,
 			const char *text, bool warning)
@@ -214,8 +204,8 @@ static char *artifacts_json(const struct mreg_scan_result *r)
 	return s;
 }
 
-static void copy_row(struct mreg_copy *cp, const struct mreg_scan_result *r,
-		     const char *kind)
+static void copy_row(struct mreg_copy *cp,
+		     const struct mreg_scan_result *r, const char *kind)
 {
 	char hex[MREG_SHA256_HEX];
 	const struct mreg_model *m = &r->model;
@@ -282,11 +272,12 @@ static int write_batch(struct mreg_importer *w, struct mreg_error *err)
 	for (i = 0; i < w->nbatch; i++) {
 		struct mreg_scan_result *r = w->batch[i];
 		/* a claim found in conflict after the row was queued */
-		if (r->kind == MREG_SCAN_MODEL && r->claim && r->claim->conflicted)
+		if (r->kind == MREG_SCAN_MODEL && r->claim &&
+		    r->claim->conflicted)
 			continue;
 		copy_row(&cp, r, r->kind == MREG_SCAN_MODEL   ? "model"
 				 : r->kind == MREG_SCAN_TOUCH ? "touch"
-						      : "error");
+							      : "error");
 	}
 	for (i = 0; i < w->ninvalid; i++) {
 		mreg_copy_field(&cp, "invalidate");
@@ -354,7 +345,7 @@ static int add_invalid(struct mreg_importer *w, const char *rel)
 		w->invalid = p;
 		w->capinvalid = n;
 	}
-	if (!(w->invalid[w->ninvalid] = xstrdup(rel)))
+	if (!(w->invalid[w->ninvalid] = strdup(rel)))
 		return -1;
 	w->ninvalid++;
 	return 0;
@@ -364,8 +355,8 @@ static int add_invalid(struct mreg_importer *w, const char *rel)
  * Record that rel defines key.  false when another file defines it too:
  * both are reported and failed, and both are re-read next time.
  */
-static bool claim_key(struct mreg_importer *w, const char *key, const char *rel,
-		      bool borrow, struct mreg_error *err)
+static bool claim_key(struct mreg_importer *w, const char *key,
+		      const char *rel, bool borrow, struct mreg_error *err)
 {
 	struct mreg_claim *first;
 	bool oom;
@@ -441,7 +432,8 @@ static int release_waiting(struct mreg_importer *w, const char *rel,
 	if (!e)
 		return 0;
 	e->done = true;
-	if (!e->key || !(c = mreg_claims_find(&w->claims, e->key)) || !c->deferred)
+	if (!e->key || !(c = mreg_claims_find(&w->claims, e->key)) ||
+	    !c->deferred)
 		return 0;
 	r = c->deferred;
 	c->deferred = NULL;
@@ -518,7 +510,8 @@ static int activate_claims(struct mreg_importer *w, struct mreg_error *err)
 }
 
 /* An unchanged file (cached entry e) has been handled. */
-static int take_unchanged(struct mreg_importer *w, const struct mreg_cache_entry *e,
+static int take_unchanged(struct mreg_importer *w,
+			  const struct mreg_cache_entry *e,
 			  struct mreg_error *err)
 {
 	if (e->error) {
@@ -551,7 +544,7 @@ int mreg_importer_take(struct mreg_importer *w, struct mreg_scan_result *r,
 		return err->status ? -1 : 0;
 	}
 	atomic_fetch_add(&w->scan->done, 1);
-	if (r->kind != MREG_SCAN_WALK && !(rel = xstrdup(r->rel))) {
+	if (r->kind != MREG_SCAN_WALK && !(rel = strdup(r->rel))) {
 		mreg_scan_result_free(r);
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		return -1;

@@ -37,16 +37,6 @@ void mreg_scan_result_free(struct mreg_scan_result *r)
 	free(r);
 }
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 /* "L:C: message" when there is a position, else the message. */
 static char *format_error(const struct mreg_error *err)
 {
@@ -57,7 +47,7 @@ static char *format_error(const struct mreg_error *err)
 			 err->column, err->message);
 	else
 		snprintf(buf, sizeof(buf), "%s", err->message);
-	return xstrdup(buf);
+	return strdup(buf);
 }
 
 static void producer_exit(struct mreg_scan *s)
@@ -181,8 +171,8 @@ static int on_walk(void *arg, const char *rel, const struct stat *st,
 		return 1;
 	if (err) {
 		r = calloc(1, sizeof(*r));
-		if (!r || !(r->rel = xstrdup(rel)) ||
-		    !(r->error = xstrdup(err->message))) {
+		if (!r || !(r->rel = strdup(rel)) ||
+		    !(r->error = strdup(err->message))) {
 			mreg_scan_result_free(r);
 			return 1;
 		}
@@ -190,7 +180,7 @@ static int on_walk(void *arg, const char *rel, const struct stat *st,
 		return push_result(s, r) < 0;
 	}
 	mreg_stat_from(&now, st);
-	if (!(copy = xstrdup(rel)))
+	if (!(copy = strdup(rel)))
 		return 1;
 	if (!atomic_load(&s->cache_ready_fast)) {
 		if (s->npending == s->cappending) {
@@ -281,7 +271,7 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 				 a, err.message);
 			goto fail;
 		}
-		r->arts[i].path = xstrdup(a);
+		r->arts[i].path = strdup(a);
 		if (!r->arts[i].path)
 			goto oom;
 		r->arts[i].size = st.size;
@@ -295,7 +285,7 @@ fail:
 	/* an artifact may appear later without the model file changing:
 	 * report, do not cache */
 	r->kind = MREG_SCAN_FAIL;
-	r->error = xstrdup(msg);
+	r->error = strdup(msg);
 	mreg_model_finish(&r->model);
 }
 

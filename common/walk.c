@@ -189,3 +189,27 @@ int mreg_walk(int rootfd, const char *pattern, mreg_walk_fn fn, void *arg,
 	free(w.stack);
 	return rc;
 }
+
+int mreg_dir_realpath(int fd, char *out, size_t len)
+{
+	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = -1, e = 0;
+
+	if (here < 0)
+		return -1;
+	if (fchdir(fd) == 0) {
+		if (getcwd(out, len))
+			rc = 0;
+		else
+			e = errno;
+		if (fchdir(here) < 0 && rc == 0) {
+			e = errno;
+			rc = -1;
+		}
+	} else {
+		e = errno;
+	}
+	close(here);
+	errno = e;
+	return rc;
+}

@@ -32,4 +32,12 @@ typedef int (*mreg_walk_fn)(void *arg, const char *rel,
 int mreg_walk(int rootfd, const char *pattern, mreg_walk_fn fn, void *arg,
 	      struct mreg_error *err);
 
+/*
+ * The canonical absolute path of the directory open as fd: getcwd() after
+ * fchdir() resolves symbolic links.  0, or -1 with errno set.  It changes
+ * the working directory for a moment (and back): call it before any
+ * thread starts.
+ */
+int mreg_dir_realpath(int fd, char *out, size_t len);
+
 #endif

@@ -1,5 +1,8 @@
 /* test-walk.c - the recursive walk: matching, hidden entries, loops */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,6 +137,27 @@ int main(void)
 	ok(mreg_walk(fd, "*.json", cb, &s, &err) == -1 &&
 	   strstr(err.message, "not a directory"), "root must be a directory");
 	close(fd);
+	{
+		char up[256], got[PATH_MAX], cwd0[PATH_MAX], cwd1[PATH_MAX];
+		struct stat a, g;
+		snprintf(up, sizeof(up), "%s/c/up/a", dir);
+		fd = open(up, O_RDONLY | O_DIRECTORY);
+		ok(fd >= 0 && fstat(fd, &a) == 0 && getcwd(cwd0, sizeof(cwd0)),
+		   "open a directory through a symbolic link");
+		is_int(mreg_dir_realpath(fd, got, sizeof(got)), 0,
+		       "real path of an open directory");
+		ok(got[0] == '/' && !strstr(got, "/up") &&
+		   stat(got, &g) == 0 && g.st_ino == a.st_ino &&
+		   g.st_dev == a.st_dev, "absolute, links resolved: \"%s\"",
+		   got);
+		ok(getcwd(cwd1, sizeof(cwd1)) && strcmp(cwd0, cwd1) == 0,
+		   "working directory unchanged");
+		ok(mreg_dir_realpath(fd, got, 4) == -1 && errno == ERANGE,
+		   "too small a buffer: ERANGE");
+		close(fd);
+		ok(mreg_dir_realpath(-1, got, sizeof(got)) == -1 &&
+		   errno == EBADF, "a bad descriptor: EBADF");
+	}
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
