@@ -585,6 +585,11 @@ enum mreg_bulk_format mreg_bulk_reader_format(const struct mreg_bulk_reader *r)
 	return r->format;
 }
 
+const char *mreg_bulk_reader_path(const struct mreg_bulk_reader *r)
+{
+	return r->path;
+}
+
 /* Hand the finished raw text and tree to item; validate it. */
 static int finish_item(struct mreg_bulk_reader *r, json_t *root, long line,
 		       long column, long index, struct mreg_bulk_item *item,

@@ -116,6 +116,8 @@ int mreg_bulk_reader_next(struct mreg_bulk_reader *r,
 			  struct mreg_bulk_item *item, struct mreg_error *err);
 
 enum mreg_bulk_format mreg_bulk_reader_format(const struct mreg_bulk_reader *r);
+/* The name of the input as given to mreg_bulk_reader_create(). */
+const char *mreg_bulk_reader_path(const struct mreg_bulk_reader *r);
 
 /* Applying a batch. */
 struct mreg_bulk_options {

@@ -1,0 +1,554 @@
+/* bulk-apply.c - applying a bulk-update batch with set-based statements
+ *
+ * One transaction:
+ *  1. COPY every validated item (its exact text included) into the temp
+ *     table bulk_items while reading: the batch reaches the server in one
+ *     stream, and an invalid item aborts it before anything is written.
+ *  2. Resolve "model" items and "where" selectors to model ids
+ *     (bulk_targets); an unknown "model" is an error.
+ *  3. Lock: default rows of the affected types first, then the models in
+ *     id order (the order 'set-default' takes them: default row, then the
+ *     model through the schema's trigger), so the two never deadlock.
+ *  4. Copy the targeted models (bulk_old, bulk_new) and apply the items to
+ *     bulk_new in input order: round k applies each model's k-th item, so
+ *     the number of statements is the largest number of items touching
+ *     one model (1 when no two items overlap), never the number of items.
+ *  5. Check the defaults rule with the item's position in the message,
+ *     compute old/new of every changed field (bulk_changes), and either
+ *     report them and roll back (dry run) or write the models, the
+ *     defaults and one audit row per changed model or default, and commit.
+ *     The schema's constraint triggers are deferred to commit, so a batch
+ *     may move a type's default and deactivate the old one; they still
+ *     catch a concurrent change that slipped past the checks.
+ */
+#include "bulk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+#define ITEMS_TABLE                                                          \
+	"CREATE TEMP TABLE bulk_items ("                                     \
+	"  seq bigint NOT NULL, line bigint NOT NULL, idx bigint,"           \
+	"  provider text, name text,"                                        \
+	"  w_provider text, w_type text, w_tag text, w_active boolean,"      \
+	"  set_default boolean NOT NULL, item jsonb NOT NULL,"               \
+	"  s jsonb GENERATED ALWAYS AS (item -> 'set') STORED"               \
+	") ON COMMIT DROP"
+
+#define ITEMS_COPY                                                           \
+	"COPY bulk_items (seq, line, idx, provider, name, w_provider,"       \
+	" w_type, w_tag, w_active, set_default, item) FROM STDIN"
+
+#define TARGETS_SQL                                                          \
+	"CREATE TEMP TABLE bulk_targets ON COMMIT DROP AS "                  \
+	"SELECT x.seq, x.model_id,"                                          \
+	"       row_number() OVER (PARTITION BY x.model_id"                  \
+	"                          ORDER BY x.seq) AS round"                 \
+	"  FROM (SELECT i.seq, m.id AS model_id"                             \
+	"          FROM bulk_items i"                                        \
+	"          JOIN mreg.providers p ON p.name = i.provider"             \
+	"          JOIN mreg.models m"                                       \
+	"            ON m.provider_id = p.id AND m.name = i.name"            \
+	"         WHERE i.provider IS NOT NULL"                              \
+	"        UNION ALL"                                                  \
+	"        SELECT i.seq, m.id"                                         \
+	"          FROM bulk_items i"                                        \
+	"          JOIN mreg.models m"                                       \
+	"            ON (i.w_type IS NULL OR m.type = i.w_type)"             \
+	"           AND (i.w_tag IS NULL OR m.tags @> ARRAY[i.w_tag])"       \
+	"           AND (i.w_active IS NULL OR m.active = i.w_active)"       \
+	"          JOIN mreg.providers p ON p.id = m.provider_id"            \
+	"           AND (i.w_provider IS NULL OR p.name = i.w_provider)"     \
+	"         WHERE i.provider IS NULL) x"
+
+#define UNKNOWN_SQL                                                          \
+	"SELECT i.line, i.idx, i.provider || '/' || i.name,"                 \
+	"       count(*) OVER ()"                                            \
+	"  FROM bulk_items i"                                                \
+	" WHERE i.provider IS NOT NULL"                                      \
+	"   AND NOT EXISTS (SELECT 1 FROM bulk_targets t"                    \
+	"                    WHERE t.seq = i.seq)"                           \
+	" ORDER BY i.seq LIMIT 5"
+
+/* Default rows of the types whose default this batch may affect. */
+#define LOCK_DEFAULTS_SQL                                                    \
+	"SELECT count(*) FROM ("                                             \
+	"  SELECT 1 FROM mreg.model_defaults d"                              \
+	"   WHERE d.type IN (SELECT m.type"                                  \
+	"                      FROM bulk_targets t"                          \
+	"                      JOIN bulk_items i ON i.seq = t.seq"           \
+	"                      JOIN mreg.models m ON m.id = t.model_id"      \
+	"                     WHERE i.set_default OR i.s ? 'active')"        \
+	"   ORDER BY d.type FOR UPDATE OF d) l"
+
+#define LOCK_MODELS_SQL                                                      \
+	"SELECT count(*) FROM ("                                             \
+	"  SELECT 1 FROM mreg.models m"                                      \
+	"   WHERE m.id IN (SELECT model_id FROM bulk_targets)"               \
+	"   ORDER BY m.id FOR UPDATE OF m) l"
+
+#define OLD_SQL                                                              \
+	"CREATE TEMP TABLE bulk_old ON COMMIT DROP AS "                      \
+	"SELECT m.id, p.name AS provider, m.name, m.type, m.active,"         \
+	"       m.display_name, m.description, m.version, m.tags,"           \
+	"       m.synonyms, m.config, m.metadata"                            \
+	"  FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id" \
+	" WHERE m.id IN (SELECT model_id FROM bulk_targets)"
+
+#define NEW_SQL                                                              \
+	"CREATE TEMP TABLE bulk_new ON COMMIT DROP AS TABLE bulk_old"
+
+/* JSON array of strings -> text[] in order */
+#define STRINGS(expr)                                                        \
+	"ARRAY(SELECT e FROM jsonb_array_elements_text(" expr ")"            \
+	" WITH ORDINALITY a(e, o) ORDER BY o)"
+
+/* shallow merge; a JSON null in the merge removes the key */
+#define MERGE(col, key)                                                      \
+	"(n." col " || (i.s -> '" key "')) - ARRAY(SELECT k FROM"            \
+	" jsonb_each(i.s -> '" key "') e(k, v) WHERE v = 'null'::jsonb)"
+
+#define TEXT_FIELD(col)                                                      \
+	col " = CASE WHEN i.s ? '" col "' THEN i.s ->> '" col "'"           \
+	" ELSE n." col " END,"
+
+/* Round $1: each model's $1-th item, applied to its current state. */
+#define ROUND_SQL                                                            \
+	"UPDATE bulk_new n SET"                                              \
+	" active = CASE WHEN i.s ? 'active'"                                 \
+	"   THEN (i.s ->> 'active')::boolean ELSE n.active END,"             \
+	TEXT_FIELD("display_name")                                           \
+	TEXT_FIELD("description")                                            \
+	TEXT_FIELD("version")                                                \
+	" tags = CASE"                                                       \
+	"   WHEN i.s ? 'tags' THEN " STRINGS("i.s -> 'tags'")                \
+	"   WHEN i.s ? 'tags_add' OR i.s ? 'tags_remove' THEN"               \
+	"     ARRAY(SELECT e FROM unnest(n.tags) WITH ORDINALITY a(e, o)"    \
+	"            WHERE NOT (coalesce(i.s -> 'tags_remove', '[]') ? e)"   \
+	"            ORDER BY o)"                                            \
+	"     || ARRAY(SELECT e FROM jsonb_array_elements_text("             \
+	"                coalesce(i.s -> 'tags_add', '[]'))"                 \
+	"                WITH ORDINALITY a(e, o)"                            \
+	"               WHERE NOT (e = ANY (n.tags)) ORDER BY o)"            \
+	"   ELSE n.tags END,"                                                \
+	" synonyms = CASE WHEN i.s ? 'synonyms'"                             \
+	"   THEN " STRINGS("i.s -> 'synonyms'") " ELSE n.synonyms END,"      \
+	" config = CASE WHEN i.s ? 'config' THEN i.s -> 'config'"            \
+	"   WHEN i.s ? 'config_merge' THEN " MERGE("config", "config_merge") \
+	"   ELSE n.config END,"                                              \
+	" metadata = CASE WHEN i.s ? 'metadata' THEN i.s -> 'metadata'"      \
+	"   WHEN i.s ? 'metadata_merge' THEN "                               \
+	MERGE("metadata", "metadata_merge")                                  \
+	"   ELSE n.metadata END"                                             \
+	"  FROM bulk_targets t JOIN bulk_items i ON i.seq = t.seq"           \
+	" WHERE t.round = $1 AND n.id = t.model_id AND i.s IS NOT NULL"
+
+/* The last set_default item of each type wins (input order). */
+#define DEFAULTS_SQL                                                         \
+	"CREATE TEMP TABLE bulk_defaults ON COMMIT DROP AS "                 \
+	"SELECT s.type, s.new_id, s.new_label, s.line, s.idx,"               \
+	"       d.model_id AS old_id, op.name || '/' || om.name AS old_label"\
+	"  FROM (SELECT DISTINCT ON (n.type) n.type, n.id AS new_id,"        \
+	"               n.provider || '/' || n.name AS new_label,"           \
+	"               i.line, i.idx"                                       \
+	"          FROM bulk_items i"                                        \
+	"          JOIN bulk_targets t ON t.seq = i.seq"                     \
+	"          JOIN bulk_new n ON n.id = t.model_id"                     \
+	"         WHERE i.set_default"                                       \
+	"         ORDER BY n.type, i.seq DESC) s"                            \
+	"  LEFT JOIN mreg.model_defaults d ON d.type = s.type"               \
+	"  LEFT JOIN mreg.models om ON om.id = d.model_id"                   \
+	"  LEFT JOIN mreg.providers op ON op.id = om.provider_id"
+
+#define INACTIVE_DEFAULT_SQL                                                 \
+	"SELECT b.new_label, b.type, b.line, b.idx"                          \
+	"  FROM bulk_defaults b JOIN bulk_new n ON n.id = b.new_id"          \
+	" WHERE NOT n.active ORDER BY b.line LIMIT 1"
+
+#define DEACTIVATED_DEFAULT_SQL                                              \
+	"SELECT n.provider || '/' || n.name, n.type, w.line, w.idx"          \
+	"  FROM bulk_new n"                                                  \
+	"  JOIN bulk_old o ON o.id = n.id"                                   \
+	"  JOIN mreg.model_defaults d ON d.model_id = n.id"                  \
+	"  LEFT JOIN LATERAL (SELECT i.line, i.idx"                          \
+	"                       FROM bulk_targets t"                         \
+	"                       JOIN bulk_items i ON i.seq = t.seq"          \
+	"                      WHERE t.model_id = n.id"                      \
+	"                        AND i.s -> 'active' = 'false'::jsonb"       \
+	"                      ORDER BY i.seq DESC LIMIT 1) w ON true"       \
+	" WHERE o.active AND NOT n.active"                                   \
+	"   AND NOT EXISTS (SELECT 1 FROM bulk_defaults b"                   \
+	"                    WHERE b.type = n.type AND b.new_id <> n.id)"    \
+	" ORDER BY w.line LIMIT 1"
+
+#define NULLABLE(col) "coalesce(to_jsonb(" col "), 'null'::jsonb)"
+#define CHANGE(field, o, n) "('" field "', " o ", " n ")"
+
+#define CHANGES_SQL                                                          \
+	"CREATE TEMP TABLE bulk_changes ON COMMIT DROP AS "                  \
+	"SELECT n.id, n.provider, n.name, c.changes"                         \
+	"  FROM bulk_new n JOIN bulk_old o ON o.id = n.id"                   \
+	" CROSS JOIN LATERAL ("                                              \
+	"   SELECT jsonb_object_agg(f.field, jsonb_build_object("            \
+	"            'old', f.old, 'new', f.new)) AS changes"                \
+	"     FROM (VALUES "                                                 \
+	CHANGE("active", "to_jsonb(o.active)", "to_jsonb(n.active)") ","     \
+	CHANGE("display_name", NULLABLE("o.display_name"),                   \
+	       NULLABLE("n.display_name")) ","                               \
+	CHANGE("description", NULLABLE("o.description"),                     \
+	       NULLABLE("n.description")) ","                                \
+	CHANGE("version", NULLABLE("o.version"), NULLABLE("n.version")) ","  \
+	CHANGE("tags", "to_jsonb(o.tags)", "to_jsonb(n.tags)") ","           \
+	CHANGE("synonyms", "to_jsonb(o.synonyms)", "to_jsonb(n.synonyms)") ","\
+	CHANGE("config", "o.config", "n.config") ","                         \
+	CHANGE("metadata", "o.metadata", "n.metadata")                       \
+	"          ) f(field, old, new)"                                     \
+	"    WHERE f.old IS DISTINCT FROM f.new) c"                          \
+	" WHERE (o.active, o.display_name, o.description, o.version, o.tags,"\
+	"        o.synonyms, o.config, o.metadata)"                          \
+	"       IS DISTINCT FROM"                                            \
+	"       (n.active, n.display_name, n.description, n.version, n.tags,"\
+	"        n.synonyms, n.config, n.metadata)"
+
+#define COUNTS_SQL                                                           \
+	"SELECT (SELECT count(*) FROM bulk_new),"                            \
+	"       (SELECT count(*) FROM bulk_changes),"                        \
+	"       (SELECT count(*) FROM bulk_defaults"                         \
+	"         WHERE old_id IS DISTINCT FROM new_id)"
+
+#define LIST_CHANGES_SQL                                                     \
+	"SELECT c.provider || '/' || c.name, e.key,"                         \
+	"       (e.value -> 'old')::text, (e.value -> 'new')::text"          \
+	"  FROM bulk_changes c, jsonb_each(c.changes) e"                     \
+	" ORDER BY c.provider, c.name, e.key"
+
+#define LIST_DEFAULTS_SQL                                                    \
+	"SELECT type, old_label, new_label FROM bulk_defaults"               \
+	" WHERE old_id IS DISTINCT FROM new_id ORDER BY type"
+
+#define UPDATE_SQL                                                           \
+	"UPDATE mreg.models m SET active = n.active,"                        \
+	"       display_name = n.display_name, description = n.description," \
+	"       version = n.version, tags = n.tags, synonyms = n.synonyms,"  \
+	"       config = n.config, metadata = n.metadata, updated_at = now()"\
+	"  FROM bulk_changes c JOIN bulk_new n ON n.id = c.id"               \
+	" WHERE m.id = c.id"
+
+#define AUDIT_MODELS_SQL                                                     \
+	"INSERT INTO mreg.audit_log (actor, action, resource, model_id,"     \
+	"                            details)"                               \
+	"SELECT $1, 'model.update', 'models/' || provider || '/' || name,"   \
+	"       id, jsonb_build_object('changes', changes)"                  \
+	"  FROM bulk_changes ORDER BY provider, name"
+
+#define SET_DEFAULTS_SQL                                                     \
+	"INSERT INTO mreg.model_defaults (type, model_id, updated_at)"       \
+	"SELECT type, new_id, now() FROM bulk_defaults"                      \
+	" WHERE old_id IS DISTINCT FROM new_id "                             \
+	"ON CONFLICT (type) DO UPDATE"                                       \
+	"   SET model_id = EXCLUDED.model_id, updated_at = EXCLUDED.updated_at"
+
+#define AUDIT_DEFAULTS_SQL                                                   \
+	"INSERT INTO mreg.audit_log (actor, action, resource, model_id,"     \
+	"                            details)"                               \
+	"SELECT $1, 'default.set', 'defaults/' || type, new_id,"             \
+	"       jsonb_build_object('type', type, 'previous', old_label,"     \
+	"                          'new', new_label)"                        \
+	"  FROM bulk_defaults WHERE old_id IS DISTINCT FROM new_id"          \
+	" ORDER BY type"
+
+static int command(struct mreg_conn *conn, const char *sql,
+		   struct mreg_error *err)
+{
+	return mreg_db_command(conn, sql, 0, NULL, err);
+}
+
+/* Position an error at an item given as text columns line, idx. */
+static void at_item(struct mreg_error *err, const struct mreg_bulk_reader *r,
+		    const char *line, const char *idx)
+{
+	if (idx)
+		mreg_error_prefix(err, "array index %s", idx);
+	mreg_error_at(err, mreg_bulk_reader_path(r), line ? atol(line) : 0,
+		      0);
+}
+
+static int copy_item(struct mreg_copy *cp, const struct mreg_bulk_item *it)
+{
+	char seq[32], line[32], idx[32];
+
+	snprintf(seq, sizeof(seq), "%ld", it->seq);
+	snprintf(line, sizeof(line), "%ld", it->line);
+	snprintf(idx, sizeof(idx), "%ld", it->index);
+	mreg_copy_field(cp, seq);
+	mreg_copy_field(cp, line);
+	mreg_copy_field(cp, it->index >= 0 ? idx : NULL);
+	mreg_copy_field(cp, it->provider);
+	mreg_copy_field(cp, it->name);
+	mreg_copy_field(cp, it->where_provider);
+	mreg_copy_field(cp, it->where_type);
+	mreg_copy_field(cp, it->where_tag);
+	mreg_copy_field(cp, it->where_active < 0 ? NULL
+			: it->where_active ? "t" : "f");
+	mreg_copy_field(cp, it->set_default ? "t" : "f");
+	mreg_copy_fieldn(cp, it->raw, it->raw_len);
+	return mreg_copy_row(cp);
+}
+
+/* Stream all items into bulk_items.  Returns the count or -1. */
+static long ship_items(struct mreg_conn *conn, struct mreg_bulk_reader *r,
+		       struct mreg_error *err)
+{
+	struct mreg_bulk_item item;
+	struct mreg_copy cp;
+	long n = 0;
+	int rc;
+
+	if (mreg_copy_begin(&cp, conn, ITEMS_COPY, err) < 0)
+		return -1;
+	while ((rc = mreg_bulk_reader_next(r, &item, err)) == 1) {
+		rc = copy_item(&cp, &item);
+		mreg_bulk_item_finish(&item);
+		if (rc < 0)
+			break; /* mreg_copy_end reports why */
+		n++;
+	}
+	if (rc < 0 && err->status != 0) {
+		mreg_copy_abort(&cp);
+		return -1;
+	}
+	if (mreg_copy_end(&cp, err) < 0)
+		return -1;
+	return n;
+}
+
+static int check_unknown(struct mreg_conn *conn,
+			 const struct mreg_bulk_reader *r,
+			 struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, UNKNOWN_SQL, 0, NULL,
+				     PGRES_TUPLES_OK, err);
+	char more[900];
+	size_t len = 0;
+	int i, rc = -1;
+
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto cleanup;
+	}
+	mreg_error_set(err, MREG_EXIT_DATA, "unknown model \"%s\"",
+		       PQgetvalue(res, 0, 2));
+	at_item(err, r, PQgetvalue(res, 0, 0),
+		PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1));
+	more[0] = '\0';
+	for (i = 1; i < PQntuples(res) && len < sizeof(more); i++) {
+		int w = snprintf(more + len, sizeof(more) - len,
+				 "%s\"%s\" (line %s)", i > 1 ? ", " : "",
+				 PQgetvalue(res, i, 2), PQgetvalue(res, i, 0));
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	if (PQntuples(res) > 1)
+		mreg_error_detail(err, "%s items name unknown models; also %s%s",
+				  PQgetvalue(res, 0, 3), more,
+				  atol(PQgetvalue(res, 0, 3)) >
+				  PQntuples(res) ? ", ..." : "");
+	mreg_error_hint(err, "Every \"model\" item must name an existing "
+			"model; use \"where\" to select models that may be "
+			"absent.");
+cleanup:
+	PQclear(res);
+	return rc;
+}
+
+static int check_defaults(struct mreg_conn *conn,
+			  const struct mreg_bulk_reader *r,
+			  struct mreg_error *err)
+{
+	PGresult *res;
+
+	res = mreg_db_exec(conn, INACTIVE_DEFAULT_SQL, 0, NULL,
+			   PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) > 0) {
+		mreg_error_set(err, MREG_EXIT_DATA, "cannot make \"%s\" the "
+			       "default for type \"%s\": the model is not "
+			       "active", PQgetvalue(res, 0, 0),
+			       PQgetvalue(res, 0, 1));
+		at_item(err, r, PQgetvalue(res, 0, 2),
+			PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3));
+		mreg_error_hint(err, "Only an active model can be the default "
+				"for its type.");
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+
+	res = mreg_db_exec(conn, DEACTIVATED_DEFAULT_SQL, 0, NULL,
+			   PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) > 0) {
+		mreg_error_set(err, MREG_EXIT_DATA, "cannot deactivate \"%s\": "
+			       "it is the default model for type \"%s\"",
+			       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		at_item(err, r, PQgetisnull(res, 0, 2) ? NULL :
+			PQgetvalue(res, 0, 2),
+			PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3));
+		mreg_error_hint(err, "Make another model of type \"%s\" the "
+				"default in the same batch: {\"model\": "
+				"\"<provider>/<name>\", \"set_default\": true}",
+				PQgetvalue(res, 0, 1));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static long scalar_long(struct mreg_conn *conn, const char *sql,
+			struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, sql, 0, NULL, PGRES_TUPLES_OK,
+				     err);
+	long v;
+
+	if (!res)
+		return -1;
+	v = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
+		? atol(PQgetvalue(res, 0, 0)) : 0;
+	PQclear(res);
+	return v;
+}
+
+static int apply_rounds(struct mreg_conn *conn, struct mreg_error *err)
+{
+	long rounds, k;
+
+	rounds = scalar_long(conn, "SELECT max(round) FROM bulk_targets",
+			     err);
+	if (rounds < 0)
+		return -1;
+	if (rounds > 1 &&
+	    command(conn, "CREATE INDEX ON bulk_targets (round)", err) < 0)
+		return -1;
+	for (k = 1; k <= rounds; k++) {
+		char round[32];
+		const char *values[1] = { round };
+
+		snprintf(round, sizeof(round), "%ld", k);
+		if (mreg_db_command(conn, ROUND_SQL, 1, values, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_counts(struct mreg_conn *conn, struct mreg_bulk_result *res,
+		       struct mreg_error *err)
+{
+	PGresult *pg = mreg_db_exec(conn, COUNTS_SQL, 0, NULL,
+				    PGRES_TUPLES_OK, err);
+
+	if (!pg)
+		return -1;
+	res->matched = atol(PQgetvalue(pg, 0, 0));
+	res->changed = atol(PQgetvalue(pg, 0, 1));
+	res->defaults_set = atol(PQgetvalue(pg, 0, 2));
+	res->unchanged = res->matched - res->changed;
+	PQclear(pg);
+	return 0;
+}
+
+static int write_changes(struct mreg_conn *conn, const char *actor,
+			 struct mreg_error *err)
+{
+	const char *values[1] = { actor };
+
+	if (command(conn, UPDATE_SQL, err) < 0 ||
+	    mreg_db_command(conn, AUDIT_MODELS_SQL, 1, values, err) < 0 ||
+	    command(conn, SET_DEFAULTS_SQL, err) < 0 ||
+	    mreg_db_command(conn, AUDIT_DEFAULTS_SQL, 1, values, err) < 0)
+		return -1;
+	return 0;
+}
+
+int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
+		  const struct mreg_bulk_options *opt,
+		  struct mreg_bulk_result *res, struct mreg_error *err)
+{
+	bool in_tx = false;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	mreg_error_clear(err);
+	if (mreg_db_begin(conn, err) < 0)
+		goto cleanup;
+	in_tx = true;
+	if (command(conn, "SET CONSTRAINTS mreg.models_default_active,"
+		    " mreg.model_defaults_active DEFERRED", err) < 0 ||
+	    command(conn, ITEMS_TABLE, err) < 0)
+		goto cleanup;
+	res->items = ship_items(conn, r, err);
+	if (res->items < 0)
+		goto cleanup;
+	if (command(conn, "ANALYZE bulk_items", err) < 0 ||
+	    command(conn, TARGETS_SQL, err) < 0 ||
+	    command(conn, "ANALYZE bulk_targets", err) < 0 ||
+	    check_unknown(conn, r, err) < 0)
+		goto cleanup;
+	if (!opt->dry_run &&
+	    (scalar_long(conn, LOCK_DEFAULTS_SQL, err) < 0 ||
+	     scalar_long(conn, LOCK_MODELS_SQL, err) < 0))
+		goto cleanup;
+	if (command(conn, OLD_SQL, err) < 0 ||
+	    command(conn, "ALTER TABLE bulk_old ADD PRIMARY KEY (id)",
+		    err) < 0 ||
+	    command(conn, NEW_SQL, err) < 0 ||
+	    command(conn, "ALTER TABLE bulk_new ADD PRIMARY KEY (id)",
+		    err) < 0 ||
+	    command(conn, "ANALYZE bulk_new", err) < 0 ||
+	    apply_rounds(conn, err) < 0 ||
+	    command(conn, DEFAULTS_SQL, err) < 0 ||
+	    check_defaults(conn, r, err) < 0 ||
+	    command(conn, CHANGES_SQL, err) < 0 ||
+	    read_counts(conn, res, err) < 0)
+		goto cleanup;
+	if (opt->dry_run) {
+		res->changes = mreg_db_exec(conn, LIST_CHANGES_SQL, 0, NULL,
+					    PGRES_TUPLES_OK, err);
+		if (!res->changes)
+			goto cleanup;
+		res->defaults = mreg_db_exec(conn, LIST_DEFAULTS_SQL, 0, NULL,
+					     PGRES_TUPLES_OK, err);
+		if (!res->defaults)
+			goto cleanup;
+		rc = 0;
+		goto cleanup; /* rolled back below */
+	}
+	if (write_changes(conn, opt->actor, err) < 0)
+		goto cleanup;
+	in_tx = false;
+	if (mreg_db_commit(conn, err) < 0)
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (in_tx)
+		mreg_db_rollback(conn);
+	return rc;
+}
+
+void mreg_bulk_result_finish(struct mreg_bulk_result *res)
+{
+	if (!res)
+		return;
+	PQclear(res->changes);
+	PQclear(res->defaults);
+	res->changes = NULL;
+	res->defaults = NULL;
+}
