@@ -29,6 +29,8 @@ struct command {
 /* The one command table: help, 'mreg help' and the completions follow it. */
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "apply or inspect schema migrations", 0 },
+	{ "bulk-update", cmd_bulk_update,
+	  "apply a batch of changes, all or nothing", 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
