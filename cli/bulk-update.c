@@ -30,8 +30,8 @@ static const struct cli_option options[] = {
 
 static const struct cli_spec spec = {
 	.usage = "[options] FILE\n[options] -",
-	.description = "Apply a batch of model changes (NDJSON or a JSON array) "
-		       "in one transaction, all or nothing.",
+	.description = "Apply a batch of model changes in one transaction, all "
+		       "or nothing.",
 	.options = options,
 	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue =

@@ -55,6 +55,18 @@ _mreg() {
 		esac
 		;;
 	# <<< migrate
+	# >>> bulk-update
+	bulk-update)
+		opts="-n --dry-run --format"
+		case $prev in
+		--format) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
+		esac
+		if [[ $cur != -* ]]; then
+			_filedir
+			return
+		fi
+		;;
+	# <<< bulk-update
 	esac
 
 	if [[ $cur == -* ]]; then

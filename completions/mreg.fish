@@ -41,3 +41,9 @@ complete -c mreg -n "__fish_seen_subcommand_from migrate" -l lock-timeout -x -d 
 complete -c mreg -n "__fish_seen_subcommand_from migrate" -l ddl-lock-timeout -x -d 'lock_timeout for each migration'
 complete -c mreg -n "__fish_seen_subcommand_from migrate" -s q -l quiet -d 'print only errors'
 # <<< migrate
+
+# >>> bulk-update
+complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -F -d 'batch file (NDJSON or JSON array, - for stdin)'
+complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -s n -l dry-run -d 'validate and show what would change, write nothing'
+complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -l format -x -a 'table json' -d 'output format'
+# <<< bulk-update
