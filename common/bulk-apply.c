@@ -9,10 +9,11 @@
  *  3. Lock: default rows of the affected types first, then the models in
  *     id order (the order 'set-default' takes them: default row, then the
  *     model through the schema's trigger), so the two never deadlock.
- *  4. Copy the targeted models (bulk_old, bulk_new) and apply the items to
- *     bulk_new in input order: round k applies each model's k-th item, so
- *     the number of statements is the largest number of items touching
- *     one model (1 when no two items overlap), never the number of items.
+ *  4. Copy the targeted models, old values and new, into bulk_new while
+ *     applying each one's first item, then the later items in input order:
+ *     round k applies each model's k-th item, so the number of statements
+ *     is the largest number of items touching one model (1 when no two
+ *     items overlap), never the number of items.
  *  5. Check the defaults rule with the item's position in the message,
  *     compute old/new of every changed field (bulk_changes), and either
  *     report them and roll back (dry run) or write the models, the
@@ -34,12 +35,14 @@
 	"  provider text, name text,"                                        \
 	"  w_provider text, w_type text, w_tag text, w_active boolean,"      \
 	"  set_default boolean NOT NULL, item jsonb NOT NULL,"               \
+	"  cm_null boolean NOT NULL, mm_null boolean NOT NULL,"             \
 	"  s jsonb GENERATED ALWAYS AS (item -> 'set') STORED"               \
 	") ON COMMIT DROP"
 
 #define ITEMS_COPY                                                           \
 	"COPY bulk_items (seq, line, idx, provider, name, w_provider,"       \
-	" w_type, w_tag, w_active, set_default, item) FROM STDIN"
+	" w_type, w_tag, w_active, set_default, item, cm_null, mm_null)"     \
+	" FROM STDIN"
 
 #define TARGETS_SQL                                                          \
 	"CREATE TEMP TABLE bulk_targets ON COMMIT DROP AS "                  \
@@ -89,14 +92,6 @@
 	"   WHERE m.id IN (SELECT model_id FROM bulk_targets)"               \
 	"   ORDER BY m.id FOR UPDATE OF m) l"
 
-#define OLD_SQL                                                              \
-	"CREATE TEMP TABLE bulk_old ON COMMIT DROP AS "                      \
-	"SELECT m.id, p.name AS provider, m.name, m.type, m.active,"         \
-	"       m.display_name, m.description, m.version, m.tags,"           \
-	"       m.synonyms, m.config, m.metadata"                            \
-	"  FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id" \
-	" WHERE m.id IN (SELECT model_id FROM bulk_targets)"
-
 /* The new value of each field after item i, from the current row n. */
 #define E_ACTIVE                                                             \
 	"CASE WHEN i.s ? 'active' THEN (i.s ->> 'active')::boolean"          \
@@ -110,41 +105,57 @@
 /* tags_remove drops every copy; tags_add appends what is missing */
 #define E_TAGS                                                               \
 	"CASE WHEN i.s ? 'tags' THEN " STRINGS("i.s -> 'tags'")              \
-	" WHEN i.s ? 'tags_add' OR i.s ? 'tags_remove' THEN"                 \
+	" ELSE CASE WHEN i.s ? 'tags_remove' THEN"                           \
 	"   ARRAY(SELECT e FROM unnest(n.tags) WITH ORDINALITY a(e, o)"      \
-	"          WHERE NOT (coalesce(i.s -> 'tags_remove', '[]') ? e)"     \
-	"          ORDER BY o)"                                              \
-	"   || ARRAY(SELECT e FROM jsonb_array_elements_text("               \
-	"              coalesce(i.s -> 'tags_add', '[]'))"                   \
-	"              WITH ORDINALITY a(e, o)"                              \
-	"             WHERE NOT (e = ANY (n.tags)) ORDER BY o)"              \
-	" ELSE n.tags END"
+	"          WHERE NOT ((i.s -> 'tags_remove') ? e) ORDER BY o)"       \
+	"   ELSE n.tags END"                                                 \
+	" || CASE WHEN i.s ? 'tags_add' THEN"                                \
+	"   ARRAY(SELECT e FROM jsonb_array_elements_text(i.s -> 'tags_add')"\
+	"          WITH ORDINALITY a(e, o)"                                  \
+	"          WHERE NOT (e = ANY (n.tags)) ORDER BY o)"                 \
+	"   ELSE '{}' END END"
 #define E_SYNONYMS                                                           \
 	"CASE WHEN i.s ? 'synonyms' THEN " STRINGS("i.s -> 'synonyms'")      \
 	" ELSE n.synonyms END"
-/* shallow merge; a JSON null in the merge removes the key */
-#define E_OBJECT(col, merge)                                                 \
+/*
+ * Shallow merge; a JSON null in the merge removes the key (has_null,
+ * computed by the client, spares the key scan when there is none).
+ */
+#define E_OBJECT(col, merge, has_null)                                       \
 	"CASE WHEN i.s ? '" col "' THEN i.s -> '" col "'"                    \
-	" WHEN i.s ? '" merge "' THEN (n." col " || (i.s -> '" merge "'))"   \
+	" WHEN i.s ? '" merge "' THEN CASE WHEN i." has_null " THEN"         \
+	"   (n." col " || (i.s -> '" merge "'))"                             \
 	"   - ARRAY(SELECT k FROM jsonb_each(i.s -> '" merge "') e(k, v)"    \
 	"            WHERE v = 'null'::jsonb)"                               \
+	"   ELSE n." col " || (i.s -> '" merge "') END"                      \
 	" ELSE n." col " END"
 
-/* Round 1 builds bulk_new from bulk_old: every model has a first item. */
+/*
+ * bulk_new: the targeted models with their values before the batch
+ * (old_*) and after it, starting with each model's first item (every
+ * targeted model has one).
+ */
 #define NEW_SQL                                                              \
 	"CREATE TEMP TABLE bulk_new ON COMMIT DROP AS "                      \
-	"SELECT n.id, n.provider, n.name, n.type,"                           \
+	"SELECT n.id, p.name AS provider, n.name, n.type,"                   \
+	" n.active AS old_active, n.display_name AS old_display_name,"       \
+	" n.description AS old_description, n.version AS old_version,"       \
+	" n.tags AS old_tags, n.synonyms AS old_synonyms,"                   \
+	" n.config AS old_config, n.metadata AS old_metadata,"               \
 	" " E_ACTIVE " AS active,"                                           \
 	" " E_TEXT("display_name") " AS display_name,"                       \
 	" " E_TEXT("description") " AS description,"                         \
 	" " E_TEXT("version") " AS version,"                                 \
 	" " E_TAGS " AS tags,"                                               \
 	" " E_SYNONYMS " AS synonyms,"                                       \
-	" " E_OBJECT("config", "config_merge") " AS config,"                 \
-	" " E_OBJECT("metadata", "metadata_merge") " AS metadata"            \
-	"  FROM bulk_old n"                                                  \
-	"  JOIN bulk_targets t ON t.model_id = n.id AND t.round = 1"         \
-	"  JOIN bulk_items i ON i.seq = t.seq"
+	" " E_OBJECT("config", "config_merge", "cm_null") " AS config,"      \
+	" " E_OBJECT("metadata", "metadata_merge", "mm_null")                \
+	" AS metadata"                                                       \
+	"  FROM bulk_targets t"                                              \
+	"  JOIN mreg.models n ON n.id = t.model_id"                          \
+	"  JOIN mreg.providers p ON p.id = n.provider_id"                    \
+	"  JOIN bulk_items i ON i.seq = t.seq"                               \
+	" WHERE t.round = 1"
 
 /* Round $1 (>= 2): each model's $1-th item, applied to its state. */
 #define ROUND_SQL                                                            \
@@ -155,8 +166,8 @@
 	" version = " E_TEXT("version") ","                                  \
 	" tags = " E_TAGS ","                                                \
 	" synonyms = " E_SYNONYMS ","                                        \
-	" config = " E_OBJECT("config", "config_merge") ","                  \
-	" metadata = " E_OBJECT("metadata", "metadata_merge")                \
+	" config = " E_OBJECT("config", "config_merge", "cm_null") ","       \
+	" metadata = " E_OBJECT("metadata", "metadata_merge", "mm_null")     \
 	"  FROM bulk_targets t JOIN bulk_items i ON i.seq = t.seq"           \
 	" WHERE t.round = $1 AND n.id = t.model_id AND i.s IS NOT NULL"
 
@@ -185,7 +196,6 @@
 #define DEACTIVATED_DEFAULT_SQL                                              \
 	"SELECT n.provider || '/' || n.name, n.type, w.line, w.idx"          \
 	"  FROM bulk_new n"                                                  \
-	"  JOIN bulk_old o ON o.id = n.id"                                   \
 	"  JOIN mreg.model_defaults d ON d.model_id = n.id"                  \
 	"  LEFT JOIN LATERAL (SELECT i.line, i.idx"                          \
 	"                       FROM bulk_targets t"                         \
@@ -193,16 +203,16 @@
 	"                      WHERE t.model_id = n.id"                      \
 	"                        AND i.s -> 'active' = 'false'::jsonb"       \
 	"                      ORDER BY i.seq DESC LIMIT 1) w ON true"       \
-	" WHERE o.active AND NOT n.active"                                   \
+	" WHERE n.old_active AND NOT n.active"                                   \
 	"   AND NOT EXISTS (SELECT 1 FROM bulk_defaults b"                   \
 	"                    WHERE b.type = n.type AND b.new_id <> n.id)"    \
 	" ORDER BY w.line LIMIT 1"
 
 /* {"field": {"old": .., "new": ..}} when the field changed, else {} */
 #define CHANGE(f)                                                            \
-	"CASE WHEN o." f " IS DISTINCT FROM n." f                             \
+	"CASE WHEN n.old_" f " IS DISTINCT FROM n." f                         \
 	" THEN jsonb_build_object('" f "', jsonb_build_object("               \
-	"'old', o." f ", 'new', n." f ")) ELSE '{}'::jsonb END"
+	"'old', n.old_" f ", 'new', n." f ")) ELSE '{}'::jsonb END"
 
 #define CHANGES_SQL                                                          \
 	"CREATE TEMP TABLE bulk_changes ON COMMIT DROP AS "                  \
@@ -211,9 +221,10 @@
 	CHANGE("description") " || " CHANGE("version") " || "                \
 	CHANGE("tags") " || " CHANGE("synonyms") " || "                      \
 	CHANGE("config") " || " CHANGE("metadata") " AS changes"             \
-	"  FROM bulk_new n JOIN bulk_old o ON o.id = n.id"                   \
-	" WHERE (o.active, o.display_name, o.description, o.version, o.tags,"\
-	"        o.synonyms, o.config, o.metadata)"                          \
+	"  FROM bulk_new n"                                                  \
+	" WHERE (n.old_active, n.old_display_name, n.old_description,"       \
+	"        n.old_version, n.old_tags, n.old_synonyms, n.old_config,"   \
+	"        n.old_metadata)"                                            \
 	"       IS DISTINCT FROM"                                            \
 	"       (n.active, n.display_name, n.description, n.version, n.tags,"\
 	"        n.synonyms, n.config, n.metadata)"
@@ -281,6 +292,19 @@ static void at_item(struct mreg_error *err, const struct mreg_bulk_reader *r,
 		      0);
 }
 
+/* Does the object under key in set hold a JSON null? */
+static bool has_null(const json_t *set, const char *key)
+{
+	const json_t *obj = set ? json_object_get(set, key) : NULL;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v)
+		if (json_is_null(v))
+			return true;
+	return false;
+}
+
 static int copy_item(struct mreg_copy *cp, const struct mreg_bulk_item *it)
 {
 	char seq[32], line[32], idx[32];
@@ -300,6 +324,8 @@ static int copy_item(struct mreg_copy *cp, const struct mreg_bulk_item *it)
 			: it->where_active ? "t" : "f");
 	mreg_copy_field(cp, it->set_default ? "t" : "f");
 	mreg_copy_fieldn(cp, it->raw, it->raw_len);
+	mreg_copy_field(cp, has_null(it->set, "config_merge") ? "t" : "f");
+	mreg_copy_field(cp, has_null(it->set, "metadata_merge") ? "t" : "f");
 	return mreg_copy_row(cp);
 }
 
@@ -505,6 +531,7 @@ int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 	if (command(conn, "SET LOCAL jit = off", err) < 0 ||
 	    command(conn, "SET LOCAL default_statistics_target = 10",
 		    err) < 0 ||
+	    command(conn, "SET LOCAL work_mem = '64MB'", err) < 0 ||
 	    command(conn, "SET CONSTRAINTS mreg.models_default_active,"
 		    " mreg.model_defaults_active DEFERRED", err) < 0 ||
 	    command(conn, ITEMS_TABLE, err) < 0)
@@ -521,10 +548,7 @@ int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 	    (scalar_long(conn, LOCK_DEFAULTS_SQL, err) < 0 ||
 	     scalar_long(conn, LOCK_MODELS_SQL, err) < 0))
 		goto cleanup;
-	if (command(conn, OLD_SQL, err) < 0 ||
-	    command(conn, "ALTER TABLE bulk_old ADD PRIMARY KEY (id)",
-		    err) < 0 ||
-	    command(conn, NEW_SQL, err) < 0 ||
+	if (command(conn, NEW_SQL, err) < 0 ||
 	    command(conn, "ALTER TABLE bulk_new ADD PRIMARY KEY (id)",
 		    err) < 0 ||
 	    command(conn, "ANALYZE bulk_new", err) < 0 ||
