@@ -264,6 +264,7 @@ static void test_validation(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *want = cases[i].message ? cases[i].message : "?";
 		char text[1024];
 		struct mreg_error err;
 		long n;
@@ -275,9 +276,9 @@ static void test_validation(void)
 			 cases[i].item);
 		n = read_all(text, NULL, NULL, &err);
 		ok(n == -1 && err.status == MREG_EXIT_DATA &&
-		   has(err.message, cases[i].message) && err.line == 3,
-		   "invalid item %zu: %s", i, cases[i].message);
-		if (!has(err.message, cases[i].message) || err.line != 3)
+		   has(err.message, want) && err.line == 3,
+		   "invalid item %zu: %s", i, want);
+		if (!has(err.message, want) || err.line != 3)
 			diag("  got line %ld: %s", err.line, err.message);
 
 		/* the same item as index 1 of an array */
@@ -286,7 +287,7 @@ static void test_validation(void)
 			 cases[i].item);
 		n = read_all(text, NULL, NULL, &err);
 		ok(n == -1 && has(err.message, "array index 1: ") &&
-		   has(err.message, cases[i].message) && err.line == 2,
+		   has(err.message, want) && err.line == 2,
 		   "invalid array item %zu names index and line", i);
 		if (!has(err.message, "array index 1: ") || err.line != 2)
 			diag("  got line %ld: %s", err.line, err.message);
