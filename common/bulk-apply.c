@@ -44,7 +44,14 @@
 	" w_type, w_tag, w_active, set_default, item, cm_null, mm_null)"     \
 	" FROM STDIN"
 
-#define TARGETS_SQL                                                          \
+/*
+ * bulk_targets: (item, model) pairs and each pair's round.  The selectors
+ * are grouped by which conditions they give (their "shape"), and each
+ * shape present gets its own branch with plain equality joins (and the
+ * tags containment the GIN index serves): a generic "x IS NULL OR ..."
+ * join would test every selector against every model.
+ */
+#define TARGETS_HEAD                                                         \
 	"CREATE TEMP TABLE bulk_targets ON COMMIT DROP AS "                  \
 	"SELECT x.seq, x.model_id,"                                          \
 	"       row_number() OVER (PARTITION BY x.model_id"                  \
@@ -54,17 +61,82 @@
 	"          JOIN mreg.providers p ON p.name = i.provider"             \
 	"          JOIN mreg.models m"                                       \
 	"            ON m.provider_id = p.id AND m.name = i.name"            \
-	"         WHERE i.provider IS NOT NULL"                              \
-	"        UNION ALL"                                                  \
-	"        SELECT i.seq, m.id"                                         \
-	"          FROM bulk_items i"                                        \
-	"          JOIN mreg.models m"                                       \
-	"            ON (i.w_type IS NULL OR m.type = i.w_type)"             \
-	"           AND (i.w_tag IS NULL OR m.tags @> ARRAY[i.w_tag])"       \
-	"           AND (i.w_active IS NULL OR m.active = i.w_active)"       \
-	"          JOIN mreg.providers p ON p.id = m.provider_id"            \
-	"           AND (i.w_provider IS NULL OR p.name = i.w_provider)"     \
-	"         WHERE i.provider IS NULL) x"
+	"         WHERE i.provider IS NOT NULL"
+#define TARGETS_TAIL ") x"
+
+#define SHAPE_EXPR                                                           \
+	"((w_provider IS NOT NULL)::int + 2 * (w_type IS NOT NULL)::int"     \
+	" + 4 * (w_tag IS NOT NULL)::int + 8 * (w_active IS NOT NULL)::int)"
+#define SHAPES_SQL                                                           \
+	"SELECT DISTINCT " SHAPE_EXPR " FROM bulk_items"                     \
+	" WHERE provider IS NULL"
+
+static const struct {
+	const char *join;   /* condition on m (and p) for this selector key */
+} where_keys[4] = {
+	{ "p.name = i.w_provider" },
+	{ "m.type = i.w_type" },
+	{ "m.tags @> ARRAY[i.w_tag]" },
+	{ "m.active = i.w_active" },
+};
+
+struct sqlbuf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_add(struct sqlbuf *b, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->s, cap);
+		if (!p) {
+			b->failed = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, text, n + 1);
+	b->len += n;
+}
+
+/* One UNION ALL branch for the selectors of this shape (bits of keys). */
+static void add_shape(struct sqlbuf *b, unsigned shape)
+{
+	char filter[64];
+	unsigned k;
+	bool first = true;
+
+	sb_add(b, " UNION ALL SELECT i.seq, m.id FROM bulk_items i"
+		  " JOIN mreg.models m ON ");
+	for (k = 1; k < 4; k++) {
+		if (!(shape & (1u << k)))
+			continue;
+		sb_add(b, first ? "" : " AND ");
+		sb_add(b, where_keys[k].join);
+		first = false;
+	}
+	if (first)
+		sb_add(b, "true");
+	sb_add(b, " JOIN mreg.providers p ON p.id = m.provider_id");
+	if (shape & 1u) {
+		sb_add(b, " AND ");
+		sb_add(b, where_keys[0].join);
+	}
+	snprintf(filter, sizeof(filter), " = %u", shape);
+	sb_add(b, " WHERE i.provider IS NULL AND " SHAPE_EXPR);
+	sb_add(b, filter);
+}
 
 #define UNKNOWN_SQL                                                          \
 	"SELECT i.line, i.idx, i.provider || '/' || i.name,"                 \
@@ -356,6 +428,30 @@ static long ship_items(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 	return n;
 }
 
+static int resolve_targets(struct mreg_conn *conn, struct mreg_error *err)
+{
+	struct sqlbuf b = { 0 };
+	PGresult *res;
+	int i, rc = -1;
+
+	res = mreg_db_exec(conn, SHAPES_SQL, 0, NULL, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	sb_add(&b, TARGETS_HEAD);
+	for (i = 0; i < PQntuples(res); i++)
+		add_shape(&b, (unsigned)atoi(PQgetvalue(res, i, 0)));
+	sb_add(&b, TARGETS_TAIL);
+	PQclear(res);
+	if (b.failed) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		goto cleanup;
+	}
+	rc = command(conn, b.s, err);
+cleanup:
+	free(b.s);
+	return rc;
+}
+
 static int check_unknown(struct mreg_conn *conn,
 			 const struct mreg_bulk_reader *r,
 			 struct mreg_error *err)
@@ -540,7 +636,7 @@ int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 	if (res->items < 0)
 		goto cleanup;
 	if (command(conn, "ANALYZE bulk_items", err) < 0 ||
-	    command(conn, TARGETS_SQL, err) < 0 ||
+	    resolve_targets(conn, err) < 0 ||
 	    command(conn, "ANALYZE bulk_targets", err) < 0 ||
 	    check_unknown(conn, r, err) < 0)
 		goto cleanup;

@@ -63,6 +63,31 @@ J
 	[ "$(q "SELECT count(*) FROM mreg.models WHERE version = 'never'")" = 0 ]
 }
 
+@test "where with all four conditions, and selectors of different shapes in one batch" {
+	q "UPDATE mreg.models SET active = false WHERE name = 'chat-z'"
+	f=$(batch <<'J'
+{"where": {"provider": "acme", "type": "llm", "tag": "chat", "active": true}, "set": {"tags_add": ["four"]}}
+{"where": {"type": "llm", "active": false}, "set": {"tags_add": ["off"]}}
+{"where": {"tag": "prod"}, "set": {"tags_add": ["p"]}}
+{"where": {"provider": "zeta", "type": "embedding"}, "set": {"tags_add": ["ze"]}}
+J
+)
+	run "$MREG" bulk-update "$f"
+	assert_success
+	assert_output "4 items: matched 5, changed 5, unchanged 0, defaults set 0"
+	run q "SELECT p.name || '/' || m.name || ' ' || array_to_string(m.tags, ',')
+	         FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id ORDER BY 1"
+	assert_output - <<'OUT'
+acme/chat-1 chat,prod,four,p
+acme/chat-2 chat,four
+acme/embed-1 prod,p
+old-co/legacy-1 legacy
+old-co/legacy-2 legacy
+zeta/chat-z chat,beta,off
+zeta/embed-z ze
+OUT
+}
+
 @test "config_merge and metadata_merge merge keys; JSON null removes a key" {
 	f=$(batch <<'J'
 {"model": "acme/chat-1", "set": {"config_merge": {"temperature": null, "top_p": 0.95, "stop": ["\n"], "max_tokens": 2048}, "metadata_merge": {"owner": null, "team": {"name": "ml", "oncall": null}}}}
