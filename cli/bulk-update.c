@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -128,6 +129,14 @@ static void print_json(const struct opts *o, const struct mreg_bulk_result *r)
 	puts("]}");
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int column_width(const PGresult *res, int col, const char *title)
 {
 	int i, w = (int)strlen(title);
@@ -184,6 +193,7 @@ int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_error err;
 	const char *path;
 	FILE *in = NULL;
+	double t0;
 	int first, rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
@@ -220,12 +230,17 @@ int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	bo.dry_run = o.dry_run;
 	bo.actor = cli_actor(ctx);
+	t0 = now_s();
 	if (mreg_bulk_run(conn, reader, &bo, &res, &err) < 0) {
 		if (err.status != MREG_EXIT_DATA || err.path[0] == '\0')
 			mreg_error_prefix(&err, "batch not applied");
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
+	cli_verbose(ctx, "%s %ld items (%s) in %.3f s",
+		    o.dry_run ? "checked" : "applied", res.items,
+		    mreg_bulk_reader_format(reader) == MREG_BULK_ARRAY
+			    ? "JSON array" : "NDJSON", now_s() - t0);
 	if (o.json)
 		print_json(&o, &res);
 	else

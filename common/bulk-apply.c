@@ -620,11 +620,13 @@ int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 		goto cleanup;
 	in_tx = true;
 	/*
-	 * JIT compiling these one-off statements costs more than it saves
-	 * (a second on 100k items); ANALYZE of the temp tables (no autovacuum
-	 * for them) needs only a small sample.
+	 * The input is UTF-8 (jansson checked it), whatever the database's
+	 * encoding.  JIT compiling these one-off statements costs more than
+	 * it saves (a second on 100k items); ANALYZE of the temp tables (no
+	 * autovacuum for them) needs only a small sample.
 	 */
-	if (command(conn, "SET LOCAL jit = off", err) < 0 ||
+	if (command(conn, "SET LOCAL client_encoding = 'UTF8'", err) < 0 ||
+	    command(conn, "SET LOCAL jit = off", err) < 0 ||
 	    command(conn, "SET LOCAL default_statistics_target = 10",
 		    err) < 0 ||
 	    command(conn, "SET LOCAL work_mem = '64MB'", err) < 0 ||
