@@ -19,11 +19,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define READ_CHUNK 65536
 
 struct mreg_bulk_reader {
 	FILE *in;
+	int fd;          /* in's descriptor, -1 for a memory stream */
 	char path[1024];
 	enum mreg_bulk_format format;
 	unsigned char *chunk;
@@ -47,8 +49,23 @@ static int rd_fill(struct mreg_bulk_reader *r)
 		return 1;
 	if (r->read_errno)
 		return 0;
-	r->chunk_len = fread(r->chunk, 1, READ_CHUNK, r->in);
 	r->chunk_pos = 0;
+	r->chunk_len = 0;
+	if (r->fd >= 0) {
+		/* read(2): take what a pipe has now, do not wait for a chunk */
+		ssize_t n;
+
+		do
+			n = read(r->fd, r->chunk, READ_CHUNK);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			r->read_errno = errno;
+			return 0;
+		}
+		r->chunk_len = (size_t)n;
+		return n > 0;
+	}
+	r->chunk_len = fread(r->chunk, 1, READ_CHUNK, r->in);
 	if (r->chunk_len == 0) {
 		if (ferror(r->in))
 			r->read_errno = errno ? errno : EIO;
@@ -553,6 +570,7 @@ struct mreg_bulk_reader *mreg_bulk_reader_create(FILE *in, const char *path,
 	if (!r->chunk)
 		goto oom;
 	r->in = in;
+	r->fd = fileno(in);
 	snprintf(r->path, sizeof(r->path), "%s", path ? path : "<stdin>");
 	r->line = 1;
 	r->column = 1;

@@ -98,9 +98,11 @@ int mreg_bulk_validate(json_t *obj, struct mreg_bulk_item *out,
 struct mreg_bulk_reader;
 
 /*
- * Read from in (not closed by the reader); path names the input in
- * errors ("<stdin>" for standard input).  The format is decided by the
- * first non-blank byte: '[' is a JSON array, anything else NDJSON.
+ * Read from in (not closed by the reader; read through its descriptor
+ * when it has one, so a pipe is consumed as data arrives, and with
+ * fread() for a memory stream).  path names the input in errors
+ * ("<stdin>" for standard input).  The format is decided by the first
+ * non-blank byte: '[' is a JSON array, anything else NDJSON.
  */
 struct mreg_bulk_reader *mreg_bulk_reader_create(FILE *in, const char *path,
 						 struct mreg_error *err);

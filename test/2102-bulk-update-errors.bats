@@ -153,3 +153,31 @@ J
 	assert_output ""
 	[[ $stderr == "mreg bulk-update: "* ]]
 }
+
+@test "a connection killed in the middle of a batch: exit 1, nothing written" {
+	before=$(db_state)
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$MREG" bulk-update - <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	echo '{"model": "acme/chat-2", "set": {"description": "first half"}}' >&4
+	# its transaction is open and the COPY waits for more input
+	bpid=""
+	for i in $(seq 1 100); do
+		bpid=$(q "SELECT pid FROM pg_stat_activity
+		           WHERE application_name = 'mreg bulk-update' AND datname = current_database()
+		             AND query LIKE 'COPY bulk_items%'")
+		[ -n "$bpid" ] && break
+		sleep 0.1
+	done
+	[ -n "$bpid" ]
+	q "SELECT pg_terminate_backend($bpid)" >/dev/null
+	echo '{"model": "acme/chat-1", "set": {"description": "second half"}}' >&4
+	exec 4>&-
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 1 ]
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	grep -q "^mreg bulk-update: " "$BATS_TEST_TMPDIR/err"
+	[ "$(db_state)" = "$before" ]
+}

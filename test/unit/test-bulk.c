@@ -1,6 +1,7 @@
 /* test-bulk.c - the bulk-update reader and item validation (no database) */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bulk.h"
 #include "tap.h"
@@ -373,6 +374,40 @@ static void test_big(void)
 	free(text);
 }
 
+/* A real descriptor (read(2) path), fed in small pieces through a pipe. */
+static void test_pipe(void)
+{
+	const char *text = "[{\"model\": \"a/b\", \"set_default\": true},\n"
+			   " {\"model\": \"a/c\", \"set\": {\"tags\": [\"x\"]}}]\n";
+	struct mreg_bulk_reader *r = NULL;
+	struct mreg_bulk_item item;
+	struct mreg_error err;
+	FILE *in = NULL;
+	int fds[2], rc, n = 0;
+	long last_line = 0;
+
+	if (pipe(fds) != 0)
+		bail_out("pipe failed");
+	/* a pipe buffer holds this much: write all, then close */
+	if (write(fds[1], text, strlen(text)) != (ssize_t)strlen(text))
+		bail_out("write failed");
+	close(fds[1]);
+	in = fdopen(fds[0], "r");
+	if (!in)
+		bail_out("fdopen failed");
+	r = mreg_bulk_reader_create(in, "<stdin>", &err);
+	ok(r != NULL, "pipe: reader created");
+	while (r && (rc = mreg_bulk_reader_next(r, &item, &err)) == 1) {
+		n++;
+		last_line = item.line;
+		mreg_bulk_item_finish(&item);
+	}
+	is_int(n, 2, "pipe: two array items through read(2)");
+	is_int(last_line, 2, "pipe: second item on line 2");
+	mreg_bulk_reader_destroy(r);
+	fclose(in);
+}
+
 int main(void)
 {
 	test_ndjson();
@@ -381,5 +416,6 @@ int main(void)
 	test_validation();
 	test_valid_forms();
 	test_big();
+	test_pipe();
 	return tap_done();
 }
