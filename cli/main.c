@@ -30,6 +30,16 @@ struct command {
 /* The one command table: help, 'mreg help' and the completions follow it. */
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "apply or inspect schema migrations", 0 },
+	{ "list", cmd_list, "list models, providers, defaults or audit entries",
+	  0 },
+	{ "show", cmd_show, "show one model in full", 0 },
+	{ "search", cmd_search, "ranked search over models", 0 },
+	{ "default", cmd_default, "print the default model of a type", 0 },
+	{ "set-default", cmd_set_default,
+	  "make a model the default for its type", 0 },
+	{ "__complete", cmd_complete, "values for shell completion",
+	  CMD_HIDDEN },
+	{ "import-dir", cmd_import_dir, "import a tree of model files", 0 },
 	{ "bulk-update", cmd_bulk_update,
 	  "apply a batch of changes, all or nothing", 0 },
 };

@@ -42,6 +42,65 @@ complete -c mreg -n "__fish_seen_subcommand_from migrate" -l ddl-lock-timeout -x
 complete -c mreg -n "__fish_seen_subcommand_from migrate" -s q -l quiet -d 'print only errors'
 # <<< migrate
 
+# >>> list
+complete -c mreg -n "__fish_seen_subcommand_from list" -a 'models providers defaults audit' -d 'what to list'
+complete -c mreg -n "__fish_seen_subcommand_from list" -s o -l format -x -a 'table json ndjson csv' -d 'output format'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l limit -x -d 'a page of at most N rows'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l after -x -d 'the page after this cursor'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l count -d 'also report the total'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l explain -d 'print the query plan instead of rows'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l type -x -a '(__mreg_values types)' -d 'only models of this type'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l provider -x -a '(__mreg_values providers)' -d 'only models of this provider'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l tag -x -d 'only models with this tag'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l active -d 'only active models'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l inactive -d 'only inactive models'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l all -d 'active and inactive models'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l sort -x -a 'name updated' -d 'sort order'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l since -x -d 'audit entries at or after TIME'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l until -x -d 'audit entries before TIME'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l actor -x -d 'audit entries by this actor'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l action -x -a 'model.create model.update model.deactivate default.set' -d 'audit entries of this action'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l model -x -a '(__mreg_values models (commandline -ct))' -d 'audit entries about this model'
+# <<< list
+
+# >>> show
+complete -c mreg -n "__fish_seen_subcommand_from show" -x -a '(__mreg_values models (commandline -ct))'
+complete -c mreg -n "__fish_seen_subcommand_from show" -s o -l format -x -a 'table json ndjson csv' -d 'output format'
+complete -c mreg -n "__fish_seen_subcommand_from show" -l audit -x -d 'how many recent audit entries'
+# <<< show
+
+# >>> search
+complete -c mreg -n "__fish_seen_subcommand_from search" -l type -x -a '(__mreg_values types)' -d 'only models of this type'
+complete -c mreg -n "__fish_seen_subcommand_from search" -l provider -x -a '(__mreg_values providers)' -d 'only models of this provider'
+complete -c mreg -n "__fish_seen_subcommand_from search" -l limit -x -d 'at most N results'
+complete -c mreg -n "__fish_seen_subcommand_from search" -s o -l format -x -a 'table json ndjson csv' -d 'output format'
+complete -c mreg -n "__fish_seen_subcommand_from search" -l explain -d 'print the query plan instead of results'
+# <<< search
+
+# >>> default
+complete -c mreg -n "__fish_seen_subcommand_from default" -x -a '(__mreg_values types)'
+# <<< default
+
+# >>> set-default
+complete -c mreg -n "__fish_seen_subcommand_from set-default" -x -a '(__mreg_values models (commandline -ct))'
+complete -c mreg -n "__fish_seen_subcommand_from set-default" -s q -l quiet -d 'print only errors'
+# <<< set-default
+# >>> import-dir
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -F -a '(__fish_complete_directories)'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l pattern -x -d 'files to import (default *.json)'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l source -x -d 'name the source'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l max-file-size -x -d 'reject larger files (default 1M)'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -s j -l jobs -x -d 'worker threads'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l batch-size -x -d 'files per database transaction'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l rehash -d 'ignore the content-hash cache'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l strict -d 'any bad file aborts the run'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l dry-run -d 'do everything but commit'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l prune -d 'deactivate the models of files that disappeared'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l wait -d 'wait for another import of the same source'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l format -x -a 'text json' -d 'summary format'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l progress -d 'show progress even when not a terminal'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -s q -l quiet -d 'no progress and no text summary'
+# <<< import-dir
 # >>> bulk-update
 complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -F -d 'batch file (NDJSON or JSON array, - for stdin)'
 complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -s n -l dry-run -d 'validate and show what would change, write nothing'
