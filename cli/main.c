@@ -40,6 +40,8 @@ static const struct command commands[] = {
 	{ "__complete", cmd_complete, "values for shell completion",
 	  CMD_HIDDEN },
 	{ "import-dir", cmd_import_dir, "import a tree of model files", 0 },
+	{ "bulk-update", cmd_bulk_update,
+	  "apply a batch of changes, all or nothing", 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -127,6 +127,18 @@ _mreg() {
 		fi
 		;;
 	# <<< import-dir
+	# >>> bulk-update
+	bulk-update)
+		opts="-n --dry-run --format"
+		case $prev in
+		--format) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
+		esac
+		if [[ $cur != -* ]]; then
+			_filedir
+			return
+		fi
+		;;
+	# <<< bulk-update
 	esac
 
 	if [[ $cur == -* ]]; then

@@ -101,3 +101,8 @@ complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l format -x -a 'te
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l progress -d 'show progress even when not a terminal'
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -s q -l quiet -d 'no progress and no text summary'
 # <<< import-dir
+# >>> bulk-update
+complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -F -d 'batch file (NDJSON or JSON array, - for stdin)'
+complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -s n -l dry-run -d 'validate and show what would change, write nothing'
+complete -c mreg -n "__fish_seen_subcommand_from bulk-update" -l format -x -a 'table json' -d 'output format'
+# <<< bulk-update

@@ -1,0 +1,257 @@
+/* bulk-update.c - mreg bulk-update: apply a batch of changes, all or nothing
+ *
+ * Reading, validation and the set-based apply live in common/bulk*.c; this
+ * file parses the command line, opens the input and prints the outcome.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "bulk.h"
+#include "cli.h"
+#include "commands.h"
+#include "db.h"
+
+enum {
+	OPT_DRY_RUN = 256,
+	OPT_FORMAT,
+};
+
+static const struct cli_option options[] = {
+	{ 'n', 'n', "dry-run", NULL,
+	  "validate and report what would change (per model: field, old, "
+	  "new), write nothing" },
+	{ OPT_FORMAT, 0, "format", "FORMAT",
+	  "table (default) or json (one object, for CI)" },
+	CLI_END,
+};
+
+static const struct cli_spec spec = {
+	.usage = "[options] FILE\n[options] -",
+	.description = "Apply a batch of model changes in one transaction, all "
+		       "or nothing.",
+	.options = options,
+	.flags = CLI_DB | CLI_ACTOR,
+	.epilogue =
+		"Items (one per NDJSON line, or elements of one JSON array):\n"
+		"  {\"model\": \"provider/name\", \"set\": {...}, "
+		"\"set_default\": true}\n"
+		"  {\"where\": {\"provider\": P, \"type\": T, \"tag\": G, "
+		"\"active\": B}, \"set\": {...}}\n"
+		"set: active, display_name, description, version, tags, "
+		"synonyms, config,\n"
+		"     metadata, config_merge, metadata_merge (null removes a "
+		"key), tags_add,\n"
+		"     tags_remove.  Items touching the same model apply in "
+		"input order.",
+};
+
+struct opts {
+	const struct cli_ctx *ctx;
+	bool dry_run, json;
+};
+
+static int handle(void *state, int id, const char *arg)
+{
+	struct opts *o = state;
+
+	switch (id) {
+	case 'n':
+		o->dry_run = true;
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "json") == 0)
+			o->json = true;
+		else if (strcmp(arg, "table") != 0)
+			return cli_usage(o->ctx, "--format must be table or "
+						 "json, not '%s'", arg);
+		return 0;
+	}
+	return cli_usage(o->ctx, "unhandled option");
+}
+
+/* A JSON string literal for s (NULL: null) on stdout. */
+static void put_json_string(const char *s)
+{
+	json_t *v = s ? json_string(s) : json_null();
+
+	if (v)
+		json_dumpf(v, stdout, JSON_ENCODE_ANY);
+	json_decref(v);
+}
+
+static void print_json(const struct opts *o, const struct mreg_bulk_result *r)
+{
+	int i, n;
+
+	printf("{\"dry_run\": %s, \"items\": %ld, \"matched\": %ld, "
+	       "\"changed\": %ld, \"unchanged\": %ld, \"defaults_set\": %ld",
+	       o->dry_run ? "true" : "false", r->items, r->matched,
+	       r->changed, r->unchanged, r->defaults_set);
+	if (!o->dry_run) {
+		puts("}");
+		return;
+	}
+	/* old and new are the server's jsonb text, printed verbatim */
+	fputs(", \"changes\": [", stdout);
+	n = PQntuples(r->changes);
+	for (i = 0; i < n; i++) {
+		const char *model = PQgetvalue(r->changes, i, 0);
+		bool first = i == 0 ||
+			strcmp(model, PQgetvalue(r->changes, i - 1, 0)) != 0;
+
+		if (first) {
+			fputs(i ? "}}, {\"model\": " : "{\"model\": ", stdout);
+			put_json_string(model);
+			fputs(", \"changes\": {", stdout);
+		} else {
+			fputs(", ", stdout);
+		}
+		put_json_string(PQgetvalue(r->changes, i, 1));
+		printf(": {\"old\": %s, \"new\": %s}",
+		       PQgetvalue(r->changes, i, 2),
+		       PQgetvalue(r->changes, i, 3));
+	}
+	fputs(n ? "}}], \"defaults\": [" : "], \"defaults\": [", stdout);
+	for (i = 0; i < PQntuples(r->defaults); i++) {
+		fputs(i ? ", {\"type\": " : "{\"type\": ", stdout);
+		put_json_string(PQgetvalue(r->defaults, i, 0));
+		fputs(", \"previous\": ", stdout);
+		put_json_string(PQgetisnull(r->defaults, i, 1) ? NULL :
+				PQgetvalue(r->defaults, i, 1));
+		fputs(", \"new\": ", stdout);
+		put_json_string(PQgetvalue(r->defaults, i, 2));
+		fputs("}", stdout);
+	}
+	puts("]}");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int column_width(const PGresult *res, int col, const char *title)
+{
+	int i, w = (int)strlen(title);
+
+	for (i = 0; i < PQntuples(res); i++)
+		if (PQgetlength(res, i, col) > w)
+			w = PQgetlength(res, i, col);
+	return w;
+}
+
+static void print_table(const struct opts *o, const struct mreg_bulk_result *r)
+{
+	if (o->dry_run && PQntuples(r->changes) > 0) {
+		int wm = column_width(r->changes, 0, "MODEL");
+		int wf = column_width(r->changes, 1, "FIELD");
+		int wo = column_width(r->changes, 2, "OLD"), i;
+
+		if (wo > 40)
+			wo = 40; /* long values run over, the rest stays aligned */
+		printf("%-*s  %-*s  %-*s  %s\n", wm, "MODEL", wf, "FIELD", wo,
+		       "OLD", "NEW");
+		for (i = 0; i < PQntuples(r->changes); i++)
+			printf("%-*s  %-*s  %-*s  %s\n", wm,
+			       PQgetvalue(r->changes, i, 0), wf,
+			       PQgetvalue(r->changes, i, 1), wo,
+			       PQgetvalue(r->changes, i, 2),
+			       PQgetvalue(r->changes, i, 3));
+	}
+	if (o->dry_run) {
+		int i;
+
+		for (i = 0; i < PQntuples(r->defaults); i++)
+			printf("default for type \"%s\": %s -> %s\n",
+			       PQgetvalue(r->defaults, i, 0),
+			       PQgetisnull(r->defaults, i, 1) ? "(none)" :
+			       PQgetvalue(r->defaults, i, 1),
+			       PQgetvalue(r->defaults, i, 2));
+	}
+	printf("%s%ld item%s: matched %ld, changed %ld, unchanged %ld, "
+	       "defaults set %ld%s\n", o->dry_run ? "dry run: " : "",
+	       r->items, r->items == 1 ? "" : "s", r->matched, r->changed,
+	       r->unchanged, r->defaults_set,
+	       o->dry_run ? " (nothing was written)" : "");
+}
+
+int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o = { .ctx = ctx };
+	struct mreg_bulk_options bo = { 0 };
+	struct mreg_bulk_result res = { 0 };
+	struct mreg_bulk_reader *reader = NULL;
+	struct mreg_conn *conn = NULL;
+	struct mreg_pool *pool = NULL;
+	struct mreg_error err;
+	const char *path;
+	FILE *in = NULL;
+	double t0;
+	int first, rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	if (rc >= 0)
+		return rc;
+	if (first >= argc)
+		return cli_usage(ctx, "missing input: give a FILE, or '-' "
+				      "for standard input");
+	if (first + 1 < argc)
+		return cli_usage(ctx, "unexpected argument '%s'",
+				 argv[first + 1]);
+	path = argv[first];
+
+	if (strcmp(path, "-") == 0) {
+		in = stdin;
+		path = "<stdin>";
+	} else if (!(in = fopen(path, "r"))) {
+		char buf[128];
+
+		rc = cli_fail(ctx, MREG_EXIT_FAILURE, "could not open \"%s\": "
+			      "%s", path, mreg_strerror(errno, buf,
+							sizeof(buf)));
+		goto done;
+	}
+	reader = mreg_bulk_reader_create(in, path, &err);
+	if (!reader) {
+		rc = cli_report(ctx, &err);
+		goto done;
+	}
+	pool = cli_pool(ctx, 1, &err);
+	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
+		rc = cli_report(ctx, &err);
+		goto done;
+	}
+	bo.dry_run = o.dry_run;
+	bo.actor = cli_actor(ctx);
+	t0 = now_s();
+	if (mreg_bulk_run(conn, reader, &bo, &res, &err) < 0) {
+		if (err.status != MREG_EXIT_DATA || err.path[0] == '\0')
+			mreg_error_prefix(&err, "batch not applied");
+		rc = cli_report(ctx, &err);
+		goto done;
+	}
+	cli_verbose(ctx, "%s %ld items (%s) in %.3f s",
+		    o.dry_run ? "checked" : "applied", res.items,
+		    mreg_bulk_reader_format(reader) == MREG_BULK_ARRAY
+			    ? "JSON array" : "NDJSON", now_s() - t0);
+	if (o.json)
+		print_json(&o, &res);
+	else
+		print_table(&o, &res);
+	rc = 0;
+done:
+	if (conn)
+		mreg_pool_release(pool, conn);
+	mreg_bulk_result_finish(&res);
+	mreg_bulk_reader_destroy(reader);
+	if (in && in != stdin)
+		fclose(in);
+	return cli_finish(ctx, rc);
+}

@@ -1,0 +1,691 @@
+/* bulk-apply.c - applying a bulk-update batch with set-based statements
+ *
+ * One transaction:
+ *  1. COPY every validated item (its exact text included) into the temp
+ *     table bulk_items while reading: the batch reaches the server in one
+ *     stream, and an invalid item aborts it before anything is written.
+ *  2. Resolve "model" items and "where" selectors to model ids
+ *     (bulk_targets); an unknown "model" is an error.
+ *  3. Lock: default rows of the affected types first, then the models in
+ *     id order (the order 'set-default' takes them: default row, then the
+ *     model through the schema's trigger), so the two never deadlock.
+ *  4. Copy the targeted models, old values and new, into bulk_new while
+ *     applying each one's first item, then the later items in input order:
+ *     round k applies each model's k-th item, so the number of statements
+ *     is the largest number of items touching one model (1 when no two
+ *     items overlap), never the number of items.
+ *  5. Check the defaults rule with the item's position in the message,
+ *     compute old/new of every changed field (bulk_changes), and either
+ *     report them and roll back (dry run) or write the models, the
+ *     defaults and one audit row per changed model or default, and commit.
+ *     The schema's constraint triggers are deferred to commit, so a batch
+ *     may move a type's default and deactivate the old one; they still
+ *     catch a concurrent change that slipped past the checks.
+ */
+#include "bulk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+#define ITEMS_TABLE                                                          \
+	"CREATE TEMP TABLE bulk_items ("                                     \
+	"  seq bigint NOT NULL, line bigint NOT NULL, idx bigint,"           \
+	"  provider text, name text,"                                        \
+	"  w_provider text, w_type text, w_tag text, w_active boolean,"      \
+	"  set_default boolean NOT NULL, item jsonb NOT NULL,"               \
+	"  cm_null boolean NOT NULL, mm_null boolean NOT NULL,"             \
+	"  s jsonb GENERATED ALWAYS AS (item -> 'set') STORED"               \
+	") ON COMMIT DROP"
+
+#define ITEMS_COPY                                                           \
+	"COPY bulk_items (seq, line, idx, provider, name, w_provider,"       \
+	" w_type, w_tag, w_active, set_default, item, cm_null, mm_null)"     \
+	" FROM STDIN"
+
+/*
+ * bulk_targets: (item, model) pairs and each pair's round.  The selectors
+ * are grouped by which conditions they give (their "shape"), and each
+ * shape present gets its own branch with plain equality joins (and the
+ * tags containment the GIN index serves): a generic "x IS NULL OR ..."
+ * join would test every selector against every model.
+ */
+#define TARGETS_HEAD                                                         \
+	"CREATE TEMP TABLE bulk_targets ON COMMIT DROP AS "                  \
+	"SELECT x.seq, x.model_id,"                                          \
+	"       row_number() OVER (PARTITION BY x.model_id"                  \
+	"                          ORDER BY x.seq) AS round"                 \
+	"  FROM (SELECT i.seq, m.id AS model_id"                             \
+	"          FROM bulk_items i"                                        \
+	"          JOIN mreg.providers p ON p.name = i.provider"             \
+	"          JOIN mreg.models m"                                       \
+	"            ON m.provider_id = p.id AND m.name = i.name"            \
+	"         WHERE i.provider IS NOT NULL"
+#define TARGETS_TAIL ") x"
+
+#define SHAPE_EXPR                                                           \
+	"((w_provider IS NOT NULL)::int + 2 * (w_type IS NOT NULL)::int"     \
+	" + 4 * (w_tag IS NOT NULL)::int + 8 * (w_active IS NOT NULL)::int)"
+#define SHAPES_SQL                                                           \
+	"SELECT DISTINCT " SHAPE_EXPR " FROM bulk_items"                     \
+	" WHERE provider IS NULL"
+
+static const struct {
+	const char *join;   /* condition on m (and p) for this selector key */
+} where_keys[4] = {
+	{ "p.name = i.w_provider" },
+	{ "m.type = i.w_type" },
+	{ "m.tags @> ARRAY[i.w_tag]" },
+	{ "m.active = i.w_active" },
+};
+
+struct sqlbuf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_add(struct sqlbuf *b, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->s, cap);
+		if (!p) {
+			b->failed = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, text, n + 1);
+	b->len += n;
+}
+
+/* One UNION ALL branch for the selectors of this shape (bits of keys). */
+static void add_shape(struct sqlbuf *b, unsigned shape)
+{
+	char filter[64];
+	unsigned k;
+	bool first = true;
+
+	sb_add(b, " UNION ALL SELECT i.seq, m.id FROM bulk_items i"
+		  " JOIN mreg.models m ON ");
+	for (k = 1; k < 4; k++) {
+		if (!(shape & (1u << k)))
+			continue;
+		sb_add(b, first ? "" : " AND ");
+		sb_add(b, where_keys[k].join);
+		first = false;
+	}
+	if (first)
+		sb_add(b, "true");
+	sb_add(b, " JOIN mreg.providers p ON p.id = m.provider_id");
+	if (shape & 1u) {
+		sb_add(b, " AND ");
+		sb_add(b, where_keys[0].join);
+	}
+	snprintf(filter, sizeof(filter), " = %u", shape);
+	sb_add(b, " WHERE i.provider IS NULL AND " SHAPE_EXPR);
+	sb_add(b, filter);
+}
+
+#define UNKNOWN_SQL                                                          \
+	"SELECT i.line, i.idx, i.provider || '/' || i.name,"                 \
+	"       count(*) OVER ()"                                            \
+	"  FROM bulk_items i"                                                \
+	" WHERE i.provider IS NOT NULL"                                      \
+	"   AND NOT EXISTS (SELECT 1 FROM bulk_targets t"                    \
+	"                    WHERE t.seq = i.seq)"                           \
+	" ORDER BY i.seq LIMIT 5"
+
+/* Default rows of the types whose default this batch may affect. */
+#define LOCK_DEFAULTS_SQL                                                    \
+	"SELECT count(*) FROM ("                                             \
+	"  SELECT 1 FROM mreg.model_defaults d"                              \
+	"   WHERE d.type IN (SELECT m.type"                                  \
+	"                      FROM bulk_targets t"                          \
+	"                      JOIN bulk_items i ON i.seq = t.seq"           \
+	"                      JOIN mreg.models m ON m.id = t.model_id"      \
+	"                     WHERE i.set_default OR i.s ? 'active')"        \
+	"   ORDER BY d.type FOR UPDATE OF d) l"
+
+#define LOCK_MODELS_SQL                                                      \
+	"SELECT count(*) FROM ("                                             \
+	"  SELECT 1 FROM mreg.models m"                                      \
+	"   WHERE m.id IN (SELECT model_id FROM bulk_targets)"               \
+	"   ORDER BY m.id FOR UPDATE OF m) l"
+
+/* The new value of each field after item i, from the current row n. */
+#define E_ACTIVE                                                             \
+	"CASE WHEN i.s ? 'active' THEN (i.s ->> 'active')::boolean"          \
+	" ELSE n.active END"
+#define E_TEXT(col)                                                          \
+	"CASE WHEN i.s ? '" col "' THEN i.s ->> '" col "' ELSE n." col " END"
+/* JSON array of strings -> text[] in order */
+#define STRINGS(expr)                                                        \
+	"ARRAY(SELECT e FROM jsonb_array_elements_text(" expr ")"            \
+	" WITH ORDINALITY a(e, o) ORDER BY o)"
+/* tags_remove drops every copy; tags_add appends what is missing */
+#define E_TAGS                                                               \
+	"CASE WHEN i.s ? 'tags' THEN " STRINGS("i.s -> 'tags'")              \
+	" ELSE CASE WHEN i.s ? 'tags_remove' THEN"                           \
+	"   ARRAY(SELECT e FROM unnest(n.tags) WITH ORDINALITY a(e, o)"      \
+	"          WHERE NOT ((i.s -> 'tags_remove') ? e) ORDER BY o)"       \
+	"   ELSE n.tags END"                                                 \
+	" || CASE WHEN i.s ? 'tags_add' THEN"                                \
+	"   ARRAY(SELECT e FROM jsonb_array_elements_text(i.s -> 'tags_add')"\
+	"          WITH ORDINALITY a(e, o)"                                  \
+	"          WHERE NOT (e = ANY (n.tags)) ORDER BY o)"                 \
+	"   ELSE '{}' END END"
+#define E_SYNONYMS                                                           \
+	"CASE WHEN i.s ? 'synonyms' THEN " STRINGS("i.s -> 'synonyms'")      \
+	" ELSE n.synonyms END"
+/*
+ * Shallow merge; a JSON null in the merge removes the key (has_null,
+ * computed by the client, spares the key scan when there is none).
+ */
+#define E_OBJECT(col, merge, has_null)                                       \
+	"CASE WHEN i.s ? '" col "' THEN i.s -> '" col "'"                    \
+	" WHEN i.s ? '" merge "' THEN CASE WHEN i." has_null " THEN"         \
+	"   (n." col " || (i.s -> '" merge "'))"                             \
+	"   - ARRAY(SELECT k FROM jsonb_each(i.s -> '" merge "') e(k, v)"    \
+	"            WHERE v = 'null'::jsonb)"                               \
+	"   ELSE n." col " || (i.s -> '" merge "') END"                      \
+	" ELSE n." col " END"
+
+/*
+ * bulk_new: the targeted models with their values before the batch
+ * (old_*) and after it, starting with each model's first item (every
+ * targeted model has one).
+ */
+#define NEW_SQL                                                              \
+	"CREATE TEMP TABLE bulk_new ON COMMIT DROP AS "                      \
+	"SELECT n.id, p.name AS provider, n.name, n.type,"                   \
+	" n.active AS old_active, n.display_name AS old_display_name,"       \
+	" n.description AS old_description, n.version AS old_version,"       \
+	" n.tags AS old_tags, n.synonyms AS old_synonyms,"                   \
+	" n.config AS old_config, n.metadata AS old_metadata,"               \
+	" " E_ACTIVE " AS active,"                                           \
+	" " E_TEXT("display_name") " AS display_name,"                       \
+	" " E_TEXT("description") " AS description,"                         \
+	" " E_TEXT("version") " AS version,"                                 \
+	" " E_TAGS " AS tags,"                                               \
+	" " E_SYNONYMS " AS synonyms,"                                       \
+	" " E_OBJECT("config", "config_merge", "cm_null") " AS config,"      \
+	" " E_OBJECT("metadata", "metadata_merge", "mm_null")                \
+	" AS metadata"                                                       \
+	"  FROM bulk_targets t"                                              \
+	"  JOIN mreg.models n ON n.id = t.model_id"                          \
+	"  JOIN mreg.providers p ON p.id = n.provider_id"                    \
+	"  JOIN bulk_items i ON i.seq = t.seq"                               \
+	" WHERE t.round = 1"
+
+/* Round $1 (>= 2): each model's $1-th item, applied to its state. */
+#define ROUND_SQL                                                            \
+	"UPDATE bulk_new n SET"                                              \
+	" active = " E_ACTIVE ","                                            \
+	" display_name = " E_TEXT("display_name") ","                        \
+	" description = " E_TEXT("description") ","                          \
+	" version = " E_TEXT("version") ","                                  \
+	" tags = " E_TAGS ","                                                \
+	" synonyms = " E_SYNONYMS ","                                        \
+	" config = " E_OBJECT("config", "config_merge", "cm_null") ","       \
+	" metadata = " E_OBJECT("metadata", "metadata_merge", "mm_null")     \
+	"  FROM bulk_targets t JOIN bulk_items i ON i.seq = t.seq"           \
+	" WHERE t.round = $1 AND n.id = t.model_id AND i.s IS NOT NULL"
+
+/* The last set_default item of each type wins (input order). */
+#define DEFAULTS_SQL                                                         \
+	"CREATE TEMP TABLE bulk_defaults ON COMMIT DROP AS "                 \
+	"SELECT s.type, s.new_id, s.new_label, s.line, s.idx,"               \
+	"       d.model_id AS old_id, op.name || '/' || om.name AS old_label"\
+	"  FROM (SELECT DISTINCT ON (n.type) n.type, n.id AS new_id,"        \
+	"               n.provider || '/' || n.name AS new_label,"           \
+	"               i.line, i.idx"                                       \
+	"          FROM bulk_items i"                                        \
+	"          JOIN bulk_targets t ON t.seq = i.seq"                     \
+	"          JOIN bulk_new n ON n.id = t.model_id"                     \
+	"         WHERE i.set_default"                                       \
+	"         ORDER BY n.type, i.seq DESC) s"                            \
+	"  LEFT JOIN mreg.model_defaults d ON d.type = s.type"               \
+	"  LEFT JOIN mreg.models om ON om.id = d.model_id"                   \
+	"  LEFT JOIN mreg.providers op ON op.id = om.provider_id"
+
+#define INACTIVE_DEFAULT_SQL                                                 \
+	"SELECT b.new_label, b.type, b.line, b.idx"                          \
+	"  FROM bulk_defaults b JOIN bulk_new n ON n.id = b.new_id"          \
+	" WHERE NOT n.active ORDER BY b.line LIMIT 1"
+
+#define DEACTIVATED_DEFAULT_SQL                                              \
+	"SELECT n.provider || '/' || n.name, n.type, w.line, w.idx"          \
+	"  FROM bulk_new n"                                                  \
+	"  JOIN mreg.model_defaults d ON d.model_id = n.id"                  \
+	"  LEFT JOIN LATERAL (SELECT i.line, i.idx"                          \
+	"                       FROM bulk_targets t"                         \
+	"                       JOIN bulk_items i ON i.seq = t.seq"          \
+	"                      WHERE t.model_id = n.id"                      \
+	"                        AND i.s -> 'active' = 'false'::jsonb"       \
+	"                      ORDER BY i.seq DESC LIMIT 1) w ON true"       \
+	" WHERE n.old_active AND NOT n.active"                                   \
+	"   AND NOT EXISTS (SELECT 1 FROM bulk_defaults b"                   \
+	"                    WHERE b.type = n.type AND b.new_id <> n.id)"    \
+	" ORDER BY w.line LIMIT 1"
+
+/* {"field": {"old": .., "new": ..}} when the field changed, else {} */
+#define CHANGE(f)                                                            \
+	"CASE WHEN n.old_" f " IS DISTINCT FROM n." f                         \
+	" THEN jsonb_build_object('" f "', jsonb_build_object("               \
+	"'old', n.old_" f ", 'new', n." f ")) ELSE '{}'::jsonb END"
+
+#define CHANGES_SQL                                                          \
+	"CREATE TEMP TABLE bulk_changes ON COMMIT DROP AS "                  \
+	"SELECT n.id, n.provider, n.name,"                                   \
+	"       " CHANGE("active") " || " CHANGE("display_name") " || "      \
+	CHANGE("description") " || " CHANGE("version") " || "                \
+	CHANGE("tags") " || " CHANGE("synonyms") " || "                      \
+	CHANGE("config") " || " CHANGE("metadata") " AS changes"             \
+	"  FROM bulk_new n"                                                  \
+	" WHERE (n.old_active, n.old_display_name, n.old_description,"       \
+	"        n.old_version, n.old_tags, n.old_synonyms, n.old_config,"   \
+	"        n.old_metadata)"                                            \
+	"       IS DISTINCT FROM"                                            \
+	"       (n.active, n.display_name, n.description, n.version, n.tags,"\
+	"        n.synonyms, n.config, n.metadata)"
+
+#define COUNTS_SQL                                                           \
+	"SELECT (SELECT count(*) FROM bulk_new),"                            \
+	"       (SELECT count(*) FROM bulk_changes),"                        \
+	"       (SELECT count(*) FROM bulk_defaults"                         \
+	"         WHERE old_id IS DISTINCT FROM new_id)"
+
+#define LIST_CHANGES_SQL                                                     \
+	"SELECT c.provider || '/' || c.name, e.key,"                         \
+	"       (e.value -> 'old')::text, (e.value -> 'new')::text"          \
+	"  FROM bulk_changes c, jsonb_each(c.changes) e"                     \
+	" ORDER BY c.provider, c.name, e.key"
+
+#define LIST_DEFAULTS_SQL                                                    \
+	"SELECT type, old_label, new_label FROM bulk_defaults"               \
+	" WHERE old_id IS DISTINCT FROM new_id ORDER BY type"
+
+#define UPDATE_SQL                                                           \
+	"UPDATE mreg.models m SET active = n.active,"                        \
+	"       display_name = n.display_name, description = n.description," \
+	"       version = n.version, tags = n.tags, synonyms = n.synonyms,"  \
+	"       config = n.config, metadata = n.metadata, updated_at = now()"\
+	"  FROM bulk_changes c JOIN bulk_new n ON n.id = c.id"               \
+	" WHERE m.id = c.id"
+
+#define AUDIT_MODELS_SQL                                                     \
+	"INSERT INTO mreg.audit_log (actor, action, resource, model_id,"     \
+	"                            details)"                               \
+	"SELECT $1, 'model.update', 'models/' || provider || '/' || name,"   \
+	"       id, jsonb_build_object('changes', changes)"                  \
+	"  FROM bulk_changes ORDER BY provider, name"
+
+#define SET_DEFAULTS_SQL                                                     \
+	"INSERT INTO mreg.model_defaults (type, model_id, updated_at)"       \
+	"SELECT type, new_id, now() FROM bulk_defaults"                      \
+	" WHERE old_id IS DISTINCT FROM new_id "                             \
+	"ON CONFLICT (type) DO UPDATE"                                       \
+	"   SET model_id = EXCLUDED.model_id, updated_at = EXCLUDED.updated_at"
+
+#define AUDIT_DEFAULTS_SQL                                                   \
+	"INSERT INTO mreg.audit_log (actor, action, resource, model_id,"     \
+	"                            details)"                               \
+	"SELECT $1, 'default.set', 'defaults/' || type, new_id,"             \
+	"       jsonb_build_object('type', type, 'previous', old_label,"     \
+	"                          'new', new_label)"                        \
+	"  FROM bulk_defaults WHERE old_id IS DISTINCT FROM new_id"          \
+	" ORDER BY type"
+
+static int command(struct mreg_conn *conn, const char *sql,
+		   struct mreg_error *err)
+{
+	return mreg_db_command(conn, sql, 0, NULL, err);
+}
+
+/* Position an error at an item given as text columns line, idx. */
+static void at_item(struct mreg_error *err, const struct mreg_bulk_reader *r,
+		    const char *line, const char *idx)
+{
+	if (idx)
+		mreg_error_prefix(err, "array index %s", idx);
+	mreg_error_at(err, mreg_bulk_reader_path(r), line ? atol(line) : 0,
+		      0);
+}
+
+/* Does the object under key in set hold a JSON null? */
+static bool has_null(const json_t *set, const char *key)
+{
+	const json_t *obj = set ? json_object_get(set, key) : NULL;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v)
+		if (json_is_null(v))
+			return true;
+	return false;
+}
+
+static int copy_item(struct mreg_copy *cp, const struct mreg_bulk_item *it)
+{
+	char seq[32], line[32], idx[32];
+
+	snprintf(seq, sizeof(seq), "%ld", it->seq);
+	snprintf(line, sizeof(line), "%ld", it->line);
+	snprintf(idx, sizeof(idx), "%ld", it->index);
+	mreg_copy_field(cp, seq);
+	mreg_copy_field(cp, line);
+	mreg_copy_field(cp, it->index >= 0 ? idx : NULL);
+	mreg_copy_field(cp, it->provider);
+	mreg_copy_field(cp, it->name);
+	mreg_copy_field(cp, it->where_provider);
+	mreg_copy_field(cp, it->where_type);
+	mreg_copy_field(cp, it->where_tag);
+	mreg_copy_field(cp, it->where_active < 0 ? NULL
+			: it->where_active ? "t" : "f");
+	mreg_copy_field(cp, it->set_default ? "t" : "f");
+	mreg_copy_fieldn(cp, it->raw, it->raw_len);
+	mreg_copy_field(cp, has_null(it->set, "config_merge") ? "t" : "f");
+	mreg_copy_field(cp, has_null(it->set, "metadata_merge") ? "t" : "f");
+	return mreg_copy_row(cp);
+}
+
+/* Stream all items into bulk_items.  Returns the count or -1. */
+static long ship_items(struct mreg_conn *conn, struct mreg_bulk_reader *r,
+		       struct mreg_error *err)
+{
+	struct mreg_bulk_item item;
+	struct mreg_copy cp;
+	long n = 0;
+	int rc;
+
+	if (mreg_copy_begin(&cp, conn, ITEMS_COPY, err) < 0)
+		return -1;
+	while ((rc = mreg_bulk_reader_next(r, &item, err)) == 1) {
+		rc = copy_item(&cp, &item);
+		mreg_bulk_item_finish(&item);
+		if (rc < 0)
+			break; /* mreg_copy_end reports why */
+		n++;
+	}
+	if (rc < 0 && err->status != 0) {
+		mreg_copy_abort(&cp);
+		return -1;
+	}
+	if (mreg_copy_end(&cp, err) < 0)
+		return -1;
+	return n;
+}
+
+static int resolve_targets(struct mreg_conn *conn, struct mreg_error *err)
+{
+	struct sqlbuf b = { 0 };
+	PGresult *res;
+	int i, rc = -1;
+
+	res = mreg_db_exec(conn, SHAPES_SQL, 0, NULL, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	sb_add(&b, TARGETS_HEAD);
+	for (i = 0; i < PQntuples(res); i++)
+		add_shape(&b, (unsigned)atoi(PQgetvalue(res, i, 0)));
+	sb_add(&b, TARGETS_TAIL);
+	PQclear(res);
+	if (b.failed) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		goto cleanup;
+	}
+	rc = command(conn, b.s, err);
+cleanup:
+	free(b.s);
+	return rc;
+}
+
+static int check_unknown(struct mreg_conn *conn,
+			 const struct mreg_bulk_reader *r,
+			 struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, UNKNOWN_SQL, 0, NULL,
+				     PGRES_TUPLES_OK, err);
+	char more[900];
+	size_t len = 0;
+	int i, rc = -1;
+
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto cleanup;
+	}
+	mreg_error_set(err, MREG_EXIT_DATA, "unknown model \"%s\"",
+		       PQgetvalue(res, 0, 2));
+	at_item(err, r, PQgetvalue(res, 0, 0),
+		PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1));
+	more[0] = '\0';
+	for (i = 1; i < PQntuples(res) && len < sizeof(more); i++) {
+		int w = snprintf(more + len, sizeof(more) - len,
+				 "%s\"%s\" (line %s)", i > 1 ? ", " : "",
+				 PQgetvalue(res, i, 2), PQgetvalue(res, i, 0));
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	if (PQntuples(res) > 1)
+		mreg_error_detail(err, "%s items name unknown models; also %s%s",
+				  PQgetvalue(res, 0, 3), more,
+				  atol(PQgetvalue(res, 0, 3)) >
+				  PQntuples(res) ? ", ..." : "");
+	mreg_error_hint(err, "Every \"model\" item must name an existing "
+			"model; use \"where\" to select models that may be "
+			"absent.");
+cleanup:
+	PQclear(res);
+	return rc;
+}
+
+static int check_defaults(struct mreg_conn *conn,
+			  const struct mreg_bulk_reader *r,
+			  struct mreg_error *err)
+{
+	PGresult *res;
+
+	res = mreg_db_exec(conn, INACTIVE_DEFAULT_SQL, 0, NULL,
+			   PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) > 0) {
+		mreg_error_set(err, MREG_EXIT_DATA, "cannot make \"%s\" the "
+			       "default for type \"%s\": the model is not "
+			       "active", PQgetvalue(res, 0, 0),
+			       PQgetvalue(res, 0, 1));
+		at_item(err, r, PQgetvalue(res, 0, 2),
+			PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3));
+		mreg_error_hint(err, "Only an active model can be the default "
+				"for its type.");
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+
+	res = mreg_db_exec(conn, DEACTIVATED_DEFAULT_SQL, 0, NULL,
+			   PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) > 0) {
+		mreg_error_set(err, MREG_EXIT_DATA, "cannot deactivate \"%s\": "
+			       "it is the default model for type \"%s\"",
+			       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		at_item(err, r, PQgetisnull(res, 0, 2) ? NULL :
+			PQgetvalue(res, 0, 2),
+			PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3));
+		mreg_error_hint(err, "Make another model of type \"%s\" the "
+				"default in the same batch: {\"model\": "
+				"\"<provider>/<name>\", \"set_default\": true}",
+				PQgetvalue(res, 0, 1));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static long scalar_long(struct mreg_conn *conn, const char *sql,
+			struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, sql, 0, NULL, PGRES_TUPLES_OK,
+				     err);
+	long v;
+
+	if (!res)
+		return -1;
+	v = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
+		? atol(PQgetvalue(res, 0, 0)) : 0;
+	PQclear(res);
+	return v;
+}
+
+static int apply_rounds(struct mreg_conn *conn, struct mreg_error *err)
+{
+	long rounds, k;
+
+	rounds = scalar_long(conn, "SELECT max(round) FROM bulk_targets",
+			     err);
+	if (rounds < 0)
+		return -1;
+	if (rounds > 1 &&
+	    command(conn, "CREATE INDEX ON bulk_targets (round)", err) < 0)
+		return -1;
+	/* round 1 made bulk_new (NEW_SQL) */
+	for (k = 2; k <= rounds; k++) {
+		char round[32];
+		const char *values[1] = { round };
+
+		snprintf(round, sizeof(round), "%ld", k);
+		if (mreg_db_command(conn, ROUND_SQL, 1, values, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_counts(struct mreg_conn *conn, struct mreg_bulk_result *res,
+		       struct mreg_error *err)
+{
+	PGresult *pg = mreg_db_exec(conn, COUNTS_SQL, 0, NULL,
+				    PGRES_TUPLES_OK, err);
+
+	if (!pg)
+		return -1;
+	res->matched = atol(PQgetvalue(pg, 0, 0));
+	res->changed = atol(PQgetvalue(pg, 0, 1));
+	res->defaults_set = atol(PQgetvalue(pg, 0, 2));
+	res->unchanged = res->matched - res->changed;
+	PQclear(pg);
+	return 0;
+}
+
+static int write_changes(struct mreg_conn *conn, const char *actor,
+			 struct mreg_error *err)
+{
+	const char *values[1] = { actor };
+
+	if (command(conn, UPDATE_SQL, err) < 0 ||
+	    mreg_db_command(conn, AUDIT_MODELS_SQL, 1, values, err) < 0 ||
+	    command(conn, SET_DEFAULTS_SQL, err) < 0 ||
+	    mreg_db_command(conn, AUDIT_DEFAULTS_SQL, 1, values, err) < 0)
+		return -1;
+	return 0;
+}
+
+int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
+		  const struct mreg_bulk_options *opt,
+		  struct mreg_bulk_result *res, struct mreg_error *err)
+{
+	bool in_tx = false;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	mreg_error_clear(err);
+	if (mreg_db_begin(conn, err) < 0)
+		goto cleanup;
+	in_tx = true;
+	/*
+	 * The input is UTF-8 (jansson checked it), whatever the database's
+	 * encoding.  JIT compiling these one-off statements costs more than
+	 * it saves (a second on 100k items); ANALYZE of the temp tables (no
+	 * autovacuum for them) needs only a small sample.
+	 */
+	if (command(conn, "SET LOCAL client_encoding = 'UTF8'", err) < 0 ||
+	    command(conn, "SET LOCAL jit = off", err) < 0 ||
+	    command(conn, "SET LOCAL default_statistics_target = 10",
+		    err) < 0 ||
+	    command(conn, "SET LOCAL work_mem = '64MB'", err) < 0 ||
+	    command(conn, "SET CONSTRAINTS mreg.models_default_active,"
+		    " mreg.model_defaults_active DEFERRED", err) < 0 ||
+	    command(conn, ITEMS_TABLE, err) < 0)
+		goto cleanup;
+	res->items = ship_items(conn, r, err);
+	if (res->items < 0)
+		goto cleanup;
+	if (command(conn, "ANALYZE bulk_items", err) < 0 ||
+	    resolve_targets(conn, err) < 0 ||
+	    command(conn, "ANALYZE bulk_targets", err) < 0 ||
+	    check_unknown(conn, r, err) < 0)
+		goto cleanup;
+	if (!opt->dry_run &&
+	    (scalar_long(conn, LOCK_DEFAULTS_SQL, err) < 0 ||
+	     scalar_long(conn, LOCK_MODELS_SQL, err) < 0))
+		goto cleanup;
+	if (command(conn, NEW_SQL, err) < 0 ||
+	    command(conn, "ALTER TABLE bulk_new ADD PRIMARY KEY (id)",
+		    err) < 0 ||
+	    command(conn, "ANALYZE bulk_new", err) < 0 ||
+	    apply_rounds(conn, err) < 0 ||
+	    command(conn, DEFAULTS_SQL, err) < 0 ||
+	    check_defaults(conn, r, err) < 0 ||
+	    command(conn, CHANGES_SQL, err) < 0 ||
+	    read_counts(conn, res, err) < 0)
+		goto cleanup;
+	if (opt->dry_run) {
+		res->changes = mreg_db_exec(conn, LIST_CHANGES_SQL, 0, NULL,
+					    PGRES_TUPLES_OK, err);
+		if (!res->changes)
+			goto cleanup;
+		res->defaults = mreg_db_exec(conn, LIST_DEFAULTS_SQL, 0, NULL,
+					     PGRES_TUPLES_OK, err);
+		if (!res->defaults)
+			goto cleanup;
+		rc = 0;
+		goto cleanup; /* rolled back below */
+	}
+	if (write_changes(conn, opt->actor, err) < 0)
+		goto cleanup;
+	in_tx = false;
+	if (mreg_db_commit(conn, err) < 0)
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (in_tx)
+		mreg_db_rollback(conn);
+	return rc;
+}
+
+void mreg_bulk_result_finish(struct mreg_bulk_result *res)
+{
+	if (!res)
+		return;
+	PQclear(res->changes);
+	PQclear(res->defaults);
+	res->changes = NULL;
+	res->defaults = NULL;
+}

@@ -1,0 +1,818 @@
+/* bulk.c - reading and validating the items of a bulk-update batch
+ *
+ * The reader pulls bytes through its own buffer and counts lines and
+ * columns itself, so both formats stream:
+ *  - NDJSON: one line at a time (blank lines skipped), parsed with
+ *    json_loadb(); a syntax error is at (line, jansson's column).
+ *  - JSON array: the reader scans '[', ',' and ']' itself and lets
+ *    jansson parse one element at a time from a callback fed one byte per
+ *    call (JSON_DISABLE_EOF_CHECK stops it right after the element's
+ *    closing brace, so no byte of the next element is consumed).  Error
+ *    positions relative to the element are shifted to the element's start.
+ * Either way, the exact text of each item is kept, so the server parses
+ * numbers itself (jansson holds reals as doubles: 0.1 would come back as
+ * 0.10000000000000001).
+ */
+#include "bulk.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK 65536
+
+struct mreg_bulk_reader {
+	FILE *in;
+	int fd;          /* in's descriptor, -1 for a memory stream */
+	char path[1024];
+	enum mreg_bulk_format format;
+	unsigned char *chunk;
+	size_t chunk_len, chunk_pos;
+	int read_errno;  /* set when fread failed */
+	long line, column; /* of the next byte (1-based) */
+	char *raw;       /* the current item's text */
+	size_t raw_len, raw_cap;
+	bool raw_overflow;
+	long seq;        /* items returned so far */
+	long index;      /* next array index */
+	bool done;
+	bool started;    /* array: '[' consumed */
+};
+
+/* ---- bytes ---------------------------------------------------------------*/
+
+static int rd_fill(struct mreg_bulk_reader *r)
+{
+	if (r->chunk_pos < r->chunk_len)
+		return 1;
+	if (r->read_errno)
+		return 0;
+	r->chunk_pos = 0;
+	r->chunk_len = 0;
+	if (r->fd >= 0) {
+		/* read(2): take what a pipe has now, do not wait for a chunk */
+		ssize_t n;
+
+		do
+			n = read(r->fd, r->chunk, READ_CHUNK);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			r->read_errno = errno;
+			return 0;
+		}
+		r->chunk_len = (size_t)n;
+		return n > 0;
+	}
+	r->chunk_len = fread(r->chunk, 1, READ_CHUNK, r->in);
+	if (r->chunk_len == 0) {
+		if (ferror(r->in))
+			r->read_errno = errno ? errno : EIO;
+		return 0;
+	}
+	return 1;
+}
+
+static int rd_peek(struct mreg_bulk_reader *r)
+{
+	return rd_fill(r) ? r->chunk[r->chunk_pos] : EOF;
+}
+
+static int rd_get(struct mreg_bulk_reader *r)
+{
+	int c;
+
+	if (!rd_fill(r))
+		return EOF;
+	c = r->chunk[r->chunk_pos++];
+	if (c == '\n') {
+		r->line++;
+		r->column = 1;
+	} else if ((c & 0xC0) != 0x80) {
+		/* columns count characters, as jansson's do */
+		r->column++;
+	}
+	return c;
+}
+
+static int is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Skip JSON whitespace; returns the next byte (not consumed) or EOF. */
+static int rd_skip_blank(struct mreg_bulk_reader *r)
+{
+	int c;
+
+	while ((c = rd_peek(r)) != EOF && is_blank(c))
+		rd_get(r);
+	return c;
+}
+
+static int raw_add(struct mreg_bulk_reader *r, char c)
+{
+	if (r->raw_len + 1 >= r->raw_cap) {
+		size_t cap = r->raw_cap ? r->raw_cap * 2 : 4096;
+		char *p;
+
+		if (r->raw_len + 1 >= (size_t)MREG_BULK_MAX_ITEM) {
+			r->raw_overflow = true;
+			return -1;
+		}
+		if (cap > (size_t)MREG_BULK_MAX_ITEM)
+			cap = (size_t)MREG_BULK_MAX_ITEM;
+		p = realloc(r->raw, cap);
+		if (!p)
+			return -1;
+		r->raw = p;
+		r->raw_cap = cap;
+	}
+	r->raw[r->raw_len++] = c;
+	r->raw[r->raw_len] = '\0';
+	return 0;
+}
+
+/* ---- errors --------------------------------------------------------------*/
+
+static void set_read_error(struct mreg_bulk_reader *r, struct mreg_error *err)
+{
+	char buf[128];
+
+	mreg_error_set(err, MREG_EXIT_FAILURE, "could not read \"%s\": %s",
+		       r->path, mreg_strerror(r->read_errno, buf, sizeof(buf)));
+}
+
+
+/*
+ * A data error at line:column of the input (column 0: unknown); array
+ * items are also named by their index.  The message is taken from fmt.
+ */
+__attribute__((format(printf, 6, 7)))
+static void data_error(struct mreg_bulk_reader *r, struct mreg_error *err,
+		       long line, long column, long index, const char *fmt,
+		       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mreg_error_setv(err, MREG_EXIT_DATA, fmt, ap);
+	va_end(ap);
+	if (index >= 0)
+		mreg_error_prefix(err, "array index %ld", index);
+	mreg_error_at(err, r->path, line, column);
+}
+
+/* Keep err's message and detail, add the position of the item. */
+static void locate_error(struct mreg_bulk_reader *r, struct mreg_error *err,
+			 long line, long index)
+{
+	if (index >= 0)
+		mreg_error_prefix(err, "array index %ld", index);
+	mreg_error_at(err, r->path, line, 0);
+}
+
+/* ---- validation ----------------------------------------------------------*/
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "value";
+}
+
+__attribute__((format(printf, 3, 4)))
+static int bad_key(struct mreg_error *err, const char *key, const char *fmt,
+		   ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mreg_error_set(err, MREG_EXIT_DATA, "key \"%s\": %s", key, msg);
+	return -1;
+}
+
+static int want_type(struct mreg_error *err, const char *key, const json_t *v,
+		     const char *want)
+{
+	return bad_key(err, key, "expected %s, got %s", want, type_name(v));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * An array of non-empty, distinct strings.  On success *sorted holds the
+ * strings in order (caller frees) when sorted is not NULL.
+ */
+static int check_string_array(struct mreg_error *err, const char *key,
+			      const json_t *v, const char ***sorted,
+			      size_t *n)
+{
+	const char **s = NULL;
+	size_t i, count;
+	const json_t *e;
+	int rc = -1;
+
+	if (!json_is_array(v))
+		return want_type(err, key, v, "an array of strings");
+	count = json_array_size(v);
+	if (count > 0) {
+		s = calloc(count, sizeof(*s));
+		if (!s) {
+			mreg_error_set(err, MREG_EXIT_FAILURE,
+				       "out of memory");
+			return -1;
+		}
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			bad_key(err, key, "element %zu: expected a string, "
+				"got %s", i, type_name(e));
+			goto cleanup;
+		}
+		if (json_string_length(e) == 0) {
+			bad_key(err, key, "element %zu: empty string", i);
+			goto cleanup;
+		}
+		s[i] = json_string_value(e);
+	}
+	if (count > 1)
+		qsort(s, count, sizeof(*s), cmp_str);
+	for (i = 1; i < count; i++) {
+		if (strcmp(s[i - 1], s[i]) == 0) {
+			bad_key(err, key, "\"%s\" is listed twice", s[i]);
+			goto cleanup;
+		}
+	}
+	rc = 0;
+	if (sorted) {
+		*sorted = s;
+		*n = count;
+		s = NULL;
+	}
+cleanup:
+	free(s);
+	return rc;
+}
+
+enum value_kind { V_BOOL, V_TEXT_OR_NULL, V_STRINGS, V_OBJECT };
+
+static const struct set_key {
+	const char *key;
+	unsigned bit;
+	enum value_kind kind;
+} set_keys[] = {
+	{ "active", MREG_BULK_F_ACTIVE, V_BOOL },
+	{ "display_name", MREG_BULK_F_DISPLAY_NAME, V_TEXT_OR_NULL },
+	{ "description", MREG_BULK_F_DESCRIPTION, V_TEXT_OR_NULL },
+	{ "version", MREG_BULK_F_VERSION, V_TEXT_OR_NULL },
+	{ "tags", MREG_BULK_F_TAGS, V_STRINGS },
+	{ "synonyms", MREG_BULK_F_SYNONYMS, V_STRINGS },
+	{ "config", MREG_BULK_F_CONFIG, V_OBJECT },
+	{ "metadata", MREG_BULK_F_METADATA, V_OBJECT },
+	{ "config_merge", MREG_BULK_F_CONFIG_MERGE, V_OBJECT },
+	{ "metadata_merge", MREG_BULK_F_METADATA_MERGE, V_OBJECT },
+	{ "tags_add", MREG_BULK_F_TAGS_ADD, V_STRINGS },
+	{ "tags_remove", MREG_BULK_F_TAGS_REMOVE, V_STRINGS },
+};
+
+#define SET_KEYS_HINT                                                        \
+	"set may change active, display_name, description, version, tags, " \
+	"synonyms, config, metadata, config_merge, metadata_merge, "         \
+	"tags_add, tags_remove"
+
+static int check_tag_overlap(struct mreg_error *err, const json_t *set)
+{
+	const char **add = NULL, **rem = NULL;
+	size_t na = 0, nr = 0, i = 0, j = 0;
+	int rc = -1;
+
+	if (check_string_array(err, "set.tags_add", json_object_get(set,
+			       "tags_add"), &add, &na) < 0 ||
+	    check_string_array(err, "set.tags_remove", json_object_get(set,
+			       "tags_remove"), &rem, &nr) < 0)
+		goto cleanup;
+	while (i < na && j < nr) {
+		int c = strcmp(add[i], rem[j]);
+
+		if (c == 0) {
+			bad_key(err, "set.tags_remove",
+				"\"%s\" is also in set.tags_add", rem[j]);
+			goto cleanup;
+		}
+		if (c < 0)
+			i++;
+		else
+			j++;
+	}
+	rc = 0;
+cleanup:
+	free(add);
+	free(rem);
+	return rc;
+}
+
+static int check_set(struct mreg_error *err, json_t *set, unsigned *fields)
+{
+	const char *key;
+	json_t *v;
+	char path[300];
+
+	if (!json_is_object(set))
+		return want_type(err, "set", set, "an object");
+	*fields = 0;
+	json_object_foreach(set, key, v) {
+		const struct set_key *k = NULL;
+		size_t i;
+
+		for (i = 0; i < sizeof(set_keys) / sizeof(set_keys[0]); i++) {
+			if (strcmp(set_keys[i].key, key) == 0) {
+				k = &set_keys[i];
+				break;
+			}
+		}
+		snprintf(path, sizeof(path), "set.%s", key);
+		if (!k) {
+			bad_key(err, path, "unknown key");
+			mreg_error_hint(err, SET_KEYS_HINT);
+			return -1;
+		}
+		switch (k->kind) {
+		case V_BOOL:
+			if (!json_is_boolean(v))
+				return want_type(err, path, v, "a boolean");
+			break;
+		case V_TEXT_OR_NULL:
+			if (!json_is_string(v) && !json_is_null(v))
+				return want_type(err, path, v,
+						 "a string or null");
+			break;
+		case V_STRINGS:
+			if (check_string_array(err, path, v, NULL, NULL) < 0)
+				return -1;
+			break;
+		case V_OBJECT:
+			if (!json_is_object(v))
+				return want_type(err, path, v, "an object");
+			break;
+		}
+		*fields |= k->bit;
+	}
+	if (*fields == 0)
+		return bad_key(err, "set", "empty: nothing to change");
+	if ((*fields & MREG_BULK_F_TAGS) &&
+	    (*fields & (MREG_BULK_F_TAGS_ADD | MREG_BULK_F_TAGS_REMOVE)))
+		return bad_key(err, "set.tags", "cannot be combined with "
+			       "tags_add or tags_remove in one item");
+	if ((*fields & MREG_BULK_F_CONFIG) &&
+	    (*fields & MREG_BULK_F_CONFIG_MERGE))
+		return bad_key(err, "set.config", "cannot be combined with "
+			       "config_merge in one item");
+	if ((*fields & MREG_BULK_F_METADATA) &&
+	    (*fields & MREG_BULK_F_METADATA_MERGE))
+		return bad_key(err, "set.metadata", "cannot be combined with "
+			       "metadata_merge in one item");
+	if ((*fields & MREG_BULK_F_TAGS_ADD) &&
+	    (*fields & MREG_BULK_F_TAGS_REMOVE))
+		return check_tag_overlap(err, set);
+	return 0;
+}
+
+static int check_where(struct mreg_error *err, json_t *where,
+		       struct mreg_bulk_item *out)
+{
+	const char *key;
+	json_t *v;
+	char path[300];
+
+	if (!json_is_object(where))
+		return want_type(err, "where", where, "an object");
+	if (json_object_size(where) == 0) {
+		bad_key(err, "where", "empty selector would match every "
+			"model");
+		mreg_error_hint(err, "Give at least one of provider, type, "
+				"tag, active.");
+		return -1;
+	}
+	json_object_foreach(where, key, v) {
+		const char **slot = NULL;
+
+		snprintf(path, sizeof(path), "where.%s", key);
+		if (strcmp(key, "provider") == 0)
+			slot = &out->where_provider;
+		else if (strcmp(key, "type") == 0)
+			slot = &out->where_type;
+		else if (strcmp(key, "tag") == 0)
+			slot = &out->where_tag;
+		else if (strcmp(key, "active") == 0) {
+			if (!json_is_boolean(v))
+				return want_type(err, path, v, "a boolean");
+			out->where_active = json_is_true(v) ? 1 : 0;
+			continue;
+		} else {
+			bad_key(err, path, "unknown key");
+			mreg_error_hint(err, "where may test provider, type, "
+					"tag, active.");
+			return -1;
+		}
+		if (!json_is_string(v))
+			return want_type(err, path, v, "a string");
+		if (json_string_length(v) == 0)
+			return bad_key(err, path, "empty string");
+		*slot = json_string_value(v);
+	}
+	return 0;
+}
+
+static int check_model(struct mreg_error *err, json_t *model,
+		       struct mreg_bulk_item *out)
+{
+	const char *s, *slash;
+
+	if (!json_is_string(model))
+		return want_type(err, "model", model,
+				 "a string \"provider/name\"");
+	s = json_string_value(model);
+	slash = strchr(s, '/');
+	if (!slash || slash == s || slash[1] == '\0')
+		return bad_key(err, "model", "\"%s\" is not of the form "
+			       "provider/name", s);
+	out->provider_buf = strdup(s);
+	if (!out->provider_buf) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	out->provider_buf[slash - s] = '\0';
+	out->provider = out->provider_buf;
+	out->name = out->provider_buf + (slash - s) + 1;
+	return 0;
+}
+
+int mreg_bulk_validate(json_t *obj, struct mreg_bulk_item *out,
+		       struct mreg_error *err)
+{
+	json_t *model, *where, *set, *set_default;
+	const char *key;
+	json_t *v;
+
+	out->kind = MREG_BULK_ONE;
+	out->provider = out->name = NULL;
+	out->where_provider = out->where_type = out->where_tag = NULL;
+	out->where_active = -1;
+	out->set = NULL;
+	out->fields = 0;
+	out->set_default = false;
+
+	if (!json_is_object(obj)) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "expected an object, got %s", type_name(obj));
+		return -1;
+	}
+	json_object_foreach(obj, key, v) {
+		if (strcmp(key, "model") != 0 && strcmp(key, "where") != 0 &&
+		    strcmp(key, "set") != 0 &&
+		    strcmp(key, "set_default") != 0) {
+			bad_key(err, key, "unknown key");
+			mreg_error_hint(err, "An item has \"model\" or "
+					"\"where\", and \"set\" and/or "
+					"\"set_default\".");
+			return -1;
+		}
+	}
+	model = json_object_get(obj, "model");
+	where = json_object_get(obj, "where");
+	set = json_object_get(obj, "set");
+	set_default = json_object_get(obj, "set_default");
+
+	if (model && where)
+		return bad_key(err, "where", "cannot be combined with "
+			       "\"model\" in one item");
+	if (!model && !where) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "missing \"model\" or \"where\"");
+		return -1;
+	}
+	if (model) {
+		if (check_model(err, model, out) < 0)
+			return -1;
+	} else {
+		out->kind = MREG_BULK_WHERE;
+		if (check_where(err, where, out) < 0)
+			return -1;
+	}
+	if (set_default) {
+		if (!json_is_boolean(set_default))
+			return want_type(err, "set_default", set_default,
+					 "true");
+		if (!json_is_true(set_default))
+			return bad_key(err, "set_default",
+				       "only true is accepted");
+		if (!model)
+			return bad_key(err, "set_default", "needs \"model\": "
+				       "a selector cannot name one default");
+		out->set_default = true;
+	}
+	if (set) {
+		if (check_set(err, set, &out->fields) < 0)
+			return -1;
+		out->set = set;
+	} else if (!set_default) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "missing \"set\" (or \"set_default\")");
+		return -1;
+	}
+	return 0;
+}
+
+void mreg_bulk_item_finish(struct mreg_bulk_item *item)
+{
+	if (!item)
+		return;
+	json_decref(item->root);
+	free(item->raw);
+	free(item->provider_buf);
+	memset(item, 0, sizeof(*item));
+}
+
+/* ---- reader --------------------------------------------------------------*/
+
+struct mreg_bulk_reader *mreg_bulk_reader_create(FILE *in, const char *path,
+						 struct mreg_error *err)
+{
+	struct mreg_bulk_reader *r = NULL;
+	int c;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto oom;
+	r->chunk = malloc(READ_CHUNK);
+	if (!r->chunk)
+		goto oom;
+	r->in = in;
+	r->fd = fileno(in);
+	snprintf(r->path, sizeof(r->path), "%s", path ? path : "<stdin>");
+	r->line = 1;
+	r->column = 1;
+	/* the first non-blank byte decides; blanks before it are skipped */
+	c = rd_skip_blank(r);
+	if (c == EOF && r->read_errno) {
+		set_read_error(r, err);
+		mreg_bulk_reader_destroy(r);
+		return NULL;
+	}
+	r->format = c == '[' ? MREG_BULK_ARRAY : MREG_BULK_NDJSON;
+	return r;
+oom:
+	mreg_bulk_reader_destroy(r);
+	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	return NULL;
+}
+
+void mreg_bulk_reader_destroy(struct mreg_bulk_reader *r)
+{
+	if (!r)
+		return;
+	free(r->chunk);
+	free(r->raw);
+	free(r);
+}
+
+enum mreg_bulk_format mreg_bulk_reader_format(const struct mreg_bulk_reader *r)
+{
+	return r->format;
+}
+
+const char *mreg_bulk_reader_path(const struct mreg_bulk_reader *r)
+{
+	return r->path;
+}
+
+/* Hand the finished raw text and tree to item; validate it. */
+static int finish_item(struct mreg_bulk_reader *r, json_t *root, long line,
+		       long column, long index, struct mreg_bulk_item *item,
+		       struct mreg_error *err)
+{
+	memset(item, 0, sizeof(*item));
+	item->root = root;
+	item->raw = r->raw;
+	item->raw_len = r->raw_len;
+	r->raw = NULL;
+	r->raw_len = r->raw_cap = 0;
+	item->seq = ++r->seq;
+	item->line = line;
+	item->column = column;
+	item->index = index;
+	if (mreg_bulk_validate(root, item, err) < 0) {
+		locate_error(r, err, line, index);
+		mreg_bulk_item_finish(item);
+		return -1;
+	}
+	return 1;
+}
+
+static void syntax_error(struct mreg_bulk_reader *r, struct mreg_error *err,
+			 long line, long column, long index,
+			 const json_error_t *jerr)
+{
+	data_error(r, err, line, column, index, "malformed JSON: %s",
+		   jerr->text);
+	mreg_error_hint(err, r->format == MREG_BULK_NDJSON
+			? "The input is read as NDJSON: one JSON object per "
+			  "line (a JSON array must start with '[')."
+			: "The input is read as one JSON array of objects.");
+}
+
+static int next_ndjson(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
+		       struct mreg_error *err)
+{
+	for (;;) {
+		long line, column = 0;
+		bool blank = true;
+		json_error_t jerr;
+		json_t *root;
+		int c;
+
+		if (r->done)
+			return 0;
+		line = r->line;
+		r->raw_len = 0;
+		while ((c = rd_get(r)) != EOF && c != '\n') {
+			if (blank && !is_blank(c)) {
+				blank = false;
+				column = r->column - 1;
+			}
+			if (raw_add(r, (char)c) < 0) {
+				if (r->raw_overflow)
+					data_error(r, err, line, 0, -1,
+						   "item longer than %ld "
+						   "bytes", MREG_BULK_MAX_ITEM);
+				else
+					mreg_error_set(err, MREG_EXIT_FAILURE,
+						       "out of memory");
+				return -1;
+			}
+		}
+		if (c == EOF) {
+			if (r->read_errno) {
+				set_read_error(r, err);
+				return -1;
+			}
+			r->done = true;
+		}
+		if (blank)
+			continue;
+		if (r->raw_len > 0 && r->raw[r->raw_len - 1] == '\r')
+			r->raw[--r->raw_len] = '\0';
+		root = json_loadb(r->raw, r->raw_len, JSON_REJECT_DUPLICATES,
+				  &jerr);
+		if (!root) {
+			/* jansson counts columns from the line's start */
+			syntax_error(r, err, line, jerr.column > 0 ?
+				     jerr.column : column, -1, &jerr);
+			return -1;
+		}
+		return finish_item(r, root, line, column, -1, item, err);
+	}
+}
+
+/* jansson's input callback: one byte per call, kept in raw. */
+static size_t feed_one(void *buffer, size_t buflen, void *data)
+{
+	struct mreg_bulk_reader *r = data;
+	int c;
+
+	(void)buflen;
+	c = rd_get(r);
+	if (c == EOF)
+		return r->read_errno ? (size_t)-1 : 0;
+	if (raw_add(r, (char)c) < 0)
+		return (size_t)-1;
+	*(char *)buffer = (char)c;
+	return 1;
+}
+
+static int array_end(struct mreg_bulk_reader *r, struct mreg_error *err)
+{
+	int c = rd_skip_blank(r);
+
+	if (c == EOF && r->read_errno) {
+		set_read_error(r, err);
+		return -1;
+	}
+	if (c != EOF) {
+		data_error(r, err, r->line, r->column, -1,
+			   "unexpected data after the closing ']' of the "
+			   "array");
+		return -1;
+	}
+	r->done = true;
+	return 0;
+}
+
+static int unexpected(struct mreg_bulk_reader *r, struct mreg_error *err,
+		      int c, const char *want)
+{
+	if (c == EOF && r->read_errno) {
+		set_read_error(r, err);
+		return -1;
+	}
+	if (c == EOF)
+		data_error(r, err, r->line, r->column, -1,
+			   "malformed JSON: unexpected end of input, "
+			   "expected %s", want);
+	else
+		data_error(r, err, r->line, r->column, -1,
+			   "malformed JSON: unexpected '%c', expected %s",
+			   c >= 0x20 && c < 0x7f ? c : '?', want);
+	return -1;
+}
+
+static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
+		      struct mreg_error *err)
+{
+	long line, column;
+	json_error_t jerr;
+	json_t *root;
+	int c;
+
+	if (r->done)
+		return 0;
+	c = rd_skip_blank(r);
+	if (!r->started) {
+		rd_get(r); /* '[' */
+		r->started = true;
+		c = rd_skip_blank(r);
+		if (c == ']') {
+			rd_get(r);
+			return array_end(r, err) < 0 ? -1 : 0;
+		}
+	} else if (c == ',') {
+		rd_get(r);
+		c = rd_skip_blank(r);
+		if (c == ']' || c == EOF)
+			return unexpected(r, err, c, "an item after ','");
+	} else if (c == ']') {
+		rd_get(r);
+		return array_end(r, err) < 0 ? -1 : 0;
+	} else {
+		return unexpected(r, err, c, "',' or ']' after an item");
+	}
+	if (c == EOF)
+		return unexpected(r, err, c, "an item or ']'");
+
+	line = r->line;
+	column = r->column;
+	r->raw_len = 0;
+	r->raw_overflow = false;
+	root = json_load_callback(feed_one, r,
+				  JSON_REJECT_DUPLICATES |
+				  JSON_DISABLE_EOF_CHECK, &jerr);
+	if (!root) {
+		if (r->read_errno) {
+			set_read_error(r, err);
+		} else if (r->raw_overflow) {
+			data_error(r, err, line, column, r->index,
+				   "item longer than %ld bytes",
+				   MREG_BULK_MAX_ITEM);
+		} else {
+			/* shift jansson's item-relative position */
+			long el = jerr.line > 0 ? jerr.line : 1;
+			long ec = jerr.column > 0 ? jerr.column : 1;
+
+			syntax_error(r, err, line + el - 1,
+				     el == 1 ? column + ec - 1 : ec, r->index,
+				     &jerr);
+		}
+		return -1;
+	}
+	return finish_item(r, root, line, column, r->index++, item, err);
+}
+
+int mreg_bulk_reader_next(struct mreg_bulk_reader *r,
+			  struct mreg_bulk_item *item, struct mreg_error *err)
+{
+	if (r->format == MREG_BULK_ARRAY)
+		return next_array(r, item, err);
+	return next_ndjson(r, item, err);
+}
