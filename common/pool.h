@@ -60,6 +60,7 @@ struct mreg_pool_stats {
 struct mreg_conn {
 	PGconn *pg;
 	/* private to the pool below this line */
+	struct mreg_pool *pool;
 	int slot;
 	long long created_ns;
 	long long expires_ns;

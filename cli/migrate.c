@@ -1,0 +1,347 @@
+/* migrate.c - mreg migrate: apply or inspect schema migrations */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "db.h"
+#include "migrate.h"
+
+enum {
+	OPT_DRY_RUN = 256,
+	OPT_EXIT_CODE,
+	OPT_FORMAT,
+	OPT_LOCK_TIMEOUT,
+	OPT_DDL_LOCK_TIMEOUT,
+};
+
+static const struct cli_option options[] = {
+	{ OPT_DRY_RUN, 0, "dry-run", NULL,
+	  "print the SQL of pending migrations, change nothing" },
+	{ 'q', 'q', "quiet", NULL, "print nothing but errors" },
+	{ OPT_LOCK_TIMEOUT, 0, "lock-timeout", "DURATION",
+	  "wait this long for a concurrent migrate to finish (default 60s)" },
+	{ OPT_DDL_LOCK_TIMEOUT, 0, "ddl-lock-timeout", "DURATION",
+	  "lock_timeout of each migration's statements (default 10s)" },
+	CLI_GROUP("Options for 'status':"),
+	{ OPT_FORMAT, 0, "format", "FORMAT", "table (default) or json" },
+	{ OPT_EXIT_CODE, 0, "exit-code", NULL,
+	  "exit 5 when migrations are pending, 1 on drift" },
+	CLI_END,
+};
+
+static const struct cli_spec spec = {
+	.usage = "[options]\nstatus [--format FORMAT] [--exit-code]",
+	.description = "Apply pending schema migrations, or show their status.",
+	.options = options,
+	.flags = CLI_DB | CLI_ACTOR,
+	.epilogue = "Migrations run one at a time under an advisory lock; use "
+		    "a direct connection,\nnot PgBouncer in transaction mode.",
+};
+
+struct opts {
+	const struct cli_ctx *ctx;
+	bool dry_run, quiet, exit_code, json;
+	double lock_timeout, ddl_lock_timeout;
+};
+
+static int handle(void *state, int id, const char *arg)
+{
+	struct opts *o = state;
+
+	switch (id) {
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case OPT_EXIT_CODE:
+		o->exit_code = true;
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "json") == 0)
+			o->json = true;
+		else if (strcmp(arg, "table") != 0)
+			return cli_usage(o->ctx, "--format must be table or "
+						 "json, not '%s'", arg);
+		return 0;
+	case OPT_LOCK_TIMEOUT:
+	case OPT_DDL_LOCK_TIMEOUT:
+		if (cli_parse_duration(arg, id == OPT_LOCK_TIMEOUT
+						    ? &o->lock_timeout
+						    : &o->ddl_lock_timeout) < 0)
+			return cli_usage(o->ctx, "invalid duration '%s' "
+						 "(try 30s, 500ms, 2m)", arg);
+		return 0;
+	}
+	return cli_usage(o->ctx, "unhandled option");
+}
+
+static const char *state_name(enum mreg_migration_state s)
+{
+	switch (s) {
+	case MREG_MIG_PENDING: return "pending";
+	case MREG_MIG_APPLIED: return "applied";
+	case MREG_MIG_DRIFTED: return "drifted";
+	case MREG_MIG_UNKNOWN: return "unknown";
+	}
+	return "?";
+}
+
+static void print_status_table(const struct mreg_migration_status *st,
+			       size_t n)
+{
+	size_t i, w = 4;
+
+	for (i = 0; i < n; i++)
+		if (strlen(st[i].name) > w)
+			w = strlen(st[i].name);
+	printf("%-7s  %-*s  %-7s  %-12s  %-20s  %s\n", "VERSION", (int)w,
+	       "NAME", "STATE", "CHECKSUM", "APPLIED (UTC)", "DURATION");
+	for (i = 0; i < n; i++) {
+		const char *sum = st[i].checksum[0] ? st[i].checksum
+						    : st[i].recorded;
+		char dur[32] = "";
+
+		if (st[i].applied_at[0])
+			snprintf(dur, sizeof(dur), "%.1f ms",
+				 st[i].duration_ms);
+		printf("%04d     %-*s  %-7s  %-12.12s  %-20s  %s\n",
+		       st[i].version, (int)w, st[i].name,
+		       state_name(st[i].state), sum,
+		       st[i].applied_at[0] ? st[i].applied_at : "-", dur);
+	}
+}
+
+static int print_status_json(const struct mreg_migration_status *st,
+			     size_t n, int pending, int drifted)
+{
+	json_t *root = json_object(), *list = json_array();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		json_t *m = json_pack("{s:i, s:s, s:s}", "version",
+				      st[i].version, "name", st[i].name,
+				      "state", state_name(st[i].state));
+
+		json_object_set_new(m, "checksum",
+				    st[i].checksum[0]
+					    ? json_string(st[i].checksum)
+					    : json_null());
+		json_object_set_new(m, "recorded_checksum",
+				    st[i].recorded[0]
+					    ? json_string(st[i].recorded)
+					    : json_null());
+		json_object_set_new(m, "applied_at",
+				    st[i].applied_at[0]
+					    ? json_string(st[i].applied_at)
+					    : json_null());
+		json_object_set_new(m, "duration_ms",
+				    st[i].applied_at[0]
+					    ? json_real(st[i].duration_ms)
+					    : json_null());
+		json_array_append_new(list, m);
+	}
+	json_object_set_new(root, "migrations", list);
+	json_object_set_new(root, "pending", json_integer(pending));
+	json_object_set_new(root, "drifted", json_integer(drifted));
+	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				   JSON_REAL_PRECISION(6));
+	putchar('\n');
+	json_decref(root);
+	return rc;
+}
+
+static int count_state(const struct mreg_migration_status *st, size_t n,
+		       enum mreg_migration_state s)
+{
+	int c = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		c += st[i].state == s;
+	return c;
+}
+
+/* Drift is an error that names every changed migration. */
+static int check_drift(struct cli_ctx *ctx,
+		       const struct mreg_migration_status *st, size_t n)
+{
+	size_t i;
+	int drifted = 0;
+
+	for (i = 0; i < n; i++) {
+		if (st[i].state == MREG_MIG_UNKNOWN)
+			cli_warn(ctx, "the database has migration \"%s\", "
+				      "which this mreg does not know (is it "
+				      "newer?)", st[i].name);
+		if (st[i].state != MREG_MIG_DRIFTED)
+			continue;
+		drifted++;
+		cli_fail(ctx, 0, "migration \"%s\" changed after it was "
+				 "applied: recorded checksum %.12s, now %.12s",
+			 st[i].name, st[i].recorded, st[i].checksum);
+	}
+	if (drifted)
+		fputs("HINT: Restore the applied text, and put new changes in "
+		      "a new migration.\nNothing was run.\n", stderr);
+	return drifted;
+}
+
+static int run_status(struct cli_ctx *ctx, struct opts *o,
+		      struct mreg_conn *conn,
+		      const struct mreg_migration_set *set)
+{
+	struct mreg_migration_status *st = NULL;
+	struct mreg_error err;
+	size_t n = 0;
+	int pending, drifted, rc = 0;
+
+	if (mreg_migrate_status(conn, set, &st, &n, &err) < 0)
+		return cli_report(ctx, &err);
+	pending = count_state(st, n, MREG_MIG_PENDING);
+	drifted = count_state(st, n, MREG_MIG_DRIFTED);
+	if (o->json)
+		print_status_json(st, n, pending, drifted);
+	else
+		print_status_table(st, n);
+	if (o->exit_code)
+		rc = drifted ? MREG_EXIT_FAILURE
+			     : pending ? MREG_EXIT_PENDING : 0;
+	free(st);
+	return rc;
+}
+
+static int run_dry(struct cli_ctx *ctx, struct mreg_conn *conn,
+		   const struct mreg_migration_set *set)
+{
+	struct mreg_migration_status *st = NULL;
+	struct mreg_error err;
+	size_t n = 0, i;
+	int pending = 0;
+
+	if (mreg_migrate_status(conn, set, &st, &n, &err) < 0)
+		return cli_report(ctx, &err);
+	if (check_drift(ctx, st, n)) {
+		free(st);
+		return MREG_EXIT_FAILURE;
+	}
+	for (i = 0; i < n; i++) {
+		const struct mreg_migration *m = st[i].migration;
+
+		if (st[i].state != MREG_MIG_PENDING)
+			continue;
+		pending++;
+		printf("-- %s (pending, %s)\n%s%s", m->name,
+		       m->no_transaction ? "statement by statement"
+					 : "in one transaction",
+		       m->sql,
+		       m->len && m->sql[m->len - 1] == '\n' ? "" : "\n");
+	}
+	fprintf(stderr, "mreg migrate: dry run: %d migration%s would be "
+			"applied, nothing was changed\n",
+		pending, pending == 1 ? "" : "s");
+	free(st);
+	return 0;
+}
+
+static int run_apply(struct cli_ctx *ctx, struct opts *o,
+		     struct mreg_conn *conn,
+		     const struct mreg_migration_set *set)
+{
+	struct mreg_migration_status *st = NULL;
+	struct mreg_error err;
+	size_t n = 0, i;
+	int applied = 0, rc = 0;
+
+	if (mreg_migrate_lock(conn, o->lock_timeout, &err) < 0)
+		return cli_report(ctx, &err);
+	if (mreg_migrate_bootstrap(conn, &err) < 0 ||
+	    mreg_migrate_status(conn, set, &st, &n, &err) < 0) {
+		rc = cli_report(ctx, &err);
+		goto unlock;
+	}
+	if (check_drift(ctx, st, n)) {
+		rc = MREG_EXIT_FAILURE;
+		goto unlock;
+	}
+	for (i = 0; i < n; i++) {
+		double ms = 0;
+
+		if (st[i].state != MREG_MIG_PENDING)
+			continue;
+		if (mreg_migrate_apply(conn, st[i].migration, cli_actor(ctx),
+				       o->ddl_lock_timeout, &ms, &err) < 0) {
+			mreg_error_prefix(&err, "migration failed, rolled back");
+			rc = cli_report(ctx, &err);
+			goto unlock;
+		}
+		applied++;
+		if (!o->quiet)
+			printf("applied %s (%.1f ms)\n", st[i].name, ms);
+	}
+	if (!o->quiet)
+		printf(applied ? "the database is up to date\n"
+			       : "the database is up to date: nothing to "
+				 "apply\n");
+unlock:
+	if (PQstatus(conn->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
+		mreg_migrate_unlock(conn);
+	free(st);
+	return rc;
+}
+
+int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o = { .ctx = ctx, .lock_timeout = 60,
+			  .ddl_lock_timeout = 10 };
+	struct mreg_migration_set set = { 0 };
+	struct mreg_conn *conn = NULL;
+	struct mreg_error err;
+	struct mreg_pool *pool;
+	bool status = false;
+	int first, rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	if (rc >= 0)
+		return rc;
+	if (first < argc) {
+		if (strcmp(argv[first], "status") != 0)
+			return cli_usage(ctx, "unknown action '%s' (expected "
+					      "'status' or nothing)",
+					 argv[first]);
+		status = true;
+		if (first + 1 < argc)
+			return cli_usage(ctx, "unexpected argument '%s'",
+					 argv[first + 1]);
+	}
+	if (!status && (o.exit_code || o.json))
+		return cli_usage(ctx, "--exit-code and --format go with "
+				      "'status'");
+	if (status && o.dry_run)
+		return cli_usage(ctx, "--dry-run does not go with 'status'");
+
+	if (mreg_migrations_load(&set, getenv("MREG_TEST_MIGRATIONS_DIR"),
+				 &err) < 0)
+		return cli_report(ctx, &err);
+	pool = cli_pool(ctx, 1, &err);
+	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
+		rc = cli_report(ctx, &err);
+		goto done;
+	}
+	if (status)
+		rc = run_status(ctx, &o, conn, &set);
+	else if (o.dry_run)
+		rc = run_dry(ctx, conn, &set);
+	else
+		rc = run_apply(ctx, &o, conn, &set);
+	mreg_pool_release(pool, conn);
+done:
+	mreg_migrations_finish(&set);
+	return cli_finish(ctx, rc);
+}

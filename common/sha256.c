@@ -1,0 +1,30 @@
+/* sha256.c - SHA-256 through OpenSSL EVP */
+#include "sha256.h"
+
+#include <openssl/evp.h>
+
+void mreg_hex(const unsigned char *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int mreg_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		out[0] = '\0';
+		return -1;
+	}
+	mreg_hex(md, mdlen, out);
+	return 0;
+}
