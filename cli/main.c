@@ -28,6 +28,7 @@ struct command {
 
 /* The one command table: help, 'mreg help' and the completions follow it. */
 static const struct command commands[] = {
+	{ "bench", cmd_bench, "load-test the registry", 0 },
 	{ "migrate", cmd_migrate, "apply or inspect schema migrations", 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -571,12 +571,13 @@ static void *worker_main(void *arg)
 			sleep_ns(wait);
 			continue;
 		}
-		ready = poll(w->pfd, (nfds_t)nfds, (int)(wait / NS_PER_MS));
-		if (ready == 0 && wait > 0 && wait < NS_PER_MS) {
-			/* sub-millisecond wait for the schedule */
-			sleep_ns(wait);
-			ready = poll(w->pfd, (nfds_t)nfds, 0);
-		}
+		/*
+		 * Round the wait up: a reply wakes poll() at once, while a
+		 * scheduled start may be up to a millisecond late (that is
+		 * schedule lag, and counted in the latency).
+		 */
+		ready = poll(w->pfd, (nfds_t)nfds,
+			     (int)((wait + NS_PER_MS - 1) / NS_PER_MS));
 		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
