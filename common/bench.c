@@ -156,6 +156,7 @@ struct bench_client {
 	long long intended_ns;
 	long long sent_ns;
 	long long next_ns;        /* rate: next scheduled start; else backoff */
+	long long waiting_since;  /* closed loop: due since, pool was full */
 	struct mreg_error err;
 	char buf[MAX_PARAMS][PARAM_LEN];
 };
@@ -199,6 +200,7 @@ struct mreg_bench {
 	struct bench_worker *workers;
 	int nworkers;
 	struct mreg_histogram *interval_merge;
+	bool pool_can_fill;       /* fewer pooled connections than clients */
 };
 
 static long long now_ns(void)
@@ -489,13 +491,27 @@ static void on_readable(struct bench_client *c)
 
 /* --- worker threads -------------------------------------------------------- */
 
+/* Would an acquire have to wait? */
+static bool pool_full(struct mreg_bench *b)
+{
+	struct mreg_pool_stats st;
+
+	if (!b->pool_can_fill)
+		return false;
+	mreg_pool_get_stats(b->cfg.pool, &st);
+	return st.in_use >= st.max_size;
+}
+
 /* Start the requests that are due; returns the next time to look again. */
 static long long start_due(struct bench_worker *w, long long now,
 			   bool stopping)
 {
 	struct mreg_bench *b = w->b;
 	long long wake = now + TICK_NS;
+	int inflight = 0;
 
+	for (int i = 0; i < w->nclients; i++)
+		inflight += w->clients[i].busy;
 	for (int i = 0; i < w->nclients; i++) {
 		struct bench_client *c = &w->clients[i];
 		long long intended;
@@ -512,12 +528,22 @@ static long long start_due(struct bench_worker *w, long long now,
 				wake = c->next_ns;
 			continue;
 		}
+		if (inflight > 0 && pool_full(b)) {
+			/*
+			 * Waiting in the pool now could wait for a connection
+			 * this very thread holds: try again once a reply came.
+			 */
+			if (!c->waiting_since)
+				c->waiting_since = now;
+			continue;
+		}
 		if (b->cfg.rate > 0) {
 			intended = c->next_ns;
 			c->next_ns += b->interval_ns;
 		} else {
-			intended = now;
+			intended = c->waiting_since ? c->waiting_since : now;
 		}
+		c->waiting_since = 0;
 		if (intended >= b->end_ns) {
 			c->done = true;
 			continue;
@@ -529,6 +555,8 @@ static long long start_due(struct bench_worker *w, long long now,
 			continue;
 		}
 		start_request(c, intended, recording);
+		if (c->busy)
+			inflight++;
 		if (!c->busy && c->next_ns > now && c->next_ns < wake)
 			wake = c->next_ns;
 		if (!c->busy && b->cfg.rate <= 0 && c->next_ns <= now)
@@ -693,6 +721,12 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 		}
 	}
 
+	if (!cfg->connect_per_request) {
+		struct mreg_pool_stats st;
+
+		mreg_pool_get_stats(cfg->pool, &st);
+		b->pool_can_fill = st.max_size < cfg->clients;
+	}
 	b->t0_ns = now_ns();
 	b->measure_ns = b->t0_ns + (long long)(cfg->warmup_s * NS_PER_S);
 	b->end_ns = cfg->duration_s > 0
