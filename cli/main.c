@@ -1,4 +1,5 @@
 /* main.c - the mreg dispatcher: global options and the command table */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,7 +142,10 @@ static int global_usage(const char *what, const char *arg)
 
 static int finish_main(int status)
 {
-	if (fflush(stdout) != 0) {
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return status; /* the reader went away: not an error */
 		perror("mreg: could not write to standard output");
 		return MREG_EXIT_FAILURE;
 	}

@@ -276,8 +276,12 @@ static int run_apply(struct cli_ctx *ctx, struct opts *o,
 			continue;
 		if (mreg_migrate_apply(conn, st[i].migration, cli_actor(ctx),
 				       o->ddl_lock_timeout, &ms, &err) < 0) {
-			mreg_error_prefix(&err, "migration failed, rolled back");
 			rc = cli_report(ctx, &err);
+			cli_fail(ctx, 0, "%s was not applied%s", st[i].name,
+				 st[i].migration->no_transaction
+					 ? " (statements before the failing "
+					   "one stay applied)"
+					 : " (rolled back)");
 			goto unlock;
 		}
 		applied++;

@@ -12,6 +12,8 @@ static void copy_trimmed(char *dst, size_t len, const char *src)
 		dst[0] = '\0';
 		return;
 	}
+	while (*src == ' ' || *src == '\t' || *src == '\n')
+		src++;
 	snprintf(dst, len, "%s", src);
 	n = strlen(dst);
 	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == ' ' ||

@@ -223,11 +223,19 @@ static bool conn_usable(struct mreg_pool *pool, struct mreg_conn *c,
 	p.revents = 0;
 	if (p.fd < 0)
 		return false;
-	if (poll(&p, 1, 0) > 0) {
+	for (int round = 0; round < 4 && poll(&p, 1, 0) > 0; round++) {
+		/*
+		 * The first read usually returns the FATAL message (parsed by
+		 * PQisBusy and passed to the notice receiver, since no query
+		 * is running); the next one meets EOF and marks the
+		 * connection bad.
+		 */
 		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
 			return false;
+		(void)PQisBusy(c->pg);
 		while ((note = PQnotifies(c->pg)) != NULL)
 			PQfreemem(note);
+		p.revents = 0;
 	}
 	if (now_ns() - c->last_used_ns <
 	    (long long)pool->cfg.idle_probe_ms * 1000000LL)

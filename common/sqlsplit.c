@@ -38,9 +38,12 @@ static long count_lines(const char *s, size_t from, size_t to)
 	return n;
 }
 
-static int push(struct mreg_sql_stmt **v, size_t *n, size_t *cap,
-		size_t off, size_t len, long line)
+static int push(const char *s, struct mreg_sql_stmt **v, size_t *n,
+		size_t *cap, size_t off, size_t len, long line)
 {
+	while (len > 0 && (s[off + len - 1] == ' ' || s[off + len - 1] == '\n' ||
+			   s[off + len - 1] == '\t' || s[off + len - 1] == '\r'))
+		len--;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
 		struct mreg_sql_stmt *p = realloc(*v, ncap * sizeof(**v));
@@ -103,13 +106,17 @@ int mreg_sql_split(const char *s, size_t len, struct mreg_sql_stmt **out,
 			i++;
 			continue;
 		}
+		if (!have_start && c == ';') {
+			i++; /* an empty statement */
+			continue;
+		}
 		if (!have_start) {
 			have_start = 1;
 			start = i;
 			start_line = 1 + count_lines(s, 0, i);
 		}
 		if (c == ';') {
-			if (push(&v, &n, &cap, start, i - start, start_line) < 0)
+			if (push(s, &v, &n, &cap, start, i - start, start_line) < 0)
 				goto nomem;
 			have_start = 0;
 			i++;
@@ -169,7 +176,7 @@ int mreg_sql_split(const char *s, size_t len, struct mreg_sql_stmt **out,
 		}
 		i++;
 	}
-	if (have_start && push(&v, &n, &cap, start, len - start, start_line) < 0)
+	if (have_start && push(s, &v, &n, &cap, start, len - start, start_line) < 0)
 		goto nomem;
 	*out = v;
 	*count = n;

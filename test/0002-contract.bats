@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# 0002 contract: every command answers --help, rejects a bogus option, and
+# every option its --help lists is in its man page and in the bash, zsh and
+# fish completions (between the "# >>> NAME" / "# <<< NAME" markers).
+
+load helpers
+
+src=$MREG_SOURCE_ROOT
+
+# Long options of a help text, before the "Common options:" group.
+own_options() {
+	sed '/^Common options:/,$d' | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9][a-z0-9-]*' |
+		grep -oE -- '--[a-z0-9-]+' | sort -u
+}
+
+common_options() {
+	sed -n '/^Common options:/,/^$/p' | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9][a-z0-9-]*' |
+		grep -oE -- '--[a-z0-9-]+' | sort -u
+}
+
+# The block of one command in a completion file.
+block() {
+	sed -n "/# >>> $2\$/,/# <<< $2\$/p" "$1"
+}
+
+@test "the command list is not empty" {
+	run "$MREG" --list-commands
+	assert_success
+	assert_line migrate
+}
+
+@test "every command: --help exits 0 with nothing on stderr and a usage line" {
+	for cmd in $("$MREG" --list-commands); do
+		run --separate-stderr "$MREG" "$cmd" --help
+		[ "$status" -eq 0 ] || { echo "$cmd --help: exit $status" >&2; return 1; }
+		[ -z "$stderr" ] || { echo "$cmd --help wrote to stderr: $stderr" >&2; return 1; }
+		[[ $output == *"Usage: mreg $cmd"* ]] || { echo "$cmd: no usage line" >&2; return 1; }
+		# within 80 columns
+		if awk 'length > 80 { bad = 1 } END { exit !bad }' <<<"$output"; then
+			echo "$cmd --help has lines over 80 columns" >&2; return 1
+		fi
+	done
+}
+
+@test "every command: a bogus option exits 2 with a hint" {
+	for cmd in $("$MREG" --list-commands); do
+		run --separate-stderr "$MREG" "$cmd" --no-such-option-xyz
+		[ "$status" -eq 2 ] || { echo "$cmd: exit $status" >&2; return 1; }
+		[[ $stderr == *"Try 'mreg $cmd --help'"* ]] || { echo "$cmd: $stderr" >&2; return 1; }
+	done
+}
+
+@test "every option of every command is in its man page and the three completions" {
+	local missing=""
+	for cmd in $("$MREG" --list-commands); do
+		local man="$src/man/mreg-$cmd.1.scd"
+		[ -f "$man" ] || { missing+=" $man(missing)"; continue; }
+		local bash_b zsh_b fish_b
+		bash_b=$(block "$src/completions/mreg.bash" "$cmd")
+		zsh_b=$(block "$src/completions/_mreg" "$cmd")
+		fish_b=$(block "$src/completions/mreg.fish" "$cmd")
+		[ -n "$bash_b" ] || missing+=" bash:$cmd(no block)"
+		[ -n "$zsh_b" ] || missing+=" zsh:$cmd(no block)"
+		[ -n "$fish_b" ] || missing+=" fish:$cmd(no block)"
+		for opt in $("$MREG" "$cmd" --help | own_options); do
+			local name=${opt#--}
+			grep -qF -- "$opt" "$man" || grep -qF -- "\\-\\-$name" "$man" || missing+=" man:$cmd:$opt"
+			grep -qE -- "(^|[ \"'])$opt([ \"'=]|$)" <<<"$bash_b" || missing+=" bash:$cmd:$opt"
+			grep -qE -- "$opt[=\[+]" <<<"$zsh_b" || missing+=" zsh:$cmd:$opt"
+			grep -qE -- "-l $name( |$)" <<<"$fish_b" || missing+=" fish:$cmd:$opt"
+		done
+	done
+	[ -z "$missing" ] || { echo "missing:$missing" >&2; return 1; }
+}
+
+@test "common options are in mreg(1) and the global completion blocks" {
+	local missing=""
+	for cmd in $("$MREG" --list-commands); do
+		for opt in $("$MREG" "$cmd" --help | common_options); do
+			local name=${opt#--}
+			grep -qF -- "$opt" "$src/man/mreg.1.scd" || missing+=" man:$opt"
+			block "$src/completions/mreg.bash" global | grep -qF -- "$opt" || missing+=" bash:$opt"
+			block "$src/completions/_mreg" global | grep -qF -- "$opt" || missing+=" zsh:$opt"
+			block "$src/completions/mreg.fish" global | grep -qE -- "-l $name( |$)" || missing+=" fish:$opt"
+		done
+	done
+	[ -z "$missing" ] || { echo "missing:$missing" >&2; return 1; }
+}
+
+@test "every command is named in mreg(1) and offered by every completion" {
+	local missing=""
+	for cmd in $("$MREG" --list-commands); do
+		grep -qF -- "*$cmd*" "$src/man/mreg.1.scd" || missing+=" man:$cmd"
+		grep -qE "^\s*local commands=.*\b$cmd\b" "$src/completions/mreg.bash" || missing+=" bash:$cmd"
+		grep -qF "'$cmd:" "$src/completions/_mreg" || missing+=" zsh:$cmd"
+		grep -qE "^set -l mreg_commands .*\b$cmd\b" "$src/completions/mreg.fish" || missing+=" fish:$cmd"
+	done
+	[ -z "$missing" ] || { echo "missing:$missing" >&2; return 1; }
+}
+
+@test "the exit codes in mreg --help are the ones documented in mreg(1)" {
+	local codes
+	codes=$("$MREG" --help | sed -n '/^Exit status:/,/^$/p' | grep -oE '^  [0-9]+' | tr -d ' ')
+	[ -n "$codes" ]
+	for c in $codes; do
+		grep -qE "^\*$c\*" "$src/man/mreg.1.scd" || { echo "exit code $c not in mreg.1.scd" >&2; return 1; }
+	done
+}
+
+@test "the completion scripts are valid shell" {
+	bash -n "$src/completions/mreg.bash"
+	if command -v zsh >/dev/null; then zsh -n "$src/completions/_mreg"; fi
+	if command -v fish >/dev/null; then fish --no-execute "$src/completions/mreg.fish"; fi
+}
+
+@test "bash completion offers commands and a command's options" {
+	run bash -c "
+		source /usr/share/bash-completion/bash_completion 2>/dev/null || true
+		source '$src/completions/mreg.bash'
+		COMP_WORDS=(mreg mig); COMP_CWORD=1; COMP_LINE='mreg mig'; COMP_POINT=8
+		_mreg; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(mreg migrate --dr); COMP_CWORD=2
+		_mreg; echo \"\${COMPREPLY[*]}\""
+	assert_success
+	assert_line --index 0 migrate
+	assert_line --index 1 -- --dry-run
+}

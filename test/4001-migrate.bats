@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# 4001 migrate: apply, rerun, status, dry-run, drift, concurrency, failures
+
+load helpers
+
+setup() {
+	db_create
+	extra=$(mktemp -d)
+}
+
+teardown() {
+	rm -rf "$extra"
+	db_drop
+}
+
+@test "migrate from empty creates the registry schema in schema mreg" {
+	run "$MREG" migrate
+	assert_success
+	assert_line --regexp '^applied 0001_initial\.sql \([0-9.]+ ms\)$'
+	run q "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'mreg'"
+	assert_output "artifacts audit_log model_defaults models providers schema_migrations source_files"
+	run q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+	assert_output 0
+	run q "SELECT version, name, length(checksum), duration_ms > 0 FROM mreg.schema_migrations"
+	assert_output "1|0001_initial.sql|64|t"
+	run q "SELECT action, resource, actor <> '' FROM mreg.audit_log"
+	assert_output "migration.apply|migrations/1|t"
+}
+
+@test "the recorded checksum is the SHA-256 of the shipped file" {
+	"$MREG" migrate --quiet
+	run q "SELECT checksum FROM mreg.schema_migrations WHERE version = 1"
+	assert_output "$(sha256sum "$MREG_SOURCE_ROOT/sql/0001_initial.sql" | cut -d' ' -f1)"
+}
+
+@test "a rerun is a no-op" {
+	"$MREG" migrate --quiet
+	before=$(q "SELECT applied_at FROM mreg.schema_migrations")
+	run --separate-stderr "$MREG" migrate
+	assert_success
+	assert_output "the database is up to date: nothing to apply"
+	[ -z "$stderr" ]
+	run q "SELECT applied_at FROM mreg.schema_migrations"
+	assert_output "$before"
+	run q "SELECT count(*) FROM mreg.audit_log"
+	assert_output 1
+}
+
+@test "status and --exit-code: pending on an empty database, clean after" {
+	run "$MREG" migrate status --exit-code
+	assert_failure 5
+	assert_line --regexp '^0001 +0001_initial\.sql +pending'
+	run q "SELECT count(*) FROM pg_namespace WHERE nspname = 'mreg'"
+	assert_output 0   # status changes nothing
+	"$MREG" migrate --quiet
+	run "$MREG" migrate status --exit-code
+	assert_success
+	assert_line --regexp '^0001 +0001_initial\.sql +applied +[0-9a-f]{12} '
+	run "$MREG" migrate status --format json
+	assert_success
+	run jq -r '.pending, .migrations[0].state, (.migrations[0].checksum | length)' <<<"$output"
+	assert_output $'0\napplied\n64'
+}
+
+@test "--dry-run prints the pending SQL and changes nothing" {
+	run --separate-stderr "$MREG" migrate --dry-run
+	assert_success
+	assert_line "-- 0001_initial.sql (pending, in one transaction)"
+	assert_output --partial "CREATE TABLE mreg.models"
+	[[ $stderr == *"1 migration would be applied, nothing was changed"* ]]
+	run q "SELECT count(*) FROM pg_namespace WHERE nspname = 'mreg'"
+	assert_output 0
+}
+
+@test "drift: a changed applied migration is named and nothing runs" {
+	printf 'CREATE TABLE mreg.extra_a (a int);\n' >"$extra/0800_extra.sql"
+	MREG_TEST_MIGRATIONS_DIR=$extra "$MREG" migrate --quiet
+	printf 'CREATE TABLE mreg.extra_a (a int, b int);\n' >"$extra/0800_extra.sql"
+	printf 'CREATE TABLE mreg.extra_b (a int);\n' >"$extra/0801_more.sql"
+	MREG_TEST_MIGRATIONS_DIR=$extra run --separate-stderr "$MREG" migrate
+	assert_failure 1
+	[[ $stderr == *'migration "0800_extra.sql" changed after it was applied'* ]]
+	[[ $stderr == *"Nothing was run"* ]]
+	run q "SELECT to_regclass('mreg.extra_b') IS NULL"
+	assert_output t
+	MREG_TEST_MIGRATIONS_DIR=$extra run "$MREG" migrate status --exit-code
+	assert_failure 1
+	assert_line --regexp '^0800 +0800_extra\.sql +drifted'
+}
+
+@test "a failing migration is rolled back whole and names file, line and cause" {
+	"$MREG" migrate --quiet
+	cat >"$extra/0900_bad.sql" <<-'SQL'
+	CREATE TABLE mreg.t_bad (a int);
+	INSERT INTO mreg.t_bad VALUES (1);
+
+	SELECT a,
+	       nope FROM mreg.t_bad;
+	SQL
+	MREG_TEST_MIGRATIONS_DIR=$extra run --separate-stderr "$MREG" migrate
+	assert_failure 1
+	[[ $stderr == *"0900_bad.sql:5:8: "*'column "nope" does not exist'* ]]
+	run q "SELECT to_regclass('mreg.t_bad') IS NULL, (SELECT count(*) FROM mreg.schema_migrations WHERE version = 900)"
+	assert_output "t|0"
+	run q "SELECT count(*) FROM mreg.audit_log WHERE resource = 'migrations/900'"
+	assert_output 0
+}
+
+@test "an unterminated string in a migration is reported with its line" {
+	printf 'SELECT 1;\nSELECT $x$ never closed;\n' >"$extra/0902_broken.sql"
+	MREG_TEST_MIGRATIONS_DIR=$extra run --separate-stderr "$MREG" migrate
+	assert_failure 3
+	[[ $stderr == *"0902_broken.sql:2: unterminated dollar-quoted string"* ]]
+}
+
+@test "five concurrent runs apply each migration exactly once and all exit 0" {
+	printf -- '-- mreg:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS models_version_idx ON mreg.models (version);\n' >"$extra/0910_idx.sql"
+	printf 'CREATE TABLE mreg.t_after (a int);\n' >"$extra/0911_after.sql"
+	export MREG_TEST_MIGRATIONS_DIR=$extra
+	pids=()
+	for i in 1 2 3 4 5; do
+		"$MREG" migrate --quiet --lock-timeout 60s >"$extra/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || { cat "$extra"/out.*; return 1; }
+	done
+	run q "SELECT string_agg(version::text || 'x' || n::text, ',' ORDER BY version) FROM (SELECT version, count(*) n FROM mreg.schema_migrations GROUP BY version) s"
+	assert_output "1x1,910x1,911x1"
+	run q "SELECT count(*) FROM mreg.audit_log WHERE action = 'migration.apply'"
+	assert_output 3
+	run q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'mreg.models_version_idx'::regclass"
+	assert_output t
+}
+
+@test "a concurrent run gives up after --lock-timeout with exit 4 naming the holder" {
+	"$MREG" migrate --quiet
+	psql -XAtq -c "SET application_name = 'holder-x'" \
+		-c "SELECT pg_advisory_lock(hashtextextended('mreg.migrate', 0))" \
+		-c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
+	holder=$!
+	for _ in $(seq 50); do
+		[ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+		sleep 0.1
+	done
+	run --separate-stderr "$MREG" migrate --lock-timeout 1s
+	kill "$holder" 2>/dev/null || true
+	assert_failure 4
+	[[ $stderr == *"another mreg migrate is running: gave up after 1."* ]]
+	[[ $stderr == *'"holder-x"'* ]]
+}
+
+@test "no-transaction: a failed CONCURRENTLY build leaves no INVALID index; the rerun builds it" {
+	"$MREG" migrate --quiet
+	q "INSERT INTO mreg.providers (name) VALUES ('p')"
+	q "INSERT INTO mreg.models (provider_id, name, type, version) SELECT id, m, 'llm', 'v1' FROM mreg.providers, (VALUES ('a'), ('b')) v(m)"
+	printf -- '-- mreg:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS models_version_uq\n    ON mreg.models (version);\n' >"$extra/0920_uq.sql"
+	export MREG_TEST_MIGRATIONS_DIR=$extra
+	run --separate-stderr "$MREG" migrate
+	assert_failure 1
+	[[ $stderr == *"0920_uq.sql:2:"*"could not create unique index"* ]]
+	[[ $stderr == *'INVALID index "models_version_uq"'*"was dropped"* ]]
+	run q "SELECT count(*) FROM pg_class WHERE relname = 'models_version_uq'"
+	assert_output 0
+	run q "SELECT count(*) FROM mreg.schema_migrations WHERE version = 920"
+	assert_output 0
+	q "UPDATE mreg.models SET version = 'v2' WHERE name = 'b'"
+	run "$MREG" migrate
+	assert_success
+	run q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'mreg.models_version_uq'::regclass"
+	assert_output t
+}
+
+@test "no-transaction: an INVALID index left by someone else is rebuilt, not accepted by IF NOT EXISTS" {
+	"$MREG" migrate --quiet
+	q "INSERT INTO mreg.providers (name) VALUES ('p')"
+	q "INSERT INTO mreg.models (provider_id, name, type, version) SELECT id, m, 'llm', 'v1' FROM mreg.providers, (VALUES ('a'), ('b')) v(m)"
+	# a manual CONCURRENTLY build that fails leaves an INVALID index
+	! psql -XAtq -c "CREATE UNIQUE INDEX CONCURRENTLY models_version_uq ON mreg.models (version)" 2>/dev/null
+	run q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'mreg.models_version_uq'::regclass"
+	assert_output f
+	q "UPDATE mreg.models SET version = 'v2' WHERE name = 'b'"
+	printf -- '-- mreg:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS models_version_uq ON mreg.models (version);\n' >"$extra/0920_uq.sql"
+	MREG_TEST_MIGRATIONS_DIR=$extra run "$MREG" migrate
+	assert_success
+	run q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'mreg.models_version_uq'::regclass"
+	assert_output t
+}
+
+@test "migrations set lock_timeout: a migration never queues for ever behind traffic" {
+	"$MREG" migrate --quiet
+	psql -XAtq -c "BEGIN" -c "LOCK mreg.models IN ACCESS SHARE MODE" -c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
+	holder=$!
+	for _ in $(seq 50); do
+		[ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'models' AND l.pid <> pg_backend_pid()")" -ge 1 ] && break
+		sleep 0.1
+	done
+	printf 'ALTER TABLE mreg.models ADD COLUMN extra int;\n' >"$extra/0930_alter.sql"
+	MREG_TEST_MIGRATIONS_DIR=$extra run --separate-stderr "$MREG" migrate --ddl-lock-timeout 300ms
+	kill "$holder" 2>/dev/null || true
+	assert_failure 1
+	[[ $stderr == *"0930_alter.sql:1"*"lock timeout"* ]]
+	run q "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'mreg' AND table_name = 'models' AND column_name = 'extra'"
+	assert_output 0
+}
+
+@test "status warns about migrations this binary does not know" {
+	printf 'SELECT 1;\n' >"$extra/0950_future.sql"
+	MREG_TEST_MIGRATIONS_DIR=$extra "$MREG" migrate --quiet
+	run --separate-stderr "$MREG" migrate
+	assert_success
+	[[ $stderr == *'the database has migration "0950_future.sql", which this mreg does not know'* ]]
+}
+
+@test "the schema refuses a default that is inactive or of another type, and deactivating a default" {
+	"$MREG" migrate --quiet
+	q "INSERT INTO mreg.providers (name) VALUES ('p')"
+	q "INSERT INTO mreg.models (provider_id, name, type, active) SELECT id, m, t, a FROM mreg.providers, (VALUES ('e1', 'embedding', true), ('e2', 'embedding', false), ('l1', 'llm', true)) v(m, t, a)"
+	q "INSERT INTO mreg.model_defaults (type, model_id) SELECT 'embedding', id FROM mreg.models WHERE name = 'e1'"
+	run q "INSERT INTO mreg.model_defaults (type, model_id) SELECT 'llm', id FROM mreg.models WHERE name = 'e1'"
+	assert_failure
+	run q "UPDATE mreg.model_defaults SET model_id = (SELECT id FROM mreg.models WHERE name = 'e2')"
+	assert_failure
+	assert_output --partial 'model "p/e2" is not active'
+	run q "UPDATE mreg.models SET active = false WHERE name = 'e1'"
+	assert_failure
+	assert_output --partial 'cannot deactivate "p/e1": it is the default model for type "embedding"'
+	run q "DELETE FROM mreg.models WHERE name = 'e1'"
+	assert_failure
+	run q "SELECT count(*) FROM mreg.model_defaults"
+	assert_output 1
+}

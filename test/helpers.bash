@@ -9,6 +9,7 @@
 #     teardown_file() { db_drop; }
 # A database test fails (never skips) when no sandbox is running.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
@@ -16,6 +17,7 @@ bats_load_library bats-assert
 : "${MREG_SOURCE_ROOT:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 export MREG MREG_SOURCE_ROOT
 export NO_COLOR=1
+export PGOPTIONS='-c client_min_messages=warning'
 unset MREG_DSN MREG_ACTOR
 
 require_sandbox() {

@@ -1,0 +1,314 @@
+/* test-pool.c - the connection pool against the sandbox database
+ *
+ * Needs the PG* environment of test/pg-sandbox; without a database every
+ * test fails (Bail out), it never skips.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "pool.h"
+#include "tap.h"
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int backend_pid(struct mreg_conn *c)
+{
+	return PQbackendPID(c->pg);
+}
+
+/* Terminate a backend from an independent connection. */
+static int terminate(int pid)
+{
+	PGconn *admin = PQconnectdb("");
+	char p[16];
+	const char *v[1] = { p };
+	PGresult *res;
+	int ok_;
+
+	snprintf(p, sizeof(p), "%d", pid);
+	if (PQstatus(admin) != CONNECTION_OK) {
+		PQfinish(admin);
+		return 0;
+	}
+	res = PQexecParams(admin, "SELECT pg_terminate_backend($1::int)", 1,
+			   NULL, v, NULL, NULL, 0);
+	ok_ = PQresultStatus(res) == PGRES_TUPLES_OK &&
+	      strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	PQfinish(admin);
+	return ok_;
+}
+
+static struct mreg_pool *make_pool(int size, int timeout_ms)
+{
+	struct mreg_pool_config cfg = { .max_size = size,
+					.application_name = "mreg test-pool",
+					.acquire_timeout_ms = timeout_ms };
+	struct mreg_error err;
+	struct mreg_pool *p = mreg_pool_create(&cfg, &err);
+
+	if (!p)
+		bail_out(err.message);
+	return p;
+}
+
+struct worker {
+	struct mreg_pool *pool;
+	int rounds;
+	int failures;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	int i;
+
+	for (i = 0; i < w->rounds; i++) {
+		struct mreg_error err;
+		struct mreg_conn *c = mreg_pool_acquire(w->pool, &err);
+		PGresult *res;
+
+		if (!c) {
+			w->failures++;
+			continue;
+		}
+		res = mreg_db_exec(c, "SELECT pg_backend_pid(), $1::int", 1,
+				   (const char *const[]){ "7" },
+				   PGRES_TUPLES_OK, &err);
+		if (!res || strcmp(PQgetvalue(res, 0, 1), "7") != 0)
+			w->failures++;
+		PQclear(res);
+		mreg_pool_release(w->pool, c);
+	}
+	return NULL;
+}
+
+static void test_many_threads(void)
+{
+	enum { THREADS = 16, ROUNDS = 40, SIZE = 4 };
+	struct mreg_pool *pool = make_pool(SIZE, 20000);
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	struct mreg_pool_stats s;
+	int i, failures = 0;
+
+	for (i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ pool, ROUNDS, 0 };
+		pthread_create(&t[i], NULL, work, &w[i]);
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		failures += w[i].failures;
+	}
+	mreg_pool_get_stats(pool, &s);
+	is_int(failures, 0, "16 threads x 40 rounds over 4 connections: no failures");
+	is_int(s.acquires, THREADS * ROUNDS, "every acquire counted");
+	ok(s.created >= 1 && s.created <= SIZE, "at most %d connections opened (%lu)",
+	   SIZE, s.created);
+	is_int(s.in_use, 0, "nothing in use at the end");
+	ok(s.waits > 0, "threads had to wait for a connection (%lu waits)", s.waits);
+	ok(s.wait_max_ms >= 0 && s.wait_total_ms >= s.wait_max_ms,
+	   "wait times add up (total %.1f ms, max %.1f ms)", s.wait_total_ms,
+	   s.wait_max_ms);
+	mreg_pool_destroy(pool);
+}
+
+static void test_timeout(void)
+{
+	struct mreg_pool *pool = make_pool(1, 200);
+	struct mreg_error err;
+	struct mreg_conn *a, *b;
+	struct mreg_pool_stats s;
+
+	a = mreg_pool_acquire(pool, &err);
+	ok(a != NULL, "first acquire of a pool of one");
+	b = mreg_pool_acquire(pool, &err);
+	ok(b == NULL, "second acquire times out");
+	ok(strstr(err.message, "timed out after") &&
+	   strstr(err.message, "all 1 connections of the pool are busy"),
+	   "timeout message says how long and why: %s", err.message);
+	mreg_pool_get_stats(pool, &s);
+	is_int(s.timeouts, 1, "timeout counted");
+	mreg_pool_release(pool, a);
+	b = mreg_pool_acquire(pool, &err);
+	ok(b != NULL, "acquire works again after release");
+	mreg_pool_release(pool, b);
+	mreg_pool_destroy(pool);
+}
+
+static void test_killed_idle(void)
+{
+	struct mreg_pool *pool = make_pool(2, 5000);
+	struct mreg_error err;
+	struct mreg_conn *c;
+	struct mreg_pool_stats s;
+	PGresult *res;
+	int pid;
+
+	c = mreg_pool_acquire(pool, &err);
+	pid = backend_pid(c);
+	mreg_pool_release(pool, c);
+	ok(terminate(pid), "terminated backend %d server-side", pid);
+	sleep_ms(200);
+	c = mreg_pool_acquire(pool, &err);
+	ok(c != NULL, "acquire after the kill succeeds");
+	if (!c)
+		return;
+	ok(backend_pid(c) != pid, "a new backend replaced the killed one");
+	res = mreg_db_exec(c, "SELECT 1", 0, NULL, PGRES_TUPLES_OK, &err);
+	ok(res != NULL, "the replacement works");
+	PQclear(res);
+	mreg_pool_release(pool, c);
+	mreg_pool_get_stats(pool, &s);
+	ok(s.broken >= 1, "broken connection counted (%lu)", s.broken);
+	mreg_pool_destroy(pool);
+}
+
+static void test_killed_in_use(void)
+{
+	struct mreg_pool *pool = make_pool(2, 5000);
+	struct mreg_error err;
+	struct mreg_conn *c, *other;
+	PGresult *res;
+	int pid, other_pid;
+
+	/* two connections; kill the one in use mid-session */
+	c = mreg_pool_acquire(pool, &err);
+	other = mreg_pool_acquire(pool, &err);
+	pid = backend_pid(c);
+	other_pid = backend_pid(other);
+	mreg_pool_release(pool, other);
+	terminate(pid);
+	sleep_ms(100);
+	res = mreg_db_exec(c, "SELECT 1", 0, NULL, PGRES_TUPLES_OK, &err);
+	ok(res == NULL, "a statement on the killed connection fails");
+	ok(mreg_sqlstate_is_disconnect(err.sqlstate),
+	   "with a disconnect SQLSTATE (%s)", err.sqlstate);
+	mreg_pool_release(pool, c);
+	c = mreg_pool_acquire(pool, &err);
+	ok(c && backend_pid(c) != pid && backend_pid(c) != other_pid,
+	   "after a disconnect error, older connections are recycled too");
+	mreg_pool_release(pool, c);
+	mreg_pool_destroy(pool);
+}
+
+static void test_open_transaction_discarded(void)
+{
+	struct mreg_pool *pool = make_pool(1, 5000);
+	struct mreg_error err;
+	struct mreg_conn *c;
+	int pid;
+
+	c = mreg_pool_acquire(pool, &err);
+	pid = backend_pid(c);
+	mreg_db_begin(c, &err);
+	mreg_pool_release(pool, c);
+	c = mreg_pool_acquire(pool, &err);
+	ok(c && backend_pid(c) != pid,
+	   "a connection released inside a transaction is not handed out again");
+	ok(c && PQtransactionStatus(c->pg) == PQTRANS_IDLE, "the new one is idle");
+	mreg_pool_release(pool, c);
+	mreg_pool_destroy(pool);
+}
+
+static void test_lifetime_and_probe(void)
+{
+	struct mreg_pool_config cfg = { .max_size = 1, .max_lifetime_ms = 100,
+					.idle_probe_ms = 1 };
+	struct mreg_error err;
+	struct mreg_pool *pool = mreg_pool_create(&cfg, &err);
+	struct mreg_pool_stats s;
+	struct mreg_conn *c;
+	int pid;
+
+	c = mreg_pool_acquire(pool, &err);
+	pid = backend_pid(c);
+	mreg_pool_release(pool, c);
+	sleep_ms(5);
+	c = mreg_pool_acquire(pool, &err);
+	ok(c && backend_pid(c) == pid, "an idle connection within its lifetime is reused");
+	mreg_pool_release(pool, c);
+	mreg_pool_get_stats(pool, &s);
+	ok(s.probes >= 1, "a connection idle past idle_probe_ms was probed");
+	sleep_ms(150);
+	c = mreg_pool_acquire(pool, &err);
+	ok(c && backend_pid(c) != pid, "a connection past its lifetime is replaced");
+	mreg_pool_release(pool, c);
+	mreg_pool_destroy(pool);
+}
+
+static void test_connect_failure(void)
+{
+	struct mreg_pool_config cfg = {
+		.max_size = 1,
+		.dsn = "host=/nonexistent/socket/dir user=u password=topsecret99",
+	};
+	struct mreg_error err;
+	struct mreg_pool *pool = mreg_pool_create(&cfg, &err);
+	struct mreg_conn *c = mreg_pool_acquire(pool, &err);
+	struct mreg_pool_stats s;
+
+	ok(c == NULL, "connecting to a missing server fails");
+	ok(strstr(err.message, "could not connect to") != NULL,
+	   "message says so: %s", err.message);
+	ok(strstr(err.message, "topsecret99") == NULL &&
+	   strstr(err.detail, "topsecret99") == NULL,
+	   "and does not print the password");
+	ok(strstr(err.message, "password=***") != NULL, "the DSN is shown redacted");
+	mreg_pool_get_stats(pool, &s);
+	is_int(s.connect_failures, 1, "connect failure counted");
+	is_int(s.in_use, 0, "the slot was given back");
+	mreg_pool_destroy(pool);
+}
+
+static void test_prepared(void)
+{
+	static const struct mreg_prepared prep[] = {
+		{ "add_one", "SELECT $1::int + 1", 1 },
+	};
+	struct mreg_pool_config cfg = { .max_size = 1, .prepare = prep,
+					.nprepare = 1 };
+	struct mreg_error err;
+	struct mreg_pool *pool = mreg_pool_create(&cfg, &err);
+	struct mreg_conn *c = mreg_pool_acquire(pool, &err);
+	PGresult *res;
+
+	res = c ? mreg_db_exec_prepared(c, "add_one", 1,
+					(const char *const[]){ "41" },
+					PGRES_TUPLES_OK, &err)
+		: NULL;
+	is_str(res ? PQgetvalue(res, 0, 0) : NULL, "42",
+	       "statements prepared on connect can be executed");
+	PQclear(res);
+	mreg_pool_release(pool, c);
+	mreg_pool_destroy(pool);
+}
+
+int main(void)
+{
+	PGconn *probe = PQconnectdb("");
+
+	if (PQstatus(probe) != CONNECTION_OK) {
+		PQfinish(probe);
+		bail_out("no database: run under test/pg-sandbox");
+	}
+	PQfinish(probe);
+	test_many_threads();
+	test_timeout();
+	test_killed_idle();
+	test_killed_in_use();
+	test_open_transaction_discarded();
+	test_lifetime_and_probe();
+	test_connect_failure();
+	test_prepared();
+	return tap_done();
+}
