@@ -31,6 +31,15 @@ struct command {
 static const struct command commands[] = {
 	{ "bench", cmd_bench, "load-test the registry", 0 },
 	{ "migrate", cmd_migrate, "apply or inspect schema migrations", 0 },
+	{ "list", cmd_list, "list models, providers, defaults or audit entries",
+	  0 },
+	{ "show", cmd_show, "show one model in full", 0 },
+	{ "search", cmd_search, "ranked search over models", 0 },
+	{ "default", cmd_default, "print the default model of a type", 0 },
+	{ "set-default", cmd_set_default,
+	  "make a model the default for its type", 0 },
+	{ "__complete", cmd_complete, "values for shell completion",
+	  CMD_HIDDEN },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -3,9 +3,24 @@
  * One definition shared by the commands (cli/default.c, list.c, ...) and
  * by 'mreg bench', which must measure exactly what the commands run.
  * Every value is a $n parameter.
+ *
+ * Optional filters are written "($n IS NULL OR ...)".  The commands run
+ * these statements unnamed (PQexecParams), so the planner sees the
+ * parameter values and folds the unused branches away: each call gets the
+ * plan of the query it would have written by hand, with its index.  (A
+ * prepared statement gets the same custom plans; its generic plan would
+ * be far costlier, so the plan cache keeps choosing custom ones.)
+ *
+ * Times are returned as text in ISO 8601 UTC with microseconds
+ * ("2026-11-23T11:30:00.123456Z"), whatever the session's DateStyle and
+ * TimeZone: stable for JSON/CSV and exact when a cursor feeds one back.
  */
 #ifndef MREG_QUERIES_H
 #define MREG_QUERIES_H
+
+#define MREG_SQL_ISO(expr)                                                   \
+	"to_char((" expr ") AT TIME ZONE 'UTC',"                             \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* $1 type -> one row: "provider/name" of that type's default, or none. */
 #define MREG_SQL_GET_DEFAULT                                                 \
@@ -14,5 +29,317 @@
 	"  JOIN mreg.models m ON m.id = d.model_id"                          \
 	"  JOIN mreg.providers p ON p.id = m.provider_id"                    \
 	" WHERE d.type = $1"
+
+/* ---- mreg list [models] ----------------------------------------------------
+ * Parameters (NULL: no filter):
+ *   $1 type  $2 provider  $3 tags (text[], all required)
+ *   $4 active: true (active only), false (inactive only), NULL (both)
+ *   $5 $6 keyset cursor: sort key and id of the last row of the previous
+ *         page (name / updated_at text)
+ *   $7 limit (NULL: every row; the commands ask for one row more than
+ *         the page to learn whether there is a next page)
+ * Columns: id, model ("provider/name"), provider, name, type, version,
+ * active, display_name, tags (JSON array), updated_at.  The active and inactive halves are merged
+ * from two ordered index scans (a Merge Append), so --all pages and
+ * streams in index order too.
+ */
+#define MREG_SQL_MODELS_COLUMNS                                              \
+	"SELECT m.id,"                                                       \
+	"       (SELECT p.name || '/' || m.name FROM mreg.providers p"       \
+	"         WHERE p.id = m.provider_id) AS model,"                     \
+	"       (SELECT p.name FROM mreg.providers p"                        \
+	"         WHERE p.id = m.provider_id) AS provider,"                  \
+	"       m.name, m.type, m.version, m.active, m.display_name,"        \
+	"       to_json(m.tags) AS tags, "                                   \
+	MREG_SQL_ISO("m.updated_at") " AS updated_at"
+
+#define MREG_SQL_MODELS_FILTER                                               \
+	"   AND ($1::text IS NULL OR m.type = $1::text)"                     \
+	"   AND ($2::text IS NULL OR m.provider_id ="                        \
+	"        (SELECT p.id FROM mreg.providers p WHERE p.name = $2::text))" \
+	"   AND ($3::text[] IS NULL OR m.tags @> $3::text[])"
+
+/* ... ordered by name, id */
+#define MREG_SQL_LIST_MODELS_BY_NAME                                         \
+	MREG_SQL_MODELS_COLUMNS                                              \
+	"  FROM ((SELECT * FROM mreg.models m"                               \
+	"          WHERE m.active AND coalesce($4::boolean, true)"           \
+	MREG_SQL_MODELS_FILTER                                               \
+	"            AND ($5::text IS NULL OR (m.name, m.id) >"              \
+	"                 ($5::text, $6::bigint))"                           \
+	"          ORDER BY m.name, m.id LIMIT $7::bigint)"                  \
+	"        UNION ALL"                                                  \
+	"        (SELECT * FROM mreg.models m"                               \
+	"          WHERE NOT m.active AND NOT coalesce($4::boolean, false)"  \
+	MREG_SQL_MODELS_FILTER                                               \
+	"            AND ($5::text IS NULL OR (m.name, m.id) >"              \
+	"                 ($5::text, $6::bigint))"                           \
+	"          ORDER BY m.name, m.id LIMIT $7::bigint)) m"               \
+	" ORDER BY m.name, m.id LIMIT $7::bigint"
+
+/* ... ordered by updated_at, id, newest first */
+#define MREG_SQL_LIST_MODELS_BY_UPDATED                                      \
+	MREG_SQL_MODELS_COLUMNS                                              \
+	"  FROM ((SELECT * FROM mreg.models m"                               \
+	"          WHERE m.active AND coalesce($4::boolean, true)"           \
+	MREG_SQL_MODELS_FILTER                                               \
+	"            AND ($5::text IS NULL OR (m.updated_at, m.id) <"        \
+	"                 ($5::timestamptz, $6::bigint))"                    \
+	"          ORDER BY m.updated_at DESC, m.id DESC LIMIT $7::bigint)"  \
+	"        UNION ALL"                                                  \
+	"        (SELECT * FROM mreg.models m"                               \
+	"          WHERE NOT m.active AND NOT coalesce($4::boolean, false)"  \
+	MREG_SQL_MODELS_FILTER                                               \
+	"            AND ($5::text IS NULL OR (m.updated_at, m.id) <"        \
+	"                 ($5::timestamptz, $6::bigint))"                    \
+	"          ORDER BY m.updated_at DESC, m.id DESC LIMIT $7::bigint)) m" \
+	" ORDER BY m.updated_at DESC, m.id DESC LIMIT $7::bigint"
+
+/* --count: $1-$4 as above -> one row, the number of matching models.
+ * Run in the same REPEATABLE READ transaction as the page. */
+#define MREG_SQL_COUNT_MODELS                                                \
+	"SELECT count(*) FROM mreg.models m"                                 \
+	" WHERE ($4::boolean IS NULL OR m.active = $4::boolean)"             \
+	MREG_SQL_MODELS_FILTER
+
+/* ---- mreg list providers ---------------------------------------------------
+ * $1 cursor (last name), $2 limit -> name, models (active), all_models,
+ * created_at */
+#define MREG_SQL_LIST_PROVIDERS                                              \
+	"SELECT p.name,"                                                     \
+	"       (SELECT count(*) FROM mreg.models m"                         \
+	"         WHERE m.provider_id = p.id AND m.active) AS active_models," \
+	"       (SELECT count(*) FROM mreg.models m"                         \
+	"         WHERE m.provider_id = p.id) AS models, "                   \
+	MREG_SQL_ISO("p.created_at") " AS created_at"                        \
+	"  FROM mreg.providers p"                                            \
+	" WHERE ($1::text IS NULL OR p.name > $1::text)"                     \
+	" ORDER BY p.name LIMIT $2::bigint"
+
+#define MREG_SQL_COUNT_PROVIDERS "SELECT count(*) FROM mreg.providers"
+
+/* ---- mreg list defaults ----------------------------------------------------
+ * $1 cursor (last type), $2 limit -> type, model, model_id, updated_at */
+#define MREG_SQL_LIST_DEFAULTS                                               \
+	"SELECT d.type, p.name || '/' || m.name AS model, d.model_id, "      \
+	MREG_SQL_ISO("d.updated_at") " AS updated_at"                        \
+	"  FROM mreg.model_defaults d"                                       \
+	"  JOIN mreg.models m ON m.id = d.model_id"                          \
+	"  JOIN mreg.providers p ON p.id = m.provider_id"                    \
+	" WHERE ($1::text IS NULL OR d.type > $1::text)"                     \
+	" ORDER BY d.type LIMIT $2::bigint"
+
+#define MREG_SQL_COUNT_DEFAULTS "SELECT count(*) FROM mreg.model_defaults"
+
+/* ---- mreg list audit ---------------------------------------------------------
+ * Newest first.  $1 since, $2 until (timestamptz text), $3 actor,
+ * $4 action, $5 $6 model provider and name (entries whose resource is
+ * that model or whose model_id is its id), $7 $8 cursor (logged_at text,
+ * id), $9 limit.
+ * Columns: id, logged_at, actor, db_role, action, resource, model_id,
+ * details (JSON). */
+#define MREG_SQL_AUDIT_FILTER                                                \
+	" WHERE ($1::timestamptz IS NULL OR a.logged_at >= $1::timestamptz)" \
+	"   AND ($2::timestamptz IS NULL OR a.logged_at < $2::timestamptz)"  \
+	"   AND ($3::text IS NULL OR a.actor = $3::text)"                    \
+	"   AND ($4::text IS NULL OR a.action = $4::text)"                   \
+	"   AND ($5::text IS NULL"                                           \
+	"        OR a.resource = 'models/' || $5::text || '/' || $6::text"   \
+	"        OR a.model_id IN (SELECT m.id FROM mreg.models m"           \
+	"                            JOIN mreg.providers p"                  \
+	"                              ON p.id = m.provider_id"              \
+	"                           WHERE p.name = $5::text"                 \
+	"                             AND m.name = $6::text))"
+
+#define MREG_SQL_LIST_AUDIT                                                  \
+	"SELECT a.id, " MREG_SQL_ISO("a.logged_at") " AS logged_at,"         \
+	"       a.actor, a.db_role, a.action, a.resource, a.model_id,"       \
+	"       a.details"                                                   \
+	"  FROM mreg.audit_log a"                                            \
+	MREG_SQL_AUDIT_FILTER                                                \
+	"   AND ($7::timestamptz IS NULL OR (a.logged_at, a.id) <"           \
+	"        ($7::timestamptz, $8::bigint))"                             \
+	" ORDER BY a.logged_at DESC, a.id DESC LIMIT $9::bigint"
+
+#define MREG_SQL_COUNT_AUDIT                                                 \
+	"SELECT count(*) FROM mreg.audit_log a" MREG_SQL_AUDIT_FILTER
+
+/* ---- mreg show provider/name -------------------------------------------------
+ * $1 provider, $2 name, $3 audit entries -> one row, one JSON document
+ * (keys in this order), or no row. */
+#define MREG_SQL_SHOW                                                        \
+	"SELECT json_build_object("                                          \
+	"  'id', m.id, 'provider', p.name, 'name', m.name, 'type', m.type,"  \
+	"  'version', m.version, 'display_name', m.display_name,"            \
+	"  'description', m.description, 'tags', m.tags,"                    \
+	"  'synonyms', m.synonyms, 'active', m.active,"                      \
+	"  'default', EXISTS (SELECT 1 FROM mreg.model_defaults d"           \
+	"                      WHERE d.model_id = m.id),"                    \
+	"  'config', m.config, 'metadata', m.metadata,"                      \
+	"  'created_at', " MREG_SQL_ISO("m.created_at") ","                  \
+	"  'updated_at', " MREG_SQL_ISO("m.updated_at") ","                  \
+	"  'artifacts', coalesce((SELECT json_agg(json_build_object("        \
+	"        'path', a.path, 'size', a.size, 'sha256', a.sha256)"        \
+	"        ORDER BY a.path)"                                           \
+	"      FROM mreg.artifacts a WHERE a.model_id = m.id), '[]'),"       \
+	"  'source', (SELECT json_build_object('source', s.source,"          \
+	"        'path', s.path, 'size', s.size, 'sha256', s.sha256,"        \
+	"        'recorded_at', " MREG_SQL_ISO("s.recorded_at") ")"          \
+	"      FROM mreg.source_files s WHERE s.model_id = m.id"             \
+	"      ORDER BY s.recorded_at DESC LIMIT 1),"                        \
+	"  'audit', coalesce((SELECT json_agg(json_build_object("            \
+	"        'id', x.id, 'logged_at', " MREG_SQL_ISO("x.logged_at") ","  \
+	"        'actor', x.actor, 'db_role', x.db_role,"                    \
+	"        'action', x.action, 'resource', x.resource,"                \
+	"        'details', x.details) ORDER BY x.id DESC)"                  \
+	"      FROM ((SELECT * FROM mreg.audit_log a"                        \
+	"              WHERE a.model_id = m.id"                              \
+	"              ORDER BY a.model_id, a.id DESC LIMIT $3::int)"        \
+	"            UNION"                                                  \
+	"            (SELECT * FROM mreg.audit_log a"                        \
+	"              WHERE a.resource = 'models/' || p.name || '/' || m.name" \
+	"              ORDER BY a.resource, a.logged_at DESC, a.id DESC"     \
+	"              LIMIT $3::int)"                                       \
+	"            ORDER BY id DESC LIMIT $3::int) x), '[]'))"             \
+	"  FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id" \
+	" WHERE p.name = $1 AND m.name = $2"
+
+/* ---- mreg search QUERY -------------------------------------------------------
+ * $1 query text, $2 type, $3 provider, $4 limit.
+ * Weighted full text over search_doc (name and display name A, synonyms
+ * and tags B, description C), matched with both the 'simple' and the
+ * 'english' configuration, plus trigram word similarity on the name so
+ * a misspelt name still matches.  Both conditions are GIN-indexed (a
+ * BitmapOr, no sequential scan).
+ * Columns: id, model, provider, name, type, active, display_name, tags,
+ * score. */
+#define MREG_SQL_SEARCH                                                      \
+	"SELECT m.id,"                                                       \
+	"       (SELECT p.name || '/' || m.name FROM mreg.providers p"       \
+	"         WHERE p.id = m.provider_id) AS model,"                     \
+	"       (SELECT p.name FROM mreg.providers p"                        \
+	"         WHERE p.id = m.provider_id) AS provider,"                  \
+	"       m.name, m.type, m.active, m.display_name,"                   \
+	"       to_json(m.tags) AS tags,"                                    \
+	"       round((ts_rank(m.search_doc, q.q)"                           \
+	"              + word_similarity($1::text, m.name))::numeric, 4)"    \
+	"         AS score"                                                  \
+	"  FROM mreg.models m,"                                              \
+	"       (SELECT websearch_to_tsquery('simple', $1::text)"            \
+	"            || websearch_to_tsquery('english', $1::text) AS q) q"   \
+	" WHERE (m.search_doc @@ q.q OR $1::text <% m.name)"                 \
+	"   AND ($2::text IS NULL OR m.type = $2::text)"                     \
+	"   AND ($3::text IS NULL OR m.provider_id ="                        \
+	"        (SELECT p.id FROM mreg.providers p WHERE p.name = $3::text))" \
+	" ORDER BY score DESC, m.name, m.id LIMIT $4::bigint"
+
+/* ---- mreg set-default provider/name -------------------------------------------
+ * $1 provider, $2 name, $3 actor.  One statement: upsert the default,
+ * write the audit row, report what happened.  The ON CONFLICT branch
+ * locks the type's row and copies the latest committed model_id into
+ * previous_model_id, so the "previous" recorded in the audit log is the
+ * real previous default even with concurrent callers (a CTE reading the
+ * current default would see the statement's snapshot, possibly stale).
+ * Setting the current default again changes nothing and writes no audit
+ * row.  An inactive model is not upserted (and the model_defaults_active
+ * trigger refuses it anyway if it was deactivated meanwhile).
+ * Returns no row for an unknown model, else one row:
+ *   model_id, type, active, changed (0/1), previous ("provider/name" or
+ *   NULL), audit_id (NULL when unchanged).
+ * Audit details: {"type", "previous", "new", "previous_model_id",
+ * "model_id"}; logged_at is clock_timestamp(), taken after the row lock,
+ * so ordering the log by time follows the chain. */
+#define MREG_SQL_SET_DEFAULT                                                 \
+	"WITH target AS ("                                                   \
+	"  SELECT m.id, m.type, m.active FROM mreg.models m"                 \
+	"    JOIN mreg.providers p ON p.id = m.provider_id"                  \
+	"   WHERE p.name = $1::text AND m.name = $2::text),"                 \
+	" up AS ("                                                           \
+	"  INSERT INTO mreg.model_defaults AS d (type, model_id)"            \
+	"  SELECT t.type, t.id FROM target t WHERE t.active"                 \
+	"  ON CONFLICT (type) DO UPDATE"                                     \
+	"     SET model_id = excluded.model_id,"                             \
+	"         previous_model_id = d.model_id, updated_at = now()"        \
+	"   WHERE d.model_id IS DISTINCT FROM excluded.model_id"             \
+	"  RETURNING d.type, d.model_id, d.previous_model_id),"              \
+	" prev AS ("                                                         \
+	"  SELECT up.type, up.model_id, up.previous_model_id,"               \
+	"         (SELECT pp.name || '/' || pm.name FROM mreg.models pm"     \
+	"            JOIN mreg.providers pp ON pp.id = pm.provider_id"       \
+	"           WHERE pm.id = up.previous_model_id) AS previous"         \
+	"    FROM up),"                                                      \
+	" audit AS ("                                                        \
+	"  INSERT INTO mreg.audit_log"                                       \
+	"         (logged_at, actor, action, resource, model_id, details)"   \
+	"  SELECT clock_timestamp(), $3::text, 'default.set',"               \
+	"         'defaults/' || prev.type, prev.model_id,"                  \
+	"         jsonb_build_object('type', prev.type,"                     \
+	"             'previous', prev.previous,"                            \
+	"             'new', $1::text || '/' || $2::text,"                   \
+	"             'previous_model_id', prev.previous_model_id,"          \
+	"             'model_id', prev.model_id)"                            \
+	"    FROM prev RETURNING id)"                                        \
+	"SELECT t.id, t.type, t.active, (SELECT count(*) FROM up) AS changed," \
+	"       (SELECT previous FROM prev) AS previous,"                    \
+	"       (SELECT id FROM audit) AS audit_id"                          \
+	"  FROM target t"
+
+/* ---- lookups for error messages and completion ---------------------------- */
+
+/* $1 provider, $2 name -> up to 5 close "provider/name" (trigram). */
+#define MREG_SQL_SUGGEST_MODELS                                              \
+	"SELECT p.name || '/' || m.name FROM mreg.models m"                  \
+	"  JOIN mreg.providers p ON p.id = m.provider_id"                    \
+	" WHERE m.name % $2::text"                                           \
+	" ORDER BY similarity(m.name, $2::text) DESC, p.name = $1::text DESC," \
+	"          p.name, m.name LIMIT 5"
+
+/* Every type in use (models and defaults), via a loose index scan so it
+ * stays cheap on a large registry; $1 prefix or NULL. */
+#define MREG_SQL_TYPES                                                       \
+	"WITH RECURSIVE t(type) AS ("                                        \
+	"  SELECT min(type) FROM mreg.models"                                \
+	"  UNION ALL"                                                        \
+	"  SELECT (SELECT min(m.type) FROM mreg.models m WHERE m.type > t.type)" \
+	"    FROM t WHERE t.type IS NOT NULL)"                               \
+	"SELECT type FROM t WHERE type IS NOT NULL"                          \
+	"   AND ($1::text IS NULL OR starts_with(type, $1::text))"           \
+	" ORDER BY type"
+
+/* $1 type -> does any model have it? */
+#define MREG_SQL_TYPE_EXISTS                                                 \
+	"SELECT EXISTS (SELECT 1 FROM mreg.models WHERE type = $1::text)"
+
+/* $1 NULL (the prefix of MREG_SQL_TYPES), $2 type -> up to 5 close
+ * types. */
+#define MREG_SQL_SUGGEST_TYPES                                               \
+	"SELECT type FROM (" MREG_SQL_TYPES ") t"                            \
+	" WHERE similarity(type, $2::text) > 0.1"                            \
+	"    OR starts_with(type, left($2::text, 3))"                        \
+	" ORDER BY similarity(type, $2::text) DESC, type LIMIT 5"
+
+/* $1 provider -> does it exist? */
+#define MREG_SQL_PROVIDER_EXISTS                                             \
+	"SELECT EXISTS (SELECT 1 FROM mreg.providers WHERE name = $1::text)"
+
+/* $1 provider -> up to 5 close provider names. */
+#define MREG_SQL_SUGGEST_PROVIDERS                                           \
+	"SELECT name FROM mreg.providers"                                    \
+	" WHERE similarity(name, $1::text) > 0.2"                            \
+	" ORDER BY similarity(name, $1::text) DESC, name LIMIT 5"
+
+/* $1 prefix or NULL -> provider names. */
+#define MREG_SQL_PROVIDER_NAMES                                              \
+	"SELECT name FROM mreg.providers"                                    \
+	" WHERE $1::text IS NULL OR starts_with(name, $1::text)"             \
+	" ORDER BY name LIMIT 500"
+
+/* $1 provider, $2 name prefix -> active "provider/name" for completion. */
+#define MREG_SQL_MODEL_NAMES                                                 \
+	"SELECT p.name || '/' || m.name FROM mreg.models m"                  \
+	"  JOIN mreg.providers p ON p.id = m.provider_id"                    \
+	" WHERE p.name = $1::text AND m.active"                              \
+	"   AND starts_with(m.name, $2::text)"                               \
+	" ORDER BY m.name LIMIT 500"
 
 #endif

@@ -75,9 +75,14 @@ CREATE INDEX models_name_trgm_idx ON mreg.models USING gin (name gin_trgm_ops);
 
 -- One default model per type.  The composite foreign key guarantees the
 -- model exists and has that type; the trigger below that it is active.
+-- previous_model_id is the model that was the default before the last
+-- change: set-default's upsert copies the old model_id into it, so its
+-- RETURNING reports the exact previous default even under concurrency
+-- (ON CONFLICT reads the latest row version, not the statement snapshot).
 CREATE TABLE mreg.model_defaults (
     type       text PRIMARY KEY,
     model_id   bigint NOT NULL CONSTRAINT model_defaults_model_key UNIQUE,
+    previous_model_id bigint,  -- no foreign key: history outlives the model
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT model_defaults_model_fkey FOREIGN KEY (model_id, type)
         REFERENCES mreg.models (id, type)

@@ -1,0 +1,202 @@
+/* search.c - mreg search QUERY: ranked search over the registry */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "db.h"
+#include "queries.h"
+#include "registry.h"
+#include "view.h"
+
+enum {
+	OPT_TYPE = 256,
+	OPT_PROVIDER,
+	OPT_LIMIT,
+	OPT_EXPLAIN,
+};
+
+static const struct cli_option options[] = {
+	{ OPT_TYPE, 0, "type", "TYPE", "only models of this type" },
+	{ OPT_PROVIDER, 0, "provider", "NAME", "only models of this provider" },
+	{ OPT_LIMIT, 0, "limit", "N", "at most N results (default 20)" },
+	{ 'o', 'o', "format", "FORMAT",
+	  "table (default), json, ndjson or csv" },
+	{ OPT_EXPLAIN, 0, "explain", NULL,
+	  "print the query plan (EXPLAIN, JSON) instead of results" },
+	CLI_END,
+};
+
+static const struct cli_spec spec = {
+	.usage = "QUERY [--type TYPE] [--provider NAME] [--limit N]",
+	.description = "Ranked search over model names, display names, "
+		       "descriptions, tags and synonyms.",
+	.options = options,
+	.flags = CLI_DB,
+	.epilogue = "QUERY is web-search syntax (words, \"a phrase\", -word, "
+		    "or); a misspelt model\nname still matches by trigram "
+		    "similarity.  Best matches first.",
+};
+
+struct opts {
+	const struct cli_ctx *ctx;
+	enum mreg_out_format format;
+	const char *type, *provider;
+	long limit;
+	bool explain;
+};
+
+static int handle(void *state, int id, const char *arg)
+{
+	struct opts *o = state;
+
+	switch (id) {
+	case 'o':
+		return view_parse_format(o->ctx, arg, &o->format);
+	case OPT_TYPE:
+		o->type = arg;
+		return 0;
+	case OPT_PROVIDER:
+		o->provider = arg;
+		return 0;
+	case OPT_LIMIT:
+		if (cli_parse_long(arg, 1, 100000, &o->limit) < 0)
+			return cli_usage(o->ctx, "--limit must be a number "
+						 "from 1 to 100000, not '%s'",
+					 arg);
+		return 0;
+	case OPT_EXPLAIN:
+		o->explain = true;
+		return 0;
+	}
+	return cli_usage(o->ctx, "unhandled option");
+}
+
+static const struct mreg_column cols[] = {
+	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
+	{ "model", MREG_COL_TEXT, 0 },
+	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN },
+	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN },
+	{ "type", MREG_COL_TEXT, 0 },
+	{ "active", MREG_COL_BOOL, 0 },
+	{ "display_name", MREG_COL_TEXT, 0 },
+	{ "tags", MREG_COL_JSON, 0 },
+	{ "score", MREG_COL_NUMBER, MREG_COL_RIGHT },
+};
+
+/* No result with a filter: is the filter itself unknown? */
+static int check_filters(struct cli_ctx *ctx, struct mreg_conn *conn,
+			 const struct opts *o)
+{
+	struct mreg_error err;
+	const char *v[2];
+	char hint[512];
+	long long n = 0;
+
+	if (o->type) {
+		v[0] = o->type;
+		if (mreg_query_count(conn, "SELECT (" MREG_SQL_TYPE_EXISTS
+					   ")::int", 1, v, &n, &err) < 0)
+			return cli_report(ctx, &err);
+		if (!n) {
+			cli_fail(ctx, 0, "unknown type \"%s\"", o->type);
+			v[0] = NULL;
+			v[1] = o->type;
+			if (mreg_suggest(conn, MREG_SQL_SUGGEST_TYPES, 2, v,
+					 hint, sizeof(hint)))
+				fprintf(stderr, "HINT: did you mean %s?\n",
+					hint);
+			return MREG_EXIT_DATA;
+		}
+	}
+	if (o->provider) {
+		v[0] = o->provider;
+		if (mreg_query_count(conn, "SELECT (" MREG_SQL_PROVIDER_EXISTS
+					   ")::int", 1, v, &n, &err) < 0)
+			return cli_report(ctx, &err);
+		if (!n) {
+			cli_fail(ctx, 0, "unknown provider \"%s\"",
+				 o->provider);
+			if (mreg_suggest(conn, MREG_SQL_SUGGEST_PROVIDERS, 1, v,
+					 hint, sizeof(hint)))
+				fprintf(stderr, "HINT: did you mean %s?\n",
+					hint);
+			return MREG_EXIT_DATA;
+		}
+	}
+	return 0;
+}
+
+int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE, .limit = 20 };
+	struct mreg_page page = { .limit = -1, .kind = 's', .id_col = -1 };
+	struct mreg_output_config cfg;
+	struct mreg_output *out = NULL;
+	struct mreg_conn *conn = NULL;
+	struct mreg_pool *pool = NULL;
+	struct mreg_error err;
+	char limit[32], *plan = NULL;
+	const char *v[4];
+	int first, rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	if (rc >= 0)
+		return cli_finish(ctx, rc);
+	if (first >= argc)
+		return cli_finish(ctx, cli_usage(ctx, "missing QUERY"));
+	if (first + 1 < argc)
+		return cli_finish(ctx, cli_usage(ctx, "unexpected argument "
+						      "'%s' (quote a query of "
+						      "several words)",
+						 argv[first + 1]));
+	if (!*argv[first])
+		return cli_finish(ctx, cli_usage(ctx, "empty QUERY"));
+	snprintf(limit, sizeof(limit), "%ld", o.limit);
+	v[0] = argv[first];
+	v[1] = o.type;
+	v[2] = o.provider;
+	v[3] = limit;
+
+	pool = cli_pool(ctx, 1, &err);
+	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
+		rc = cli_report(ctx, &err);
+		goto cleanup;
+	}
+	if (o.explain) {
+		plan = mreg_explain(conn, MREG_SQL_SEARCH, 4, v, &err);
+		if (!plan)
+			rc = cli_report(ctx, &err);
+		else
+			printf("%s\n", plan);
+		goto cleanup;
+	}
+	view_config(stdout, o.format, &cfg);
+	out = mreg_output_create(stdout, &cfg, cols,
+				 sizeof(cols) / sizeof(cols[0]), &err);
+	if (!out) {
+		rc = cli_report(ctx, &err);
+		goto cleanup;
+	}
+	if (mreg_stream_page(conn, MREG_SQL_SEARCH, 4, v, out, &page,
+			     &err) < 0) {
+		if (mreg_output_errno(out)) {
+			rc = view_write_failed(ctx, out, &err);
+		} else {
+			mreg_error_prefix(&err, "search failed");
+			rc = cli_report(ctx, &err);
+		}
+		goto cleanup;
+	}
+	if (page.rows == 0 && (rc = check_filters(ctx, conn, &o)) != 0)
+		goto cleanup;
+	if (mreg_output_finish(out, NULL, -1, &err) < 0)
+		rc = view_write_failed(ctx, out, &err);
+cleanup:
+	free(plan);
+	free(page.next);
+	mreg_output_destroy(out);
+	if (conn)
+		mreg_pool_release(pool, conn);
+	return cli_finish(ctx, rc);
+}

@@ -1,0 +1,122 @@
+/* set-default.c - mreg set-default PROVIDER/NAME
+ *
+ * One statement (MREG_SQL_SET_DEFAULT) moves the default and writes the
+ * audit row with the exact previous default, atomically and in one round
+ * trip.  The database refuses an inactive default on its own (trigger
+ * model_defaults_active); the statement's own check gives the clearer
+ * message in the common case.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "db.h"
+#include "queries.h"
+#include "registry.h"
+
+enum { OPT_QUIET = 'q' };
+
+static const struct cli_option options[] = {
+	{ OPT_QUIET, 'q', "quiet", NULL, "print nothing but errors" },
+	CLI_END,
+};
+
+static const struct cli_spec spec = {
+	.usage = "PROVIDER/NAME",
+	.description = "Make a model the default for its type.",
+	.options = options,
+	.flags = CLI_DB | CLI_ACTOR,
+	.epilogue = "The change and its audit entry (action default.set, "
+		    "resource defaults/TYPE,\nwith the previous and the new "
+		    "default) are written in one transaction.\nSetting the "
+		    "current default again changes nothing.",
+};
+
+static int handle(void *state, int id, const char *arg)
+{
+	bool *quiet = state;
+
+	(void)arg;
+	if (id == OPT_QUIET)
+		*quiet = true;
+	return 0;
+}
+
+static int unknown_model(struct cli_ctx *ctx, struct mreg_conn *conn,
+			 const char *provider, const char *name,
+			 const char *ident)
+{
+	const char *v[2] = { provider, name };
+	char hint[1024];
+
+	cli_fail(ctx, 0, "unknown model \"%s\"", ident);
+	if (mreg_suggest(conn, MREG_SQL_SUGGEST_MODELS, 2, v, hint,
+			 sizeof(hint)))
+		fprintf(stderr, "HINT: did you mean %s?\n", hint);
+	return MREG_EXIT_DATA;
+}
+
+int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct mreg_conn *conn = NULL;
+	struct mreg_pool *pool;
+	struct mreg_error err;
+	PGresult *res = NULL;
+	char provider[256];
+	const char *name, *ident, *v[3];
+	bool quiet = false;
+	int first, rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv, handle, &quiet, &first);
+	if (rc >= 0)
+		return cli_finish(ctx, rc);
+	if (first >= argc)
+		return cli_finish(ctx, cli_usage(ctx, "missing PROVIDER/NAME"));
+	if (first + 1 < argc)
+		return cli_finish(ctx, cli_usage(ctx, "unexpected argument "
+						      "'%s'", argv[first + 1]));
+	ident = argv[first];
+	if (mreg_identity_split(ident, provider, sizeof(provider), &name,
+				&err) < 0)
+		return cli_finish(ctx, cli_usage(ctx, "%s", err.message));
+
+	pool = cli_pool(ctx, 1, &err);
+	if (!pool || !(conn = mreg_pool_acquire(pool, &err)))
+		return cli_finish(ctx, cli_report(ctx, &err));
+	v[0] = provider;
+	v[1] = name;
+	v[2] = cli_actor(ctx);
+	res = mreg_db_exec(conn, MREG_SQL_SET_DEFAULT, 3, v, PGRES_TUPLES_OK,
+			   &err);
+	if (!res) {
+		/* 23514 from the trigger: deactivated while we ran */
+		mreg_error_prefix(&err, "could not make \"%s\" the default",
+				  ident);
+		rc = cli_report(ctx, &err);
+	} else if (PQntuples(res) == 0) {
+		rc = unknown_model(ctx, conn, provider, name, ident);
+	} else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+		cli_fail(ctx, 0, "could not make \"%s\" the default: the model "
+				 "is inactive", ident);
+		fputs("HINT: Only an active model can be the default for its "
+		      "type.\n", stderr);
+		rc = MREG_EXIT_DATA;
+	} else if (strcmp(PQgetvalue(res, 0, 3), "0") == 0) {
+		if (!quiet)
+			printf("%s is already the default for type %s: "
+			       "nothing changed\n", ident,
+			       PQgetvalue(res, 0, 1));
+		rc = 0;
+	} else {
+		if (!quiet)
+			printf("default for type %s: %s -> %s\n",
+			       PQgetvalue(res, 0, 1),
+			       PQgetisnull(res, 0, 4) ? "(none)"
+						      : PQgetvalue(res, 0, 4),
+			       ident);
+		rc = 0;
+	}
+	PQclear(res);
+	mreg_pool_release(pool, conn);
+	return cli_finish(ctx, rc);
+}

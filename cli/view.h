@@ -1,0 +1,27 @@
+/* view.h - output settings shared by the registry read commands
+ * (list, show, search): --format, terminal width and colour. */
+#ifndef MREG_VIEW_H
+#define MREG_VIEW_H
+
+#include <stdio.h>
+
+#include "cli.h"
+#include "output.h"
+
+/*
+ * Fill cfg for writing format to out: the table fits $COLUMNS when set,
+ * else the terminal's width when out is a terminal, else has no limit;
+ * colour only on a terminal and never when NO_COLOR is set.
+ */
+void view_config(FILE *out, enum mreg_out_format format,
+		 struct mreg_output_config *cfg);
+
+/* Parse a --format value; prints the usage error and returns 2 if bad. */
+int view_parse_format(const struct cli_ctx *ctx, const char *arg,
+		      enum mreg_out_format *out);
+
+/* Report a failed write: silent for EPIPE (the reader went away). */
+int view_write_failed(const struct cli_ctx *ctx, const struct mreg_output *o,
+		      const struct mreg_error *err);
+
+#endif

@@ -1,0 +1,801 @@
+/* output.c - result writers: table, JSON, NDJSON, CSV (see output.h) */
+#include "output.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define DEFAULT_WINDOW 500
+#define MIN_SHRINK 4 /* a shrunk column keeps at least this many columns */
+
+static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026, one column */
+
+struct mreg_output {
+	FILE *out;
+	struct mreg_output_config cfg;
+	const struct mreg_column *cols;
+	int ncols;
+	long long rows;  /* rows written or held */
+	int werrno;      /* first write error */
+	bool finished;
+	/* table */
+	size_t *width;   /* per column, once sized */
+	char **held;     /* window * ncols escaped cells */
+	size_t *held_cols;
+	size_t nheld;
+	bool sized;
+};
+
+/* ---- UTF-8 -------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1-4) with its code point, or 0. */
+static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	uint32_t c;
+	size_t n, i;
+
+	if (len == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static int cp_width(uint32_t c)
+{
+	/* combining marks and zero-width characters */
+	if ((c >= 0x300 && c <= 0x36f) || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0x20d0 && c <= 0x20ff))
+		return 0;
+	/* East Asian wide and fullwidth, emoji */
+	if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0x303e) ||
+	    (c >= 0x3041 && c <= 0x33ff) || (c >= 0x3400 && c <= 0x4dbf) ||
+	    (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xa000 && c <= 0xa4cf) ||
+	    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+	    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+	    (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+size_t mreg_display_width(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, cols = 0, n;
+	uint32_t c;
+
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &c);
+		if (n == 0) {
+			cols++;
+			i++;
+			continue;
+		}
+		cols += (size_t)cp_width(c);
+		i += n;
+	}
+	return cols;
+}
+
+/* ---- growable buffer ------------------------------------------------------ */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	char *np;
+	size_t ncap;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap * 2 : 64;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		np = realloc(b->p, ncap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+char *mreg_cell_escape(const char *s, size_t len, size_t *cols)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct buf b = { 0 };
+	size_t i = 0, n, w = 0;
+	uint32_t c;
+	char esc[16];
+
+	buf_add(&b, "", 0);
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &c);
+		if (n == 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			buf_str(&b, esc);
+			w += strlen(esc);
+			i++;
+			continue;
+		}
+		if (c == '\n' || c == '\t' || c == '\r') {
+			buf_str(&b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r");
+			w += 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", (unsigned)c);
+			buf_str(&b, esc);
+			w += 4;
+		} else if (c >= 0x80 && c <= 0x9f) {
+			/* C1 controls: some terminals act on them */
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c);
+			buf_str(&b, esc);
+			w += 6;
+		} else {
+			buf_add(&b, s + i, n);
+			w += (size_t)cp_width(c);
+		}
+		i += n;
+	}
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	if (cols)
+		*cols = w;
+	return b.p;
+}
+
+/* ---- JSON and CSV scalars ------------------------------------------------- */
+
+int mreg_json_write_string(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0, n;
+	uint32_t c;
+	char esc[8];
+
+	if (putc('"', out) == EOF)
+		return -1;
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &c);
+		if (n != 0 && c >= 0x20 && c != '"' && c != '\\') {
+			i += n;
+			run += n;
+			continue;
+		}
+		if (run && fwrite(s + i - run, 1, run, out) != run)
+			return -1;
+		run = 0;
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			i++;
+			continue;
+		}
+		switch (c) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\b': fputs("\\b", out); break;
+		case '\f': fputs("\\f", out); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c);
+			fputs(esc, out);
+		}
+		i += n;
+	}
+	if (run && fwrite(s + i - run, 1, run, out) != run)
+		return -1;
+	if (putc('"', out) == EOF)
+		return -1;
+	return ferror(out) ? -1 : 0;
+}
+
+int mreg_csv_write_field(FILE *out, const char *s, size_t len)
+{
+	size_t i, start;
+
+	if (!s)
+		return 0;
+	if (len > 0 && !memchr(s, ',', len) && !memchr(s, '"', len) &&
+	    !memchr(s, '\n', len) && !memchr(s, '\r', len))
+		return fwrite(s, 1, len, out) == len ? 0 : -1;
+	putc('"', out);
+	for (start = 0, i = 0; i < len; i++) {
+		if (s[i] == '"') {
+			/* write through the quote, then double it */
+			if (fwrite(s + start, 1, i + 1 - start, out) !=
+			    i + 1 - start)
+				return -1;
+			putc('"', out);
+			start = i + 1;
+		}
+	}
+	if (fwrite(s + start, 1, len - start, out) != len - start)
+		return -1;
+	return putc('"', out) == EOF ? -1 : 0;
+}
+
+/* JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool is_json_number(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return false;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* 1 true, 0 false, -1 neither */
+static int parse_bool(const char *s)
+{
+	if (strcmp(s, "t") == 0 || strcmp(s, "true") == 0)
+		return 1;
+	if (strcmp(s, "f") == 0 || strcmp(s, "false") == 0)
+		return 0;
+	return -1;
+}
+
+static void json_value(FILE *out, const struct mreg_column *col,
+		       const char *v)
+{
+	int b;
+
+	if (!v) {
+		fputs("null", out);
+		return;
+	}
+	switch (col->kind) {
+	case MREG_COL_NUMBER:
+		if (is_json_number(v)) {
+			fputs(v, out);
+			return;
+		}
+		break;
+	case MREG_COL_BOOL:
+		b = parse_bool(v);
+		if (b >= 0) {
+			fputs(b ? "true" : "false", out);
+			return;
+		}
+		break;
+	case MREG_COL_JSON:
+		if (*v) {
+			fputs(v, out);
+			return;
+		}
+		fputs("null", out);
+		return;
+	case MREG_COL_TEXT:
+		break;
+	}
+	mreg_json_write_string(out, v, strlen(v));
+}
+
+static void json_row(struct mreg_output *o, const char *const *values)
+{
+	int i;
+
+	putc('{', o->out);
+	for (i = 0; i < o->ncols; i++) {
+		if (i)
+			putc(',', o->out);
+		mreg_json_write_string(o->out, o->cols[i].name,
+				       strlen(o->cols[i].name));
+		putc(':', o->out);
+		json_value(o->out, &o->cols[i], values[i]);
+	}
+	putc('}', o->out);
+}
+
+static void csv_row(struct mreg_output *o, const char *const *values)
+{
+	int i, b;
+	const char *v;
+
+	for (i = 0; i < o->ncols; i++) {
+		if (i)
+			putc(',', o->out);
+		v = values[i];
+		if (v && o->cols[i].kind == MREG_COL_BOOL &&
+		    (b = parse_bool(v)) >= 0)
+			v = b ? "true" : "false";
+		mreg_csv_write_field(o->out, v, v ? strlen(v) : 0);
+	}
+	fputs("\r\n", o->out);
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+/* The text a table cell shows for v, before escaping (malloc'd). */
+static char *table_text(const struct mreg_column *col, const char *v)
+{
+	json_t *j = NULL;
+	struct buf b = { 0 };
+	size_t i;
+	int bv;
+
+	if (!v)
+		return strdup("");
+	if (col->kind == MREG_COL_BOOL && (bv = parse_bool(v)) >= 0)
+		return strdup(bv ? "true" : "false");
+	if (col->kind != MREG_COL_JSON)
+		return strdup(v);
+	/* a JSON array of scalars reads better as "a, b, c" */
+	j = json_loads(v, JSON_DECODE_ANY, NULL);
+	if (!j || !json_is_array(j)) {
+		json_decref(j);
+		return strdup(v);
+	}
+	buf_add(&b, "", 0);
+	for (i = 0; i < json_array_size(j); i++) {
+		json_t *e = json_array_get(j, i);
+		char *t;
+
+		if (i)
+			buf_str(&b, ", ");
+		if (json_is_string(e)) {
+			buf_add(&b, json_string_value(e), json_string_length(e));
+			continue;
+		}
+		t = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (t)
+			buf_str(&b, t);
+		free(t);
+	}
+	json_decref(j);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+static bool visible(const struct mreg_output *o, int i)
+{
+	return !(o->cols[i].flags & MREG_COL_HIDDEN);
+}
+
+static int last_visible(const struct mreg_output *o)
+{
+	int i;
+
+	for (i = o->ncols - 1; i >= 0; i--)
+		if (visible(o, i))
+			return i;
+	return -1;
+}
+
+static void pad(FILE *out, size_t n)
+{
+	while (n--)
+		putc(' ', out);
+}
+
+/* Write text (display width cols) in a cell of width w. */
+static void table_cell(struct mreg_output *o, int i, const char *text,
+		       size_t cols, bool last)
+{
+	size_t w = o->width[i], used = 0, pos = 0, len = strlen(text), n;
+	const unsigned char *p = (const unsigned char *)text;
+	uint32_t c;
+	int cw;
+
+	if (cols <= w || o->cfg.width <= 0) {
+		if (o->cols[i].flags & MREG_COL_RIGHT && cols < w)
+			pad(o->out, w - cols);
+		fputs(text, o->out);
+		if (!last && !(o->cols[i].flags & MREG_COL_RIGHT) && cols < w)
+			pad(o->out, w - cols);
+		return;
+	}
+	/* cut: as many characters as fit in w - 1 columns, then the mark */
+	while (pos < len) {
+		n = utf8_decode(p + pos, len - pos, &c);
+		cw = n ? cp_width(c) : 1;
+		if (n == 0)
+			n = 1;
+		if (used + (size_t)cw > w - 1)
+			break;
+		used += (size_t)cw;
+		pos += n;
+	}
+	fwrite(text, 1, pos, o->out);
+	fputs(ellipsis, o->out);
+	used++;
+	if (!last && used < w)
+		pad(o->out, w - used);
+}
+
+static void table_line(struct mreg_output *o, char *const *cells,
+		       const size_t *cols, bool bold)
+{
+	int i, last = last_visible(o);
+	bool first = true;
+
+	if (bold)
+		fputs("\033[1m", o->out);
+	for (i = 0; i < o->ncols; i++) {
+		if (!visible(o, i))
+			continue;
+		if (!first)
+			fputs("  ", o->out);
+		first = false;
+		table_cell(o, i, cells[i], cols[i], i == last);
+	}
+	if (bold)
+		fputs("\033[0m", o->out);
+	putc('\n', o->out);
+}
+
+static void table_size(struct mreg_output *o)
+{
+	size_t total = 0, minw;
+	int i, nvis = 0, widest;
+	size_t r;
+
+	for (i = 0; i < o->ncols; i++) {
+		o->width[i] = mreg_display_width(o->cols[i].name,
+						 strlen(o->cols[i].name));
+		for (r = 0; r < o->nheld; r++) {
+			size_t c = o->held_cols[r * (size_t)o->ncols + (size_t)i];
+			if (c > o->width[i])
+				o->width[i] = c;
+		}
+		if (visible(o, i)) {
+			total += o->width[i];
+			nvis++;
+		}
+	}
+	if (nvis > 1)
+		total += 2 * (size_t)(nvis - 1);
+	while (o->cfg.width > 0 && total > (size_t)o->cfg.width) {
+		widest = -1;
+		for (i = 0; i < o->ncols; i++) {
+			minw = strlen(o->cols[i].name);
+			if (minw > MIN_SHRINK)
+				minw = MIN_SHRINK;
+			if (visible(o, i) && o->width[i] > minw &&
+			    (widest < 0 || o->width[i] > o->width[widest]))
+				widest = i;
+		}
+		if (widest < 0)
+			break; /* cannot fit: let the terminal wrap */
+		o->width[widest]--;
+		total--;
+	}
+	o->sized = true;
+}
+
+static void table_header(struct mreg_output *o)
+{
+	char **cells = NULL;
+	size_t *cols = NULL;
+	int i;
+	size_t k;
+
+	cells = calloc((size_t)o->ncols, sizeof(*cells));
+	cols = calloc((size_t)o->ncols, sizeof(*cols));
+	if (!cells || !cols)
+		goto cleanup;
+	for (i = 0; i < o->ncols; i++) {
+		cells[i] = strdup(o->cols[i].name);
+		if (!cells[i])
+			goto cleanup;
+		for (k = 0; cells[i][k]; k++)
+			if (cells[i][k] >= 'a' && cells[i][k] <= 'z')
+				cells[i][k] = (char)(cells[i][k] - 'a' + 'A');
+		cols[i] = mreg_display_width(cells[i], strlen(cells[i]));
+	}
+	table_line(o, cells, cols, o->cfg.color);
+cleanup:
+	if (cells)
+		for (i = 0; i < o->ncols; i++)
+			free(cells[i]);
+	free(cells);
+	free(cols);
+}
+
+static void table_flush_held(struct mreg_output *o)
+{
+	size_t r;
+
+	if (!o->sized) {
+		table_size(o);
+		table_header(o);
+	}
+	for (r = 0; r < o->nheld; r++) {
+		char **cells = o->held + r * (size_t)o->ncols;
+		table_line(o, cells, o->held_cols + r * (size_t)o->ncols,
+			   false);
+	}
+	for (r = 0; r < o->nheld * (size_t)o->ncols; r++) {
+		free(o->held[r]);
+		o->held[r] = NULL;
+	}
+	o->nheld = 0;
+}
+
+static int table_row(struct mreg_output *o, const char *const *values,
+		     struct mreg_error *err)
+{
+	char **cells;
+	size_t *cols;
+	char *t;
+	int i;
+
+	if (o->nheld == o->cfg.window)
+		table_flush_held(o);
+	cells = o->held + o->nheld * (size_t)o->ncols;
+	cols = o->held_cols + o->nheld * (size_t)o->ncols;
+	for (i = 0; i < o->ncols; i++) {
+		t = table_text(&o->cols[i], values[i]);
+		cells[i] = t ? mreg_cell_escape(t, strlen(t), &cols[i]) : NULL;
+		free(t);
+		if (!cells[i]) {
+			while (i-- > 0) {
+				free(cells[i]);
+				cells[i] = NULL;
+			}
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+	}
+	o->nheld++;
+	if (o->sized) /* columns already sized: stream */
+		table_flush_held(o);
+	return 0;
+}
+
+/* ---- the writer --------------------------------------------------------- */
+
+int mreg_output_parse_format(const char *s, enum mreg_out_format *out)
+{
+	static const struct {
+		const char *name;
+		enum mreg_out_format f;
+	} names[] = {
+		{ "table", MREG_OUT_TABLE },
+		{ "json", MREG_OUT_JSON },
+		{ "ndjson", MREG_OUT_NDJSON },
+		{ "csv", MREG_OUT_CSV },
+	};
+	size_t i;
+
+	for (i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].f;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+struct mreg_output *mreg_output_create(FILE *out,
+				       const struct mreg_output_config *cfg,
+				       const struct mreg_column *cols,
+				       int ncols, struct mreg_error *err)
+{
+	struct mreg_output *o = NULL;
+
+	if (ncols <= 0) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "no columns to write");
+		return NULL;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		goto oom;
+	o->out = out;
+	o->cfg = *cfg;
+	o->cols = cols;
+	o->ncols = ncols;
+	if (o->cfg.window == 0)
+		o->cfg.window = DEFAULT_WINDOW;
+	if (o->cfg.format == MREG_OUT_TABLE) {
+		o->width = calloc((size_t)ncols, sizeof(*o->width));
+		o->held = calloc(o->cfg.window * (size_t)ncols,
+				 sizeof(*o->held));
+		o->held_cols = calloc(o->cfg.window * (size_t)ncols,
+				      sizeof(*o->held_cols));
+		if (!o->width || !o->held || !o->held_cols)
+			goto oom;
+	}
+	return o;
+oom:
+	mreg_output_destroy(o);
+	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	return NULL;
+}
+
+static int check_write(struct mreg_output *o, struct mreg_error *err)
+{
+	char ebuf[128];
+
+	if (!o->werrno && !ferror(o->out))
+		return 0;
+	if (!o->werrno)
+		o->werrno = errno ? errno : EIO;
+	mreg_error_set(err, MREG_EXIT_FAILURE, "could not write output: %s",
+		       mreg_strerror(o->werrno, ebuf, sizeof(ebuf)));
+	return -1;
+}
+
+int mreg_output_row(struct mreg_output *o, const char *const *values,
+		    struct mreg_error *err)
+{
+	int i;
+
+	if (check_write(o, err) < 0)
+		return -1;
+	switch (o->cfg.format) {
+	case MREG_OUT_TABLE:
+		if (table_row(o, values, err) < 0)
+			return -1;
+		break;
+	case MREG_OUT_JSON:
+		fputs(o->rows ? ",\n  " : "{\"items\": [\n  ", o->out);
+		json_row(o, values);
+		break;
+	case MREG_OUT_NDJSON:
+		json_row(o, values);
+		putc('\n', o->out);
+		break;
+	case MREG_OUT_CSV:
+		if (o->rows == 0) {
+			for (i = 0; i < o->ncols; i++) {
+				if (i)
+					putc(',', o->out);
+				mreg_csv_write_field(o->out, o->cols[i].name,
+						     strlen(o->cols[i].name));
+			}
+			fputs("\r\n", o->out);
+		}
+		csv_row(o, values);
+		break;
+	}
+	o->rows++;
+	return check_write(o, err);
+}
+
+int mreg_output_finish(struct mreg_output *o, const char *next,
+		       long long count, struct mreg_error *err)
+{
+	int i;
+
+	if (o->finished)
+		return 0;
+	o->finished = true;
+	if (check_write(o, err) < 0)
+		return -1;
+	switch (o->cfg.format) {
+	case MREG_OUT_TABLE:
+		if (o->nheld > 0 || !o->sized)
+			table_flush_held(o);
+		break;
+	case MREG_OUT_JSON:
+		fputs(o->rows ? "\n], \"next\": " : "{\"items\": [], \"next\": ",
+		      o->out);
+		if (next)
+			mreg_json_write_string(o->out, next, strlen(next));
+		else
+			fputs("null", o->out);
+		if (count >= 0)
+			fprintf(o->out, ", \"count\": %lld", count);
+		fputs("}\n", o->out);
+		break;
+	case MREG_OUT_NDJSON:
+		break;
+	case MREG_OUT_CSV:
+		if (o->rows == 0) {
+			for (i = 0; i < o->ncols; i++) {
+				if (i)
+					putc(',', o->out);
+				mreg_csv_write_field(o->out, o->cols[i].name,
+						     strlen(o->cols[i].name));
+			}
+			fputs("\r\n", o->out);
+		}
+		break;
+	}
+	return check_write(o, err);
+}
+
+int mreg_output_errno(const struct mreg_output *o)
+{
+	return o ? o->werrno : 0;
+}
+
+void mreg_output_destroy(struct mreg_output *o)
+{
+	size_t r;
+
+	if (!o)
+		return;
+	if (o->held)
+		for (r = 0; r < o->cfg.window * (size_t)o->ncols; r++)
+			free(o->held[r]);
+	free(o->held);
+	free(o->held_cols);
+	free(o->width);
+	free(o);
+}
+
+int mreg_terminal_width(int fd)
+{
+	struct winsize ws;
+
+	if (!isatty(fd))
+		return 0;
+	if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+		return 0;
+	return ws.ws_col;
+}

@@ -1,0 +1,402 @@
+/* registry.c - identity, cursors, streaming, suggestions (see registry.h) */
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+int mreg_identity_split(const char *s, char *provider, size_t plen,
+			const char **name, struct mreg_error *err)
+{
+	const char *slash = s ? strchr(s, '/') : NULL;
+	size_t n;
+
+	if (!slash || slash == s || slash[1] == '\0') {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "invalid model \"%s\": expected provider/name",
+			       s ? s : "");
+		return -1;
+	}
+	n = (size_t)(slash - s);
+	if (n >= plen) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "invalid model \"%s\": provider name too long",
+			       s);
+		return -1;
+	}
+	memcpy(provider, s, n);
+	provider[n] = '\0';
+	*name = slash + 1;
+	return 0;
+}
+
+/* ---- cursors: base64url of "1" kind US id US key -------------------------- */
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static char *b64url_encode(const unsigned char *in, size_t len)
+{
+	char *out = malloc(len / 3 * 4 + 5), *p = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i + 2 < len; i += 3) {
+		*p++ = b64[in[i] >> 2];
+		*p++ = b64[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		*p++ = b64[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		*p++ = b64[in[i + 2] & 63];
+	}
+	if (len - i == 1) {
+		*p++ = b64[in[i] >> 2];
+		*p++ = b64[(in[i] & 3) << 4];
+	} else if (len - i == 2) {
+		*p++ = b64[in[i] >> 2];
+		*p++ = b64[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		*p++ = b64[(in[i + 1] & 15) << 2];
+	}
+	*p = '\0';
+	return out;
+}
+
+/* Decoded bytes (NUL-terminated, malloc'd) and their length, or NULL. */
+static unsigned char *b64url_decode(const char *s, size_t *outlen)
+{
+	size_t len = strlen(s), i, n = 0;
+	unsigned char *out;
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (len % 4 == 1)
+		return NULL;
+	out = malloc(len * 3 / 4 + 2);
+	if (!out)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		const char *c = strchr(b64, s[i]);
+
+		if (!c || !s[i]) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned)(c - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0) { /* non-canonical trailing bits */
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
+}
+
+char *mreg_cursor_encode(char kind, const char *key, const char *id)
+{
+	size_t klen = strlen(key), ilen = id ? strlen(id) : 0;
+	unsigned char *raw = malloc(klen + ilen + 5);
+	char *tok;
+
+	if (!raw)
+		return NULL;
+	raw[0] = '1';
+	raw[1] = (unsigned char)kind;
+	raw[2] = 0x1f;
+	memcpy(raw + 3, id ? id : "", ilen);
+	raw[3 + ilen] = 0x1f;
+	memcpy(raw + 4 + ilen, key, klen);
+	tok = b64url_encode(raw, klen + ilen + 4);
+	free(raw);
+	return tok;
+}
+
+int mreg_cursor_decode(const char *token, char kind, char **key, char **id,
+		       struct mreg_error *err)
+{
+	unsigned char *raw = NULL;
+	const char *sep;
+	size_t len = 0, i;
+
+	*key = *id = NULL;
+	raw = b64url_decode(token, &len);
+	if (!raw || len < 4 || raw[0] != '1' || raw[2] != 0x1f ||
+	    memchr(raw, '\0', len) ||
+	    !(sep = memchr(raw + 3, 0x1f, len - 3))) {
+		mreg_error_set(err, MREG_EXIT_USAGE,
+			       "invalid cursor \"%.64s\"", token);
+		mreg_error_hint(err, "Pass the cursor printed by the previous "
+				     "page, unchanged.");
+		free(raw);
+		return -1;
+	}
+	if (raw[1] != (unsigned char)kind) {
+		mreg_error_set(err, MREG_EXIT_USAGE,
+			       "cursor \"%.64s\" belongs to another listing or "
+			       "sort order", token);
+		free(raw);
+		return -1;
+	}
+	for (i = 3; raw + i < (const unsigned char *)sep; i++)
+		if (raw[i] < '0' || raw[i] > '9')
+			break;
+	if (raw + i != (const unsigned char *)sep) {
+		mreg_error_set(err, MREG_EXIT_USAGE,
+			       "invalid cursor \"%.64s\"", token);
+		free(raw);
+		return -1;
+	}
+	*id = strndup((const char *)raw + 3, (size_t)(sep - (char *)raw) - 3);
+	*key = strdup(sep + 1);
+	free(raw);
+	if (!*id || !*key) {
+		free(*id);
+		free(*key);
+		*id = *key = NULL;
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- streaming ------------------------------------------------------------- */
+
+static void stream_fail(struct mreg_stream *s, PGresult *res,
+			struct mreg_error *err)
+{
+	if (res && PQresultStatus(res) != PGRES_FATAL_ERROR &&
+	    PQresultStatus(res) != PGRES_NONFATAL_ERROR)
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "unexpected result from the server: %s",
+			       PQresStatus(PQresultStatus(res)));
+	else
+		mreg_error_from_result(err, res, s->conn->pg);
+	if (PQstatus(s->conn->pg) != CONNECTION_OK && !err->sqlstate[0])
+		memcpy(err->sqlstate, "08006", 6);
+	mreg_conn_note_sqlstate(s->conn, err->sqlstate);
+}
+
+int mreg_stream_open(struct mreg_stream *s, struct mreg_conn *conn,
+		     const char *sql, int nparams, const char *const *values,
+		     struct mreg_error *err)
+{
+	s->conn = conn;
+	s->row = NULL;
+	s->active = false;
+	if (!PQsendQueryParams(conn->pg, sql, nparams, NULL, values, NULL,
+			       NULL, 0)) {
+		stream_fail(s, NULL, err);
+		return -1;
+	}
+	s->active = true;
+	if (!PQsetSingleRowMode(conn->pg)) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "could not switch to single-row mode");
+		mreg_stream_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+int mreg_stream_next(struct mreg_stream *s, struct mreg_error *err)
+{
+	PGresult *res;
+
+	PQclear(s->row);
+	s->row = NULL;
+	if (!s->active)
+		return 0;
+	res = PQgetResult(s->conn->pg);
+	if (!res) {
+		s->active = false;
+		return 0;
+	}
+	switch (PQresultStatus(res)) {
+	case PGRES_SINGLE_TUPLE:
+		s->row = res;
+		return 1;
+	case PGRES_TUPLES_OK: /* end of rows: the NULL follows */
+		PQclear(res);
+		mreg_stream_close(s);
+		return 0;
+	default:
+		stream_fail(s, res, err);
+		PQclear(res);
+		mreg_stream_close(s);
+		return -1;
+	}
+}
+
+void mreg_stream_cancel(struct mreg_stream *s)
+{
+	PGcancel *c;
+	char buf[256];
+
+	if (!s->active || !PQisBusy(s->conn->pg))
+		return;
+	c = PQgetCancel(s->conn->pg);
+	if (c) {
+		PQcancel(c, buf, sizeof(buf));
+		PQfreeCancel(c);
+	}
+}
+
+void mreg_stream_close(struct mreg_stream *s)
+{
+	PGresult *res;
+
+	PQclear(s->row);
+	s->row = NULL;
+	if (!s->active)
+		return;
+	s->active = false;
+	while ((res = PQgetResult(s->conn->pg)) != NULL)
+		PQclear(res);
+}
+
+int mreg_stream_page(struct mreg_conn *conn, const char *sql, int nparams,
+		     const char *const *values, struct mreg_output *out,
+		     struct mreg_page *page, struct mreg_error *err)
+{
+	struct mreg_stream s;
+	const char **row = NULL;
+	char *key = NULL, *id = NULL;
+	int ncols, i, rc, status = -1;
+
+	page->rows = 0;
+	page->next = NULL;
+	if (mreg_stream_open(&s, conn, sql, nparams, values, err) < 0)
+		return -1;
+	while ((rc = mreg_stream_next(&s, err)) == 1) {
+		if (page->limit >= 0 && page->rows == page->limit) {
+			/* the extra row: there is a next page */
+			page->next = mreg_cursor_encode(page->kind, key, id);
+			if (!page->next) {
+				mreg_error_set(err, MREG_EXIT_FAILURE,
+					       "out of memory");
+				goto cleanup;
+			}
+			break;
+		}
+		ncols = PQnfields(s.row);
+		if (!row) {
+			row = calloc((size_t)ncols, sizeof(*row));
+			if (!row) {
+				mreg_error_set(err, MREG_EXIT_FAILURE,
+					       "out of memory");
+				goto cleanup;
+			}
+		}
+		for (i = 0; i < ncols; i++)
+			row[i] = PQgetisnull(s.row, 0, i)
+					 ? NULL : PQgetvalue(s.row, 0, i);
+		if (mreg_output_row(out, row, err) < 0)
+			goto cleanup;
+		page->rows++;
+		if (page->limit >= 0 && page->rows == page->limit) {
+			key = strdup(PQgetvalue(s.row, 0, page->key_col));
+			id = strdup(page->id_col >= 0
+					    ? PQgetvalue(s.row, 0, page->id_col)
+					    : "");
+			if (!key || !id) {
+				mreg_error_set(err, MREG_EXIT_FAILURE,
+					       "out of memory");
+				goto cleanup;
+			}
+		}
+	}
+	if (rc < 0)
+		goto cleanup;
+	status = 0;
+cleanup:
+	if (status < 0)
+		mreg_stream_cancel(&s); /* e.g. the reader went away */
+	mreg_stream_close(&s);
+	free(row);
+	free(key);
+	free(id);
+	return status;
+}
+
+/* ---- small queries --------------------------------------------------------- */
+
+int mreg_suggest(struct mreg_conn *conn, const char *sql, int nparams,
+		 const char *const *values, char *buf, size_t len)
+{
+	struct mreg_error err;
+	PGresult *res;
+	size_t used = 0;
+	int i, n;
+
+	buf[0] = '\0';
+	res = mreg_db_exec(conn, sql, nparams, values, PGRES_TUPLES_OK, &err);
+	if (!res)
+		return 0;
+	n = PQntuples(res);
+	for (i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s\"%s\"",
+				 i ? ", " : "", PQgetvalue(res, i, 0));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	PQclear(res);
+	return n;
+}
+
+int mreg_query_count(struct mreg_conn *conn, const char *sql, int nparams,
+		     const char *const *values, long long *out,
+		     struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, sql, nparams, values,
+				     PGRES_TUPLES_OK, err);
+
+	if (!res)
+		return -1;
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "unexpected result from the server: "
+			       "no count");
+		return -1;
+	}
+	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+char *mreg_explain(struct mreg_conn *conn, const char *sql, int nparams,
+		   const char *const *values, struct mreg_error *err)
+{
+	static const char prefix[] = "EXPLAIN (FORMAT JSON) ";
+	size_t len = strlen(sql);
+	char *stmt = malloc(sizeof(prefix) + len), *plan = NULL;
+	PGresult *res = NULL;
+
+	if (!stmt) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return NULL;
+	}
+	memcpy(stmt, prefix, sizeof(prefix) - 1);
+	memcpy(stmt + sizeof(prefix) - 1, sql, len + 1);
+	res = mreg_db_exec(conn, stmt, nparams, values, PGRES_TUPLES_OK, err);
+	if (!res)
+		goto cleanup;
+	if (PQntuples(res) != 1) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "EXPLAIN returned no plan");
+		goto cleanup;
+	}
+	plan = strdup(PQgetvalue(res, 0, 0));
+	if (!plan)
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+cleanup:
+	PQclear(res);
+	free(stmt);
+	return plan;
+}

@@ -1,0 +1,410 @@
+/* test-output.c - result writers: escaping, layout, streaming, errors */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "output.h"
+#include "tap.h"
+
+static const struct mreg_column tcols[] = {
+	{ "name", MREG_COL_TEXT, 0 },
+	{ "size", MREG_COL_NUMBER, MREG_COL_RIGHT },
+	{ "active", MREG_COL_BOOL, 0 },
+	{ "tags", MREG_COL_JSON, 0 },
+};
+#define NCOLS 4
+
+struct capture {
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+static void cap_open(struct capture *c)
+{
+	c->text = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->text, &c->len);
+	if (!c->f)
+		bail_out("open_memstream failed");
+}
+
+static void cap_close(struct capture *c)
+{
+	fclose(c->f);
+	c->f = NULL;
+}
+
+/* Write rows (NCOLS values each) in format fmt; returns captured text. */
+static char *render(enum mreg_out_format fmt, int width, bool color,
+		    size_t window, const char *const *rows, int nrows,
+		    const char *next, long long count)
+{
+	struct mreg_output_config cfg = { fmt, width, color, window };
+	struct mreg_error err = { 0 };
+	struct mreg_output *o;
+	struct capture c;
+	int r;
+
+	cap_open(&c);
+	o = mreg_output_create(c.f, &cfg, tcols, NCOLS, &err);
+	if (!o)
+		bail_out(err.message);
+	for (r = 0; r < nrows; r++)
+		if (mreg_output_row(o, rows + r * NCOLS, &err) < 0)
+			bail_out(err.message);
+	if (mreg_output_finish(o, next, count, &err) < 0)
+		bail_out(err.message);
+	mreg_output_destroy(o);
+	cap_close(&c);
+	return c.text;
+}
+
+/* Minimal RFC 4180 reader: field `want` of record `rec` (0-based). */
+static char *csv_field(const char *s, int rec, int want)
+{
+	int r = 0, f = 0;
+	char *out = malloc(strlen(s) + 1);
+	size_t n = 0;
+	bool quoted;
+
+	while (*s) {
+		quoted = false;
+		n = 0;
+		if (*s == '"') {
+			quoted = true;
+			s++;
+			for (;;) {
+				if (!*s)
+					break;
+				if (*s == '"' && s[1] == '"') {
+					out[n++] = '"';
+					s += 2;
+				} else if (*s == '"') {
+					s++;
+					break;
+				} else {
+					out[n++] = *s++;
+				}
+			}
+		} else {
+			while (*s && *s != ',' && *s != '\r')
+				out[n++] = *s++;
+		}
+		out[n] = '\0';
+		if (r == rec && f == want)
+			return out;
+		(void)quoted;
+		if (*s == ',') {
+			s++;
+			f++;
+		} else if (s[0] == '\r' && s[1] == '\n') {
+			s += 2;
+			r++;
+			f = 0;
+		} else {
+			break;
+		}
+	}
+	free(out);
+	return NULL;
+}
+
+static void test_json_string(void)
+{
+	const char *samples[] = {
+		"plain", "quo\"te", "back\\slash", "new\nline\ttab\r",
+		"ctl\x01\x1f", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac",
+		"openrouter/meta-llama/llama-3:70b@v1.0", "", "emoji \xf0\x9f\x98\x80",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		struct capture c;
+		json_t *j;
+
+		cap_open(&c);
+		mreg_json_write_string(c.f, samples[i], strlen(samples[i]));
+		cap_close(&c);
+		j = json_loads(c.text, JSON_DECODE_ANY, NULL);
+		ok(j && json_is_string(j) &&
+			   strcmp(json_string_value(j), samples[i]) == 0,
+		   "json string %zu round-trips: %s", i, c.text);
+		ok(!strchr(c.text, '\n') && !strchr(c.text, '\x01'),
+		   "json string %zu has no raw control characters", i);
+		json_decref(j);
+		free(c.text);
+	}
+
+	/* invalid UTF-8 (lone continuation byte, overlong, surrogate) */
+	{
+		const char bad[] = "a\x80" "b\xc0\xaf" "c\xed\xa0\x80";
+		struct capture c;
+		json_t *j;
+
+		cap_open(&c);
+		mreg_json_write_string(c.f, bad, sizeof(bad) - 1);
+		cap_close(&c);
+		j = json_loads(c.text, JSON_DECODE_ANY, NULL);
+		ok(j != NULL, "invalid UTF-8 still gives valid JSON: %s",
+		   c.text);
+		ok(strstr(c.text, "\\ufffd") != NULL,
+		   "invalid bytes become U+FFFD");
+		json_decref(j);
+		free(c.text);
+	}
+}
+
+static void test_ndjson(void)
+{
+	const char *rows[] = {
+		"a,b", "42", "t", "[\"x\",\"y\"]",
+		"q\"uote\nnl", NULL, "f", NULL,
+		"n", "NaN", "maybe", "{}",
+	};
+	char *text = render(MREG_OUT_NDJSON, 0, false, 0, rows, 3, "cur", 5);
+	char *line, *save = NULL, *copy = strdup(text);
+	json_t *j[3] = { NULL, NULL, NULL };
+	int n = 0;
+
+	for (line = strtok_r(copy, "\n", &save); line && n < 3;
+	     line = strtok_r(NULL, "\n", &save))
+		j[n++] = json_loads(line, 0, NULL);
+	is_int(n, 3, "ndjson: three lines");
+	ok(j[0] && strcmp(json_string_value(json_object_get(j[0], "name")),
+			  "a,b") == 0, "ndjson: text field");
+	ok(j[0] && json_integer_value(json_object_get(j[0], "size")) == 42,
+	   "ndjson: number field is a number");
+	ok(j[0] && json_is_true(json_object_get(j[0], "active")),
+	   "ndjson: t is true");
+	ok(j[0] && json_array_size(json_object_get(j[0], "tags")) == 2,
+	   "ndjson: JSON column embedded");
+	ok(j[1] && strcmp(json_string_value(json_object_get(j[1], "name")),
+			  "q\"uote\nnl") == 0, "ndjson: quote and newline");
+	ok(j[1] && json_is_null(json_object_get(j[1], "size")) &&
+		   json_is_null(json_object_get(j[1], "tags")),
+	   "ndjson: NULL is null");
+	ok(j[1] && json_is_false(json_object_get(j[1], "active")),
+	   "ndjson: f is false");
+	ok(j[2] && json_is_string(json_object_get(j[2], "size")) &&
+		   json_is_string(json_object_get(j[2], "active")),
+	   "ndjson: a non-number / non-boolean stays a string");
+	ok(!strstr(text, "cur"), "ndjson carries no envelope");
+	for (n = 0; n < 3; n++)
+		json_decref(j[n]);
+	free(copy);
+	free(text);
+}
+
+static void test_json_envelope(void)
+{
+	const char *rows[] = { "m1", "1", "t", "[]", "m2", "2", "f", "[]" };
+	json_error_t jerr;
+	char *text;
+	json_t *j;
+
+	text = render(MREG_OUT_JSON, 0, false, 0, rows, 2, "abc", 7);
+	j = json_loads(text, 0, &jerr);
+	ok(j != NULL, "json: document parses (%s)", j ? "ok" : jerr.text);
+	is_int(json_array_size(json_object_get(j, "items")), 2,
+	       "json: two items");
+	is_str(json_string_value(json_object_get(j, "next")), "abc",
+	       "json: next cursor");
+	is_int(json_integer_value(json_object_get(j, "count")), 7,
+	       "json: count");
+	json_decref(j);
+	free(text);
+
+	text = render(MREG_OUT_JSON, 0, false, 0, rows, 0, NULL, -1);
+	j = json_loads(text, 0, &jerr);
+	ok(j && json_array_size(json_object_get(j, "items")) == 0 &&
+		   json_is_null(json_object_get(j, "next")) &&
+		   !json_object_get(j, "count"),
+	   "json: empty page has items [], next null and no count");
+	json_decref(j);
+	free(text);
+}
+
+static void test_csv(void)
+{
+	const char *rows[] = {
+		"comma, and \"quotes\"", "1", "t", "[\"a,b\"]",
+		"multi\r\nline", NULL, "f", NULL,
+		"", "3", "t", "[]",
+		"caf\xc3\xa9/\xe6\x97\xa5", "4", "t", "[]",
+	};
+	char *text = render(MREG_OUT_CSV, 0, false, 0, rows, 4, NULL, -1);
+	char *f;
+
+	ok(strncmp(text, "name,size,active,tags\r\n", 23) == 0,
+	   "csv: header line with CRLF");
+	f = csv_field(text, 1, 0);
+	is_str(f, "comma, and \"quotes\"", "csv: comma and quotes round-trip");
+	free(f);
+	f = csv_field(text, 1, 3);
+	is_str(f, "[\"a,b\"]", "csv: JSON column as JSON text");
+	free(f);
+	f = csv_field(text, 2, 0);
+	is_str(f, "multi\r\nline", "csv: CRLF inside a field round-trips");
+	free(f);
+	f = csv_field(text, 2, 2);
+	is_str(f, "false", "csv: boolean spelled out");
+	free(f);
+	ok(strstr(text, "\r\n\"\",3,") != NULL,
+	   "csv: empty string is \"\" (NULL is an empty field)");
+	ok(strstr(text, "line\",,false,\r\n") != NULL,
+	   "csv: NULL is an empty unquoted field");
+	f = csv_field(text, 4, 0);
+	is_str(f, "caf\xc3\xa9/\xe6\x97\xa5", "csv: non-ASCII unchanged");
+	free(f);
+	free(text);
+
+	text = render(MREG_OUT_CSV, 0, false, 0, rows, 0, NULL, -1);
+	is_str(text, "name,size,active,tags\r\n", "csv: no rows, header only");
+	free(text);
+}
+
+/* length in display columns of each line */
+static int max_line_cols(const char *text)
+{
+	int max = 0;
+	const char *p = text, *nl;
+
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if ((int)mreg_display_width(p, (size_t)(nl - p)) > max)
+			max = (int)mreg_display_width(p, (size_t)(nl - p));
+		p = *nl ? nl + 1 : nl;
+	}
+	return max;
+}
+
+static void test_table(void)
+{
+	const char *rows[] = {
+		"short", "1", "t", "[\"a\",\"b\"]",
+		"a-much-longer-model-name-that-will-not-fit", "12345", "f", "[]",
+		"new\nline\x1b[31m", NULL, "t", NULL,
+	};
+	char *text;
+
+	text = render(MREG_OUT_TABLE, 0, false, 0, rows, 3, "nx", 3);
+	ok(strncmp(text, "NAME", 4) == 0, "table: upper-case header");
+	ok(strstr(text, "short      ") != NULL, "table: columns padded");
+	ok(strstr(text, "a, b") != NULL, "table: JSON array joined");
+	ok(strstr(text, "new\\nline\\x1b[31m") != NULL,
+	   "table: control characters escaped");
+	ok(!strchr(text, '\x1b'), "table: no raw escape sequence");
+	ok(!strstr(text, "nx"), "table: no cursor in the table itself");
+	ok(strstr(text, "   1  ") != NULL, "table: numbers right-aligned");
+	ok(!strstr(text, "\xe2\x80\xa6"), "table: nothing cut without a limit");
+	free(text);
+
+	text = render(MREG_OUT_TABLE, 30, false, 0, rows, 3, NULL, -1);
+	ok(max_line_cols(text) <= 30, "table: fits 30 columns (widest %d)",
+	   max_line_cols(text));
+	ok(strstr(text, "\xe2\x80\xa6") != NULL, "table: cut cell marked");
+	ok(strstr(text, "a-much") != NULL, "table: cut cell keeps its start");
+	free(text);
+
+	text = render(MREG_OUT_TABLE, 0, true, 0, rows, 1, NULL, -1);
+	ok(strncmp(text, "\033[1mNAME", 8) == 0 &&
+		   strstr(text, "\033[0m\n") != NULL,
+	   "table: bold header when colour is on");
+	free(text);
+
+	/* window of 1: later rows reuse the widths, and are cut when a
+	 * limit is set */
+	text = render(MREG_OUT_TABLE, 40, false, 1, rows, 2, NULL, -1);
+	ok(strstr(text, "a-mu\xe2\x80\xa6") != NULL,
+	   "table: rows after the window are cut to the sized width");
+	free(text);
+	text = render(MREG_OUT_TABLE, 0, false, 1, rows, 2, NULL, -1);
+	ok(strstr(text, "a-much-longer-model-name-that-will-not-fit") != NULL,
+	   "table: without a limit later rows are never cut");
+	free(text);
+
+	text = render(MREG_OUT_TABLE, 0, false, 0, rows, 0, NULL, -1);
+	ok(strncmp(text, "NAME", 4) == 0 && strchr(text, '\n') ==
+						    text + strlen(text) - 1,
+	   "table: no rows, header only");
+	free(text);
+}
+
+static void test_width(void)
+{
+	size_t cols;
+	char *e;
+
+	is_int(mreg_display_width("abc", 3), 3, "width: ASCII");
+	is_int(mreg_display_width("\xe6\x97\xa5\xe6\x9c\xac", 6), 4,
+	       "width: CJK counts 2");
+	is_int(mreg_display_width("e\xcc\x81", 3), 1,
+	       "width: combining mark counts 0");
+	e = mreg_cell_escape("a\x80" "b", 3, &cols);
+	is_str(e, "a\\x80b", "escape: invalid byte as \\xNN");
+	is_int(cols, 6, "escape: width of the escaped text");
+	free(e);
+	e = mreg_cell_escape("\xc2\x9b" "x", 3, &cols);
+	is_str(e, "\\u009bx", "escape: C1 control escaped");
+	free(e);
+}
+
+static void test_write_error(void)
+{
+	const char *row[] = { "x", "1", "t", "[]" };
+	struct mreg_output_config cfg = { MREG_OUT_NDJSON, 0, false, 0 };
+	struct mreg_error err = { 0 };
+	struct mreg_output *o;
+	FILE *f = fopen("/dev/full", "w");
+	int i, rc = 0;
+
+	if (!f) {
+		ok(0, "open /dev/full");
+		return;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	o = mreg_output_create(f, &cfg, tcols, NCOLS, &err);
+	for (i = 0; i < 3 && rc == 0; i++)
+		rc = mreg_output_row(o, row, &err);
+	is_int(rc, -1, "write error: row returns -1");
+	is_int(mreg_output_errno(o), ENOSPC, "write error: errno kept");
+	ok(strstr(err.message, "could not write output") != NULL,
+	   "write error: message (%s)", err.message);
+	is_int(mreg_output_row(o, row, &err), -1,
+	       "write error: later rows fail too");
+	mreg_output_destroy(o);
+	fclose(f);
+}
+
+static void test_formats(void)
+{
+	enum mreg_out_format f;
+
+	ok(mreg_output_parse_format("ndjson", &f) == 0 && f == MREG_OUT_NDJSON,
+	   "format: ndjson");
+	ok(mreg_output_parse_format("csv", &f) == 0 && f == MREG_OUT_CSV,
+	   "format: csv");
+	ok(mreg_output_parse_format("yaml", &f) == -1, "format: yaml refused");
+	ok(mreg_output_parse_format("JSON", &f) == -1,
+	   "format: names are lower case");
+}
+
+int main(void)
+{
+	test_json_string();
+	test_ndjson();
+	test_json_envelope();
+	test_csv();
+	test_table();
+	test_width();
+	test_write_error();
+	test_formats();
+	mreg_output_destroy(NULL);
+	return tap_done();
+}
