@@ -38,9 +38,11 @@ enum {
 static const struct cli_option options[] = {
 	CLI_GROUP("Workload:"),
 	{ OPT_WORKLOAD, 'w', "workload", "NAME",
-	  "get-default (default), or mixed (see --mix)" },
+	  "get-default (default), list, show, search, set-default, or "
+	  "mixed" },
 	{ OPT_MIX, 0, "mix", "NAME=W,...",
-	  "weights of a mixed workload (e.g. get-default=100)" },
+	  "weights of a mixed workload (default get-default=80,list=15,"
+	  "set-default=5)" },
 	CLI_GROUP("Load:"),
 	{ OPT_CLIENTS, 'c', "clients", "N", "concurrent clients (default 1)" },
 	{ OPT_THREADS, 'j', "threads", "J",
@@ -742,7 +744,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 		cli_verbose(ctx, "populated %ld synthetic models in %.2f s",
 			    o.populate, mono_s() - t);
 	}
-	if (mreg_bench_data_load(conn, &data, &err) < 0) {
+	if (mreg_bench_data_load(conn, o.weights, &data, &err) < 0) {
 		rc = cli_report(ctx, &err);
 		goto done;
 	}

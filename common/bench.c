@@ -16,7 +16,7 @@
 
 #define NS_PER_S 1000000000LL
 #define NS_PER_MS 1000000LL
-#define MAX_PARAMS 4
+#define MAX_PARAMS 7
 #define PARAM_LEN 256
 #define BACKOFF_NS (10 * NS_PER_MS) /* after a failed connect (closed loop) */
 #define TICK_NS (100 * NS_PER_MS)   /* longest sleep between stop checks */
@@ -44,14 +44,59 @@ struct bench_workload {
 
 static void params_get_default(struct bench_client *c, int step,
 			       const char **values);
+static void params_list(struct bench_client *c, int step, const char **values);
+static void params_show(struct bench_client *c, int step, const char **values);
+static void params_search(struct bench_client *c, int step,
+			  const char **values);
+static void params_set_default(struct bench_client *c, int step,
+			       const char **values);
+
+/* What the commands ask for by default. */
+#define LIST_PAGE "51"    /* mreg list: 50 rows and one to see a next page */
+#define SHOW_AUDIT "10"   /* mreg show: --audit 10 */
+#define SEARCH_LIMIT "20" /* mreg search: --limit 20 */
 
 static const struct bench_step get_default_steps[] = {
 	{ "mreg_get_default", MREG_SQL_GET_DEFAULT, 1, PGRES_TUPLES_OK, 1, 1 },
 };
 
+/* mreg list --type T --count: the total and the page from one snapshot */
+static const struct bench_step list_steps[] = {
+	{ NULL, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0,
+	  PGRES_COMMAND_OK, 0, 0 },
+	{ "mreg_count_models", MREG_SQL_COUNT_MODELS, 4, PGRES_TUPLES_OK, 1, 1 },
+	{ "mreg_list_models", MREG_SQL_LIST_MODELS_BY_NAME, 7, PGRES_TUPLES_OK,
+	  0, 51 },
+	{ NULL, "COMMIT", 0, PGRES_COMMAND_OK, 0, 0 },
+};
+
+static const struct bench_step show_steps[] = {
+	{ "mreg_show", MREG_SQL_SHOW, 3, PGRES_TUPLES_OK, 1, 1 },
+};
+
+static const struct bench_step search_steps[] = {
+	{ "mreg_search", MREG_SQL_SEARCH, 4, PGRES_TUPLES_OK, 0, 20 },
+};
+
+static const struct bench_step set_default_steps[] = {
+	{ "mreg_set_default", MREG_SQL_SET_DEFAULT, 3, PGRES_TUPLES_OK, 1, 1 },
+};
+
+#define NSTEPS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 static const struct bench_workload workloads[MREG_BENCH_NWORKLOADS] = {
-	[MREG_BENCH_GET_DEFAULT] = { "get-default", false, get_default_steps, 1,
+	[MREG_BENCH_GET_DEFAULT] = { "get-default", false, get_default_steps,
+				     NSTEPS(get_default_steps),
 				     params_get_default },
+	[MREG_BENCH_LIST] = { "list", false, list_steps, NSTEPS(list_steps),
+			      params_list },
+	[MREG_BENCH_SHOW] = { "show", false, show_steps, NSTEPS(show_steps),
+			      params_show },
+	[MREG_BENCH_SEARCH] = { "search", false, search_steps,
+				NSTEPS(search_steps), params_search },
+	[MREG_BENCH_SET_DEFAULT] = { "set-default", true, set_default_steps,
+				     NSTEPS(set_default_steps),
+				     params_set_default },
 };
 
 const char *mreg_bench_workload_name(int workload)
@@ -153,6 +198,7 @@ struct bench_client {
 	int kind;                 /* error kind when failed */
 	int workload;
 	int step;
+	int pick;                 /* a parameter chosen for the whole request */
 	long long intended_ns;
 	long long sent_ns;
 	long long next_ns;        /* rate: next scheduled start; else backoff */
@@ -245,6 +291,55 @@ static void params_get_default(struct bench_client *c, int step,
 
 	(void)step;
 	values[0] = d->types[rng_below(&c->w->rng, (uint64_t)d->ntypes)];
+}
+
+static void params_list(struct bench_client *c, int step, const char **values)
+{
+	const struct mreg_bench_data *d = c->w->b->cfg.data;
+
+	if (step == 0) {
+		c->pick = (int)rng_below(&c->w->rng, (uint64_t)d->nlist_types);
+		return;
+	}
+	/* $1 type, $2 provider, $3 tags, $4 active, $5 $6 cursor, $7 limit */
+	values[0] = d->list_types[c->pick];
+	values[3] = "true";
+	if (step == 2)
+		values[6] = LIST_PAGE;
+}
+
+static void params_show(struct bench_client *c, int step, const char **values)
+{
+	const struct mreg_bench_data *d = c->w->b->cfg.data;
+	int i = (int)rng_below(&c->w->rng, (uint64_t)d->nshow);
+
+	(void)step;
+	values[0] = d->show_provider[i];
+	values[1] = d->show_name[i];
+	values[2] = SHOW_AUDIT;
+}
+
+static void params_search(struct bench_client *c, int step,
+			  const char **values)
+{
+	const struct mreg_bench_data *d = c->w->b->cfg.data;
+
+	(void)step;
+	values[0] = d->terms[rng_below(&c->w->rng, (uint64_t)d->nterms)];
+	values[3] = SEARCH_LIMIT;
+}
+
+static void params_set_default(struct bench_client *c, int step,
+			       const char **values)
+{
+	const struct mreg_bench *b = c->w->b;
+	const struct mreg_bench_data *d = b->cfg.data;
+	int i = (int)rng_below(&c->w->rng, (uint64_t)d->nsd);
+
+	(void)step;
+	values[0] = d->sd_provider[i];
+	values[1] = d->sd_name[i];
+	values[2] = b->cfg.actor ? b->cfg.actor : "mreg bench";
 }
 
 /* --- one request ----------------------------------------------------------- */
@@ -664,10 +759,31 @@ static int check_config(const struct mreg_bench_config *cfg,
 			       "neither a duration nor a transaction count");
 		return -1;
 	}
-	if (cfg->weights[MREG_BENCH_GET_DEFAULT] &&
-	    (!cfg->data || cfg->data->ntypes == 0)) {
-		mreg_error_set(err, MREG_EXIT_DATA,
-			       "no type has a default model to resolve");
+	if (!cfg->data) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "no workload parameters");
+		return -1;
+	}
+	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++) {
+		const struct mreg_bench_data *d = cfg->data;
+		const char *why = NULL;
+
+		if (!cfg->weights[i])
+			continue;
+		if (i == MREG_BENCH_GET_DEFAULT && d->ntypes == 0)
+			why = "no type has a default model";
+		else if (i == MREG_BENCH_LIST && d->nlist_types == 0)
+			why = "the registry holds no models";
+		else if (i == MREG_BENCH_SHOW && d->nshow == 0)
+			why = "the registry holds no models";
+		else if (i == MREG_BENCH_SEARCH && d->nterms == 0)
+			why = "the registry holds no models to search for";
+		else if (i == MREG_BENCH_SET_DEFAULT && d->nsd == 0)
+			why = "no type has a default that mreg bench created"
+			      " (set-default only moves bench defaults)";
+		if (!why)
+			continue;
+		mreg_error_set(err, MREG_EXIT_DATA, "cannot run %s: %s",
+			       workloads[i].name, why);
 		mreg_error_hint(err, "Fill a scratch registry with --populate N.");
 		return -1;
 	}

@@ -28,7 +28,11 @@
 #include "pool.h"
 
 enum mreg_bench_workload {
-	MREG_BENCH_GET_DEFAULT,
+	MREG_BENCH_GET_DEFAULT, /* mreg default TYPE */
+	MREG_BENCH_LIST,        /* mreg list --type TYPE --count (page of 50) */
+	MREG_BENCH_SHOW,        /* mreg show PROVIDER/NAME */
+	MREG_BENCH_SEARCH,      /* mreg search QUERY (20 results) */
+	MREG_BENCH_SET_DEFAULT, /* mreg set-default PROVIDER/NAME (audited) */
 	MREG_BENCH_NWORKLOADS
 };
 
@@ -64,12 +68,27 @@ const struct mreg_prepared *mreg_bench_statements(int *count);
  * before the run (mreg_bench_data_load).
  */
 struct mreg_bench_data {
-	char **types;          /* types that have a default */
+	char **types;          /* get-default: types that have a default */
 	int ntypes;
+	char **list_types;     /* list: types that have models */
+	int nlist_types;
+	char **show_provider;  /* show: a random sample of models */
+	char **show_name;
+	int nshow;
+	char **terms;          /* search: tags and name words of a sample */
+	int nterms;
+	char **sd_provider;    /* set-default: active bench models of types */
+	char **sd_name;        /* whose default is a bench model */
+	int nsd;
 };
 
-int mreg_bench_data_load(struct mreg_conn *conn, struct mreg_bench_data *data,
-			 struct mreg_error *err);
+/*
+ * Read what the workloads with a non-zero weight need.  set-default only
+ * ever moves defaults between bench models (never a real default).
+ */
+int mreg_bench_data_load(struct mreg_conn *conn,
+			 const unsigned weights[MREG_BENCH_NWORKLOADS],
+			 struct mreg_bench_data *data, struct mreg_error *err);
 void mreg_bench_data_finish(struct mreg_bench_data *data); /* NULL-safe */
 
 struct mreg_bench_config {

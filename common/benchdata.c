@@ -13,6 +13,7 @@
 
 #include "bench.h"
 #include "db.h"
+#include "queries.h"
 
 #define BENCH_MARK "{\"mreg_bench\": true}"
 #define BENCH_PROVIDER_LIKE "mreg-bench-p%"
@@ -93,7 +94,10 @@ static const char sql_defaults[] =
 	"  SELECT type, id FROM pick RETURNING type, model_id)"
 	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
 	" SELECT $1, 'default.set', 'defaults/' || ins.type, ins.model_id,"
-	"        jsonb_build_object('old', NULL::text, 'new', pick.label,"
+	"        jsonb_build_object('type', ins.type, 'previous', NULL::text,"
+	"                           'new', pick.label,"
+	"                           'previous_model_id', NULL::bigint,"
+	"                           'model_id', ins.model_id,"
 	"                           'source', 'mreg bench --populate')"
 	"   FROM ins JOIN pick ON pick.id = ins.model_id";
 
@@ -107,7 +111,10 @@ static const char sql_unset_defaults[] =
 	"  RETURNING d.type, d.model_id, p.name || '/' || m.name AS label)"
 	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
 	" SELECT $1, 'default.unset', 'defaults/' || type, model_id,"
-	"        jsonb_build_object('old', label, 'new', NULL::text,"
+	"        jsonb_build_object('type', type, 'previous', label,"
+	"                           'new', NULL::text,"
+	"                           'previous_model_id', model_id,"
+	"                           'model_id', NULL::bigint,"
 	"                           'source', 'mreg bench cleanup')"
 	"   FROM del";
 
@@ -242,51 +249,30 @@ fail:
 
 /* --- parameter values ---------------------------------------------------- */
 
-static int load_column(struct mreg_conn *conn, const char *sql, char ***out,
-		       int *count, struct mreg_error *err)
-{
-	PGresult *res = mreg_db_exec(conn, sql, 0, NULL, PGRES_TUPLES_OK, err);
-	char **v = NULL;
-	int n, rc = -1;
+/* Up to 2000 random models (read-only workloads). */
+static const char sql_show_sample[] =
+	"SELECT p.name, m.name FROM mreg.models m"
+	"  JOIN mreg.providers p ON p.id = m.provider_id"
+	" ORDER BY random() LIMIT 2000";
 
-	if (!res)
-		return -1;
-	n = PQntuples(res);
-	v = calloc((size_t)n + 1, sizeof(*v));
-	if (!v)
-		goto oom;
-	for (int i = 0; i < n; i++)
-		if (!(v[i] = strdup(PQgetvalue(res, i, 0))))
-			goto oom;
-	*out = v;
-	*count = n;
-	v = NULL;
-	rc = 0;
-	goto cleanup;
-oom:
-	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
-cleanup:
-	if (v)
-		for (int i = 0; i < n; i++)
-			free(v[i]);
-	free(v);
-	PQclear(res);
-	return rc;
-}
+/* Search queries: tags and the first word of names of a model sample. */
+static const char sql_search_terms[] =
+	"SELECT DISTINCT term FROM ("
+	"  SELECT unnest(s.tags || split_part(s.name, '-', 1)) AS term"
+	"    FROM (SELECT tags, name FROM mreg.models"
+	"           ORDER BY random() LIMIT 500) s) t"
+	" WHERE term <> '' ORDER BY term LIMIT 200";
 
-int mreg_bench_data_load(struct mreg_conn *conn, struct mreg_bench_data *data,
-			 struct mreg_error *err)
-{
-	memset(data, 0, sizeof(*data));
-	if (load_column(conn, "SELECT type FROM mreg.model_defaults ORDER BY type",
-			&data->types, &data->ntypes, err) < 0)
-		goto fail;
-	return 0;
-fail:
-	mreg_error_prefix(err, "could not read the workload parameters");
-	mreg_bench_data_finish(data);
-	return -1;
-}
+/* Active bench models of the types whose default is a bench model. */
+static const char sql_set_default_candidates[] =
+	"SELECT p.name, m.name FROM mreg.models m"
+	"  JOIN mreg.providers p ON p.id = m.provider_id"
+	" WHERE m.active AND m.metadata @> '" BENCH_MARK "'"
+	"   AND EXISTS (SELECT 1 FROM mreg.model_defaults d"
+	"                 JOIN mreg.models dm ON dm.id = d.model_id"
+	"                WHERE d.type = m.type"
+	"                  AND dm.metadata @> '" BENCH_MARK "')"
+	" ORDER BY random() LIMIT 2000";
 
 static void free_list(char **v, int n)
 {
@@ -297,10 +283,89 @@ static void free_list(char **v, int n)
 	free(v);
 }
 
+/* Read ncols columns of every row into NULL-terminated arrays. */
+static int load_rows(struct mreg_conn *conn, const char *sql, int nparams,
+		     const char *const *values, int ncols, char ***cols[],
+		     int *count, struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, sql, nparams, values,
+				     PGRES_TUPLES_OK, err);
+	int n, c;
+
+	if (!res)
+		return -1;
+	n = PQntuples(res);
+	for (c = 0; c < ncols; c++) {
+		char **v = calloc((size_t)n + 1, sizeof(*v));
+
+		if (!v)
+			goto oom;
+		*cols[c] = v;
+		for (int i = 0; i < n; i++)
+			if (!(v[i] = strdup(PQgetvalue(res, i, c))))
+				goto oom;
+	}
+	*count = n;
+	PQclear(res);
+	return 0;
+oom:
+	for (c = 0; c < ncols; c++) {
+		free_list(*cols[c], n);
+		*cols[c] = NULL;
+	}
+	PQclear(res);
+	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+int mreg_bench_data_load(struct mreg_conn *conn,
+			 const unsigned weights[MREG_BENCH_NWORKLOADS],
+			 struct mreg_bench_data *data, struct mreg_error *err)
+{
+	const char *null1[1] = { NULL };
+
+	memset(data, 0, sizeof(*data));
+	if (weights[MREG_BENCH_GET_DEFAULT] &&
+	    load_rows(conn, "SELECT type FROM mreg.model_defaults ORDER BY type",
+		      0, NULL, 1, (char ***[]){ &data->types }, &data->ntypes,
+		      err) < 0)
+		goto fail;
+	if (weights[MREG_BENCH_LIST] &&
+	    load_rows(conn, MREG_SQL_TYPES, 1, null1, 1,
+		      (char ***[]){ &data->list_types }, &data->nlist_types,
+		      err) < 0)
+		goto fail;
+	if (weights[MREG_BENCH_SHOW] &&
+	    load_rows(conn, sql_show_sample, 0, NULL, 2,
+		      (char ***[]){ &data->show_provider, &data->show_name },
+		      &data->nshow, err) < 0)
+		goto fail;
+	if (weights[MREG_BENCH_SEARCH] &&
+	    load_rows(conn, sql_search_terms, 0, NULL, 1,
+		      (char ***[]){ &data->terms }, &data->nterms, err) < 0)
+		goto fail;
+	if (weights[MREG_BENCH_SET_DEFAULT] &&
+	    load_rows(conn, sql_set_default_candidates, 0, NULL, 2,
+		      (char ***[]){ &data->sd_provider, &data->sd_name },
+		      &data->nsd, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	mreg_error_prefix(err, "could not read the workload parameters");
+	mreg_bench_data_finish(data);
+	return -1;
+}
+
 void mreg_bench_data_finish(struct mreg_bench_data *data)
 {
 	if (!data)
 		return;
 	free_list(data->types, data->ntypes);
+	free_list(data->list_types, data->nlist_types);
+	free_list(data->show_provider, data->nshow);
+	free_list(data->show_name, data->nshow);
+	free_list(data->terms, data->nterms);
+	free_list(data->sd_provider, data->nsd);
+	free_list(data->sd_name, data->nsd);
 	memset(data, 0, sizeof(*data));
 }

@@ -126,7 +126,7 @@ provider.delete=5=bench-test=bench-test"
 @test "without defaults get-default is refused before the run" {
 	run --separate-stderr "$MREG" bench --transactions 10
 	assert_failure 3
-	[[ $stderr == *"no type has a default model"* ]]
+	[[ $stderr == *"cannot run get-default: no type has a default model"* ]]
 	[[ $stderr == *"--populate"* ]]
 }
 
@@ -167,10 +167,67 @@ provider.delete=5=bench-test=bench-test"
 }
 
 @test "a mixed workload reports each workload and the whole" {
-	bench_json --populate 100 --mix get-default=100 --transactions 200
+	bench_json --populate 300 --workload mixed --transactions 400 --clients 4
 	assert_success
-	echo "$output" | jq -e '.workload == "mixed" and .mix["get-default"] == 100 and
-		.workloads["get-default"].transactions == 200'
+	echo "$output" | jq -e '
+		.workload == "mixed" and
+		.mix == {"get-default": 80, "list": 15, "set-default": 5} and
+		.transactions == 400 and .errors.total == 0 and
+		([.workloads[].transactions] | add) == 400 and
+		.workloads["get-default"].transactions > .workloads["list"].transactions and
+		.workloads["list"].latency_ms.p50 > 0'
+	bench_json --populate 300 --mix show=1,search=1 --transactions 100
+	assert_success
+	echo "$output" | jq -e '.mix == {"show": 1, "search": 1} and
+		(.workloads | keys) == ["search", "show"] and
+		.workloads.show.transactions + .workloads.search.transactions == 100'
+}
+
+@test "list, show and search: fixed counts, complete reports" {
+	"$MREG" bench --populate 500 --keep --transactions 1 >/dev/null
+	for w in list show search; do
+		bench_json --workload "$w" --transactions 60 --clients 2
+		assert_success
+		echo "$output" | jq -e --arg w "$w" '
+			.workload == $w and .transactions == 60 and .errors.total == 0 and
+			.workloads[$w].transactions == 60 and .latency_ms.p99 >= .latency_ms.p50'
+	done
+}
+
+@test "set-default: audited like mreg set-default, defaults stay valid" {
+	"$MREG" bench --populate 500 --keep --transactions 1 >/dev/null
+	before=$(q "SELECT coalesce(max(id), 0) FROM mreg.audit_log")
+	bench_json --workload set-default --transactions 200 --clients 4 --actor sd-bench
+	assert_success
+	echo "$output" | jq -e '.transactions == 200 and .errors.total == 0'
+	# one audit row per change (setting the current default again writes none)
+	run q "SELECT count(*) > 0 AND count(*) <= 200 FROM mreg.audit_log
+	       WHERE id > $before AND action = 'default.set' AND actor = 'sd-bench'
+	         AND resource LIKE 'defaults/%' AND details ? 'previous' AND details ? 'new'"
+	assert_output t
+	run q "SELECT count(*) FROM mreg.audit_log WHERE id > $before AND action <> 'default.set'"
+	assert_output 0
+	# every default is an active model of its type
+	run q "SELECT count(*) FROM mreg.model_defaults d JOIN mreg.models m ON m.id = d.model_id
+	       WHERE m.active AND m.type = d.type"
+	assert_output 6
+}
+
+@test "set-default never moves a real default" {
+	add_real_model
+	bench_json --populate 200 --force-populate --workload set-default --transactions 100
+	assert_success
+	run q "SELECT p.name || '/' || m.name FROM mreg.model_defaults d
+	       JOIN mreg.models m ON m.id = d.model_id JOIN mreg.providers p ON p.id = m.provider_id
+	       WHERE d.type = 'llm'"
+	assert_output "acme/real-llm"
+}
+
+@test "set-default without bench data is refused" {
+	add_real_model
+	run --separate-stderr "$MREG" bench --workload set-default --transactions 10
+	assert_failure 3
+	[[ $stderr == *"cannot run set-default"* ]]
 }
 
 @test "--warmup runs first without recording" {
