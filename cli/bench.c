@@ -33,6 +33,7 @@ enum {
 	OPT_CLEANUP,
 	OPT_FORMAT,
 	OPT_SEED,
+	OPT_TYPE,
 };
 
 static const struct cli_option options[] = {
@@ -43,6 +44,8 @@ static const struct cli_option options[] = {
 	{ OPT_MIX, 0, "mix", "NAME=W,...",
 	  "weights of a mixed workload (default get-default=80,list=15,"
 	  "set-default=5)" },
+	{ OPT_TYPE, 0, "type", "TYPE",
+	  "get-default and list: only this type (default: every type)" },
 	CLI_GROUP("Load:"),
 	{ OPT_CLIENTS, 'c', "clients", "N", "concurrent clients (default 1)" },
 	{ OPT_THREADS, 'j', "threads", "J",
@@ -102,6 +105,7 @@ struct opts {
 	bool have_duration;
 	bool extended, cpr, force_populate, keep, cleanup, json;
 	unsigned long long seed;
+	const char *type;
 };
 
 static int parse_mix(struct opts *o, const char *arg)
@@ -232,6 +236,9 @@ static int handle(void *state, int id, const char *arg)
 		else
 			return cli_usage(ctx, "--protocol must be prepared or "
 					      "extended, not '%s'", arg);
+		return 0;
+	case OPT_TYPE:
+		o->type = arg;
 		return 0;
 	case OPT_CONNECT_PER_REQUEST:
 		o->cpr = true;
@@ -747,6 +754,17 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	if (mreg_bench_data_load(conn, o.weights, &data, &err) < 0) {
 		rc = cli_report(ctx, &err);
 		goto done;
+	}
+	if (o.type) {
+		mreg_bench_data_only_type(&data, o.type);
+		if ((o.weights[MREG_BENCH_GET_DEFAULT] && data.ntypes == 0) ||
+		    (o.weights[MREG_BENCH_LIST] && data.nlist_types == 0)) {
+			rc = cli_fail(ctx, MREG_EXIT_DATA, "type \"%s\" has %s",
+				      o.type, data.nlist_types || !o.weights[MREG_BENCH_LIST]
+						      ? "no default model"
+						      : "no models");
+			goto done;
+		}
 	}
 	mreg_pool_release(pool, conn);
 	conn = NULL;

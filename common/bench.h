@@ -90,6 +90,8 @@ int mreg_bench_data_load(struct mreg_conn *conn,
 			 const unsigned weights[MREG_BENCH_NWORKLOADS],
 			 struct mreg_bench_data *data, struct mreg_error *err);
 void mreg_bench_data_finish(struct mreg_bench_data *data); /* NULL-safe */
+/* Keep only this type for get-default and list. */
+void mreg_bench_data_only_type(struct mreg_bench_data *data, const char *type);
 
 struct mreg_bench_config {
 	struct mreg_pool *pool;      /* unless connect_per_request */

@@ -369,3 +369,24 @@ void mreg_bench_data_finish(struct mreg_bench_data *data)
 	free_list(data->sd_name, data->nsd);
 	memset(data, 0, sizeof(*data));
 }
+
+static void keep_only(char **v, int *n, const char *value)
+{
+	int kept = 0;
+
+	for (int i = 0; i < *n; i++) {
+		if (strcmp(v[i], value) == 0)
+			v[kept++] = v[i];
+		else
+			free(v[i]);
+	}
+	if (v)
+		v[kept] = NULL;
+	*n = kept;
+}
+
+void mreg_bench_data_only_type(struct mreg_bench_data *data, const char *type)
+{
+	keep_only(data->types, &data->ntypes, type);
+	keep_only(data->list_types, &data->nlist_types, type);
+}

@@ -35,6 +35,7 @@ complete -c mreg -n "__fish_seen_subcommand_from help" -a "$mreg_commands"
 # >>> bench
 complete -c mreg -n "__fish_seen_subcommand_from bench" -s w -l workload -x -a 'get-default list show search set-default mixed' -d 'workload to run'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l mix -x -d 'weights of a mixed workload (NAME=W,...)'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l type -x -a '(__mreg_values types)' -d 'get-default and list: only this type'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -s c -l clients -x -d 'concurrent clients'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -s j -l threads -x -d 'worker threads'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -s T -l duration -x -d 'run this long after the warmup'
