@@ -66,7 +66,7 @@ block() {
 			local name=${opt#--}
 			grep -qF -- "$opt" "$man" || grep -qF -- "\\-\\-$name" "$man" || missing+=" man:$cmd:$opt"
 			grep -qE -- "(^|[ \"'])$opt([ \"'=]|$)" <<<"$bash_b" || missing+=" bash:$cmd:$opt"
-			grep -qE -- "$opt[=\[+]" <<<"$zsh_b" || missing+=" zsh:$cmd:$opt"
+			grep -qE -- "$opt([=+}' ]|\\[|\$)" <<<"$zsh_b" || missing+=" zsh:$cmd:$opt"
 			grep -qE -- "-l $name( |$)" <<<"$fish_b" || missing+=" fish:$cmd:$opt"
 		done
 	done
@@ -119,9 +119,27 @@ block() {
 		source '$src/completions/mreg.bash'
 		COMP_WORDS=(mreg mig); COMP_CWORD=1; COMP_LINE='mreg mig'; COMP_POINT=8
 		_mreg; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(mreg migrate --dr); COMP_CWORD=2
+		COMP_WORDS=(mreg migrate --dr); COMP_CWORD=2; COMP_LINE='mreg migrate --dr'; COMP_POINT=17
 		_mreg; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 migrate
 	assert_line --index 1 -- --dry-run
+}
+
+@test "meson install puts the binary, every command's man page and the completions in place" {
+	[ -n "${MREG_BUILD_ROOT:-}" ] || { echo "MREG_BUILD_ROOT not set (run through meson test)" >&2; return 1; }
+	dest=$(mktemp -d)
+	run meson install -C "$MREG_BUILD_ROOT" --no-rebuild --destdir "$dest"
+	assert_success
+	prefix=$(find "$dest" -type f -name mreg -path '*/bin/*' | head -1)
+	[ -n "$prefix" ]
+	share=$(dirname "$(dirname "$prefix")")/share
+	[ -f "$share/man/man1/mreg.1" ]
+	for cmd in $("$MREG" --list-commands); do
+		[ -f "$share/man/man1/mreg-$cmd.1" ] || { echo "no installed man page for $cmd" >&2; return 1; }
+	done
+	[ -f "$share/bash-completion/completions/mreg" ]
+	[ -f "$share/zsh/site-functions/_mreg" ]
+	[ -f "$share/fish/vendor_completions.d/mreg.fish" ]
+	rm -rf "$dest"
 }

@@ -230,3 +230,21 @@ teardown() {
 	run q "SELECT count(*) FROM mreg.model_defaults"
 	assert_output 1
 }
+
+@test "a run waiting on another mreg migrate names it by its application name" {
+	"$MREG" migrate --quiet
+	printf 'SELECT pg_sleep(4);\n' >"$extra/0960_slow.sql"
+	export MREG_TEST_MIGRATIONS_DIR=$extra
+	"$MREG" migrate --quiet >"$extra/slow.out" 2>&1 &
+	slow=$!
+	for _ in $(seq 50); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(4)%'")" = 1 ] && break
+		sleep 0.1
+	done
+	run --separate-stderr "$MREG" migrate --lock-timeout 500ms
+	wait "$slow"
+	assert_failure 4
+	[[ $stderr == *'("mreg migrate", local socket, connected since'* ]]
+	run q "SELECT count(*) FROM mreg.schema_migrations WHERE version = 960"
+	assert_output 1
+}

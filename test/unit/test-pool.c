@@ -63,6 +63,7 @@ static struct mreg_pool *make_pool(int size, int timeout_ms)
 
 struct worker {
 	struct mreg_pool *pool;
+	pthread_barrier_t *start;
 	int rounds;
 	int failures;
 };
@@ -72,6 +73,7 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	int i;
 
+	pthread_barrier_wait(w->start);
 	for (i = 0; i < w->rounds; i++) {
 		struct mreg_error err;
 		struct mreg_conn *c = mreg_pool_acquire(w->pool, &err);
@@ -81,7 +83,8 @@ static void *work(void *arg)
 			w->failures++;
 			continue;
 		}
-		res = mreg_db_exec(c, "SELECT pg_backend_pid(), $1::int", 1,
+		/* hold the connection a moment: more threads than slots */
+		res = mreg_db_exec(c, "SELECT pg_sleep(0.002), $1::int", 1,
 				   (const char *const[]){ "7" },
 				   PGRES_TUPLES_OK, &err);
 		if (!res || strcmp(PQgetvalue(res, 0, 1), "7") != 0)
@@ -98,17 +101,20 @@ static void test_many_threads(void)
 	struct mreg_pool *pool = make_pool(SIZE, 20000);
 	struct worker w[THREADS];
 	pthread_t t[THREADS];
+	pthread_barrier_t start;
 	struct mreg_pool_stats s;
 	int i, failures = 0;
 
+	pthread_barrier_init(&start, NULL, THREADS);
 	for (i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){ pool, ROUNDS, 0 };
+		w[i] = (struct worker){ pool, &start, ROUNDS, 0 };
 		pthread_create(&t[i], NULL, work, &w[i]);
 	}
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(t[i], NULL);
 		failures += w[i].failures;
 	}
+	pthread_barrier_destroy(&start);
 	mreg_pool_get_stats(pool, &s);
 	is_int(failures, 0, "16 threads x 40 rounds over 4 connections: no failures");
 	is_int(s.acquires, THREADS * ROUNDS, "every acquire counted");
