@@ -194,6 +194,19 @@ provider.delete=5=bench-test=bench-test"
 	done
 }
 
+@test "--type restricts get-default and list to one type" {
+	"$MREG" bench --populate 300 --keep --transactions 1 >/dev/null
+	bench_json --workload get-default --type reranker --transactions 50
+	assert_success
+	echo "$output" | jq -e '.transactions == 50 and .errors.total == 0'
+	bench_json --workload list --type vision --transactions 20
+	assert_success
+	echo "$output" | jq -e '.transactions == 20 and .errors.total == 0'
+	run --separate-stderr "$MREG" bench --type no-such-type --transactions 5
+	assert_failure 3
+	[[ $stderr == *'type "no-such-type" has no default model'* ]]
+}
+
 @test "set-default: audited like mreg set-default, defaults stay valid" {
 	"$MREG" bench --populate 500 --keep --transactions 1 >/dev/null
 	before=$(q "SELECT coalesce(max(id), 0) FROM mreg.audit_log")
