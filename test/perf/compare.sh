@@ -6,15 +6,16 @@
 #
 # Creates a scratch database in the cluster the PG* variables name, migrates
 # it, fills it with PERF_MODELS synthetic models (mreg bench --populate),
-# then compares, each run PERF_SECONDS long and repeated PERF_REPS times
-# (medians are reported):
+# then compares, each run repeated PERF_REPS times (medians are reported):
 #   1. mreg bench --workload get-default vs pgbench -f with the same SQL
 #      (taken from common/queries.h by the compiler, not copied) in the same
-#      protocol mode, at 1, 16 and 64 clients and the same thread count;
+#      protocol mode, at 1, 16 and 64 clients and the same thread count,
+#      PERF_TX requests per run;
 #   2. 'mreg default T' and 'mreg list --type T --limit 50' as whole
 #      processes vs 'psql -c' running the same query (hyperfine when
 #      installed, else a timing loop);
-#   3. pooled vs --connect-per-request at 16 clients (and pgbench -C).
+#   3. pooled vs --connect-per-request at 16 clients (and pgbench -C),
+#      PERF_SECONDS per run.
 # pgbench -T includes its connection phase and reports tps "without initial
 # connection time"; mreg bench opens its pool before the clock: the same
 # measure.  With -C, pgbench's tps includes reconnections, like
@@ -28,6 +29,7 @@ build=${1:-$here/build}
 mreg=$build/mreg
 : "${PERF_MODELS:=100000}"
 : "${PERF_SECONDS:=3}"
+: "${PERF_TX:=10000}"
 : "${PERF_REPS:=3}"
 : "${PERF_CLIENTS:=1 16 64}"
 : "${PERF_TYPE:=embedding}"
@@ -52,6 +54,7 @@ export PGDATABASE=$db
 unset MREG_DSN
 
 cpus=$(nproc)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 threads_for() { local c=$1; echo $((c < cpus ? c : cpus)); }
 
 # The statements, expanded from common/queries.h by the C compiler.
@@ -83,39 +86,62 @@ psql -XAtq -c "VACUUM ANALYZE" >/dev/null
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 rows=()
-row() { rows+=("$(printf '%-44s %12s %12s %8s' "$1" "$2" "$3" "$4")"); }
+row() { rows+=("$(printf '%-40s %10s %10s %6s %8s %8s' "$1" "$2" "$3" "$4" "${5:-}" "${6:-}")"); }
 ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "-" }'; }
 
 # pgbench script: the same SQL, the type as a variable (sent as $1)
 sed 's/\$1/:type/g' <<<"$sql_default" >"$work/get-default.sql"
 echo ";" >>"$work/get-default.sql"
 
-mreg_tps() { # clients protocol [extra args]
-	local c=$1 mode=$2; shift 2
-	"$mreg" bench --workload get-default --type "$PERF_TYPE" --clients "$c" \
-		--threads "$(threads_for "$c")" --protocol "$mode" \
-		--duration "${PERF_SECONDS}s" --format json "$@" | jq -r .tps
+# Either side runs PERF_TX requests in all (pgbench: PERF_TX / clients per
+# client), or, with "-T", PERF_SECONDS.  A fixed count keeps pgbench's
+# connection phase (slow with 64 clients on a busy machine) out of its
+# measured window, as mreg's pool is opened before its clock starts.
+# Each prints "TPS CPU": CPU is the client process's user+system seconds
+# per request, in microseconds (a measure that a busy machine disturbs far
+# less than throughput).
+timed() { # command... -> stdout of the command in $work/out, CPU seconds
+	local TIMEFORMAT='%U %S'
+	{ time "$@" >"$work/out" 2>/dev/null; } 2>"$work/time"
+	awk '{ print $1 + $2 }' "$work/time"
 }
 
-pgbench_tps() { # clients mode [extra args]
-	local c=$1 mode=$2; shift 2
-	pgbench -n -c "$c" -j "$(threads_for "$c")" -M "$mode" -T "$PERF_SECONDS" \
-		-D type="$PERF_TYPE" -f "$work/get-default.sql" "$@" 2>/dev/null |
-		sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | tail -1
+mreg_tps() { # clients protocol -t|-T [extra args]
+	local c=$1 mode=$2 how=$3 cpu tx; shift 3
+	local amount=(--transactions "$(((PERF_TX / c) * c))")
+	[ "$how" = -T ] && amount=(--duration "${PERF_SECONDS}s")
+	cpu=$(timed "$mreg" bench --workload get-default --type "$PERF_TYPE" \
+		--clients "$c" --threads "$(threads_for "$c")" --protocol "$mode" \
+		"${amount[@]}" --format json "$@")
+	tx=$(jq -r '.transactions + .errors.total' "$work/out")
+	echo "$(jq -r .tps "$work/out") $(awk -v c="$cpu" -v n="$tx" 'BEGIN { printf "%.1f", n ? c / n * 1e6 : 0 }')"
+}
+
+pgbench_tps() { # clients mode -t|-T [extra args]
+	local c=$1 mode=$2 how=$3 cpu tx; shift 3
+	local amount=(-t "$((PERF_TX / c))")
+	[ "$how" = -T ] && amount=(-T "$PERF_SECONDS")
+	cpu=$(timed pgbench -n -c "$c" -j "$(threads_for "$c")" -M "$mode" \
+		"${amount[@]}" -D type="$PERF_TYPE" -f "$work/get-default.sql" "$@")
+	tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/out")
+	echo "$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/out" | tail -1) $(awk -v c="$cpu" -v n="${tx:-0}" 'BEGIN { printf "%.1f", n ? c / n * 1e6 : 0 }')"
 }
 
 echo "1. get-default throughput vs pgbench ..." >&2
 for mode in prepared extended; do
 	for c in $PERF_CLIENTS; do
-		m=() p=()
+		m=() p=() mc=() pc=()
 		for ((i = 0; i < PERF_REPS; i++)); do
-			m+=("$(mreg_tps "$c" "$mode")")
-			p+=("$(pgbench_tps "$c" "$mode")")
+			read -r t u < <(mreg_tps "$c" "$mode" -t)
+			m+=("$t") mc+=("$u")
+			read -r t u < <(pgbench_tps "$c" "$mode" -t)
+			p+=("$t") pc+=("$u")
 		done
 		mm=$(printf '%s\n' "${m[@]}" | median)
 		pm=$(printf '%s\n' "${p[@]}" | median)
 		row "get-default tps, $mode, $c clients" "$(printf %.0f "$mm")" \
-			"$(printf %.0f "$pm")" "$(ratio "$mm" "$pm")"
+			"$(printf %.0f "$pm")" "$(ratio "$mm" "$pm")" \
+			"$(printf '%s\n' "${mc[@]}" | median)" "$(printf '%s\n' "${pc[@]}" | median)"
 	done
 done
 
@@ -154,9 +180,12 @@ row "mreg list --type $PERF_TYPE --limit 50 (ms)" "$(printf %.2f "$a")" "$(print
 echo "3. pooled vs a connection per request, 16 clients ..." >&2
 m=() p=() cp=()
 for ((i = 0; i < PERF_REPS; i++)); do
-	m+=("$(mreg_tps 16 extended)")
-	cp+=("$(mreg_tps 16 extended --connect-per-request)")
-	p+=("$(pgbench_tps 16 extended -C)")
+	read -r t _ < <(mreg_tps 16 extended -T)
+	m+=("$t")
+	read -r t _ < <(mreg_tps 16 extended -T --connect-per-request)
+	cp+=("$t")
+	read -r t _ < <(pgbench_tps 16 extended -T -C)
+	p+=("$t")
 done
 mm=$(printf '%s\n' "${m[@]}" | median)
 cm=$(printf '%s\n' "${cp[@]}" | median)
@@ -169,10 +198,12 @@ echo
 echo "mreg performance, side by side ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo "machine: $(nproc) CPU ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 echo "PostgreSQL $pgver over a Unix socket; $PERF_MODELS models (populated in $(printf %.1f "$populate_s") s); type '$PERF_TYPE'"
-echo "medians of $PERF_REPS runs of ${PERF_SECONDS}s; processes: $tool, $PERF_PROCESS_RUNS runs"
+echo "medians of $PERF_REPS runs ($PERF_TX requests each; per-request connections: ${PERF_SECONDS}s each)"
+echo "processes: $tool, $PERF_PROCESS_RUNS runs each; load average before: $load0"
 echo
-printf '%-44s %12s %12s %8s\n' "comparison" "mreg" "floor" "ratio"
+printf '%-40s %10s %10s %6s %8s %8s\n' "comparison" "mreg" "floor" "ratio" "mreg cpu" "flr cpu"
 printf '%s\n' "${rows[@]}"
 echo
 echo "floors: pgbench -f (same SQL, same -M mode, same -j), psql -c (same query),"
 echo "        and mreg bench --connect-per-request for the pooled row."
+echo "cpu: the client process's user+system CPU per request, in microseconds."
