@@ -166,6 +166,19 @@ provider.delete=5=bench-test=bench-test"
 	echo "$output" | jq -e '.pool_size == 1 and .transactions == 400 and .pool.waits > 0 and .pool.wait_total_ms > 0'
 }
 
+@test "a starved pool: timeouts are counted as pool_timeout errors, exit 1" {
+	"$MREG" bench --populate 100 --keep --transactions 1 >/dev/null
+	bench_json --clients 4 --pool-size 1 --pool-timeout 1ms --transactions 300
+	assert_failure 1
+	echo "$output" | jq -e '
+		.errors.by_kind.pool_timeout > 0 and
+		.errors.by_kind.pool_timeout == .pool.timeouts and
+		.errors.total == .errors.by_kind.pool_timeout and
+		.transactions + .errors.total == 300 and
+		(.errors.first.pool_timeout | test("timed out"))'
+	[[ $stderr == *"requests failed"* ]]
+}
+
 @test "a mixed workload reports each workload and the whole" {
 	bench_json --populate 300 --workload mixed --transactions 400 --clients 4
 	assert_success

@@ -226,6 +226,41 @@ static void test_bad_config(const struct mreg_bench_data *data)
 	   "a workload without parameters is refused: %s", err.message);
 }
 
+static void test_classify(void)
+{
+	static const struct { const char *state; int kind; } cases[] = {
+		{ "57014", MREG_BENCH_ERR_STATEMENT_TIMEOUT },
+		{ "40001", MREG_BENCH_ERR_CONFLICT },
+		{ "40P01", MREG_BENCH_ERR_CONFLICT },
+		{ "23505", MREG_BENCH_ERR_CONSTRAINT },
+		{ "23514", MREG_BENCH_ERR_CONSTRAINT },
+		{ "08006", MREG_BENCH_ERR_DISCONNECT },
+		{ "57P01", MREG_BENCH_ERR_DISCONNECT },
+		{ "", MREG_BENCH_ERR_DISCONNECT },
+		{ "42P01", MREG_BENCH_ERR_SERVER },
+		{ "53300", MREG_BENCH_ERR_SERVER },
+	};
+	struct mreg_error err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mreg_error_clear(&err);
+		snprintf(err.sqlstate, sizeof(err.sqlstate), "%s",
+			 cases[i].state);
+		is_int(mreg_bench_classify(&err), cases[i].kind,
+		       "SQLSTATE '%s' is a %s error", cases[i].state,
+		       mreg_bench_error_kind_name(cases[i].kind));
+	}
+	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++)
+		ok(mreg_bench_error_kind_name(k) != NULL, "kind %d has a name", k);
+	ok(mreg_bench_error_kind_name(MREG_BENCH_NERRKINDS) == NULL,
+	   "no name past the last kind");
+	ok(mreg_bench_workload_find("set-default") == MREG_BENCH_SET_DEFAULT &&
+		   mreg_bench_workload_find("nope") < 0 &&
+		   mreg_bench_workload_writes(MREG_BENCH_SET_DEFAULT) &&
+		   !mreg_bench_workload_writes(MREG_BENCH_LIST),
+	   "workload names and write flags");
+}
+
 int main(void)
 {
 	struct mreg_bench_data data = { 0 };
@@ -234,6 +269,7 @@ int main(void)
 	struct mreg_conn *conn;
 	char sql[128];
 
+	test_classify();
 	snprintf(dbname, sizeof(dbname), "t_unit_bench_%ld", (long)getpid());
 	snprintf(dsn, sizeof(dsn), "dbname=%s", dbname);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
