@@ -53,7 +53,8 @@ static const struct cli_option options[] = {
 	  "name (default) or updated (newest first)" },
 	CLI_GROUP("Audit entries (newest first):"),
 	{ OPT_SINCE, 0, "since", "TIME",
-	  "entries at or after TIME (a timestamp, or a duration ago: 2h)" },
+	  "entries at or after TIME (a timestamp, or a duration ago: 2h, "
+	  "3d)" },
 	{ OPT_UNTIL, 0, "until", "TIME", "entries before TIME" },
 	{ OPT_ACTOR_FILTER, 0, "actor", "NAME", "entries by this actor" },
 	{ OPT_ACTION, 0, "action", "ACTION",
@@ -63,18 +64,16 @@ static const struct cli_option options[] = {
 };
 
 static const struct cli_spec spec = {
-	.usage = "[models] [--type TYPE] [--provider NAME] [--tag TAG]... "
-		 "[options]\n"
-		 "providers [options]\n"
-		 "defaults [options]\n"
-		 "audit [--since TIME] [--until TIME] [--actor NAME] "
-		 "[--action ACTION]\n      [--model PROVIDER/NAME] [options]",
+	.usage = "[models] [--type TYPE] [--provider NAME] [--tag TAG]...\n"
+		 "providers\n"
+		 "defaults\n"
+		 "audit [--since TIME] [--until TIME] [--actor NAME]",
 	.description = "List models, providers, default models or audit "
 		       "entries.",
 	.options = options,
 	.flags = CLI_DB,
 	.epilogue = "Pages are keyset-paginated: pass the printed cursor to "
-		    "--after for the next page\n(JSON output carries it as "
+		    "--after for the next\npage (JSON output carries it as "
 		    "\"next\"; other formats print it after the rows).",
 };
 
@@ -204,7 +203,8 @@ static char *array_literal(char **items, int n)
 	return out;
 }
 
-/* --since/--until: a duration ago ("2h") or a timestamp for the server. */
+/* --since/--until: a duration ago ("2h", "3d") or a timestamp for the
+ * server. */
 static int parse_time(const struct cli_ctx *ctx, const char *opt,
 		      const char *arg, char *buf, size_t len)
 {
@@ -212,6 +212,18 @@ static int parse_time(const struct cli_ctx *ctx, const char *opt,
 	time_t t;
 	struct tm tm;
 
+	size_t n = strlen(arg);
+	long days;
+	char num[32];
+
+	if (n > 1 && n < sizeof(num) && arg[n - 1] == 'd') {
+		memcpy(num, arg, n - 1);
+		num[n - 1] = '\0';
+		if (cli_parse_long(num, 0, 100000, &days) == 0) {
+			snprintf(num, sizeof(num), "%ldh", days * 24);
+			return parse_time(ctx, opt, num, buf, len);
+		}
+	}
 	if (cli_parse_duration(arg, &secs) < 0) {
 		snprintf(buf, len, "%s", arg);
 		return 0;

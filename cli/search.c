@@ -33,9 +33,10 @@ static const struct cli_spec spec = {
 		       "descriptions, tags and synonyms.",
 	.options = options,
 	.flags = CLI_DB,
-	.epilogue = "QUERY is web-search syntax (words, \"a phrase\", -word, "
-		    "or); a misspelt model\nname still matches by trigram "
-		    "similarity.  Best matches first.",
+	.epilogue = "QUERY is matched word by word (web-search syntax: "
+		    "\"a phrase\", or) and, as a\nwhole, by trigram "
+		    "similarity against model names, so a misspelt name "
+		    "still\nmatches.  Best matches first.",
 };
 
 struct opts {
@@ -158,6 +159,7 @@ int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 	v[2] = o.provider;
 	v[3] = limit;
 
+	rc = 0;
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);

@@ -28,8 +28,8 @@ static const struct cli_option options[] = {
 
 static const struct cli_spec spec = {
 	.usage = "PROVIDER/NAME [--format FORMAT]",
-	.description = "Show one model: fields, artifacts, default status, "
-		       "source file, recent audit entries.",
+	.description = "Show one model in full: fields, artifacts, default "
+		       "status, source, audit.",
 	.options = options,
 	.flags = CLI_DB,
 	.epilogue = "A model is named provider/name, split at the first '/' "
@@ -270,6 +270,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 				&err) < 0)
 		return cli_finish(ctx, cli_usage(ctx, "%s", err.message));
 
+	rc = 0;
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);

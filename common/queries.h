@@ -44,14 +44,15 @@
  * streams in index order too.
  */
 #define MREG_SQL_MODELS_COLUMNS                                              \
-	"SELECT m.id,"                                                       \
-	"       (SELECT p.name || '/' || m.name FROM mreg.providers p"       \
-	"         WHERE p.id = m.provider_id) AS model,"                     \
-	"       (SELECT p.name FROM mreg.providers p"                        \
-	"         WHERE p.id = m.provider_id) AS provider,"                  \
+	"SELECT m.id, m.provider || '/' || m.name AS model, m.provider,"     \
 	"       m.name, m.type, m.version, m.active, m.display_name,"        \
 	"       to_json(m.tags) AS tags, "                                   \
 	MREG_SQL_ISO("m.updated_at") " AS updated_at"
+
+#define MREG_SQL_MODELS_BRANCH                                               \
+	"SELECT m.id, p.name AS provider, m.name, m.type, m.version,"        \
+	"       m.active, m.display_name, m.tags, m.updated_at"              \
+	"  FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id"
 
 #define MREG_SQL_MODELS_FILTER                                               \
 	"   AND ($1::text IS NULL OR m.type = $1::text)"                     \
@@ -62,14 +63,14 @@
 /* ... ordered by name, id */
 #define MREG_SQL_LIST_MODELS_BY_NAME                                         \
 	MREG_SQL_MODELS_COLUMNS                                              \
-	"  FROM ((SELECT * FROM mreg.models m"                               \
+	"  FROM ((" MREG_SQL_MODELS_BRANCH                                   \
 	"          WHERE m.active AND coalesce($4::boolean, true)"           \
 	MREG_SQL_MODELS_FILTER                                               \
 	"            AND ($5::text IS NULL OR (m.name, m.id) >"              \
 	"                 ($5::text, $6::bigint))"                           \
 	"          ORDER BY m.name, m.id LIMIT $7::bigint)"                  \
 	"        UNION ALL"                                                  \
-	"        (SELECT * FROM mreg.models m"                               \
+	"        (" MREG_SQL_MODELS_BRANCH                                   \
 	"          WHERE NOT m.active AND NOT coalesce($4::boolean, false)"  \
 	MREG_SQL_MODELS_FILTER                                               \
 	"            AND ($5::text IS NULL OR (m.name, m.id) >"              \
@@ -80,14 +81,14 @@
 /* ... ordered by updated_at, id, newest first */
 #define MREG_SQL_LIST_MODELS_BY_UPDATED                                      \
 	MREG_SQL_MODELS_COLUMNS                                              \
-	"  FROM ((SELECT * FROM mreg.models m"                               \
+	"  FROM ((" MREG_SQL_MODELS_BRANCH                                   \
 	"          WHERE m.active AND coalesce($4::boolean, true)"           \
 	MREG_SQL_MODELS_FILTER                                               \
 	"            AND ($5::text IS NULL OR (m.updated_at, m.id) <"        \
 	"                 ($5::timestamptz, $6::bigint))"                    \
 	"          ORDER BY m.updated_at DESC, m.id DESC LIMIT $7::bigint)"  \
 	"        UNION ALL"                                                  \
-	"        (SELECT * FROM mreg.models m"                               \
+	"        (" MREG_SQL_MODELS_BRANCH                                   \
 	"          WHERE NOT m.active AND NOT coalesce($4::boolean, false)"  \
 	MREG_SQL_MODELS_FILTER                                               \
 	"            AND ($5::text IS NULL OR (m.updated_at, m.id) <"        \

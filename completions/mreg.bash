@@ -67,6 +67,65 @@ _mreg() {
 		esac
 		;;
 	# <<< migrate
+	# >>> list
+	list)
+		opts="--format -o --limit --after --count --explain --type --provider --tag --active --inactive --all --sort --since --until --actor --action --model"
+		args="models providers defaults audit"
+		case $prev in
+		--format | -o) COMPREPLY=($(compgen -W "table json ndjson csv" -- "$cur")); return ;;
+		--type) COMPREPLY=($(compgen -W "$(_mreg_values types "$cur")" -- "$cur")); return ;;
+		--provider) COMPREPLY=($(compgen -W "$(_mreg_values providers "$cur")" -- "$cur")); return ;;
+		--sort) COMPREPLY=($(compgen -W "name updated" -- "$cur")); return ;;
+		--action) COMPREPLY=($(compgen -W "model.create model.update model.deactivate default.set" -- "$cur")); return ;;
+		--model)
+			COMPREPLY=($(compgen -W "$(_mreg_values models "$cur")" -- "$cur"))
+			declare -F __ltrim_colon_completions >/dev/null && __ltrim_colon_completions "$cur"
+			return ;;
+		--limit | --after | --tag | --since | --until | --actor) return ;;
+		esac
+		;;
+	# <<< list
+	# >>> show
+	show)
+		opts="--format -o --audit"
+		case $prev in
+		--format | -o) COMPREPLY=($(compgen -W "table json ndjson csv" -- "$cur")); return ;;
+		--audit) return ;;
+		esac
+		if [[ $cur != -* ]]; then
+			COMPREPLY=($(compgen -W "$(_mreg_values models "$cur")" -- "$cur"))
+			declare -F __ltrim_colon_completions >/dev/null && __ltrim_colon_completions "$cur"
+			return
+		fi
+		;;
+	# <<< show
+	# >>> search
+	search)
+		opts="--type --provider --limit --format -o --explain"
+		case $prev in
+		--format | -o) COMPREPLY=($(compgen -W "table json ndjson csv" -- "$cur")); return ;;
+		--type) COMPREPLY=($(compgen -W "$(_mreg_values types "$cur")" -- "$cur")); return ;;
+		--provider) COMPREPLY=($(compgen -W "$(_mreg_values providers "$cur")" -- "$cur")); return ;;
+		--limit) return ;;
+		esac
+		;;
+	# <<< search
+	# >>> default
+	default)
+		opts=""
+		[[ $cur != -* ]] && args=$(_mreg_values types "$cur")
+		;;
+	# <<< default
+	# >>> set-default
+	set-default)
+		opts="--quiet -q"
+		if [[ $cur != -* ]]; then
+			COMPREPLY=($(compgen -W "$(_mreg_values models "$cur")" -- "$cur"))
+			declare -F __ltrim_colon_completions >/dev/null && __ltrim_colon_completions "$cur"
+			return
+		fi
+		;;
+	# <<< set-default
 	esac
 
 	if [[ $cur == -* ]]; then

@@ -64,3 +64,47 @@ complete -c mreg -n "__fish_seen_subcommand_from migrate" -l lock-timeout -x -d 
 complete -c mreg -n "__fish_seen_subcommand_from migrate" -l ddl-lock-timeout -x -d 'lock_timeout for each migration'
 complete -c mreg -n "__fish_seen_subcommand_from migrate" -s q -l quiet -d 'print only errors'
 # <<< migrate
+
+# >>> list
+complete -c mreg -n "__fish_seen_subcommand_from list" -a 'models providers defaults audit' -d 'what to list'
+complete -c mreg -n "__fish_seen_subcommand_from list" -s o -l format -x -a 'table json ndjson csv' -d 'output format'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l limit -x -d 'a page of at most N rows'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l after -x -d 'the page after this cursor'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l count -d 'also report the total'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l explain -d 'print the query plan instead of rows'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l type -x -a '(__mreg_values types)' -d 'only models of this type'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l provider -x -a '(__mreg_values providers)' -d 'only models of this provider'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l tag -x -d 'only models with this tag'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l active -d 'only active models'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l inactive -d 'only inactive models'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l all -d 'active and inactive models'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l sort -x -a 'name updated' -d 'sort order'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l since -x -d 'audit entries at or after TIME'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l until -x -d 'audit entries before TIME'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l actor -x -d 'audit entries by this actor'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l action -x -a 'model.create model.update model.deactivate default.set' -d 'audit entries of this action'
+complete -c mreg -n "__fish_seen_subcommand_from list" -l model -x -a '(__mreg_values models (commandline -ct))' -d 'audit entries about this model'
+# <<< list
+
+# >>> show
+complete -c mreg -n "__fish_seen_subcommand_from show" -x -a '(__mreg_values models (commandline -ct))'
+complete -c mreg -n "__fish_seen_subcommand_from show" -s o -l format -x -a 'table json ndjson csv' -d 'output format'
+complete -c mreg -n "__fish_seen_subcommand_from show" -l audit -x -d 'how many recent audit entries'
+# <<< show
+
+# >>> search
+complete -c mreg -n "__fish_seen_subcommand_from search" -l type -x -a '(__mreg_values types)' -d 'only models of this type'
+complete -c mreg -n "__fish_seen_subcommand_from search" -l provider -x -a '(__mreg_values providers)' -d 'only models of this provider'
+complete -c mreg -n "__fish_seen_subcommand_from search" -l limit -x -d 'at most N results'
+complete -c mreg -n "__fish_seen_subcommand_from search" -s o -l format -x -a 'table json ndjson csv' -d 'output format'
+complete -c mreg -n "__fish_seen_subcommand_from search" -l explain -d 'print the query plan instead of results'
+# <<< search
+
+# >>> default
+complete -c mreg -n "__fish_seen_subcommand_from default" -x -a '(__mreg_values types)'
+# <<< default
+
+# >>> set-default
+complete -c mreg -n "__fish_seen_subcommand_from set-default" -x -a '(__mreg_values models (commandline -ct))'
+complete -c mreg -n "__fish_seen_subcommand_from set-default" -s q -l quiet -d 'print only errors'
+# <<< set-default
