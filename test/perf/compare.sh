@@ -15,7 +15,11 @@
 #      processes vs 'psql -c' running the same query (hyperfine when
 #      installed, else a timing loop);
 #   3. pooled vs --connect-per-request at 16 clients (and pgbench -C),
-#      PERF_SECONDS per run.
+#      PERF_SECONDS per run;
+#   4. then the other side-by-side scripts of test/perf/ that are present
+#      (registry-read.sh, import-dir.sh, bulk-update.sh: the comparisons
+#      their issues define), each printing its own table; PERF_SIBLINGS=0
+#      skips them, PERF_SIBLING_ARGS passes arguments (e.g. sizes) to all.
 # pgbench -T includes its connection phase and reports tps "without initial
 # connection time"; mreg bench opens its pool before the clock: the same
 # measure.  With -C, pgbench's tps includes reconnections, like
@@ -34,6 +38,8 @@ mreg=$build/mreg
 : "${PERF_CLIENTS:=1 16 64}"
 : "${PERF_TYPE:=embedding}"
 : "${PERF_PROCESS_RUNS:=60}"
+: "${PERF_SIBLINGS:=1}"
+: "${PERF_SIBLING_ARGS:=}"
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 [ -x "$mreg" ] || die "no mreg binary at $mreg (build first, or pass BUILD_DIR)"
@@ -207,3 +213,15 @@ echo
 echo "floors: pgbench -f (same SQL, same -M mode, same -j), psql -c (same query),"
 echo "        and mreg bench --connect-per-request for the pooled row."
 echo "cpu: the client process's user+system CPU per request, in microseconds."
+
+if [ "$PERF_SIBLINGS" != 0 ]; then
+	for script in registry-read.sh import-dir.sh bulk-update.sh; do
+		[ -x "$here/test/perf/$script" ] || continue
+		echo
+		echo "== test/perf/$script $PERF_SIBLING_ARGS"
+		# shellcheck disable=SC2086 # word splitting of the arguments is wanted
+		MREG=$mreg PGDATABASE=postgres "$here/test/perf/$script" $PERF_SIBLING_ARGS ||
+			echo "test/perf/$script failed (exit $?)"
+	done
+fi
+
