@@ -92,7 +92,7 @@ psql -XAtq -c "VACUUM ANALYZE" >/dev/null
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 rows=()
-row() { rows+=("$(printf '%-40s %10s %10s %6s %8s %8s' "$1" "$2" "$3" "$4" "${5:-}" "${6:-}")"); }
+row() { rows+=("$(printf '%-40s %10s %10s %6s %8s %8s' "$1" "$2" "$3" "$4" "${5:-}" "${6:-}" | sed 's/ *$//')"); }
 ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "-" }'; }
 
 # pgbench script: the same SQL, the type as a variable (sent as $1)
