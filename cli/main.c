@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	  "make a model the default for its type", 0 },
 	{ "__complete", cmd_complete, "values for shell completion",
 	  CMD_HIDDEN },
+	{ "import-dir", cmd_import_dir, "import a tree of model files", 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

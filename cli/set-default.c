@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "view.h"
 #include "commands.h"
 #include "db.h"
 #include "queries.h"
@@ -40,20 +41,6 @@ static int handle(void *state, int id, const char *arg)
 	if (id == OPT_QUIET)
 		*quiet = true;
 	return 0;
-}
-
-static int unknown_model(struct cli_ctx *ctx, struct mreg_conn *conn,
-			 const char *provider, const char *name,
-			 const char *ident)
-{
-	const char *v[2] = { provider, name };
-	char hint[1024];
-
-	cli_fail(ctx, 0, "unknown model \"%s\"", ident);
-	if (mreg_suggest(conn, MREG_SQL_SUGGEST_MODELS, 2, v, hint,
-			 sizeof(hint)))
-		fprintf(stderr, "HINT: did you mean %s?\n", hint);
-	return MREG_EXIT_DATA;
 }
 
 int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
@@ -94,7 +81,7 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 				  ident);
 		rc = cli_report(ctx, &err);
 	} else if (PQntuples(res) == 0) {
-		rc = unknown_model(ctx, conn, provider, name, ident);
+		rc = view_unknown_model(ctx, conn, provider, name, ident);
 	} else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
 		cli_fail(ctx, 0, "could not make \"%s\" the default: the model "
 				 "is inactive", ident);

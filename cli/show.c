@@ -230,20 +230,6 @@ static int print_csv(json_t *doc)
 	return 0;
 }
 
-static int unknown_model(struct cli_ctx *ctx, struct mreg_conn *conn,
-			 const char *provider, const char *name,
-			 const char *ident)
-{
-	const char *v[2] = { provider, name };
-	char hint[1024];
-
-	cli_fail(ctx, 0, "unknown model \"%s\"", ident);
-	if (mreg_suggest(conn, MREG_SQL_SUGGEST_MODELS, 2, v, hint,
-			 sizeof(hint)))
-		fprintf(stderr, "HINT: did you mean %s?\n", hint);
-	return MREG_EXIT_DATA;
-}
-
 int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE, .audit = 10 };
@@ -287,7 +273,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	}
 	if (PQntuples(res) == 0) {
-		rc = unknown_model(ctx, conn, provider, name, ident);
+		rc = view_unknown_model(ctx, conn, provider, name, ident);
 		goto cleanup;
 	}
 	doc = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);

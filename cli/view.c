@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "queries.h"
+#include "registry.h"
+
 void view_config(FILE *out, enum mreg_out_format format,
 		 struct mreg_output_config *cfg)
 {
@@ -36,4 +39,18 @@ int view_write_failed(const struct cli_ctx *ctx, const struct mreg_output *o,
 	if (mreg_output_errno(o) == EPIPE)
 		return MREG_EXIT_OK;
 	return cli_report(ctx, err);
+}
+
+int view_unknown_model(const struct cli_ctx *ctx, struct mreg_conn *conn,
+		       const char *provider, const char *name,
+		       const char *ident)
+{
+	const char *v[2] = { provider, name };
+	char hint[1024];
+
+	cli_fail(ctx, 0, "unknown model \"%s\"", ident);
+	if (mreg_suggest(conn, MREG_SQL_SUGGEST_MODELS, 2, v, hint,
+			 sizeof(hint)))
+		fprintf(stderr, "HINT: did you mean %s?\n", hint);
+	return MREG_EXIT_DATA;
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "pool.h"
 
 /*
  * Fill cfg for writing format to out: the table fits $COLUMNS when set,
@@ -23,5 +24,13 @@ int view_parse_format(const struct cli_ctx *ctx, const char *arg,
 /* Report a failed write: silent for EPIPE (the reader went away). */
 int view_write_failed(const struct cli_ctx *ctx, const struct mreg_output *o,
 		      const struct mreg_error *err);
+
+/*
+ * "unknown model "provider/name"" on stderr, with close names from the
+ * registry as a HINT; returns MREG_EXIT_DATA.
+ */
+int view_unknown_model(const struct cli_ctx *ctx, struct mreg_conn *conn,
+		       const char *provider, const char *name,
+		       const char *ident);
 
 #endif

@@ -14,8 +14,12 @@ static void note_failure(struct mreg_conn *conn, struct mreg_error *err)
 static PGresult *check(struct mreg_conn *conn, PGresult *res,
 		       ExecStatusType expect, struct mreg_error *err)
 {
+	struct mreg_error ignored;
+
 	if (res && PQresultStatus(res) == expect)
 		return res;
+	if (!err)
+		err = &ignored; /* the caller does not want the details */
 	if (res && PQresultStatus(res) != PGRES_FATAL_ERROR &&
 	    PQresultStatus(res) != PGRES_NONFATAL_ERROR) {
 		mreg_error_set(err, MREG_EXIT_FAILURE,
@@ -226,7 +230,10 @@ long mreg_copy_end(struct mreg_copy *cp, struct mreg_error *err)
 {
 	PGresult *res;
 	long rows = -1;
+	struct mreg_error ignored;
 
+	if (!err)
+		err = &ignored;
 	if (copy_flush(cp) < 0 || PQputCopyEnd(cp->conn->pg, NULL) != 1) {
 		PQputCopyEnd(cp->conn->pg, "client failed to send COPY data");
 		res = PQgetResult(cp->conn->pg);

@@ -1,7 +1,8 @@
 /* db.h - running statements on a pooled connection
  *
  * Every value travels as a $n parameter; every result is checked against
- * the one status the caller expects; failures fill struct mreg_error with
+ * the one status the caller expects; failures fill struct mreg_error (err
+ * may be NULL when the caller needs no details) with
  * the server's message, detail, hint and SQLSTATE, and tell the pool when
  * the connection died.
  */

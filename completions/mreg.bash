@@ -126,6 +126,19 @@ _mreg() {
 		fi
 		;;
 	# <<< set-default
+	# >>> import-dir
+	import-dir)
+		opts="--pattern --source --max-file-size -j --jobs --batch-size --rehash --strict --dry-run --prune --wait --format --progress -q --quiet"
+		case $prev in
+		--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+		--pattern | --source | --max-file-size | -j | --jobs | --batch-size) return ;;
+		esac
+		if [[ $cur != -* ]]; then
+			COMPREPLY=($(compgen -d -- "$cur"))
+			return
+		fi
+		;;
+	# <<< import-dir
 	esac
 
 	if [[ $cur == -* ]]; then

@@ -108,3 +108,19 @@ complete -c mreg -n "__fish_seen_subcommand_from default" -x -a '(__mreg_values 
 complete -c mreg -n "__fish_seen_subcommand_from set-default" -x -a '(__mreg_values models (commandline -ct))'
 complete -c mreg -n "__fish_seen_subcommand_from set-default" -s q -l quiet -d 'print only errors'
 # <<< set-default
+# >>> import-dir
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -F -a '(__fish_complete_directories)'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l pattern -x -d 'files to import (default *.json)'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l source -x -d 'name the source'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l max-file-size -x -d 'reject larger files (default 1M)'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -s j -l jobs -x -d 'worker threads'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l batch-size -x -d 'files per database transaction'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l rehash -d 'ignore the content-hash cache'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l strict -d 'any bad file aborts the run'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l dry-run -d 'do everything but commit'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l prune -d 'deactivate the models of files that disappeared'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l wait -d 'wait for another import of the same source'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l format -x -a 'text json' -d 'summary format'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l progress -d 'show progress even when not a terminal'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -s q -l quiet -d 'no progress and no text summary'
+# <<< import-dir

@@ -295,6 +295,9 @@ static void test_prepared(void)
 	is_str(res ? PQgetvalue(res, 0, 0) : NULL, "42",
 	       "statements prepared on connect can be executed");
 	PQclear(res);
+	res = c ? mreg_db_exec(c, "SELECT nope", 0, NULL, PGRES_TUPLES_OK, NULL)
+		: NULL;
+	ok(res == NULL, "a failing statement with no error record wanted");
 	mreg_pool_release(pool, c);
 	mreg_pool_destroy(pool);
 }

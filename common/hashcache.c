@@ -1,0 +1,459 @@
+/* hashcache.c - stat records, the racy rule, SHA-256 from descriptors */
+#include "hashcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define NS_PER_S 1000000000LL
+/*
+ * Linux stamps files from a coarse clock that moves in ticks of 1-10 ms
+ * (newer kernels may be finer); twice the largest tick is the margin
+ * used when the filesystem reports nanoseconds.  A filesystem whose
+ * stamps are whole seconds gets a full second.
+ */
+#define FINE_GRANULARITY_NS (20LL * 1000 * 1000)
+
+void mreg_stat_from(struct mreg_stat *out, const struct stat *st)
+{
+	out->size = (long long)st->st_size;
+	out->mtime_ns = (long long)st->st_mtim.tv_sec * NS_PER_S +
+			st->st_mtim.tv_nsec;
+	out->ctime_ns = (long long)st->st_ctim.tv_sec * NS_PER_S +
+			st->st_ctim.tv_nsec;
+	out->inode = (uint64_t)st->st_ino;
+	out->device = (uint64_t)st->st_dev;
+}
+
+bool mreg_stat_equal(const struct mreg_stat *a, const struct mreg_stat *b)
+{
+	return a->size == b->size && a->mtime_ns == b->mtime_ns &&
+	       a->ctime_ns == b->ctime_ns && a->inode == b->inode &&
+	       a->device == b->device;
+}
+
+int mreg_fs_clock_read(int dirfd, struct mreg_fs_clock *out,
+		       struct mreg_error *err)
+{
+	static unsigned counter;
+	char name[64];
+	struct stat st;
+	struct timespec ts;
+	char ebuf[128];
+	int fd = -1, tries, e;
+
+	for (tries = 0; tries < 16; tries++) {
+		snprintf(name, sizeof(name), ".mreg-clock-%ld-%u",
+			 (long)getpid(), __atomic_add_fetch(&counter, 1,
+							     __ATOMIC_RELAXED));
+		fd = openat(dirfd, name,
+			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		e = errno;
+		if (e == EACCES || e == EROFS || e == EPERM) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			out->boundary_ns = (long long)ts.tv_sec * NS_PER_S +
+					   ts.tv_nsec;
+			out->granularity_ns = NS_PER_S;
+			out->from_fs = false;
+			return 0;
+		}
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "could not create a temporary file to read the filesystem clock: %s",
+			       mreg_strerror(e, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "could not read the filesystem clock: %s",
+			       mreg_strerror(e, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	close(fd);
+	unlinkat(dirfd, name, 0);
+	out->boundary_ns = (long long)st.st_mtim.tv_sec * NS_PER_S +
+			   st.st_mtim.tv_nsec;
+	out->granularity_ns = st.st_mtim.tv_nsec == 0 ? NS_PER_S
+						      : FINE_GRANULARITY_NS;
+	out->from_fs = true;
+	return 0;
+}
+
+bool mreg_stat_is_racy(const struct mreg_stat *st,
+		       const struct mreg_fs_clock *clock)
+{
+	long long limit = clock->boundary_ns - clock->granularity_ns;
+
+	/* trusted only when both stamps are strictly older than the limit */
+	return !(st->mtime_ns < limit && st->ctime_ns < limit);
+}
+
+enum mreg_cache_verdict mreg_cache_judge(const struct mreg_cache_entry *e,
+					 const struct mreg_stat *now)
+{
+	if (!e)
+		return MREG_CACHE_MISS;
+	if (e->racy || !mreg_stat_equal(&e->st, now))
+		return MREG_CACHE_CHECK;
+	if (e->model_id == 0 && !e->error)
+		return MREG_CACHE_MISS;
+	return MREG_CACHE_HIT;
+}
+
+/* --- the in-memory table ------------------------------------------------ */
+
+struct mreg_cache {
+	struct mreg_cache_entry **buckets;
+	size_t nbuckets;
+	size_t count;
+};
+
+static uint64_t hash_path(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+struct mreg_cache *mreg_cache_create(void)
+{
+	struct mreg_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->nbuckets = 1024;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->buckets) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void entry_free(struct mreg_cache_entry *e)
+{
+	if (!e)
+		return;
+	free(e->path);
+	free(e->error);
+	free(e->key);
+	free(e);
+}
+
+void mreg_cache_destroy(struct mreg_cache *c)
+{
+	struct mreg_cache_entry *e, *next;
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nbuckets; i++) {
+		for (e = c->buckets[i]; e; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+	}
+	free(c->buckets);
+	free(c);
+}
+
+static int grow(struct mreg_cache *c)
+{
+	size_t n = c->nbuckets * 4, i;
+	struct mreg_cache_entry **b = calloc(n, sizeof(*b)), *e, *next;
+
+	if (!b)
+		return -1;
+	for (i = 0; i < c->nbuckets; i++) {
+		for (e = c->buckets[i]; e; e = next) {
+			size_t h = hash_path(e->path) & (n - 1);
+			next = e->next;
+			e->next = b[h];
+			b[h] = e;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+	return 0;
+}
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	d = malloc(n);
+	if (!d) {
+		*failed = true;
+		return NULL;
+	}
+	memcpy(d, s, n);
+	return d;
+}
+
+int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
+{
+	struct mreg_cache_entry *e = NULL;
+	bool failed = false;
+	size_t h;
+
+	if (c->count >= c->nbuckets && grow(c) < 0)
+		return -1;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -1;
+	*e = *src;
+	e->path = dup_or_null(src->path, &failed);
+	e->error = dup_or_null(src->error, &failed);
+	e->key = dup_or_null(src->key, &failed);
+	if (failed || !e->path) {
+		entry_free(e);
+		return -1;
+	}
+	h = hash_path(e->path) & (c->nbuckets - 1);
+	e->next = c->buckets[h];
+	c->buckets[h] = e;
+	c->count++;
+	return 0;
+}
+
+struct mreg_cache_entry *mreg_cache_get(struct mreg_cache *c,
+					const char *path)
+{
+	struct mreg_cache_entry *e;
+
+	for (e = c->buckets[hash_path(path) & (c->nbuckets - 1)]; e;
+	     e = e->next)
+		if (strcmp(e->path, path) == 0)
+			return e;
+	return NULL;
+}
+
+size_t mreg_cache_count(const struct mreg_cache *c)
+{
+	return c ? c->count : 0;
+}
+
+int mreg_cache_foreach(struct mreg_cache *c,
+		       int (*fn)(struct mreg_cache_entry *e, void *arg),
+		       void *arg)
+{
+	struct mreg_cache_entry *e;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nbuckets; i++)
+		for (e = c->buckets[i]; e; e = e->next)
+			if ((rc = fn(e, arg)) != 0)
+				return rc;
+	return 0;
+}
+
+/* --- SHA-256 --------------------------------------------------------------- */
+
+void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
+		     char out[MREG_SHA256_HEX])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < MREG_SHA256_LEN; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * MREG_SHA256_LEN] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
+{
+	int i, hi, lo;
+
+	if (!hex || strlen(hex) != 2 * MREG_SHA256_LEN)
+		return -1;
+	for (i = 0; i < MREG_SHA256_LEN; i++) {
+		hi = hexval(hex[2 * i]);
+		lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		d[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int mreg_digest_buf(const void *buf, size_t len,
+		    unsigned char d[MREG_SHA256_LEN])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) != 1 ||
+	    n != MREG_SHA256_LEN)
+		return -1;
+	return 0;
+}
+
+/* read() that retries on EINTR; returns bytes read (0 at EOF) or -1 */
+static ssize_t read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = read(fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int mreg_read_and_hash(int dirfd, const char *name, const char *label,
+		       long long max_size, char **buf, size_t *len,
+		       struct mreg_stat *st,
+		       unsigned char d[MREG_SHA256_LEN],
+		       struct mreg_error *err)
+{
+	EVP_MD_CTX *md = NULL;
+	struct stat before, after;
+	struct mreg_stat sa;
+	char *data = NULL, chunk[65536], ebuf[128];
+	size_t cap = 0, got = 0;
+	unsigned int dlen = 0;
+	ssize_t n;
+	int fd = -1, rc = -1, e;
+
+	if (buf)
+		*buf = NULL;
+	if (len)
+		*len = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		e = errno;
+		mreg_error_set(err, MREG_EXIT_DATA, "could not open: %s",
+			       mreg_strerror(e, ebuf, sizeof(ebuf)));
+		goto fail;
+	}
+	if (fstat(fd, &before) < 0) {
+		e = errno;
+		mreg_error_set(err, MREG_EXIT_DATA, "could not stat: %s",
+			       mreg_strerror(e, ebuf, sizeof(ebuf)));
+		goto fail;
+	}
+	if (!S_ISREG(before.st_mode)) {
+		mreg_error_set(err, MREG_EXIT_DATA, "not a regular file");
+		goto fail;
+	}
+	if (max_size >= 0 && (long long)before.st_size > max_size) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "file is too large (%lld bytes, the limit is %lld)",
+			       (long long)before.st_size, max_size);
+		goto fail;
+	}
+	md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "could not set up SHA-256");
+		goto fail;
+	}
+	if (buf) {
+		/* one byte more than expected shows a file that grew */
+		cap = (size_t)before.st_size + 1;
+		data = malloc(cap);
+		if (!data) {
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			goto fail;
+		}
+		while (got < cap) {
+			n = read_some(fd, data + got, cap - got);
+			if (n < 0)
+				goto read_error;
+			if (n == 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got != (size_t)before.st_size)
+			goto changed;
+		if (EVP_DigestUpdate(md, data, got) != 1)
+			goto digest_error;
+	} else {
+		for (;;) {
+			n = read_some(fd, chunk, sizeof(chunk));
+			if (n < 0)
+				goto read_error;
+			if (n == 0)
+				break;
+			got += (size_t)n;
+			if (EVP_DigestUpdate(md, chunk, (size_t)n) != 1)
+				goto digest_error;
+		}
+		if (got != (size_t)before.st_size)
+			goto changed;
+	}
+	if (EVP_DigestFinal_ex(md, d, &dlen) != 1 || dlen != MREG_SHA256_LEN)
+		goto digest_error;
+	if (fstat(fd, &after) < 0) {
+		e = errno;
+		mreg_error_set(err, MREG_EXIT_DATA, "could not stat: %s",
+			       mreg_strerror(e, ebuf, sizeof(ebuf)));
+		goto fail;
+	}
+	mreg_stat_from(st, &before);
+	mreg_stat_from(&sa, &after);
+	if (!mreg_stat_equal(st, &sa))
+		goto changed;
+	if (buf) {
+		*buf = data;
+		data = NULL;
+	}
+	if (len)
+		*len = got;
+	rc = 0;
+	goto cleanup;
+
+read_error:
+	e = errno;
+	mreg_error_set(err, MREG_EXIT_DATA, "could not read: %s",
+		       mreg_strerror(e, ebuf, sizeof(ebuf)));
+	goto fail;
+digest_error:
+	mreg_error_set(err, MREG_EXIT_FAILURE, "SHA-256 failed");
+	goto fail;
+changed:
+	mreg_error_set(err, MREG_EXIT_DATA,
+		       "file changed while it was being read");
+	mreg_error_hint(err, "Run the import again once writers are done.");
+fail:
+	mreg_error_at(err, label, 0, 0);
+cleanup:
+	free(data);
+	EVP_MD_CTX_free(md);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

@@ -1,0 +1,456 @@
+/* modelfile.c - parse and validate one model definition file */
+#include "modelfile.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+bool mreg_is_slug(const char *s)
+{
+	size_t i;
+
+	if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (i = 1; s[i]; i++) {
+		char c = s[i];
+		if (i >= 64)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Decode one UTF-8 sequence at s (n bytes left).  Returns its length and
+ * sets *cp, or 0 when the bytes are not well-formed UTF-8.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	unsigned long c;
+	size_t len, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+bool mreg_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	unsigned long cp;
+
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Offset of the first byte that is not well-formed UTF-8, or len. */
+static size_t utf8_first_bad(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	unsigned long cp;
+
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0)
+			return i;
+		i += n;
+	}
+	return len;
+}
+
+const char *mreg_check_name(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, len = strlen(s), chars = 0;
+	unsigned long cp;
+
+	if (len == 0)
+		return "must not be empty";
+	while (i < len) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0)
+			return "is not valid UTF-8";
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+			return "must not contain control characters";
+		i += n;
+		chars++;
+	}
+	if (chars > MREG_NAME_MAX_CHARS)
+		return "is longer than 200 characters";
+	return NULL;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+void mreg_model_finish(struct mreg_model *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	free(m->provider);
+	free(m->name);
+	free(m->type);
+	free(m->version);
+	free(m->display_name);
+	free(m->description);
+	free(m->tags_json);
+	free(m->synonyms_json);
+	free(m->config_json);
+	free(m->metadata_json);
+	for (i = 0; i < m->nartifacts; i++)
+		free(m->artifacts[i]);
+	free(m->artifacts);
+	memset(m, 0, sizeof(*m));
+}
+
+static const char *const known_keys[] = {
+	"name", "provider", "type", "version", "display_name", "description",
+	"tags", "synonyms", "active", "config", "metadata", "artifacts", NULL,
+};
+
+static const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE: /* fall through */
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "a value";
+}
+
+__attribute__((format(printf, 4, 5)))
+static int key_error(struct mreg_error *err, const char *path,
+		     const char *key, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mreg_error_set(err, MREG_EXIT_DATA, "key '%s': %s", key, msg);
+	mreg_error_at(err, path, 0, 0);
+	return -1;
+}
+
+/* A string value; required or not.  *out stays NULL when absent. */
+static int get_string(json_t *root, const char *key, bool required,
+		      const char *path, char **out, struct mreg_error *err)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (!v) {
+		if (required)
+			return key_error(err, path, key, "%s", "is required");
+		return 0;
+	}
+	if (!json_is_string(v))
+		return key_error(err, path, key, "must be a string, not %s",
+				 json_type_name(v));
+	*out = xstrdup(json_string_value(v));
+	if (!*out) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int dump_to(json_t *v, char **out, struct mreg_error *err)
+{
+	*out = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (!*out) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int get_string_array(json_t *root, const char *key, const char *path,
+			    char **out, struct mreg_error *err)
+{
+	json_t *v = json_object_get(root, key), *item;
+	size_t i;
+
+	if (!v) {
+		*out = xstrdup("[]");
+		if (!*out) {
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_is_array(v))
+		return key_error(err, path, key,
+				 "must be an array of strings, not %s",
+				 json_type_name(v));
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item)) {
+			mreg_error_set(err, MREG_EXIT_DATA,
+				       "key '%s': item %zu must be a string, not %s",
+				       key, i, json_type_name(item));
+			mreg_error_at(err, path, 0, 0);
+			return -1;
+		}
+		if (json_string_length(item) == 0) {
+			mreg_error_set(err, MREG_EXIT_DATA,
+				       "key '%s': item %zu is an empty string",
+				       key, i);
+			mreg_error_at(err, path, 0, 0);
+			return -1;
+		}
+	}
+	return dump_to(v, out, err);
+}
+
+static int get_object(json_t *root, const char *key, const char *path,
+		      char **out, struct mreg_error *err)
+{
+	json_t *v = json_object_get(root, key);
+	json_t *empty = NULL;
+	int rc;
+
+	if (!v) {
+		empty = json_object();
+		rc = dump_to(empty, out, err);
+		json_decref(empty);
+		return rc;
+	}
+	if (!json_is_object(v))
+		return key_error(err, path, key, "must be an object, not %s",
+				 json_type_name(v));
+	return dump_to(v, out, err);
+}
+
+static const char *check_artifact_path(const char *p)
+{
+	const char *seg = p;
+
+	if (!*p)
+		return "is an empty path";
+	if (p[0] == '/')
+		return "must be relative to the model file";
+	/* no ".." segment: artifacts live beside or below the file */
+	while (seg) {
+		if (strncmp(seg, "..", 2) == 0 && (seg[2] == '/' || !seg[2]))
+			return "must not contain '..'";
+		seg = strchr(seg, '/');
+		if (seg)
+			seg++;
+	}
+	return NULL;
+}
+
+static int get_artifacts(json_t *root, const char *path,
+			 struct mreg_model *m, struct mreg_error *err)
+{
+	json_t *v = json_object_get(root, "artifacts"), *item;
+	size_t i;
+	const char *why;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return key_error(err, path, "artifacts",
+				 "must be an array of paths, not %s",
+				 json_type_name(v));
+	m->artifacts = calloc(json_array_size(v) + 1, sizeof(char *));
+	if (!m->artifacts) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item)) {
+			mreg_error_set(err, MREG_EXIT_DATA,
+				       "key 'artifacts': item %zu must be a string, not %s",
+				       i, json_type_name(item));
+			mreg_error_at(err, path, 0, 0);
+			return -1;
+		}
+		why = check_artifact_path(json_string_value(item));
+		if (why) {
+			mreg_error_set(err, MREG_EXIT_DATA,
+				       "key 'artifacts': \"%s\" %s",
+				       json_string_value(item), why);
+			mreg_error_at(err, path, 0, 0);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(m->artifacts[j], json_string_value(item)) == 0) {
+				mreg_error_set(err, MREG_EXIT_DATA,
+					       "key 'artifacts': \"%s\" is listed twice",
+					       json_string_value(item));
+				mreg_error_at(err, path, 0, 0);
+				return -1;
+			}
+		}
+		m->artifacts[i] = xstrdup(json_string_value(item));
+		if (!m->artifacts[i]) {
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+		m->nartifacts = i + 1;
+	}
+	return 0;
+}
+
+/* 1-based line and column of byte offset off in buf. */
+static void position_of(const char *buf, size_t off, long *line, long *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static int validate(json_t *root, const char *path, struct mreg_model *m,
+		    struct mreg_error *err)
+{
+	const char *key, *why;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(root, key, v) {
+		for (i = 0; known_keys[i]; i++)
+			if (strcmp(key, known_keys[i]) == 0)
+				break;
+		if (!known_keys[i])
+			return key_error(err, path, key, "%s", "unknown key");
+	}
+	if (get_string(root, "provider", true, path, &m->provider, err) < 0 ||
+	    get_string(root, "name", true, path, &m->name, err) < 0 ||
+	    get_string(root, "type", true, path, &m->type, err) < 0 ||
+	    get_string(root, "version", false, path, &m->version, err) < 0 ||
+	    get_string(root, "display_name", false, path, &m->display_name,
+		       err) < 0 ||
+	    get_string(root, "description", false, path, &m->description,
+		       err) < 0)
+		return -1;
+	if (!mreg_is_slug(m->provider))
+		return key_error(err, path, "provider",
+				 "\"%s\" is not a slug ([a-z0-9][a-z0-9._-]{0,63})",
+				 m->provider);
+	if (!mreg_is_slug(m->type))
+		return key_error(err, path, "type",
+				 "\"%s\" is not a slug ([a-z0-9][a-z0-9._-]{0,63})",
+				 m->type);
+	why = mreg_check_name(m->name);
+	if (why)
+		return key_error(err, path, "name", "%s", why);
+
+	v = json_object_get(root, "active");
+	if (v && !json_is_boolean(v))
+		return key_error(err, path, "active",
+				 "must be a boolean, not %s", json_type_name(v));
+	m->active = v ? json_is_true(v) : true;
+
+	if (get_string_array(root, "tags", path, &m->tags_json, err) < 0 ||
+	    get_string_array(root, "synonyms", path, &m->synonyms_json,
+			     err) < 0 ||
+	    get_object(root, "config", path, &m->config_json, err) < 0 ||
+	    get_object(root, "metadata", path, &m->metadata_json, err) < 0 ||
+	    get_artifacts(root, path, m, err) < 0)
+		return -1;
+	return 0;
+}
+
+int mreg_model_parse(const char *buf, size_t len, const char *path,
+		     struct mreg_model *out, struct mreg_error *err)
+{
+	json_t *root = NULL;
+	json_error_t jerr;
+	size_t bad;
+	long line, col;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	bad = utf8_first_bad(buf, len);
+	if (bad < len) {
+		position_of(buf, bad, &line, &col);
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "invalid UTF-8 (byte 0x%02x)",
+			       (unsigned char)buf[bad]);
+		mreg_error_at(err, path, line, col);
+		goto cleanup;
+	}
+	/* no JSON_DISABLE_EOF_CHECK: trailing garbage is an error */
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		mreg_error_set(err, MREG_EXIT_DATA, "%s", jerr.text);
+		mreg_error_at(err, path, jerr.line > 0 ? jerr.line : 1,
+			      jerr.column > 0 ? jerr.column : 1);
+		goto cleanup;
+	}
+	if (!json_is_object(root)) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "the file must hold one JSON object, not %s",
+			       json_type_name(root));
+		mreg_error_at(err, path, 1, 1);
+		goto cleanup;
+	}
+	if (validate(root, path, out, err) < 0)
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (rc < 0)
+		mreg_model_finish(out);
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/* modelfile.h - parse and validate one model definition file
+ *
+ * A model file is one JSON object (UTF-8) with these keys:
+ *   name (required)      1-200 characters, no control characters
+ *   provider (required)  slug [a-z0-9][a-z0-9._-]{0,63}
+ *   type (required)      slug, as provider
+ *   version, display_name, description   strings
+ *   tags, synonyms       arrays of non-empty strings
+ *   active               boolean (default true)
+ *   config, metadata     objects
+ *   artifacts            array of relative paths (no "..", not absolute)
+ * Unknown keys, duplicate keys, wrong types and trailing garbage are
+ * errors.  Syntax errors carry line and column; validation errors name
+ * the key.  The parser is reentrant: call json_object_seed() once before
+ * using it from several threads.
+ */
+#ifndef MREG_MODELFILE_H
+#define MREG_MODELFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define MREG_NAME_MAX_CHARS 200
+
+struct mreg_model {
+	char *provider;
+	char *name;
+	char *type;
+	char *version;      /* NULL when absent */
+	char *display_name; /* NULL when absent */
+	char *description;  /* NULL when absent */
+	char *tags_json;    /* compact JSON array of strings, "[]" if absent */
+	char *synonyms_json;
+	bool active;
+	char *config_json;  /* compact JSON object, keys sorted, "{}" if absent */
+	char *metadata_json;
+	char **artifacts;   /* relative paths as written in the file */
+	size_t nartifacts;
+};
+
+/*
+ * Parse buf (len bytes, the whole file) into *out.  path is only used in
+ * error messages (err->path, line, column).  0 on success; -1 with err
+ * filled (status MREG_EXIT_DATA) and *out left empty.
+ */
+int mreg_model_parse(const char *buf, size_t len, const char *path,
+		     struct mreg_model *out, struct mreg_error *err);
+
+/* Free what mreg_model_parse() filled; NULL-safe, leaves *m zeroed. */
+void mreg_model_finish(struct mreg_model *m);
+
+/* Is s a slug: [a-z0-9][a-z0-9._-]{0,63}? */
+bool mreg_is_slug(const char *s);
+
+/*
+ * Check a model name: valid UTF-8, 1-200 characters, no control
+ * characters (C0, DEL, C1).  NULL when fine, else why not.
+ */
+const char *mreg_check_name(const char *s);
+
+/* Is s (len bytes) well-formed UTF-8 (no overlongs, no surrogates)? */
+bool mreg_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# 3004: prune, the per-source lock, SIGKILL at any moment, server restarts
+
+load helpers
+load import-helpers
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	db_create_migrated
+	export D="$BATS_FILE_TMPDIR/models"
+	copy_samples "$D"
+	"$MREG" import-dir --quiet "$D"
+	export BIG="$BATS_FILE_TMPDIR/big"
+	"$GEN" "$BIG" 5000 11
+}
+
+teardown_file() {
+	db_drop
+}
+
+@test "a file that disappeared is reported; its model stays active without --prune" {
+	mv "$D/google/gemma-2-9b-it.json" "$BATS_FILE_TMPDIR/gemma.json"
+	run --separate-stderr "$MREG" import-dir --format json "$D"
+	assert_success
+	assert_equal "$(summary missing)" 1
+	assert_equal "$(summary pruned)" 0
+	assert_equal "$stderr" "mreg import-dir: warning: $D/google/gemma-2-9b-it.json: file is gone; its model stays active (see --prune)"
+	assert_equal "$(q "select active from mreg.models where name = 'gemma-2-9b-it'")" t
+}
+
+@test "--dry-run --prune lists the deactivation and changes nothing" {
+	run "$MREG" import-dir --prune --dry-run "$D"
+	assert_success
+	assert_line "would deactivate models/google/gemma-2-9b-it ($D/google/gemma-2-9b-it.json gone)"
+	assert_equal "$(q "select active from mreg.models where name = 'gemma-2-9b-it'")" t
+}
+
+@test "--prune deactivates (never deletes) and audits; the default is kept and reported" {
+	q "insert into mreg.model_defaults (type, model_id) select 'embedding', id from mreg.models where name = 'bge-m3'"
+	mv "$D/baai/bge-m3.json" "$BATS_FILE_TMPDIR/bge.json"
+	run --separate-stderr "$MREG" import-dir --prune --actor pruner --format json "$D"
+	assert_success
+	assert_equal "$(summary pruned)" 1
+	assert_equal "$(summary missing)" 2
+	[[ $stderr == *"$D/baai/bge-m3.json: file is gone but model \"baai/bge-m3\" is the default for type \"embedding\": not deactivated"* ]]
+	assert_equal "$(q "select active from mreg.models where name = 'gemma-2-9b-it'")" f
+	assert_equal "$(q "select active from mreg.models where name = 'bge-m3'")" t
+	assert_equal "$(q "select actor, resource, details->>'path' from mreg.audit_log where action = 'model.deactivate'")" \
+		"pruner|models/google/gemma-2-9b-it|google/gemma-2-9b-it.json"
+	assert_equal "$(q "select count(*) from mreg.source_files where path = 'google/gemma-2-9b-it.json'")" 0
+	# pruned once: the next run does not report it again
+	run --separate-stderr "$MREG" import-dir --prune --format json "$D"
+	assert_equal "$(summary pruned)" 0
+	assert_equal "$(summary missing)" 1
+	q "delete from mreg.model_defaults where type = 'embedding'"
+	mv "$BATS_FILE_TMPDIR/bge.json" "$D/baai/bge-m3.json"
+}
+
+@test "a file back after pruning reactivates its model" {
+	mv "$BATS_FILE_TMPDIR/gemma.json" "$D/google/gemma-2-9b-it.json"
+	run --separate-stderr "$MREG" import-dir --prune --format json "$D"
+	assert_success
+	assert_equal "$(summary updated)" 1
+	assert_equal "$(q "select active from mreg.models where name = 'gemma-2-9b-it'")" t
+}
+
+@test "a model moved to another file is not deactivated by --prune" {
+	mv "$D/cohere/rerank-v3.5.json" "$D/cohere/rerank-3.5-renamed.json"
+	run --separate-stderr "$MREG" import-dir --prune --format json "$D"
+	assert_success
+	assert_equal "$(summary pruned)" 0
+	assert_equal "$(q "select active from mreg.models where name = 'rerank-v3.5'")" t
+	assert_equal "$(q "select path from mreg.source_files s join mreg.models m on m.id = s.model_id where m.name = 'rerank-v3.5'")" cohere/rerank-3.5-renamed.json
+}
+
+@test "nothing is pruned when the walk was incomplete" {
+	mv "$D/mistral/mistral-embed.json" "$BATS_FILE_TMPDIR/me.json"
+	ln -s . "$D/mistral/loop"
+	run --separate-stderr "$MREG" import-dir --prune --format json "$D"
+	assert_failure 3
+	[[ $stderr == *"not pruning: the walk of \"$D\" was incomplete"* ]]
+	assert_equal "$(q "select active from mreg.models where name = 'mistral-embed'")" t
+	rm "$D/mistral/loop"
+	mv "$BATS_FILE_TMPDIR/me.json" "$D/mistral/mistral-embed.json"
+}
+
+@test "a second import of the same source exits 4 and names the holder; --wait waits" {
+	src=$(cd "$D" && pwd -P)
+	# hold the lock from another session for 3 seconds
+	psql -XAtq -v src="$src" >/dev/null 2>&1 <<-'SQL' &
+		SET application_name = 'lock-holder-test';
+		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
+		SELECT pg_sleep(3);
+	SQL
+	holder=$!
+	for _ in $(seq 50); do
+		[ "$(q "select count(*) from pg_stat_activity where application_name = 'lock-holder-test' and wait_event = 'PgSleep'")" = 1 ] && break
+		sleep 0.1
+	done
+	run "$MREG" import-dir "$D"
+	assert_failure 4
+	assert_line "mreg import-dir: another import of \"$src\" is running"
+	assert_line --regexp "^DETAIL: Held by pid [0-9]+ \\(lock-holder-test\\) from local socket as postgres"
+	# another source is not blocked
+	run "$MREG" import-dir --source other-source "$D"
+	assert_success
+	start=$SECONDS
+	run "$MREG" import-dir --wait --format json "$D"
+	assert_success
+	[ $((SECONDS - start)) -ge 1 ]
+	wait "$holder"
+}
+
+@test "concurrent imports of the same tree: no duplicates, registry equals the tree" {
+	pids=()
+	for i in 1 2 3; do
+		"$MREG" import-dir --quiet --source big "$BIG" 2>"$BATS_TEST_TMPDIR/err$i" &
+		pids+=($!)
+	done
+	ok=0
+	for i in 0 1 2; do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		[ "$rc" = 0 ] && ok=$((ok + 1))
+		[ "$rc" = 0 ] || [ "$rc" = 4 ]
+	done
+	[ "$ok" -ge 1 ]
+	assert_equal "$(q "select count(*) from mreg.source_files where source = 'big'")" 5000
+	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'model.create' and details->>'source' = 'big'")" 5000
+	assert_equal "$(db_digest big)" "$(dir_digest "$BIG")"
+}
+
+@test "SIGKILL at several moments, then a rerun: the registry equals the tree" {
+	# change every file so that each run has real work to do
+	find "$BIG" -name '*.json' -exec sed -i 's/"version": "\([0-9]\)\./"version": "1\1./' {} +
+	for delay in 0.05 0.2 0.4 0.7 1.0 1.5; do
+		"$MREG" import-dir --quiet --source big --batch-size 200 "$BIG" 2>/dev/null &
+		pid=$!
+		sleep "$delay"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+	done
+	run "$MREG" import-dir --source big --format json "$BIG"
+	assert_success
+	assert_equal "$(q "select count(*) from mreg.source_files where source = 'big'")" 5000
+	assert_equal "$(q "select count(*) from mreg.models m join mreg.source_files s on s.model_id = m.id where s.source = 'big'")" 5000
+	assert_equal "$(db_digest big)" "$(dir_digest "$BIG")"
+	# exactly one create and one update per model, whatever was killed
+	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'model.update' and details->>'source' = 'big'")" 5000
+	assert_equal "$(q "select count(*) from (select resource from mreg.audit_log where details->>'source' = 'big' group by resource, action having count(*) > 1) d")" 0
+	run "$MREG" import-dir --source big --format json "$BIG"
+	assert_equal "$(summary hashed)" 0
+	assert_equal "$(summary unchanged)" 5000
+}
+
+@test "a server restart during an import: clean failure or success, then the rerun completes" {
+	# a private cluster: restarting the shared one would disturb other suites
+	env_file="$BATS_TEST_TMPDIR/sandbox.env"
+	"$MREG_SOURCE_ROOT/test/pg-sandbox" start >"$env_file"
+	(
+		eval "$(cat "$env_file")"
+		trap '"$MREG_SOURCE_ROOT/test/pg-sandbox" stop' EXIT
+		export PGDATABASE=postgres
+		"$MREG" migrate --quiet
+		"$MREG" import-dir --quiet --source big --batch-size 100 "$BIG" \
+			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		sleep 0.5
+		"$MREG_SOURCE_ROOT/test/pg-sandbox" restart
+		rc=0
+		wait "$pid" || rc=$?
+		echo "rc=$rc" >"$BATS_TEST_TMPDIR/rc"
+		"$MREG" import-dir --source big --format json "$BIG" >"$BATS_TEST_TMPDIR/rerun"
+		q "select count(*) from mreg.source_files where source = 'big'" >"$BATS_TEST_TMPDIR/count"
+		db_digest big >"$BATS_TEST_TMPDIR/digest"
+		q "select count(*) from (select resource from mreg.audit_log group by resource, action having count(*) > 1) d" >"$BATS_TEST_TMPDIR/dups"
+	)
+	rc=$(cat "$BATS_TEST_TMPDIR/rc")
+	[ "$rc" = rc=0 ] || [ "$rc" = rc=1 ]
+	if [ "$rc" = rc=1 ]; then
+		run cat "$BATS_TEST_TMPDIR/err"
+		assert_output --regexp '^mreg import-dir: .*(terminat|connection|server closed)'
+	fi
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/count")" 5000
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/digest")" "$(dir_digest "$BIG")"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/dups")" 0
+	assert_equal "$(jq -r .failed "$BATS_TEST_TMPDIR/rerun")" 0
+}

@@ -1,0 +1,49 @@
+# import-helpers.bash - shared by the 3xxx import-dir suites (load after helpers)
+
+SAMPLES="$MREG_SOURCE_ROOT/test/data/models"
+GEN="$MREG_SOURCE_ROOT/test/perf/gen-models.sh"
+
+# A fresh copy of the sample models in $1.
+copy_samples() {
+	rm -rf "$1"
+	cp -r "$SAMPLES" "$1"
+}
+
+# provider, name, version, active of every model file under $1, sorted,
+# hashed.
+dir_digest() {
+	find "$1" -name '*.json' -not -path '*/.*' -print0 |
+		xargs -0 jq -r '[.provider, .name, (.version // ""),
+			(if .active == false then "f" else "t" end)] | @tsv' |
+		LC_ALL=C sort | sha256sum | cut -d' ' -f1
+}
+
+# The same for the models in the database (all of them, or those of the
+# source $1 when given).
+db_digest() {
+	q "SELECT p.name || E'\t' || m.name || E'\t' || coalesce(m.version, '')
+	          || E'\t' || CASE WHEN m.active THEN 't' ELSE 'f' END
+	     FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id
+	    WHERE \$\$${1:-}\$\$ = '' OR m.id IN (SELECT model_id
+	          FROM mreg.source_files WHERE source = \$\$${1:-}\$\$)" |
+		LC_ALL=C sort | sha256sum | cut -d' ' -f1
+}
+
+# A value from the JSON summary in $output.
+summary() {
+	jq -r ".$1" <<<"$output"
+}
+
+# A second database next to PGDATABASE, migrated; prints its name.
+db_create_second() {
+	local name="${PGDATABASE}_b"
+	psql -XAtq -d postgres -v ON_ERROR_STOP=1 \
+		-c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" \
+		-c "CREATE DATABASE \"$name\"" >/dev/null
+	PGDATABASE=$name "$MREG" migrate --quiet >/dev/null
+	echo "$name"
+}
+
+db_drop_second() {
+	psql -XAtq -d postgres -c "DROP DATABASE IF EXISTS \"${PGDATABASE}_b\" WITH (FORCE)" >/dev/null 2>&1 || true
+}

@@ -1,0 +1,204 @@
+/* test-modelfile.c - parsing and validating model files */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "modelfile.h"
+#include "tap.h"
+
+static int parse(const char *text, struct mreg_model *m, struct mreg_error *err)
+{
+	mreg_error_clear(err);
+	return mreg_model_parse(text, strlen(text), "m.json", m, err);
+}
+
+/* Expect failure; the message must contain want. */
+static void bad(const char *text, const char *want, long line, long col,
+		const char *name)
+{
+	struct mreg_model m;
+	struct mreg_error err;
+	int rc = parse(text, &m, &err);
+
+	ok(rc == -1 && err.status == MREG_EXIT_DATA, "%s: rejected", name);
+	if (!ok(strstr(err.message, want) != NULL, "%s: message has \"%s\"",
+		name, want))
+		diag("  message: %s", err.message);
+	is_str(err.path, "m.json", "%s: path", name);
+	if (line >= 0) {
+		is_int(err.line, line, "%s: line", name);
+		is_int(err.column, col, "%s: column", name);
+	}
+	ok(m.name == NULL && m.provider == NULL, "%s: nothing left filled", name);
+}
+
+static void test_full(void)
+{
+	struct mreg_model m;
+	struct mreg_error err;
+	const char *text =
+		"{\n"
+		"  \"name\": \"gpt-4o-mini:2024-07-18@eu/x.y\",\n"
+		"  \"provider\": \"openai\",\n"
+		"  \"type\": \"llm\",\n"
+		"  \"version\": \"2024-07-18\",\n"
+		"  \"display_name\": \"GPT-4o mini\",\n"
+		"  \"description\": \"Small \\u00e9 model\",\n"
+		"  \"tags\": [\"chat\", \"vision\"],\n"
+		"  \"synonyms\": [\"4o-mini\"],\n"
+		"  \"active\": false,\n"
+		"  \"config\": {\"b\": 2, \"a\": {\"z\": null}},\n"
+		"  \"metadata\": {},\n"
+		"  \"artifacts\": [\"weights/a.bin\", \"tok.json\"]\n"
+		"}\n";
+
+	is_int(parse(text, &m, &err), 0, "full file parses");
+	is_str(m.name, "gpt-4o-mini:2024-07-18@eu/x.y", "name with / : @ .");
+	is_str(m.provider, "openai", "provider");
+	is_str(m.type, "llm", "type");
+	is_str(m.version, "2024-07-18", "version");
+	is_str(m.display_name, "GPT-4o mini", "display_name");
+	is_str(m.description, "Small \xc3\xa9 model", "description decoded");
+	is_str(m.tags_json, "[\"chat\",\"vision\"]", "tags as compact JSON");
+	is_str(m.synonyms_json, "[\"4o-mini\"]", "synonyms");
+	ok(!m.active, "active false");
+	is_str(m.config_json, "{\"a\":{\"z\":null},\"b\":2}", "config keys sorted");
+	is_str(m.metadata_json, "{}", "metadata");
+	is_int(m.nartifacts, 2, "two artifacts");
+	is_str(m.artifacts[0], "weights/a.bin", "artifact path");
+	mreg_model_finish(&m);
+	ok(m.name == NULL, "finish zeroes");
+	mreg_model_finish(NULL);
+	mreg_model_finish(&m); /* twice is fine */
+
+	is_int(parse("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"embedding\"}",
+		     &m, &err), 0, "minimal file parses");
+	ok(m.active, "active defaults to true");
+	ok(m.version == NULL && m.description == NULL, "optional strings absent");
+	is_str(m.tags_json, "[]", "tags default []");
+	is_str(m.config_json, "{}", "config default {}");
+	is_int(m.nartifacts, 0, "no artifacts");
+	mreg_model_finish(&m);
+}
+
+static void test_bad(void)
+{
+	char name201[260], longslug[80];
+
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",}", "",
+	    1, 41, "trailing comma");
+	bad("{\"name\":\"n\",\n\"provider\":\"p\",\n\"name\":\"m\",\"type\":\"llm\"}",
+	    "duplicate object key", 3, 6, "duplicate key");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\"} x", "end of file",
+	    1, 42, "trailing garbage");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\"}{}", "end of file",
+	    -1, 0, "two objects");
+	bad("", "", 1, 1, "empty file");
+	bad("[1]", "one JSON object", 1, 1, "array at top level");
+	bad("{\"name\":\"n\xff\",\"provider\":\"p\",\"type\":\"llm\"}",
+	    "invalid UTF-8", 1, 11, "invalid UTF-8");
+	bad("{\"name\":\"n\",\n \"provider\":\"p\xc0\xaf\",\"type\":\"llm\"}",
+	    "invalid UTF-8", 2, 15, "overlong UTF-8");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"colour\":1}",
+	    "key 'colour': unknown key", 0, 0, "unknown key");
+	bad("{\"provider\":\"p\",\"type\":\"llm\"}", "key 'name': is required",
+	    0, 0, "name missing");
+	bad("{\"name\":\"n\",\"type\":\"llm\"}", "key 'provider': is required",
+	    0, 0, "provider missing");
+	bad("{\"name\":\"n\",\"provider\":\"p\"}", "key 'type': is required",
+	    0, 0, "type missing");
+	bad("{\"name\":7,\"provider\":\"p\",\"type\":\"llm\"}",
+	    "key 'name': must be a string, not an integer", 0, 0, "name type");
+	bad("{\"name\":\"\",\"provider\":\"p\",\"type\":\"llm\"}",
+	    "key 'name': must not be empty", 0, 0, "empty name");
+	bad("{\"name\":\"a\\u0007b\",\"provider\":\"p\",\"type\":\"llm\"}",
+	    "control characters", 0, 0, "control character in name");
+	bad("{\"name\":\"a\\u0085b\",\"provider\":\"p\",\"type\":\"llm\"}",
+	    "control characters", 0, 0, "C1 control character in name");
+	bad("{\"name\":\"a\\u0000b\",\"provider\":\"p\",\"type\":\"llm\"}",
+	    "", -1, 0, "NUL in a string");
+	memset(name201, 'x', 201);
+	name201[201] = '\0';
+	{
+		char text[400];
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"%s\",\"provider\":\"p\",\"type\":\"llm\"}",
+			 name201);
+		bad(text, "longer than 200", 0, 0, "201-character name");
+		name201[200] = '\0';
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"%s\",\"provider\":\"p\",\"type\":\"llm\"}",
+			 name201);
+		{
+			struct mreg_model m;
+			struct mreg_error err;
+			is_int(parse(text, &m, &err), 0,
+			       "200-character name is fine");
+			mreg_model_finish(&m);
+		}
+	}
+	bad("{\"name\":\"n\",\"provider\":\"OpenAI\",\"type\":\"llm\"}",
+	    "key 'provider': \"OpenAI\" is not a slug", 0, 0, "provider case");
+	bad("{\"name\":\"n\",\"provider\":\"-p\",\"type\":\"llm\"}",
+	    "not a slug", 0, 0, "provider leading dash");
+	memset(longslug, 'a', 65);
+	longslug[65] = '\0';
+	{
+		char text[200];
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"n\",\"provider\":\"%s\",\"type\":\"llm\"}",
+			 longslug);
+		bad(text, "not a slug", 0, 0, "65-character provider");
+	}
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"L L M\"}",
+	    "key 'type'", 0, 0, "type not a slug");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"tags\":\"a\"}",
+	    "key 'tags': must be an array of strings, not a string", 0, 0,
+	    "tags not an array");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"tags\":[\"a\",1]}",
+	    "key 'tags': item 1 must be a string", 0, 0, "tag not a string");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"synonyms\":[\"\"]}",
+	    "key 'synonyms': item 0 is an empty string", 0, 0, "empty synonym");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"active\":\"yes\"}",
+	    "key 'active': must be a boolean", 0, 0, "active not boolean");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"config\":[]}",
+	    "key 'config': must be an object, not an array", 0, 0,
+	    "config not an object");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"metadata\":null}",
+	    "key 'metadata': must be an object, not null", 0, 0,
+	    "metadata null");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"version\":1.5}",
+	    "key 'version': must be a string, not a number", 0, 0,
+	    "version number");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":[\"/etc/passwd\"]}",
+	    "must be relative", 0, 0, "absolute artifact");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":[\"a/../../x\"]}",
+	    "must not contain '..'", 0, 0, "artifact escaping upwards");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":[\"a\",\"a\"]}",
+	    "\"a\" is listed twice", 0, 0, "artifact listed twice");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":{}}",
+	    "key 'artifacts': must be an array", 0, 0, "artifacts object");
+}
+
+static void test_helpers(void)
+{
+	ok(mreg_is_slug("a"), "slug a");
+	ok(mreg_is_slug("meta-llama.v3_x"), "slug with . _ -");
+	ok(!mreg_is_slug(""), "empty is not a slug");
+	ok(!mreg_is_slug("_a"), "leading underscore");
+	ok(!mreg_is_slug("a/b"), "slash");
+	ok(mreg_utf8_valid("\xe2\x82\xac", 3), "euro sign valid");
+	ok(!mreg_utf8_valid("\xed\xa0\x80", 3), "surrogate invalid");
+	ok(!mreg_utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF invalid");
+	ok(!mreg_utf8_valid("\xe2\x82", 2), "truncated sequence invalid");
+	ok(mreg_check_name("caf\xc3\xa9") == NULL, "accented name fine");
+}
+
+int main(void)
+{
+	json_object_seed(0);
+	test_full();
+	test_bad();
+	test_helpers();
+	return tap_done();
+}
