@@ -29,6 +29,7 @@ struct command {
 
 /* The one command table: help, 'mreg help' and the completions follow it. */
 static const struct command commands[] = {
+	{ "bench", cmd_bench, "load-test the registry", 0 },
 	{ "migrate", cmd_migrate, "apply or inspect schema migrations", 0 },
 	{ "list", cmd_list, "list models, providers, defaults or audit entries",
 	  0 },

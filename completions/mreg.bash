@@ -45,6 +45,18 @@ _mreg() {
 	help)
 		args=$commands
 		;;
+	# >>> bench
+	bench)
+		opts="--workload --mix --type --clients --threads --duration --transactions --warmup --rate --progress --seed --pool-size --pool-timeout --protocol --connect-per-request --populate --force-populate --keep --cleanup --format"
+		case $prev in
+		-w | --workload) COMPREPLY=($(compgen -W "get-default list show search set-default mixed" -- "$cur")); return ;;
+		--protocol) COMPREPLY=($(compgen -W "prepared extended" -- "$cur")); return ;;
+		--format) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
+		--type) COMPREPLY=($(compgen -W "$(_mreg_values types "$cur")" -- "$cur")); return ;;
+		--mix | -c | --clients | -j | --threads | -T | --duration | -t | --transactions | --warmup | -R | --rate | -P | --progress | --seed | --pool-size | --pool-timeout | --populate) return ;;
+		esac
+		;;
+	# <<< bench
 	# >>> migrate
 	migrate)
 		opts="--dry-run --exit-code --format --lock-timeout --ddl-lock-timeout --quiet"

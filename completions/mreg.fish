@@ -32,6 +32,29 @@ complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a set-defa
 complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a show -d 'show one model in full'
 complete -c mreg -n "__fish_seen_subcommand_from help" -a "$mreg_commands"
 
+# >>> bench
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s w -l workload -x -a 'get-default list show search set-default mixed' -d 'workload to run'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l mix -x -d 'weights of a mixed workload (NAME=W,...)'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l type -x -a '(__mreg_values types)' -d 'get-default and list: only this type'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s c -l clients -x -d 'concurrent clients'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s j -l threads -x -d 'worker threads'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s T -l duration -x -d 'run this long after the warmup'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s t -l transactions -x -d 'run N requests in all'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l warmup -x -d 'run this long first without recording'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s R -l rate -x -d 'open loop: requests per second in all'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s P -l progress -x -d 'print a progress line this often'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l seed -x -d 'seed of the parameter choices'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l pool-size -x -d 'connections in the pool'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l pool-timeout -x -d 'give up waiting for a pooled connection'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l protocol -x -a 'prepared extended' -d 'statement protocol'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l connect-per-request -d 'open a new connection for every request'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l populate -x -d 'fill the registry with N synthetic models first'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l force-populate -d 'populate next to models bench did not create'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l keep -d 'keep the synthetic models after the run'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l cleanup -d 'remove synthetic models left by --keep'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l format -x -a 'table json' -d 'report format'
+# <<< bench
+
 # >>> migrate
 complete -c mreg -n "__fish_seen_subcommand_from migrate" -a status -d 'show applied and pending migrations'
 complete -c mreg -n "__fish_seen_subcommand_from migrate" -l dry-run -d 'print what would run, change nothing'

@@ -1,0 +1,333 @@
+#!/usr/bin/env bats
+# mreg bench: workloads, report, populate/cleanup, failures
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() { db_create_migrated; }
+teardown_file() { db_drop; }
+
+teardown() {
+	# leave no bench data behind for the next test
+	"$MREG" bench --cleanup >/dev/null 2>&1 || true
+	q "DELETE FROM mreg.model_defaults d USING mreg.models m
+	    WHERE m.id = d.model_id AND NOT m.metadata @> '{\"mreg_bench\": true}'" >/dev/null 2>&1 || true
+	q "DELETE FROM mreg.models WHERE NOT metadata @> '{\"mreg_bench\": true}'" >/dev/null 2>&1 || true
+}
+
+# bench_json ARGS...: run mreg bench with --format json, stdout in $output
+bench_json() {
+	run --separate-stderr "$MREG" bench --format json "$@"
+}
+
+# a real (non-bench) model that is the default of type llm
+add_real_model() {
+	q "INSERT INTO mreg.providers (name) VALUES ('acme') ON CONFLICT DO NOTHING" >/dev/null
+	q "INSERT INTO mreg.models (provider_id, name, type)
+	   SELECT id, 'real-llm', 'llm' FROM mreg.providers WHERE name = 'acme'" >/dev/null
+	q "INSERT INTO mreg.model_defaults (type, model_id)
+	   SELECT 'llm', id FROM mreg.models WHERE name = 'real-llm'" >/dev/null
+}
+
+@test "get-default: a fixed transaction count gives a complete JSON report" {
+	bench_json --workload get-default --populate 500 --transactions 300 --clients 3
+	assert_success
+	echo "$output" | jq -e '
+		.workload == "get-default" and .clients == 3 and .threads >= 1 and
+		.transactions == 300 and .errors.total == 0 and .tps > 0 and
+		.duration_s > 0 and .populated == 500 and .interrupted == false and
+		.protocol == "prepared" and .pool_size == 3 and
+		.latency_ms.min > 0 and
+		.latency_ms.min <= .latency_ms.p50 and
+		.latency_ms.p50 <= .latency_ms.p90 and
+		.latency_ms.p90 <= .latency_ms.p95 and
+		.latency_ms.p95 <= .latency_ms.p99 and
+		.latency_ms.p99 <= ."latency_ms"."p99.9" and
+		."latency_ms"."p99.9" <= .latency_ms.max and
+		.latency_ms.mean >= .latency_ms.min and
+		.latency_ms.mean <= .latency_ms.max and
+		.workloads["get-default"].transactions == 300 and
+		.pool.acquires == 300 and .pool.timeouts == 0 and
+		.schedule_lag_ms == null'
+}
+
+@test "get-default: the run's SQL sees the populated defaults" {
+	"$MREG" bench --populate 200 --keep --transactions 1 --format json >/dev/null
+	run q "SELECT count(*) FROM mreg.model_defaults d JOIN mreg.models m ON m.id = d.model_id
+	       WHERE m.metadata @> '{\"mreg_bench\": true}'"
+	assert_output 6
+	run q "SELECT count(*) FROM mreg.models"
+	assert_output 200
+}
+
+@test "populate is set-based, audited, and cleaned up after the run" {
+	before=$(q "SELECT coalesce(max(id), 0) FROM mreg.audit_log")
+	bench_json --populate 1000 --transactions 50 --actor bench-test
+	assert_success
+	run q "SELECT count(*) FROM mreg.models"
+	assert_output 0
+	run q "SELECT count(*) FROM mreg.providers WHERE name LIKE 'mreg-bench-%'"
+	assert_output 0
+	run q "SELECT action || '=' || count(*) || '=' || min(actor) || '=' || max(actor)
+	       FROM mreg.audit_log WHERE id > $before GROUP BY action ORDER BY action"
+	assert_output "default.set=6=bench-test=bench-test
+default.unset=6=bench-test=bench-test
+model.create=1000=bench-test=bench-test
+model.delete=1000=bench-test=bench-test
+provider.create=5=bench-test=bench-test
+provider.delete=5=bench-test=bench-test"
+	run q "SELECT count(*) FROM mreg.audit_log WHERE id > $before AND action = 'model.create'
+	       AND resource ~ '^models/mreg-bench-p[0-9]{3}/[a-z-]+-[0-9]{7}$' AND model_id IS NOT NULL"
+	assert_output 1000
+}
+
+@test "--keep leaves the synthetic models; --cleanup removes them" {
+	bench_json --populate 300 --keep --transactions 10
+	assert_success
+	run q "SELECT count(*) FROM mreg.models WHERE metadata @> '{\"mreg_bench\": true}'"
+	assert_output 300
+	run "$MREG" bench --cleanup
+	assert_success
+	assert_output "removed 300 synthetic models"
+	run q "SELECT count(*) FROM mreg.models"
+	assert_output 0
+	run "$MREG" bench --cleanup
+	assert_output "removed 0 synthetic models"
+}
+
+@test "populate refuses a registry with real models, unless forced" {
+	add_real_model
+	run --separate-stderr "$MREG" bench --populate 100 --transactions 10
+	assert_failure 3
+	[[ $stderr == *"refusing to populate: the registry holds 1 models"* ]]
+	[[ $stderr == *"--force-populate"* ]]
+	run q "SELECT count(*) FROM mreg.models"
+	assert_output 1
+
+	bench_json --populate 100 --force-populate --transactions 100
+	assert_success
+	echo "$output" | jq -e '.transactions == 100 and .errors.total == 0'
+	# the real model and its default are untouched, the bench data gone
+	run q "SELECT p.name || '/' || m.name FROM mreg.model_defaults d
+	       JOIN mreg.models m ON m.id = d.model_id JOIN mreg.providers p ON p.id = m.provider_id
+	       WHERE d.type = 'llm'"
+	assert_output "acme/real-llm"
+	run q "SELECT count(*) FROM mreg.models"
+	assert_output 1
+}
+
+@test "populating again replaces the earlier bench data" {
+	"$MREG" bench --populate 400 --keep --transactions 1 >/dev/null
+	"$MREG" bench --populate 150 --keep --transactions 1 >/dev/null
+	run q "SELECT count(*) FROM mreg.models"
+	assert_output 150
+}
+
+@test "without defaults get-default is refused before the run" {
+	run --separate-stderr "$MREG" bench --transactions 10
+	assert_failure 3
+	[[ $stderr == *"cannot run get-default: no type has a default model"* ]]
+	[[ $stderr == *"--populate"* ]]
+}
+
+@test "--rate schedules requests and reports schedule lag" {
+	bench_json --populate 100 --rate 400 --duration 1s --clients 2
+	assert_success
+	# 400/s for one second: the open loop issues about 400, never far more
+	echo "$output" | jq -e '
+		.rate == 400 and .transactions >= 300 and .transactions <= 401 and
+		.schedule_lag_ms.p50 >= 0 and
+		.schedule_lag_ms.max <= .latency_ms.max'
+}
+
+@test "--connect-per-request opens one connection per request" {
+	bench_json --populate 100 --connect-per-request --transactions 40 --clients 2
+	assert_success
+	echo "$output" | jq -e '
+		.connect_per_request == true and .protocol == "extended" and
+		.transactions == 40 and .connections_opened == 40 and .pool == null'
+}
+
+@test "--protocol extended runs and says so" {
+	bench_json --populate 100 --protocol extended --transactions 100 --clients 4 --threads 2
+	assert_success
+	echo "$output" | jq -e '.protocol == "extended" and .transactions == 100 and .threads == 2'
+}
+
+@test "more clients than threads: every client's requests are counted" {
+	bench_json --populate 100 --transactions 500 --clients 8 --threads 2
+	assert_success
+	echo "$output" | jq -e '.clients == 8 and .threads == 2 and .transactions == 500 and .pool.acquires == 500'
+}
+
+@test "a pool smaller than the clients shows waits" {
+	bench_json --populate 100 --transactions 400 --clients 6 --pool-size 1
+	assert_success
+	echo "$output" | jq -e '.pool_size == 1 and .transactions == 400 and .pool.waits > 0 and .pool.wait_total_ms > 0'
+}
+
+@test "a starved pool: timeouts are counted as pool_timeout errors, exit 1" {
+	"$MREG" bench --populate 100 --keep --transactions 1 >/dev/null
+	bench_json --clients 4 --pool-size 1 --pool-timeout 1ms --transactions 300
+	assert_failure 1
+	echo "$output" | jq -e '
+		.errors.by_kind.pool_timeout > 0 and
+		.errors.by_kind.pool_timeout == .pool.timeouts and
+		.errors.total == .errors.by_kind.pool_timeout and
+		.transactions + .errors.total == 300 and
+		(.errors.first.pool_timeout | test("timed out"))'
+	[[ $stderr == *"requests failed"* ]]
+}
+
+@test "a mixed workload reports each workload and the whole" {
+	bench_json --populate 300 --workload mixed --transactions 400 --clients 4
+	assert_success
+	echo "$output" | jq -e '
+		.workload == "mixed" and
+		.mix == {"get-default": 80, "list": 15, "set-default": 5} and
+		.transactions == 400 and .errors.total == 0 and
+		([.workloads[].transactions] | add) == 400 and
+		.workloads["get-default"].transactions > .workloads["list"].transactions and
+		.workloads["list"].latency_ms.p50 > 0'
+	bench_json --populate 300 --mix show=1,search=1 --transactions 100
+	assert_success
+	echo "$output" | jq -e '.mix == {"show": 1, "search": 1} and
+		(.workloads | keys) == ["search", "show"] and
+		.workloads.show.transactions + .workloads.search.transactions == 100'
+}
+
+@test "list, show and search: fixed counts, complete reports" {
+	"$MREG" bench --populate 500 --keep --transactions 1 >/dev/null
+	for w in list show search; do
+		bench_json --workload "$w" --transactions 60 --clients 2
+		assert_success
+		echo "$output" | jq -e --arg w "$w" '
+			.workload == $w and .transactions == 60 and .errors.total == 0 and
+			.workloads[$w].transactions == 60 and .latency_ms.p99 >= .latency_ms.p50'
+	done
+}
+
+@test "--type restricts get-default and list to one type" {
+	"$MREG" bench --populate 300 --keep --transactions 1 >/dev/null
+	bench_json --workload get-default --type reranker --transactions 50
+	assert_success
+	echo "$output" | jq -e '.transactions == 50 and .errors.total == 0'
+	bench_json --workload list --type vision --transactions 20
+	assert_success
+	echo "$output" | jq -e '.transactions == 20 and .errors.total == 0'
+	run --separate-stderr "$MREG" bench --type no-such-type --transactions 5
+	assert_failure 3
+	[[ $stderr == *'type "no-such-type" has no default model'* ]]
+}
+
+@test "set-default: audited like mreg set-default, defaults stay valid" {
+	"$MREG" bench --populate 500 --keep --transactions 1 >/dev/null
+	before=$(q "SELECT coalesce(max(id), 0) FROM mreg.audit_log")
+	bench_json --workload set-default --transactions 200 --clients 4 --actor sd-bench
+	assert_success
+	echo "$output" | jq -e '.transactions == 200 and .errors.total == 0'
+	# one audit row per change (setting the current default again writes none)
+	run q "SELECT count(*) > 0 AND count(*) <= 200 FROM mreg.audit_log
+	       WHERE id > $before AND action = 'default.set' AND actor = 'sd-bench'
+	         AND resource LIKE 'defaults/%' AND details ? 'previous' AND details ? 'new'"
+	assert_output t
+	run q "SELECT count(*) FROM mreg.audit_log WHERE id > $before AND action <> 'default.set'"
+	assert_output 0
+	# every default is an active model of its type
+	run q "SELECT count(*) FROM mreg.model_defaults d JOIN mreg.models m ON m.id = d.model_id
+	       WHERE m.active AND m.type = d.type"
+	assert_output 6
+}
+
+@test "set-default never moves a real default" {
+	add_real_model
+	bench_json --populate 200 --force-populate --workload set-default --transactions 100
+	assert_success
+	run q "SELECT p.name || '/' || m.name FROM mreg.model_defaults d
+	       JOIN mreg.models m ON m.id = d.model_id JOIN mreg.providers p ON p.id = m.provider_id
+	       WHERE d.type = 'llm'"
+	assert_output "acme/real-llm"
+}
+
+@test "set-default without bench data is refused" {
+	add_real_model
+	run --separate-stderr "$MREG" bench --workload set-default --transactions 10
+	assert_failure 3
+	[[ $stderr == *"cannot run set-default"* ]]
+}
+
+@test "--warmup runs first without recording" {
+	bench_json --populate 100 --warmup 300ms --transactions 100
+	assert_success
+	echo "$output" | jq -e '.warmup_s == 0.3 and .transactions == 100'
+}
+
+@test "--progress prints interim lines to stderr" {
+	run --separate-stderr "$MREG" bench --populate 100 --duration 1200ms --progress 400ms
+	assert_success
+	[[ $stderr == *"progress: "*" tps, p99 "*" ms, 0 errors"* ]]
+	[[ $output == *"transactions:"* ]]
+	[[ $output == *"p99.9"* ]]
+}
+
+@test "Ctrl-C prints the report so far" {
+	"$MREG" bench --populate 100 --keep --transactions 1 >/dev/null
+	"$MREG" bench --duration 30s --clients 2 --format json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 1
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 0 ]
+	jq -e '.interrupted == true and .transactions > 0 and .duration_s < 20' "$BATS_TEST_TMPDIR/out"
+	grep -q interrupted "$BATS_TEST_TMPDIR/err"
+}
+
+@test "usage errors exit 2" {
+	run "$MREG" bench --threads 4 --clients 2
+	assert_failure 2
+	run "$MREG" bench --workload nope
+	assert_failure 2
+	assert_output --partial "unknown workload 'nope'"
+	run "$MREG" bench --duration 1s --transactions 5
+	assert_failure 2
+	run "$MREG" bench --mix get-default=x
+	assert_failure 2
+	run "$MREG" bench --protocol simple
+	assert_failure 2
+	run "$MREG" bench --keep
+	assert_failure 2
+	run "$MREG" bench --cleanup --populate 5
+	assert_failure 2
+	run "$MREG" bench --rate 0
+	assert_failure 2
+	run "$MREG" bench extra
+	assert_failure 2
+}
+
+@test "a dead server mid-run: errors counted by kind, report printed, exit 1" {
+	# a private cluster: killing it must not disturb other suites
+	local envfile="$BATS_TEST_TMPDIR/sandbox.env"
+	"$MREG_SOURCE_ROOT/test/pg-sandbox" start >"$envfile"
+	(
+		set -e
+		. "$envfile"
+		trap '"$MREG_SOURCE_ROOT/test/pg-sandbox" stop' EXIT
+		export PGDATABASE=postgres
+		"$MREG" migrate --quiet
+		"$MREG" bench --populate 200 --keep --transactions 1 >/dev/null
+		"$MREG" bench --duration 4s --clients 4 --format json \
+			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		sleep 1.5
+		"$MREG_SOURCE_ROOT/test/pg-sandbox" kill
+		rc=0
+		wait "$pid" || rc=$?
+		echo "$rc" >"$BATS_TEST_TMPDIR/rc"
+	)
+	[ "$(cat "$BATS_TEST_TMPDIR/rc")" -eq 1 ]
+	jq -e '.transactions > 0 and .errors.total > 0 and
+		(.errors.by_kind.connect + .errors.by_kind.disconnect) == .errors.total and
+		.interrupted == false' "$BATS_TEST_TMPDIR/out"
+	grep -q "requests failed" "$BATS_TEST_TMPDIR/err"
+}

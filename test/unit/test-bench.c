@@ -1,0 +1,312 @@
+/* test-bench.c - the bench runner against the sandbox: counts add up across
+ * threads, progress snapshots race with the workers, stop ends a run,
+ * populate/cleanup round-trip.  Needs test/pg-sandbox (fails without). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "db.h"
+#include "migrate.h"
+#include "tap.h"
+
+static char dbname[64];
+static char dsn[128];
+
+static PGconn *admin_connect(void)
+{
+	PGconn *c = PQconnectdb("dbname=postgres");
+
+	if (PQstatus(c) != CONNECTION_OK)
+		bail_out("no database: run under test/pg-sandbox");
+	return c;
+}
+
+static void admin_exec(const char *sql)
+{
+	PGconn *c = admin_connect();
+	PGresult *res = PQexec(c, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		bail_out(PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+static struct mreg_pool *make_pool(int size, bool prepared)
+{
+	struct mreg_pool_config cfg = { .dsn = dsn, .max_size = size,
+					.application_name = "mreg test-bench" };
+	struct mreg_error err;
+	struct mreg_pool *p;
+
+	if (prepared)
+		cfg.prepare = mreg_bench_statements(&cfg.nprepare);
+	p = mreg_pool_create(&cfg, &err);
+	if (!p)
+		bail_out(err.message);
+	return p;
+}
+
+/*
+ * Open every connection before a run, as 'mreg bench' does, so the run
+ * measures (and exercises) requests, not lazy connection set-up.
+ */
+static void warm(struct mreg_pool *pool, int n)
+{
+	struct mreg_conn *c[16] = { NULL };
+	struct mreg_error err;
+
+	for (int i = 0; i < n; i++)
+		if (!(c[i] = mreg_pool_acquire(pool, &err)))
+			bail_out(err.message);
+	for (int i = 0; i < n; i++)
+		mreg_pool_release(pool, c[i]);
+}
+
+static void migrate(void)
+{
+	struct mreg_pool *pool = make_pool(1, false);
+	struct mreg_migration_set set = { 0 };
+	struct mreg_migration_status *st = NULL;
+	struct mreg_conn *conn;
+	struct mreg_error err;
+	size_t n = 0;
+	double ms;
+
+	if (!(conn = mreg_pool_acquire(pool, &err)) ||
+	    mreg_migrations_load(&set, NULL, &err) < 0 ||
+	    mreg_migrate_bootstrap(conn, &err) < 0 ||
+	    mreg_migrate_status(conn, &set, &st, &n, &err) < 0)
+		bail_out(err.message);
+	for (size_t i = 0; i < n; i++)
+		if (st[i].state == MREG_MIG_PENDING &&
+		    mreg_migrate_apply(conn, st[i].migration, "test-bench", 10,
+				       &ms, &err) < 0)
+			bail_out(err.message);
+	free(st);
+	mreg_migrations_finish(&set);
+	mreg_pool_release(pool, conn);
+	mreg_pool_destroy(pool);
+}
+
+static long count_models(struct mreg_pool *pool)
+{
+	struct mreg_error err;
+	struct mreg_conn *conn = mreg_pool_acquire(pool, &err);
+	PGresult *res;
+	long n;
+
+	if (!conn)
+		bail_out(err.message);
+	res = mreg_db_exec(conn, "SELECT count(*) FROM mreg.models", 0, NULL,
+			   PGRES_TUPLES_OK, &err);
+	if (!res)
+		bail_out(err.message);
+	n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	mreg_pool_release(pool, conn);
+	return n;
+}
+
+static void load_data(struct mreg_pool *pool, struct mreg_bench_data *data)
+{
+	unsigned all[MREG_BENCH_NWORKLOADS];
+	struct mreg_error err;
+	struct mreg_conn *conn = mreg_pool_acquire(pool, &err);
+
+	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
+		all[i] = 1;
+	if (!conn || mreg_bench_data_load(conn, all, data, &err) < 0)
+		bail_out(err.message);
+	mreg_pool_release(pool, conn);
+}
+
+/* A mixed run over 3 threads; progress snapshots taken while it runs. */
+static void test_counts(struct mreg_pool *pool,
+			const struct mreg_bench_data *data, bool prepared)
+{
+	struct mreg_bench_config cfg = {
+		.pool = pool, .prepared = prepared, .clients = 6, .threads = 3,
+		.transactions = 3000, .data = data, .actor = "test-bench",
+		.seed = 42,
+	};
+	struct mreg_bench_interval iv;
+	struct mreg_bench_result res;
+	struct mreg_error err;
+	struct mreg_bench *b;
+	uint64_t seen = 0, per = 0;
+
+	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
+		cfg.weights[i] = 1;
+	cfg.weights[MREG_BENCH_GET_DEFAULT] = 10;
+	b = mreg_bench_start(&cfg, &err);
+	if (!b)
+		bail_out(err.message);
+	while (!mreg_bench_wait(b, 5)) {
+		mreg_bench_interval(b, &iv);
+		seen += iv.transactions + iv.errors;
+	}
+	mreg_bench_interval(b, &iv);
+	seen += iv.transactions + iv.errors;
+	ok(mreg_bench_finish(b, &res, &err) == 0, "%s: finish",
+	   prepared ? "prepared" : "extended");
+	mreg_bench_destroy(b);
+	is_int(res.transactions + res.errors, 3000,
+	       "%s: exactly the requested transactions ran",
+	       prepared ? "prepared" : "extended");
+	is_int(res.errors, 0, "no errors");
+	if (res.errors)
+		for (int k = 0; k < MREG_BENCH_NERRKINDS; k++)
+			if (res.first_error[k][0])
+				diag("%s: %s", mreg_bench_error_kind_name(k),
+				     res.first_error[k]);
+	is_int(seen, 3000, "progress snapshots saw every request once");
+	is_int(mreg_histogram_count(res.latency), res.transactions,
+	       "merged histogram counts every success");
+	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++) {
+		per += mreg_histogram_count(res.by_workload[i]);
+		ok(mreg_histogram_count(res.by_workload[i]) > 0,
+		   "workload %s ran", mreg_bench_workload_name(i));
+	}
+	is_int(per, res.transactions, "per-workload counts add up");
+	ok(mreg_histogram_count(res.by_workload[MREG_BENCH_GET_DEFAULT]) >
+		   mreg_histogram_count(res.by_workload[MREG_BENCH_LIST]),
+	   "weights are respected");
+	ok(!res.interrupted, "not interrupted");
+	ok(res.elapsed_s > 0, "elapsed time measured");
+	mreg_bench_result_finish(&res);
+}
+
+/* A long run stopped from outside ends promptly with what it did. */
+static void test_stop(struct mreg_pool *pool, const struct mreg_bench_data *data)
+{
+	struct mreg_bench_config cfg = {
+		.pool = pool, .prepared = true, .clients = 4, .threads = 2,
+		.duration_s = 60, .data = data, .rate = 2000,
+	};
+	struct mreg_bench_result res;
+	struct mreg_error err;
+	struct mreg_bench *b;
+
+	cfg.weights[MREG_BENCH_GET_DEFAULT] = 1;
+	b = mreg_bench_start(&cfg, &err);
+	if (!b)
+		bail_out(err.message);
+	nanosleep(&(struct timespec){ 0, 300000000 }, NULL);
+	mreg_bench_stop(b);
+	ok(mreg_bench_wait(b, 5000), "a stopped run ends within 5 s");
+	ok(mreg_bench_finish(b, &res, &err) == 0, "finish after stop");
+	mreg_bench_destroy(b);
+	ok(res.interrupted, "marked interrupted");
+	ok(res.transactions > 100 && res.transactions < 2000,
+	   "open loop at 2000/s ran about 600 requests in 0.3 s (%llu)",
+	   (unsigned long long)res.transactions);
+	is_int(mreg_histogram_count(res.lag), res.transactions,
+	       "schedule lag recorded for every request");
+	mreg_bench_result_finish(&res);
+}
+
+static void test_bad_config(const struct mreg_bench_data *data)
+{
+	struct mreg_bench_config cfg = { .clients = 2, .threads = 3,
+					 .transactions = 1, .data = data };
+	struct mreg_bench_data empty = { 0 };
+	struct mreg_error err;
+
+	cfg.weights[0] = 1;
+	cfg.connect_per_request = true;
+	ok(!mreg_bench_start(&cfg, &err) && err.status == MREG_EXIT_USAGE,
+	   "more threads than clients is refused");
+	cfg.threads = 1;
+	cfg.data = &empty;
+	ok(!mreg_bench_start(&cfg, &err) && err.status == MREG_EXIT_DATA,
+	   "a workload without parameters is refused: %s", err.message);
+}
+
+static void test_classify(void)
+{
+	static const struct { const char *state; int kind; } cases[] = {
+		{ "57014", MREG_BENCH_ERR_STATEMENT_TIMEOUT },
+		{ "40001", MREG_BENCH_ERR_CONFLICT },
+		{ "40P01", MREG_BENCH_ERR_CONFLICT },
+		{ "23505", MREG_BENCH_ERR_CONSTRAINT },
+		{ "23514", MREG_BENCH_ERR_CONSTRAINT },
+		{ "08006", MREG_BENCH_ERR_DISCONNECT },
+		{ "57P01", MREG_BENCH_ERR_DISCONNECT },
+		{ "", MREG_BENCH_ERR_DISCONNECT },
+		{ "42P01", MREG_BENCH_ERR_SERVER },
+		{ "53300", MREG_BENCH_ERR_SERVER },
+	};
+	struct mreg_error err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mreg_error_clear(&err);
+		snprintf(err.sqlstate, sizeof(err.sqlstate), "%s",
+			 cases[i].state);
+		is_int(mreg_bench_classify(&err), cases[i].kind,
+		       "SQLSTATE '%s' is a %s error", cases[i].state,
+		       mreg_bench_error_kind_name(cases[i].kind));
+	}
+	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++)
+		ok(mreg_bench_error_kind_name(k) != NULL, "kind %d has a name", k);
+	ok(mreg_bench_error_kind_name(MREG_BENCH_NERRKINDS) == NULL,
+	   "no name past the last kind");
+	ok(mreg_bench_workload_find("set-default") == MREG_BENCH_SET_DEFAULT &&
+		   mreg_bench_workload_find("nope") < 0 &&
+		   mreg_bench_workload_writes(MREG_BENCH_SET_DEFAULT) &&
+		   !mreg_bench_workload_writes(MREG_BENCH_LIST),
+	   "workload names and write flags");
+}
+
+int main(void)
+{
+	struct mreg_bench_data data = { 0 };
+	struct mreg_pool *pool, *pool2;
+	struct mreg_error err;
+	struct mreg_conn *conn;
+	char sql[128];
+
+	test_classify();
+	snprintf(dbname, sizeof(dbname), "t_unit_bench_%ld", (long)getpid());
+	snprintf(dsn, sizeof(dsn), "dbname=%s", dbname);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	admin_exec(sql);
+	migrate();
+
+	pool = make_pool(6, true);
+	if (!(conn = mreg_pool_acquire(pool, &err)))
+		bail_out(err.message);
+	ok(mreg_bench_populate(conn, 2000, false, "test-bench", &err) == 0,
+	   "populate 2000 models");
+	mreg_pool_release(pool, conn);
+	is_int(count_models(pool), 2000, "2000 models in the registry");
+	load_data(pool, &data);
+	warm(pool, 6);
+	ok(data.ntypes == 6 && data.nlist_types == 6 && data.nshow > 0 &&
+		   data.nterms > 0 && data.nsd > 0,
+	   "parameters for every workload");
+
+	test_counts(pool, &data, true);
+	pool2 = make_pool(3, false);
+	warm(pool2, 3);
+	test_counts(pool2, &data, false); /* a pool smaller than the clients */
+	mreg_pool_destroy(pool2);
+	test_stop(pool, &data);
+	test_bad_config(&data);
+
+	if (!(conn = mreg_pool_acquire(pool, &err)))
+		bail_out(err.message);
+	is_int(mreg_bench_cleanup(conn, "test-bench", &err), 2000,
+	       "cleanup removes the 2000 models");
+	mreg_pool_release(pool, conn);
+	is_int(count_models(pool), 0, "nothing left");
+
+	mreg_bench_data_finish(&data);
+	mreg_pool_destroy(pool);
+	snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)", dbname);
+	admin_exec(sql);
+	return tap_done();
+}
