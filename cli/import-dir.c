@@ -6,11 +6,13 @@
  * queue read by the main thread, which checks provider/name claims across
  * files and writes batches: one transaction per batch carries the model
  * rows, their audit rows and the cache rows of the files they came from
- * (common/importer.c).  A session advisory lock on a second connection
- * keeps two imports of the same source apart.
+ * (common/importer.c).  common/import.c runs the pieces in order
+ * (mreg_import_run, shared with the import workload of mreg bench).  A
+ * session advisory lock on a second connection keeps two imports of the
+ * same source apart.
  *
- * This file parses the options, runs the pieces in order and says what
- * happened: progress, problems and the summary.
+ * This file parses the options, takes the lock, runs the import and says
+ * what happened: progress, problems and the summary.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include "commands.h"
 #include "db.h"
 #include "hashcache.h"
+#include "import.h"
 #include "importer.h"
 #include "scan.h"
 #include "walk.h"
@@ -182,10 +185,13 @@ struct run {
 	struct opts *o;
 	const char *label_root; /* DIR as the user wrote it */
 	char *source;
-	struct mreg_scan scan;
+	struct mreg_scan *scan; /* while the import runs (progress) */
 	pthread_mutex_t print_lock;
 	bool show_progress;
 	bool progress_shown;
+	atomic_bool progress_stop;
+	pthread_t progress;
+	bool progress_started;
 	struct timespec t0;
 };
 
@@ -210,13 +216,13 @@ static void progress_clear(struct run *run)
 
 static void progress_draw(struct run *run)
 {
-	long scanned = atomic_load(&run->scan.scanned);
-	long hashed = atomic_load(&run->scan.hashed);
-	long done = atomic_load(&run->scan.done);
+	long scanned = atomic_load(&run->scan->scanned);
+	long hashed = atomic_load(&run->scan->hashed);
+	long done = atomic_load(&run->scan->done);
 	double t = elapsed_s(run), rate = t > 0 ? done / t : 0;
 	char eta[32] = "";
 
-	if (atomic_load(&run->scan.walk_done) && rate > 0)
+	if (atomic_load(&run->scan->walk_done) && rate > 0)
 		snprintf(eta, sizeof(eta), ", ETA %.0f s",
 			 (double)(scanned - done) / rate);
 	if (cli_isatty(stderr))
@@ -235,17 +241,57 @@ static void *progress_main(void *arg)
 	struct timespec ts = { 0, 250 * 1000 * 1000 };
 	int ticks = 0;
 
-	while (!atomic_load(&run->scan.stop)) {
+	while (!atomic_load(&run->progress_stop)) {
 		nanosleep(&ts, NULL);
 		/* a terminal gets 4 updates a second, a log one a second */
 		if (!cli_isatty(stderr) && ++ticks % 4 != 0)
 			continue;
 		pthread_mutex_lock(&run->print_lock);
-		if (!atomic_load(&run->scan.stop))
+		if (!atomic_load(&run->progress_stop))
 			progress_draw(run);
 		pthread_mutex_unlock(&run->print_lock);
 	}
 	return NULL;
+}
+
+/* The scan runs: say what the cache holds, start the progress line. */
+static void on_started(void *arg, struct mreg_scan *scan)
+{
+	struct run *run = arg;
+
+	if (!scan->clock.from_fs)
+		cli_verbose(run->ctx, "\"%s\" is not writable: racy boundary from the system clock",
+			    run->label_root);
+	cli_verbose(run->ctx, "source \"%s\": %zu files recorded (loaded at %.3f s)",
+		    run->source, mreg_cache_count(scan->cache), elapsed_s(run));
+	run->scan = scan;
+	if (run->show_progress &&
+	    pthread_create(&run->progress, NULL, progress_main, run) == 0)
+		run->progress_started = true;
+}
+
+static void progress_stop(struct run *run)
+{
+	if (!run->progress_started)
+		return;
+	atomic_store(&run->progress_stop, true);
+	pthread_join(run->progress, NULL);
+	run->progress_started = false;
+}
+
+/* The import is over: a log gets the final counts, a terminal loses the
+ * line. */
+static void on_ended(void *arg, struct mreg_scan *scan)
+{
+	struct run *run = arg;
+	bool shown = run->progress_started;
+
+	(void)scan;
+	progress_stop(run);
+	if (shown && !cli_isatty(stderr))
+		progress_draw(run);
+	progress_clear(run);
+	run->scan = NULL;
 }
 
 /* --- what the importer tells ------------------------------------------- */
@@ -311,27 +357,23 @@ static void on_deactivated(void *arg, int n, const char *const *resources,
 
 /* --- the command --------------------------------------------------------- */
 
-static void print_summary(struct run *run, const struct mreg_importer *w)
+static void print_summary(struct run *run, const struct mreg_import_counts *c)
 {
-	long scanned = atomic_load(&run->scan.scanned);
-	long unchanged = scanned - w->added - w->updated - w->failed_files;
 	double t = elapsed_s(run);
 	json_t *o;
 	char *s;
 
-	if (unchanged < 0)
-		unchanged = 0;
 	if (run->o->json) {
 		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
 			      "source", run->source,
-			      "scanned", (json_int_t)scanned,
-			      "hashed", (json_int_t)atomic_load(&run->scan.hashed),
-			      "unchanged", (json_int_t)unchanged,
-			      "added", (json_int_t)w->added,
-			      "updated", (json_int_t)w->updated,
-			      "failed", (json_int_t)w->failed,
-			      "pruned", (json_int_t)w->pruned,
-			      "missing", (json_int_t)w->missing,
+			      "scanned", (json_int_t)c->scanned,
+			      "hashed", (json_int_t)c->hashed,
+			      "unchanged", (json_int_t)c->unchanged,
+			      "added", (json_int_t)c->added,
+			      "updated", (json_int_t)c->updated,
+			      "failed", (json_int_t)c->failed,
+			      "pruned", (json_int_t)c->pruned,
+			      "missing", (json_int_t)c->missing,
 			      "elapsed", t, "dry_run", run->o->dry_run);
 		s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6))
 		      : NULL;
@@ -342,9 +384,9 @@ static void print_summary(struct run *run, const struct mreg_importer *w)
 	} else if (!run->o->quiet) {
 		printf("%sscanned %ld, unchanged %ld, added %ld, updated %ld, "
 		       "failed %ld, pruned %ld, missing %ld in %.2f s\n",
-		       run->o->dry_run ? "dry run: " : "", scanned, unchanged,
-		       w->added, w->updated, w->failed, w->pruned, w->missing,
-		       t);
+		       run->o->dry_run ? "dry run: " : "", c->scanned,
+		       c->unchanged, c->added, c->updated, c->failed,
+		       c->pruned, c->missing, t);
 	}
 }
 
@@ -394,25 +436,22 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 			  .batch_size = 1000 };
 	struct parse_state ps = { ctx, &o };
 	struct run run;
-	struct mreg_importer w;
+	struct mreg_import_config cfg;
+	struct mreg_import_counts counts;
 	struct mreg_error err;
 	struct mreg_pool *pool = NULL;
-	struct mreg_conn *lock_conn = NULL;
-	struct mreg_cache *cache = NULL;
-	pthread_t progress;
-	bool progress_started = false, locked = false;
-	bool fatal = false;
-	struct mreg_scan_result *r;
+	struct mreg_conn *lock_conn = NULL, *conn = NULL;
+	bool locked = false;
 	char real[PATH_MAX], ebuf[128];
 	char *label = NULL;
 	size_t n;
 	int rc, rootfd = -1, argi = 0, status = MREG_EXIT_FAILURE;
 
 	memset(&run, 0, sizeof(run));
-	memset(&w, 0, sizeof(w));
+	memset(&cfg, 0, sizeof(cfg));
 	mreg_error_clear(&err);
 	clock_gettime(CLOCK_MONOTONIC, &run.t0);
-	mreg_scan_init(&run.scan);
+	atomic_init(&run.progress_stop, false);
 	pthread_mutex_init(&run.print_lock, NULL);
 	o.jobs = default_jobs();
 	rc = cli_parse(ctx, &spec, argc, argv, on_option, &ps, &argi);
@@ -454,16 +493,6 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!run.source)
 		goto oom;
-	run.scan.rootfd = rootfd;
-	run.scan.pattern = o.pattern;
-	run.scan.max_file_size = o.max_file_size;
-	run.scan.rehash = o.rehash;
-	/* the boundary of the racy rule, before anything is read */
-	if (mreg_fs_clock_read(rootfd, &run.scan.clock, &err) < 0)
-		goto report;
-	if (!run.scan.clock.from_fs)
-		cli_verbose(ctx, "\"%s\" is not writable: racy boundary from the system clock",
-			    label);
 
 	pool = cli_pool(ctx, 2, &err);
 	if (!pool)
@@ -479,81 +508,38 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	locked = true;
 	cli_verbose(ctx, "lock on \"%s\" taken at %.3f s", run.source,
 		    elapsed_s(&run));
-	w.conn = mreg_pool_acquire(pool, &err);
-	if (!w.conn)
-		goto report;
-	w.scan = &run.scan;
-	w.actor = cli_actor(ctx);
-	w.source = run.source;
-	w.label_root = label;
-	w.batch_size = o.batch_size;
-	w.strict = o.strict;
-	w.dry_run = o.dry_run;
-	w.prune = o.prune;
-	w.ev = (struct mreg_import_events){ &run, on_file, on_warn,
-					    on_changed, on_deactivated };
-	cache = run.scan.cache = mreg_cache_create();
-	if (!cache)
-		goto oom;
-	if (mreg_importer_init(&w, &err) < 0)
+	conn = mreg_pool_acquire(pool, &err);
+	if (!conn)
 		goto report;
 
 	json_object_seed(0); /* before any thread uses jansson */
 	run.show_progress = !o.quiet &&
 			    (o.progress || (cli_isatty(stderr) && !getenv("NO_COLOR")));
-	if (mreg_scan_start_workers(&run.scan, (int)o.jobs, &err) < 0)
+	cfg.rootfd = rootfd;
+	cfg.label_root = label;
+	cfg.pattern = o.pattern;
+	cfg.max_file_size = o.max_file_size;
+	cfg.rehash = o.rehash;
+	cfg.jobs = (int)o.jobs;
+	cfg.source = run.source;
+	cfg.actor = cli_actor(ctx);
+	cfg.batch_size = o.batch_size;
+	cfg.strict = o.strict;
+	cfg.dry_run = o.dry_run;
+	cfg.prune = o.prune;
+	cfg.conn = conn;
+	cfg.ev = (struct mreg_import_events){ &run, on_file, on_warn,
+					      on_changed, on_deactivated };
+	cfg.started = on_started;
+	cfg.ended = on_ended;
+	if (mreg_import_run(&cfg, &counts, &err) < 0)
 		goto report;
-	if (mreg_scan_start_walker(&run.scan, &err) < 0)
-		fatal = true;
-	/* the walk runs meanwhile; found files wait for the cache */
-	if (!fatal && mreg_import_load_cache(cache, w.conn, run.source,
-					     &err) < 0)
-		fatal = true;
-	if (!fatal) {
-		cli_verbose(ctx, "source \"%s\": %zu files recorded (loaded at %.3f s)",
-			    run.source, mreg_cache_count(cache),
-			    elapsed_s(&run));
-	}
-	mreg_scan_cache_ready(&run.scan, fatal);
-	if (run.show_progress &&
-	    pthread_create(&progress, NULL, progress_main, &run) == 0)
-		progress_started = true;
-
-	while ((r = mreg_scan_next(&run.scan)) != NULL) {
-		if (fatal) {
-			mreg_scan_result_free(r);
-			continue;
-		}
-		if (mreg_importer_take(&w, r, &err) < 0) {
-			fatal = true;
-			mreg_scan_stop(&run.scan);
-		}
-	}
-	mreg_scan_join(&run.scan);
-	if (!fatal && run.scan.walk_rc < 0) {
-		err = run.scan.walk_err;
-		mreg_error_prefix(&err, "could not walk \"%s\"", label);
-		fatal = true;
-	}
-	if (!fatal && mreg_importer_complete(&w, &err) < 0)
-		fatal = true;
-	if (progress_started) {
-		atomic_store(&run.scan.stop, true);
-		pthread_join(progress, NULL);
-		progress_started = false;
-		/* a log gets the final counts; a terminal loses the line */
-		if (!cli_isatty(stderr))
-			progress_draw(&run);
-	}
-	progress_clear(&run);
-	if (fatal)
-		goto report;
-	if (w.abort_writes)
+	if (counts.aborted)
 		cli_fail(ctx, MREG_EXIT_DATA,
-			 "nothing imported: %ld bad file%s (--strict)", w.failed,
-			 w.failed == 1 ? "" : "s");
-	print_summary(&run, &w);
-	status = w.failed > 0 ? MREG_EXIT_DATA : MREG_EXIT_OK;
+			 "nothing imported: %ld bad file%s (--strict)",
+			 counts.failed, counts.failed == 1 ? "" : "s");
+	print_summary(&run, &counts);
+	status = counts.failed > 0 ? MREG_EXIT_DATA : MREG_EXIT_OK;
 	goto cleanup;
 
 oom:
@@ -561,24 +547,17 @@ oom:
 report:
 	status = cli_report(ctx, &err);
 cleanup:
-	if (progress_started) {
-		atomic_store(&run.scan.stop, true);
-		pthread_join(progress, NULL);
-	}
-	mreg_importer_finish(&w);
-	if (w.conn)
-		mreg_pool_release(pool, w.conn);
+	if (conn)
+		mreg_pool_release(pool, conn);
 	if (locked)
 		mreg_import_unlock(lock_conn, run.source);
 	if (lock_conn)
 		mreg_pool_release(pool, lock_conn);
-	mreg_cache_destroy(cache);
 	if (rootfd >= 0)
 		close(rootfd);
 	free(run.source);
 	free(label);
 done:
-	mreg_scan_finish(&run.scan);
 	pthread_mutex_destroy(&run.print_lock);
 	return cli_finish(ctx, status);
 }
