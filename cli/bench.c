@@ -34,22 +34,30 @@ enum {
 	OPT_FORMAT,
 	OPT_SEED,
 	OPT_TYPE,
+	OPT_IMPORT_FILES,
+	OPT_IMPORT_CHANGE,
 };
 
 static const struct cli_option options[] = {
 	CLI_GROUP("Workload:"),
 	{ OPT_WORKLOAD, 'w', "workload", "NAME",
-	  "get-default (default), list, show, search, set-default, or "
-	  "mixed" },
+	  "get-default (default), list, show, search, set-default, "
+	  "import, or mixed" },
 	{ OPT_MIX, 0, "mix", "NAME=W,...",
 	  "weights of a mixed workload (default get-default=80,list=15,"
 	  "set-default=5)" },
 	{ OPT_TYPE, 0, "type", "TYPE",
 	  "get-default and list: only this type (default: every type)" },
+	{ OPT_IMPORT_FILES, 0, "import-files", "N",
+	  "import: model files in each client's tree (default 1000)" },
+	{ OPT_IMPORT_CHANGE, 0, "import-change", "PCT",
+	  "import: percent of them rewritten per request (default 1)" },
 	CLI_GROUP("Load:"),
 	{ OPT_CLIENTS, 'c', "clients", "N", "concurrent clients (default 1)" },
 	{ OPT_THREADS, 'j', "threads", "J",
-	  "worker threads (default: clients, at most the CPUs)" },
+	  "worker threads (default: clients, at most the CPUs); import: "
+	  "worker threads of each client's import (default: CPUs / "
+	  "clients)" },
 	{ OPT_DURATION, 'T', "duration", "DURATION",
 	  "run this long after the warmup (default 10s)" },
 	{ OPT_TRANSACTIONS, 't', "transactions", "N",
@@ -76,8 +84,10 @@ static const struct cli_option options[] = {
 	{ OPT_POPULATE, 0, "populate", "N",
 	  "first fill the registry with N synthetic models, remove them after" },
 	{ OPT_FORCE_POPULATE, 0, "force-populate", NULL,
-	  "populate even though the registry holds other models" },
-	{ OPT_KEEP, 0, "keep", NULL, "keep the synthetic models after the run" },
+	  "populate (or import) even though the registry holds other "
+	  "models" },
+	{ OPT_KEEP, 0, "keep", NULL,
+	  "keep the synthetic models (and imported ones) after the run" },
 	{ OPT_CLEANUP, 0, "cleanup", NULL,
 	  "remove synthetic models left by --keep, run nothing" },
 	CLI_GROUP("Output:"),
@@ -106,6 +116,10 @@ struct opts {
 	bool extended, cpr, force_populate, keep, cleanup, json;
 	unsigned long long seed;
 	const char *type;
+	bool import;                   /* --workload import */
+	long import_files;
+	double import_change;
+	bool have_import_opts;
 };
 
 static int parse_mix(struct opts *o, const char *arg)
@@ -133,6 +147,10 @@ static int parse_mix(struct opts *o, const char *arg)
 		if (wl < 0)
 			return cli_usage(o->ctx, "unknown workload '%s' in --mix",
 					 name);
+		if (!mreg_bench_workload_mixable(wl))
+			return cli_usage(o->ctx, "%s cannot be part of --mix "
+						 "(it runs alone: --workload %s)",
+					 name, name);
 		if (cli_parse_long(num, 0, 1000000, &w) < 0)
 			return cli_usage(o->ctx, "invalid weight '%s' for %s in "
 						 "--mix", num, name);
@@ -156,18 +174,38 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_WORKLOAD:
 		if (strcmp(arg, "mixed") == 0) {
 			o->mixed = true;
+			o->import = false;
 			return 0;
 		}
 		wl = mreg_bench_workload_find(arg);
 		if (wl < 0)
 			return cli_usage(ctx, "unknown workload '%s'", arg);
 		o->mixed = false;
+		o->import = wl == MREG_BENCH_IMPORT;
 		memset(o->weights, 0, sizeof(o->weights));
 		o->weights[wl] = 1;
 		return 0;
 	case OPT_MIX:
 		o->mixed = true;
+		o->import = false;
 		return parse_mix(o, arg);
+	case OPT_IMPORT_FILES:
+		if (cli_parse_long(arg, 1, 1000000, &o->import_files) < 0)
+			return cli_usage(ctx, "invalid file count '%s' (1 to "
+					      "1000000)", arg);
+		o->have_import_opts = true;
+		return 0;
+	case OPT_IMPORT_CHANGE: {
+		char *end;
+
+		o->import_change = strtod(arg, &end);
+		if (end == arg || *end || !(o->import_change > 0) ||
+		    o->import_change > 100)
+			return cli_usage(ctx, "invalid percentage '%s' (above 0, "
+					      "at most 100)", arg);
+		o->have_import_opts = true;
+		return 0;
+	}
 	case OPT_CLIENTS:
 	case OPT_THREADS:
 	case OPT_POOL_SIZE:
@@ -339,6 +377,8 @@ struct run_info {
 	bool prepared;
 	struct mreg_pool_stats pool; /* during the run */
 	bool have_pool;
+	int import_jobs;             /* import: worker threads per import */
+	long per_request;            /* import: files rewritten per request */
 };
 
 static const char *workload_label(const struct opts *o)
@@ -434,6 +474,12 @@ static int print_json(const struct run_info *ri,
 	json_object_set_new(root, "connections_opened",
 			    o->cpr ? json_integer((json_int_t)r->connections_opened)
 				   : json_null());
+	json_object_set_new(root, "import", !o->import ? json_null() : json_pack(
+		"{s:I, s:f, s:I, s:i}",
+		"files", (json_int_t)o->import_files,
+		"change_pct", o->import_change,
+		"files_per_request", (json_int_t)ri->per_request,
+		"jobs", ri->import_jobs));
 	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 				   JSON_REAL_PRECISION(6));
 	putchar('\n');
@@ -507,6 +553,11 @@ static void print_table(const struct run_info *ri,
 		putchar(')');
 	}
 	putchar('\n');
+	if (o->import)
+		printf("import:        %ld files per client, %ld rewritten per "
+		       "request (%g%%), %d worker thread%s per import\n",
+		       o->import_files, ri->per_request, o->import_change,
+		       ri->import_jobs, ri->import_jobs == 1 ? "" : "s");
 	printf("clients:       %ld over %d thread%s, ", o->clients, ri->threads,
 	       ri->threads == 1 ? "" : "s");
 	if (o->cpr)
@@ -572,6 +623,29 @@ static void default_mix(struct opts *o)
 	}
 }
 
+/* The import workload: its own thread per client, closed loop, pooled. */
+static int check_import_opts(struct cli_ctx *ctx, struct opts *o, long cpus)
+{
+	if (o->rate > 0)
+		return cli_usage(ctx, "--rate does not go with --workload import "
+				      "(imports run closed loop)");
+	if (o->cpr)
+		return cli_usage(ctx, "--connect-per-request does not go with "
+				      "--workload import");
+	if (o->threads > 256)
+		return cli_usage(ctx, "--threads: at most 256 worker threads per "
+				      "import");
+	if (!o->threads)
+		o->threads = cpus / o->clients < 1 ? 1 : cpus / o->clients;
+	if (!o->pool_size)
+		o->pool_size = o->clients;
+	if (!o->import_files)
+		o->import_files = 1000;
+	if (!(o->import_change > 0))
+		o->import_change = 1;
+	return -1;
+}
+
 static int check_opts(struct cli_ctx *ctx, struct opts *o)
 {
 	unsigned total = 0;
@@ -591,6 +665,14 @@ static int check_opts(struct cli_ctx *ctx, struct opts *o)
 				      "together");
 	if (!o->have_duration)
 		o->duration = o->transactions ? 0 : 10;
+	if (o->have_import_opts && !o->import)
+		return cli_usage(ctx, "--import-files and --import-change go with "
+				      "--workload import");
+	if (o->cleanup && (o->populate || o->keep || o->force_populate))
+		return cli_usage(ctx, "--cleanup does not go with --populate, "
+				      "--keep or --force-populate");
+	if (o->import)
+		return check_import_opts(ctx, o, cpus);
 	if (o->threads > o->clients)
 		return cli_usage(ctx, "--threads (%ld) must not exceed --clients "
 				      "(%ld)", o->threads, o->clients);
@@ -603,7 +685,7 @@ static int check_opts(struct cli_ctx *ctx, struct opts *o)
 				      "--keep or --force-populate");
 	if (!o->populate && (o->keep || o->force_populate))
 		return cli_usage(ctx, "--keep and --force-populate go with "
-				      "--populate");
+				      "--populate or --workload import");
 	return -1;
 }
 
@@ -707,7 +789,8 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool;
 	struct mreg_error err;
-	bool populated = false;
+	bool populated = false, imported = false;
+	const char *tmp;
 	int first, rc;
 	double t;
 
@@ -723,7 +806,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	ri.o = &o;
 	ri.threads = (int)o.threads;
 	ri.pool_size = (int)o.pool_size;
-	ri.prepared = !o.extended && !o.cpr;
+	ri.prepared = !o.extended && !o.cpr && !o.import;
 	pcfg.max_size = o.cpr || o.cleanup ? 1 : (int)o.pool_size;
 	pcfg.acquire_timeout_ms = (int)(o.pool_timeout * 1000);
 	if (pcfg.acquire_timeout_ms <= 0)
@@ -750,6 +833,16 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 		populated = true;
 		cli_verbose(ctx, "populated %ld synthetic models in %.2f s",
 			    o.populate, mono_s() - t);
+	}
+	if (o.import) {
+		/* the imported models are bench data: the same rule */
+		if (mreg_bench_check_registry(conn, o.force_populate,
+					      "run the import workload",
+					      &err) < 0) {
+			rc = cli_report(ctx, &err);
+			goto done;
+		}
+		imported = true; /* from here on, clean up after the run */
 	}
 	if (mreg_bench_data_load(conn, o.weights, &data, &err) < 0) {
 		rc = cli_report(ctx, &err);
@@ -790,6 +883,20 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	cfg.data = &data;
 	cfg.actor = cli_actor(ctx);
 	cfg.seed = o.seed;
+	if (o.import) {
+		tmp = getenv("TMPDIR");
+		cfg.import_parent = tmp && *tmp ? tmp : "/tmp";
+		cfg.import_files = o.import_files;
+		cfg.import_change_pct = o.import_change;
+		cfg.import_jobs = (int)o.threads;
+		cfg.threads = (int)o.clients;
+		ri.threads = (int)o.clients;
+		ri.import_jobs = (int)o.threads;
+		ri.per_request = mreg_bench_import_per_request(&cfg);
+		cli_verbose(ctx, "import: %ld files per client under \"%s\", "
+				 "%ld rewritten per request",
+			    o.import_files, cfg.import_parent, ri.per_request);
+	}
 
 	json_object_seed(0);
 	mreg_pool_get_stats(pool, &before);
@@ -822,7 +929,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 done:
 	if (conn)
 		mreg_pool_release(pool, conn);
-	if (populated && !o.keep) {
+	if ((populated || imported) && !o.keep) {
 		long n;
 
 		conn = mreg_pool_acquire(pool, &err);
@@ -831,8 +938,8 @@ done:
 			mreg_pool_release(pool, conn);
 		if (n < 0) {
 			cli_report(ctx, &err);
-			cli_warn(ctx, "the synthetic models are still there: "
-				      "remove them with 'mreg bench --cleanup'");
+			cli_warn(ctx, "the bench data is still there: "
+				      "remove it with 'mreg bench --cleanup'");
 			rc = MREG_EXIT_FAILURE;
 		}
 	}

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchtree.h"
 #include "db.h"
+#include "import.h"
 #include "queries.h"
 
 #define NS_PER_S 1000000000LL
@@ -97,6 +99,8 @@ static const struct bench_workload workloads[MREG_BENCH_NWORKLOADS] = {
 	[MREG_BENCH_SET_DEFAULT] = { "set-default", true, set_default_steps,
 				     NSTEPS(set_default_steps),
 				     params_set_default },
+	/* no statements of its own: one import-dir run (import_main) */
+	[MREG_BENCH_IMPORT] = { "import", true, NULL, 0, NULL },
 };
 
 const char *mreg_bench_workload_name(int workload)
@@ -118,6 +122,12 @@ bool mreg_bench_workload_writes(int workload)
 {
 	return workload >= 0 && workload < MREG_BENCH_NWORKLOADS &&
 	       workloads[workload].writes;
+}
+
+bool mreg_bench_workload_mixable(int workload)
+{
+	return workload >= 0 && workload < MREG_BENCH_NWORKLOADS &&
+	       workload != MREG_BENCH_IMPORT;
 }
 
 const struct mreg_prepared *mreg_bench_statements(int *count)
@@ -230,6 +240,10 @@ struct bench_worker {
 	struct mreg_histogram *interval;
 	uint64_t interval_tx;
 	uint64_t interval_err;
+	/* import: the client's tree; files rewritten since the last import
+	 * that ran to the end (a failed one may not have recorded them) */
+	struct mreg_bench_tree tree;
+	long carried;
 };
 
 struct mreg_bench {
@@ -247,6 +261,16 @@ struct mreg_bench {
 	int nworkers;
 	struct mreg_histogram *interval_merge;
 	bool pool_can_fill;       /* fewer pooled connections than clients */
+	/* import */
+	bool import;
+	char *import_dir;         /* the run's private directory */
+	long per_request;         /* files rewritten per request */
+	pthread_mutex_t setup_lock;
+	pthread_cond_t setup_cond;
+	bool setup_sync;          /* setup_lock and setup_cond exist */
+	int setup_ready, setup_failed; /* clients past their setup */
+	bool go;                  /* the clock is set: start requests */
+	struct mreg_error setup_err;  /* the first client's failure */
 };
 
 static long long now_ns(void)
@@ -362,6 +386,37 @@ static int pick_workload(struct bench_worker *w)
 	return 0;
 }
 
+/* Count one recorded request into the thread's totals and interval. */
+static void record(struct bench_worker *w, int workload, bool failed,
+		   int kind, const char *message, long long intended,
+		   long long sent, long long end)
+{
+	const struct mreg_bench *b = w->b;
+
+	if (failed) {
+		if (w->errors_by_kind[kind]++ == 0)
+			snprintf(w->first_error[kind],
+				 sizeof(w->first_error[kind]), "%.250s",
+				 message);
+		w->errors_by_workload[workload]++;
+	} else {
+		mreg_histogram_record(w->hist[workload],
+				      (uint64_t)(end - intended));
+		if (b->cfg.rate > 0)
+			mreg_histogram_record(w->lag,
+					      (uint64_t)(sent - intended));
+		w->transactions++;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (failed) {
+		w->interval_err++;
+	} else {
+		w->interval_tx++;
+		mreg_histogram_record(w->interval, (uint64_t)(end - intended));
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void end_request(struct bench_client *c)
 {
 	struct bench_worker *w = c->w;
@@ -393,31 +448,9 @@ static void end_request(struct bench_client *c)
 	     c->kind == MREG_BENCH_ERR_DISCONNECT))
 		c->next_ns = end + BACKOFF_NS; /* do not spin on a dead server */
 
-	if (!c->recording)
-		return;
-	if (c->failed) {
-		if (w->errors_by_kind[c->kind]++ == 0)
-			snprintf(w->first_error[c->kind],
-				 sizeof(w->first_error[c->kind]), "%.250s",
-				 c->err.message);
-		w->errors_by_workload[c->workload]++;
-	} else {
-		mreg_histogram_record(w->hist[c->workload],
-				      (uint64_t)(end - c->intended_ns));
-		if (b->cfg.rate > 0)
-			mreg_histogram_record(w->lag,
-					      (uint64_t)(c->sent_ns - c->intended_ns));
-		w->transactions++;
-	}
-	pthread_mutex_lock(&w->lock);
-	if (c->failed) {
-		w->interval_err++;
-	} else {
-		w->interval_tx++;
-		mreg_histogram_record(w->interval,
-				      (uint64_t)(end - c->intended_ns));
-	}
-	pthread_mutex_unlock(&w->lock);
+	if (c->recording)
+		record(w, c->workload, c->failed, c->kind, c->err.message,
+		       c->intended_ns, c->sent_ns, end);
 }
 
 static void fail(struct bench_client *c, int kind)
@@ -720,6 +753,187 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* --- the import workload -------------------------------------------------- */
+
+long mreg_bench_import_per_request(const struct mreg_bench_config *cfg)
+{
+	double n;
+
+	if (!cfg->weights[MREG_BENCH_IMPORT] || cfg->import_files < 1)
+		return 0;
+	n = (double)cfg->import_files * cfg->import_change_pct / 100.0 + 0.5;
+	if (n < 1)
+		return 1;
+	if (n > (double)cfg->import_files)
+		return cfg->import_files;
+	return (long)n;
+}
+
+const char *mreg_bench_import_dir(const struct mreg_bench *b)
+{
+	return b ? b->import_dir : NULL;
+}
+
+/* The kind of a failed import on conn (NULL: no connection). */
+static int import_error_kind(const struct mreg_conn *conn,
+			     const struct mreg_error *err)
+{
+	if (err->status == MREG_EXIT_LOCKED)
+		return MREG_BENCH_ERR_CONFLICT;
+	if (conn && PQstatus(conn->pg) != CONNECTION_OK)
+		return MREG_BENCH_ERR_DISCONNECT;
+	return mreg_bench_classify(err);
+}
+
+/*
+ * One import of the client's tree on a pooled connection; counts and the
+ * first bad file's message in out/problem.  The kind of error, or -1.
+ */
+static int import_once(struct bench_worker *w, struct mreg_import_counts *out,
+		       char *problem, size_t len, struct mreg_error *err)
+{
+	struct mreg_bench *b = w->b;
+	struct mreg_conn *conn = mreg_pool_acquire(b->cfg.pool, err);
+	struct mreg_pool_stats st;
+	int kind = -1;
+
+	if (!conn) {
+		mreg_pool_get_stats(b->cfg.pool, &st);
+		return st.in_use >= st.max_size ? MREG_BENCH_ERR_POOL_TIMEOUT
+						: MREG_BENCH_ERR_CONNECT;
+	}
+	if (mreg_bench_tree_import(&w->tree, conn,
+				   b->cfg.actor ? b->cfg.actor : "mreg bench",
+				   b->cfg.import_jobs, out, problem, len,
+				   err) < 0)
+		kind = import_error_kind(conn, err);
+	mreg_pool_release(b->cfg.pool, conn);
+	return kind;
+}
+
+/* Write the tree and import it once, unrecorded. */
+static int import_setup(struct bench_worker *w, struct mreg_error *err)
+{
+	struct mreg_bench *b = w->b;
+	struct mreg_import_counts n;
+	char problem[512];
+
+	if (mreg_bench_tree_create(&w->tree, b->import_dir,
+				   w->clients[0].index, b->cfg.import_files,
+				   err) < 0)
+		return -1;
+	if (import_once(w, &n, problem, sizeof(problem), err) >= 0) {
+		mreg_error_prefix(err, "initial import of \"%s\"", w->tree.path);
+		return -1;
+	}
+	if (n.failed > 0) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "initial import of \"%s\": %ld files failed: %s",
+			       w->tree.path, n.failed, problem);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One request: rewrite the next files, then import the tree (the clock
+ * runs from after the rewrite).  The import must update exactly the files
+ * rewritten (plus, after a failed request, up to those rewritten then),
+ * add none and find no bad file.
+ */
+static void import_request(struct bench_worker *w, bool recording)
+{
+	struct mreg_bench *b = w->b;
+	struct bench_client *c = &w->clients[0];
+	struct mreg_import_counts n;
+	long want = b->per_request, most;
+	long long intended, end;
+	char problem[512];
+
+	c->failed = false;
+	mreg_error_clear(&c->err);
+	if (mreg_bench_tree_change(&w->tree, want, &c->err) < 0) {
+		intended = now_ns();
+		fail(c, MREG_BENCH_ERR_RESULT);
+		goto done;
+	}
+	most = w->carried + want;
+	if (most > w->tree.files)
+		most = w->tree.files;
+	w->carried = most;
+	intended = now_ns();
+	c->kind = import_once(w, &n, problem, sizeof(problem), &c->err);
+	if (c->kind >= 0) {
+		c->failed = true;
+		goto done;
+	}
+	w->carried = 0;
+	if (n.failed > 0 || n.added > 0 || n.updated < want ||
+	    n.updated > most) {
+		mreg_error_set(&c->err, MREG_EXIT_FAILURE,
+			       "import updated %ld models for %ld rewritten files"
+			       " (added %ld, failed %ld)%s%s", n.updated, want,
+			       n.added, n.failed, problem[0] ? ": " : "",
+			       problem);
+		fail(c, MREG_BENCH_ERR_RESULT);
+	}
+done:
+	end = now_ns();
+	if (c->failed && (c->kind == MREG_BENCH_ERR_CONNECT ||
+			  c->kind == MREG_BENCH_ERR_DISCONNECT ||
+			  c->kind == MREG_BENCH_ERR_RESULT))
+		c->next_ns = end + BACKOFF_NS; /* do not spin on a dead server */
+	if (recording)
+		record(w, MREG_BENCH_IMPORT, c->failed, c->kind, c->err.message,
+		       intended, intended, end);
+}
+
+/* One client of the import workload: set up, wait for the start, run. */
+static void *import_main(void *arg)
+{
+	struct bench_worker *w = arg;
+	struct mreg_bench *b = w->b;
+	struct bench_client *c = &w->clients[0];
+	struct mreg_error err;
+	bool ok;
+
+	mreg_error_clear(&err);
+	ok = import_setup(w, &err) == 0;
+	pthread_mutex_lock(&b->setup_lock);
+	if (ok) {
+		b->setup_ready++;
+	} else {
+		if (!b->setup_failed++)
+			b->setup_err = err;
+	}
+	pthread_cond_broadcast(&b->setup_cond);
+	while (ok && !b->go && !atomic_load(&b->stop))
+		pthread_cond_wait(&b->setup_cond, &b->setup_lock);
+	pthread_mutex_unlock(&b->setup_lock);
+
+	while (ok && !atomic_load(&b->stop)) {
+		long long now = now_ns();
+		bool recording;
+
+		if (now >= b->end_ns)
+			break;
+		if (c->next_ns > now) {
+			long long wait = c->next_ns - now;
+
+			sleep_ns(wait < TICK_NS ? wait : TICK_NS);
+			continue;
+		}
+		recording = now >= b->measure_ns;
+		if (recording && b->cfg.transactions > 0 &&
+		    atomic_fetch_sub(&b->tickets, 1) <= 0)
+			break;
+		import_request(w, recording);
+	}
+	w->finished_ns = now_ns();
+	atomic_fetch_sub(&b->running, 1);
+	return NULL;
+}
+
 /* --- the run --------------------------------------------------------------- */
 
 static void worker_free(struct bench_worker *w)
@@ -734,11 +948,42 @@ static void worker_free(struct bench_worker *w)
 	pthread_mutex_destroy(&w->lock);
 }
 
+static int check_import_config(const struct mreg_bench_config *cfg,
+			       struct mreg_error *err)
+{
+	const char *why = NULL;
+
+	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
+		if (i != MREG_BENCH_IMPORT && cfg->weights[i])
+			why = "import runs alone: it cannot be part of a mix";
+	if (cfg->clients < 1)
+		why = "no clients";
+	else if (cfg->rate > 0)
+		why = "import runs closed loop only (no rate)";
+	else if (cfg->connect_per_request || !cfg->pool)
+		why = "import runs on pooled connections";
+	else if (cfg->import_files < 1 || cfg->import_jobs < 1)
+		why = "import needs files and worker threads";
+	else if (!(cfg->import_change_pct > 0) || cfg->import_change_pct > 100)
+		why = "import's change must be above 0 and at most 100 percent";
+	else if (!cfg->import_parent || !cfg->import_parent[0])
+		why = "import needs a directory for its trees";
+	else if (cfg->duration_s <= 0 && cfg->transactions <= 0)
+		why = "neither a duration nor a transaction count";
+	if (why) {
+		mreg_error_set(err, MREG_EXIT_USAGE, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_config(const struct mreg_bench_config *cfg,
 			struct mreg_error *err)
 {
 	unsigned total = 0;
 
+	if (cfg->weights[MREG_BENCH_IMPORT])
+		return check_import_config(cfg, err);
 	if (cfg->clients < 1 || cfg->threads < 1 || cfg->threads > cfg->clients) {
 		mreg_error_set(err, MREG_EXIT_USAGE,
 			       "threads must be between 1 and the number of clients");
@@ -790,6 +1035,65 @@ static int check_config(const struct mreg_bench_config *cfg,
 	return 0;
 }
 
+/* import: the run's private directory and the setup rendezvous. */
+static int import_prepare(struct mreg_bench *b, struct mreg_error *err)
+{
+	static const char tail[] = "/mreg-bench.XXXXXX";
+	size_t len = strlen(b->cfg.import_parent) + sizeof(tail);
+	char ebuf[128];
+
+	b->per_request = mreg_bench_import_per_request(&b->cfg);
+	if (!(b->import_dir = malloc(len))) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	snprintf(b->import_dir, len, "%s%s", b->cfg.import_parent, tail);
+	if (!mkdtemp(b->import_dir)) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "could not create a directory in \"%s\": %s",
+			       b->cfg.import_parent,
+			       mreg_strerror(errno, ebuf, sizeof(ebuf)));
+		free(b->import_dir);
+		b->import_dir = NULL;
+		return -1;
+	}
+	pthread_mutex_init(&b->setup_lock, NULL);
+	pthread_cond_init(&b->setup_cond, NULL);
+	b->setup_sync = true;
+	return 0;
+}
+
+/*
+ * import: wait until every client wrote and imported its tree, then
+ * start the clock and let them go; -1 with the first failure.
+ */
+static int import_wait_setup(struct mreg_bench *b, struct mreg_error *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->setup_lock);
+	while (b->setup_ready + b->setup_failed < b->nworkers)
+		pthread_cond_wait(&b->setup_cond, &b->setup_lock);
+	if (b->setup_failed) {
+		*err = b->setup_err;
+		atomic_store(&b->stop, true);
+		rc = -1;
+	} else {
+		b->t0_ns = now_ns();
+		b->measure_ns = b->t0_ns +
+				(long long)(b->cfg.warmup_s * NS_PER_S);
+		b->end_ns = b->cfg.duration_s > 0
+				    ? b->measure_ns +
+					      (long long)(b->cfg.duration_s * NS_PER_S)
+				    : LLONG_MAX;
+		b->last_interval_ns = b->t0_ns;
+		b->go = true;
+	}
+	pthread_cond_broadcast(&b->setup_cond);
+	pthread_mutex_unlock(&b->setup_lock);
+	return rc;
+}
+
 struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 				    struct mreg_error *err)
 {
@@ -805,17 +1109,20 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 	b->cfg = *cfg;
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
 		b->weight_total += cfg->weights[i];
-	b->nworkers = cfg->threads;
+	b->import = cfg->weights[MREG_BENCH_IMPORT] != 0;
+	/* import: one thread per client, each running one import at a time */
+	b->nworkers = b->import ? cfg->clients : cfg->threads;
 	b->workers = calloc((size_t)b->nworkers, sizeof(*b->workers));
 	b->interval_merge = mreg_histogram_create();
 	if (!b->workers || !b->interval_merge)
 		goto oom;
-	per = cfg->clients / cfg->threads;
-	extra = cfg->clients % cfg->threads;
+	per = cfg->clients / b->nworkers;
+	extra = cfg->clients % b->nworkers;
 	for (int t = 0; t < b->nworkers; t++) {
 		struct bench_worker *w = &b->workers[t];
 
 		w->b = b;
+		w->tree.dirfd = -1;
 		pthread_mutex_init(&w->lock, NULL);
 		w->nclients = per + (t < extra);
 		w->rng = (cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ULL) ^
@@ -842,6 +1149,10 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 
 		mreg_pool_get_stats(cfg->pool, &st);
 		b->pool_can_fill = st.max_size < cfg->clients;
+	}
+	if (b->import && import_prepare(b, err) < 0) {
+		mreg_bench_destroy(b);
+		return NULL;
 	}
 	b->t0_ns = now_ns();
 	b->measure_ns = b->t0_ns + (long long)(cfg->warmup_s * NS_PER_S);
@@ -870,7 +1181,8 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int t = 0; t < b->nworkers; t++) {
-		int rc = pthread_create(&b->workers[t].thread, NULL, worker_main,
+		int rc = pthread_create(&b->workers[t].thread, NULL,
+					b->import ? import_main : worker_main,
 					&b->workers[t]);
 		char msg[128];
 
@@ -888,6 +1200,10 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 		b->workers[t].started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (b->import && import_wait_setup(b, err) < 0) {
+		mreg_bench_destroy(b);
+		return NULL;
+	}
 	return b;
 
 oom:
@@ -1013,11 +1329,24 @@ void mreg_bench_destroy(struct mreg_bench *b)
 		return;
 	if (b->workers) {
 		atomic_store(&b->stop, true);
+		if (b->setup_sync) { /* wake clients waiting for the start */
+			pthread_mutex_lock(&b->setup_lock);
+			pthread_cond_broadcast(&b->setup_cond);
+			pthread_mutex_unlock(&b->setup_lock);
+		}
 		join_all(b);
 		for (int t = 0; t < b->nworkers; t++)
-			if (b->workers[t].b)
+			if (b->workers[t].b) {
+				mreg_bench_tree_finish(&b->workers[t].tree);
 				worker_free(&b->workers[t]);
+			}
 		free(b->workers);
+	}
+	mreg_bench_remove_dir(b->import_dir);
+	free(b->import_dir);
+	if (b->setup_sync) {
+		pthread_mutex_destroy(&b->setup_lock);
+		pthread_cond_destroy(&b->setup_cond);
 	}
 	mreg_histogram_destroy(b->interval_merge);
 	free(b);

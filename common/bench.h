@@ -33,6 +33,7 @@ enum mreg_bench_workload {
 	MREG_BENCH_SHOW,        /* mreg show PROVIDER/NAME */
 	MREG_BENCH_SEARCH,      /* mreg search QUERY (20 results) */
 	MREG_BENCH_SET_DEFAULT, /* mreg set-default PROVIDER/NAME (audited) */
+	MREG_BENCH_IMPORT,      /* mreg import-dir over a generated tree */
 	MREG_BENCH_NWORKLOADS
 };
 
@@ -42,6 +43,8 @@ const char *mreg_bench_workload_name(int workload);
 int mreg_bench_workload_find(const char *name);
 /* Does the workload write (and so need bench data it may change)? */
 bool mreg_bench_workload_writes(int workload);
+/* Can it be part of a mix?  All but import, which runs alone. */
+bool mreg_bench_workload_mixable(int workload);
 
 enum mreg_bench_error_kind {
 	MREG_BENCH_ERR_CONNECT,      /* could not get a connection */
@@ -109,13 +112,28 @@ struct mreg_bench_config {
 	const struct mreg_bench_data *data;
 	const char *actor;           /* for audited writes */
 	uint64_t seed;
+	/* import: one thread per client (threads is ignored), pool only */
+	const char *import_parent;   /* the run's directory is made here */
+	long import_files;           /* files in each client's tree */
+	double import_change_pct;    /* of them rewritten per request */
+	int import_jobs;             /* worker threads of each import */
 };
 
 struct mreg_bench;
 
-/* Validate cfg and start the worker threads. */
+/*
+ * Validate cfg and start the worker threads.  For import, each client's
+ * thread first writes its tree (see benchtree.h) and imports it once,
+ * unrecorded; this returns once every client is ready (or NULL with the
+ * first client's error), and the clock starts then.
+ */
 struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 				    struct mreg_error *err);
+
+/* import: files rewritten per request (at least 1), 0 for the others. */
+long mreg_bench_import_per_request(const struct mreg_bench_config *cfg);
+/* import: the run's private directory (removed by mreg_bench_destroy). */
+const char *mreg_bench_import_dir(const struct mreg_bench *b);
 
 /* Ask the workers to stop (no new requests; in-flight ones finish). */
 void mreg_bench_stop(struct mreg_bench *b);
@@ -166,7 +184,18 @@ void mreg_bench_destroy(struct mreg_bench *b); /* NULL-safe; stops, joins */
  */
 int mreg_bench_populate(struct mreg_conn *conn, long n, bool force,
 			const char *actor, struct mreg_error *err);
-/* Remove all bench data (audited); the number of models removed, or -1. */
+/*
+ * Refuse (MREG_EXIT_DATA, "refusing to <doing>: ...") when the registry
+ * holds models bench did not create, unless force.  0 when it may go on.
+ */
+int mreg_bench_check_registry(struct mreg_conn *conn, bool force,
+			      const char *doing, struct mreg_error *err);
+/*
+ * Remove all bench data (audited): the models, their defaults, the bench
+ * providers left without models, and the cache rows (mreg.source_files)
+ * of the import workload's sources.  One transaction.  The number of
+ * models removed, or -1.
+ */
 long mreg_bench_cleanup(struct mreg_conn *conn, const char *actor,
 			struct mreg_error *err);
 

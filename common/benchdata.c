@@ -3,7 +3,8 @@
  *
  * Bench data is marked twice: every model it creates carries metadata
  * {"mreg_bench": true} and every provider it creates is named
- * mreg-bench-pNNN.  Populating and cleaning up are set-based (a few
+ * mreg-bench-pNNN (--populate) or mreg-bench-cCCC-pK (the import
+ * workload, whose sources are named mreg-bench-import/...).  Populating and cleaning up are set-based (a few
  * INSERT ... SELECT / DELETE ... RETURNING statements in one transaction)
  * and audited like any other change: one audit row per provider, model and
  * default created or removed.
@@ -12,11 +13,13 @@
 #include <string.h>
 
 #include "bench.h"
+#include "benchtree.h"
 #include "db.h"
 #include "queries.h"
 
 #define BENCH_MARK "{\"mreg_bench\": true}"
 #define BENCH_PROVIDER_LIKE "mreg-bench-p%"
+#define BENCH_ANY_PROVIDER_LIKE "mreg-bench-%"
 
 static const char sql_count_foreign[] =
 	"SELECT count(*) FROM mreg.models"
@@ -132,7 +135,7 @@ static const char sql_delete_models[] =
 static const char sql_delete_providers[] =
 	"WITH del AS ("
 	"  DELETE FROM mreg.providers p"
-	"   WHERE p.name LIKE '" BENCH_PROVIDER_LIKE "'"
+	"   WHERE p.name LIKE '" BENCH_ANY_PROVIDER_LIKE "'"
 	"     AND NOT EXISTS (SELECT 1 FROM mreg.models m"
 	"                      WHERE m.provider_id = p.id)"
 	"  RETURNING name)"
@@ -141,6 +144,15 @@ static const char sql_delete_providers[] =
 	"        jsonb_build_object('old', jsonb_build_object('name', name),"
 	"                           'source', 'mreg bench cleanup')"
 	"   FROM del";
+
+/*
+ * The content-hash cache of the import workload's sources: cache rows,
+ * not registry data (import-dir --prune drops such rows unaudited too);
+ * the models they point to are deleted, audited, by sql_delete_models.
+ */
+static const char sql_delete_source_files[] =
+	"DELETE FROM mreg.source_files"
+	" WHERE source LIKE '" MREG_BENCH_SOURCE_PREFIX "%'";
 
 /* Run an audited data-modifying statement; rows written, or -1. */
 static long run_counted(struct mreg_conn *conn, const char *sql, int nparams,
@@ -163,7 +175,8 @@ static long remove_bench_data(struct mreg_conn *conn, const char *actor,
 	const char *v[1] = { actor };
 	long models;
 
-	if (run_counted(conn, sql_unset_defaults, 1, v, err) < 0)
+	if (run_counted(conn, sql_delete_source_files, 0, NULL, err) < 0 ||
+	    run_counted(conn, sql_unset_defaults, 1, v, err) < 0)
 		return -1;
 	models = run_counted(conn, sql_delete_models, 1, v, err);
 	if (models < 0)
@@ -173,14 +186,35 @@ static long remove_bench_data(struct mreg_conn *conn, const char *actor,
 	return models;
 }
 
+int mreg_bench_check_registry(struct mreg_conn *conn, bool force,
+			      const char *doing, struct mreg_error *err)
+{
+	PGresult *res;
+	long foreign;
+
+	res = mreg_db_exec(conn, sql_count_foreign, 0, NULL, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	foreign = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (foreign > 0 && !force) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "refusing to %s: the registry holds %ld models"
+			       " that mreg bench did not create", doing, foreign);
+		mreg_error_hint(err, "Use a scratch database, or pass"
+				" --force-populate to add bench models next to"
+				" them (they are left untouched).");
+		return -1;
+	}
+	return 0;
+}
+
 int mreg_bench_populate(struct mreg_conn *conn, long n, bool force,
 			const char *actor, struct mreg_error *err)
 {
-	PGresult *res = NULL;
 	char nbuf[32], pbuf[32];
 	const char *v[2];
 	long providers = n / 200;
-	long foreign;
 	int rc = -1;
 
 	if (providers < 1)
@@ -189,19 +223,8 @@ int mreg_bench_populate(struct mreg_conn *conn, long n, bool force,
 		providers = 999;
 	if (mreg_db_begin(conn, err) < 0)
 		return -1;
-	res = mreg_db_exec(conn, sql_count_foreign, 0, NULL, PGRES_TUPLES_OK, err);
-	if (!res)
+	if (mreg_bench_check_registry(conn, force, "populate", err) < 0)
 		goto cleanup;
-	foreign = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	if (foreign > 0 && !force) {
-		mreg_error_set(err, MREG_EXIT_DATA,
-			       "refusing to populate: the registry holds %ld models"
-			       " that mreg bench did not create", foreign);
-		mreg_error_hint(err, "Use a scratch database, or pass"
-				" --force-populate to add bench models next to"
-				" them (they are left untouched).");
-		goto cleanup;
-	}
 	if (remove_bench_data(conn, actor, err) < 0)
 		goto cleanup;
 	snprintf(nbuf, sizeof(nbuf), "%ld", n);
@@ -221,7 +244,6 @@ int mreg_bench_populate(struct mreg_conn *conn, long n, bool force,
 	rc = 0;
 
 cleanup:
-	PQclear(res);
 	if (rc < 0) {
 		mreg_db_rollback(conn);
 		mreg_error_prefix(err, "could not populate the registry");
