@@ -1,6 +1,7 @@
 /* test-bench.c - the bench runner against the sandbox: counts add up across
  * threads, progress snapshots race with the workers, stop ends a run,
  * populate/cleanup round-trip.  Needs test/pg-sandbox (fails without). */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,7 +141,7 @@ static void test_counts(struct mreg_pool *pool,
 	uint64_t seen = 0, per = 0;
 
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
-		cfg.weights[i] = 1;
+		cfg.weights[i] = mreg_bench_workload_mixable(i);
 	cfg.weights[MREG_BENCH_GET_DEFAULT] = 10;
 	b = mreg_bench_start(&cfg, &err);
 	if (!b)
@@ -168,8 +169,13 @@ static void test_counts(struct mreg_pool *pool,
 	       "merged histogram counts every success");
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++) {
 		per += mreg_histogram_count(res.by_workload[i]);
-		ok(mreg_histogram_count(res.by_workload[i]) > 0,
-		   "workload %s ran", mreg_bench_workload_name(i));
+		if (mreg_bench_workload_mixable(i))
+			ok(mreg_histogram_count(res.by_workload[i]) > 0,
+			   "workload %s ran", mreg_bench_workload_name(i));
+		else
+			is_int(mreg_histogram_count(res.by_workload[i]), 0,
+			       "workload %s is not mixed in",
+			       mreg_bench_workload_name(i));
 	}
 	is_int(per, res.transactions, "per-workload counts add up");
 	ok(mreg_histogram_count(res.by_workload[MREG_BENCH_GET_DEFAULT]) >
@@ -207,6 +213,124 @@ static void test_stop(struct mreg_pool *pool, const struct mreg_bench_data *data
 	is_int(mreg_histogram_count(res.lag), res.transactions,
 	       "schedule lag recorded for every request");
 	mreg_bench_result_finish(&res);
+}
+
+static bool dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n == 0;
+}
+
+static long count_rows(struct mreg_pool *pool, const char *sql)
+{
+	struct mreg_error err;
+	struct mreg_conn *conn = mreg_pool_acquire(pool, &err);
+	PGresult *res;
+	long n;
+
+	if (!conn)
+		bail_out(err.message);
+	res = mreg_db_exec(conn, sql, 0, NULL, PGRES_TUPLES_OK, &err);
+	if (!res)
+		bail_out(err.message);
+	n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	mreg_pool_release(pool, conn);
+	return n;
+}
+
+/*
+ * The import workload: 3 clients import their own trees; every request
+ * is one import that updates exactly the rewritten files; the trees are
+ * gone afterwards, the rows stay until mreg_bench_cleanup.
+ */
+static void test_import(struct mreg_pool *pool, const char *parent)
+{
+	struct mreg_bench_config cfg = {
+		.pool = pool, .clients = 3, .threads = 1, .transactions = 12,
+		.warmup_s = 0.05, .actor = "test-bench",
+		.import_parent = parent, .import_files = 120,
+		.import_change_pct = 5, .import_jobs = 1,
+	};
+	struct mreg_bench_data empty = { 0 };
+	struct mreg_bench_result res;
+	struct mreg_error err;
+	struct mreg_conn *conn;
+	struct mreg_bench *b;
+	long before, models;
+
+	cfg.data = &empty;
+	cfg.weights[MREG_BENCH_IMPORT] = 1;
+	is_int(mreg_bench_import_per_request(&cfg), 6,
+	       "5%% of 120 files is 6 per request");
+	before = count_rows(pool, "SELECT count(*) FROM mreg.audit_log"
+				  " WHERE action = 'model.update'");
+	b = mreg_bench_start(&cfg, &err);
+	if (!b)
+		bail_out(err.message);
+	ok(mreg_bench_import_dir(b) != NULL &&
+		   strncmp(mreg_bench_import_dir(b), parent, strlen(parent)) == 0,
+	   "the trees live in a directory under the parent");
+	while (!mreg_bench_wait(b, 50))
+		;
+	ok(mreg_bench_finish(b, &res, &err) == 0, "import: finish");
+	mreg_bench_destroy(b);
+	is_int(res.transactions, 12, "12 imports recorded");
+	is_int(res.errors, 0, "no errors");
+	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++)
+		if (res.first_error[k][0])
+			diag("%s: %s", mreg_bench_error_kind_name(k),
+			     res.first_error[k]);
+	is_int(mreg_histogram_count(res.by_workload[MREG_BENCH_IMPORT]), 12,
+	       "recorded under the import workload");
+	mreg_bench_result_finish(&res);
+	ok(dir_is_empty(parent), "the trees are removed");
+	models = count_rows(pool, "SELECT count(*) FROM mreg.models"
+				  " WHERE provider_id IN (SELECT id FROM"
+				  " mreg.providers WHERE name LIKE 'mreg-bench-c%')");
+	is_int(models, 360, "3 trees of 120 models were imported");
+	is_int(count_rows(pool, "SELECT count(*) FROM mreg.source_files"
+				" WHERE source LIKE 'mreg-bench-import/%'"),
+	       360, "one cache row per file");
+	/* warmup requests are not recorded, but they updated models too */
+	ok(count_rows(pool, "SELECT count(*) FROM mreg.audit_log"
+			    " WHERE action = 'model.update'") - before >= 72,
+	   "every recorded request updated its 6 models");
+
+	/* a mix with import, a rate, no directory: refused */
+	cfg.weights[MREG_BENCH_GET_DEFAULT] = 1;
+	ok(!mreg_bench_start(&cfg, &err) && err.status == MREG_EXIT_USAGE,
+	   "import in a mix is refused: %s", err.message);
+	cfg.weights[MREG_BENCH_GET_DEFAULT] = 0;
+	cfg.rate = 10;
+	ok(!mreg_bench_start(&cfg, &err) && err.status == MREG_EXIT_USAGE,
+	   "import with a rate is refused: %s", err.message);
+	cfg.rate = 0;
+	cfg.import_parent = "/nonexistent/mreg-bench-test";
+	ok(!mreg_bench_start(&cfg, &err) && err.status == MREG_EXIT_FAILURE,
+	   "an unusable parent directory fails the start: %s", err.message);
+
+	if (!(conn = mreg_pool_acquire(pool, &err)))
+		bail_out(err.message);
+	ok(mreg_bench_check_registry(conn, false, "test", &err) == 0,
+	   "bench data alone is not real data");
+	is_int(mreg_bench_cleanup(conn, "test-bench", &err), 360,
+	   "cleanup removes the imported models");
+	mreg_pool_release(pool, conn);
+	is_int(count_rows(pool, "SELECT count(*) FROM mreg.source_files"
+				" WHERE source LIKE 'mreg-bench-import/%'"),
+	       0, "and their cache rows");
+	is_int(count_rows(pool, "SELECT count(*) FROM mreg.providers"
+				" WHERE name LIKE 'mreg-bench-%'"),
+	       0, "and their providers");
 }
 
 static void test_bad_config(const struct mreg_bench_data *data)
@@ -303,6 +427,14 @@ int main(void)
 	       "cleanup removes the 2000 models");
 	mreg_pool_release(pool, conn);
 	is_int(count_models(pool), 0, "nothing left");
+	{
+		char parent[] = "/tmp/mreg-test-bench.XXXXXX";
+
+		if (!mkdtemp(parent))
+			bail_out("mkdtemp");
+		test_import(pool, parent);
+		rmdir(parent);
+	}
 
 	mreg_bench_data_finish(&data);
 	mreg_pool_destroy(pool);
