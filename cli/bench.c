@@ -101,6 +101,10 @@ static const struct cli_spec spec = {
 	.options = options,
 	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue =
+		"The import workload runs import-dir's pipeline over generated "
+		"trees, one\nper client (--import-files, --import-change); it "
+		"does not mix and takes\nneither --rate nor "
+		"--connect-per-request.\n"
 		"Exit status is 1 when any request failed; the report is printed "
 		"anyway,\nalso after Ctrl-C.  See mreg-bench(1).",
 };

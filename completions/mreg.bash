@@ -47,13 +47,13 @@ _mreg() {
 		;;
 	# >>> bench
 	bench)
-		opts="--workload --mix --type --clients --threads --duration --transactions --warmup --rate --progress --seed --pool-size --pool-timeout --protocol --connect-per-request --populate --force-populate --keep --cleanup --format"
+		opts="--workload --mix --type --import-files --import-change --clients --threads --duration --transactions --warmup --rate --progress --seed --pool-size --pool-timeout --protocol --connect-per-request --populate --force-populate --keep --cleanup --format"
 		case $prev in
-		-w | --workload) COMPREPLY=($(compgen -W "get-default list show search set-default mixed" -- "$cur")); return ;;
+		-w | --workload) COMPREPLY=($(compgen -W "get-default list show search set-default import mixed" -- "$cur")); return ;;
 		--protocol) COMPREPLY=($(compgen -W "prepared extended" -- "$cur")); return ;;
 		--format) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
 		--type) COMPREPLY=($(compgen -W "$(_mreg_values types "$cur")" -- "$cur")); return ;;
-		--mix | -c | --clients | -j | --threads | -T | --duration | -t | --transactions | --warmup | -R | --rate | -P | --progress | --seed | --pool-size | --pool-timeout | --populate) return ;;
+		--mix | -c | --clients | -j | --threads | -T | --duration | -t | --transactions | --warmup | -R | --rate | -P | --progress | --seed | --pool-size | --pool-timeout | --populate | --import-files | --import-change) return ;;
 		esac
 		;;
 	# <<< bench

@@ -33,9 +33,11 @@ complete -c mreg -n "not __fish_seen_subcommand_from $mreg_commands" -a show -d 
 complete -c mreg -n "__fish_seen_subcommand_from help" -a "$mreg_commands"
 
 # >>> bench
-complete -c mreg -n "__fish_seen_subcommand_from bench" -s w -l workload -x -a 'get-default list show search set-default mixed' -d 'workload to run'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -s w -l workload -x -a 'get-default list show search set-default import mixed' -d 'workload to run'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l mix -x -d 'weights of a mixed workload (NAME=W,...)'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l type -x -a '(__mreg_values types)' -d 'get-default and list: only this type'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l import-files -x -d 'import: model files per client'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l import-change -x -d 'import: percent of the files rewritten per request'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -s c -l clients -x -d 'concurrent clients'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -s j -l threads -x -d 'worker threads'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -s T -l duration -x -d 'run this long after the warmup'
@@ -49,7 +51,7 @@ complete -c mreg -n "__fish_seen_subcommand_from bench" -l pool-timeout -x -d 'g
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l protocol -x -a 'prepared extended' -d 'statement protocol'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l connect-per-request -d 'open a new connection for every request'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l populate -x -d 'fill the registry with N synthetic models first'
-complete -c mreg -n "__fish_seen_subcommand_from bench" -l force-populate -d 'populate next to models bench did not create'
+complete -c mreg -n "__fish_seen_subcommand_from bench" -l force-populate -d 'populate or import next to models bench did not create'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l keep -d 'keep the synthetic models after the run'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l cleanup -d 'remove synthetic models left by --keep'
 complete -c mreg -n "__fish_seen_subcommand_from bench" -l format -x -a 'table json' -d 'report format'
