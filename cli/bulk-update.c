@@ -63,12 +63,7 @@ static int handle(void *state, int id, const char *arg)
 		o->dry_run = true;
 		return 0;
 	case OPT_FORMAT:
-		if (strcmp(arg, "json") == 0)
-			o->json = true;
-		else if (strcmp(arg, "table") != 0)
-			return cli_usage(o->ctx, "--format must be table or "
-						 "json, not '%s'", arg);
-		return 0;
+		return cli_parse_report_format(o->ctx, arg, "table", &o->json);
 	}
 	return cli_usage(o->ctx, "unhandled option");
 }

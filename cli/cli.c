@@ -370,6 +370,17 @@ int cli_finish(struct cli_ctx *ctx, int status)
 	return status;
 }
 
+int cli_parse_report_format(const struct cli_ctx *ctx, const char *arg,
+			    const char *human, bool *json)
+{
+	if (strcmp(arg, "json") == 0 || strcmp(arg, human) == 0) {
+		*json = arg[0] == 'j';
+		return 0;
+	}
+	return cli_usage(ctx, "--format must be %s or json, not '%s'", human,
+			 arg);
+}
+
 int cli_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;

@@ -163,15 +163,7 @@ static int on_option(void *state, int id, const char *arg)
 	case OPT_PROGRESS: o->progress = true; break;
 	case 'q': o->quiet = true; break;
 	case OPT_FORMAT:
-		if (strcmp(arg, "json") == 0)
-			o->json = true;
-		else if (strcmp(arg, "text") == 0)
-			o->json = false;
-		else
-			return cli_usage(ps->ctx,
-					 "--format: \"%s\" is not text or json",
-					 arg);
-		break;
+		return cli_parse_report_format(ps->ctx, arg, "text", &o->json);
 	default:
 		return cli_usage(ps->ctx, "unexpected option");
 	}

@@ -62,12 +62,7 @@ static int handle(void *state, int id, const char *arg)
 		o->exit_code = true;
 		return 0;
 	case OPT_FORMAT:
-		if (strcmp(arg, "json") == 0)
-			o->json = true;
-		else if (strcmp(arg, "table") != 0)
-			return cli_usage(o->ctx, "--format must be table or "
-						 "json, not '%s'", arg);
-		return 0;
+		return cli_parse_report_format(o->ctx, arg, "table", &o->json);
 	case OPT_LOCK_TIMEOUT:
 	case OPT_DDL_LOCK_TIMEOUT:
 		if (cli_parse_duration(arg, id == OPT_LOCK_TIMEOUT

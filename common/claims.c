@@ -4,15 +4,7 @@
 #include <string.h>
 
 #include "claims.h"
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
+#include "strhash.h"
 
 void mreg_claims_finish(struct mreg_claims *c, void (*drop)(void *))
 {
@@ -44,7 +36,7 @@ static int claims_grow(struct mreg_claims *c)
 		return -1;
 	for (i = 0; i < c->n; i++)
 		for (x = c->b[i]; x; x = next) {
-			size_t h = hash_str(x->key) & (n - 1);
+			size_t h = mreg_strhash(x->key) & (n - 1);
 			next = x->next;
 			x->next = b[h];
 			b[h] = x;
@@ -62,7 +54,7 @@ struct mreg_claim *mreg_claims_find(const struct mreg_claims *c,
 
 	if (c->n == 0)
 		return NULL;
-	for (x = c->b[hash_str(key) & (c->n - 1)]; x; x = x->next)
+	for (x = c->b[mreg_strhash(key) & (c->n - 1)]; x; x = x->next)
 		if (strcmp(x->key, key) == 0)
 			return x;
 	return NULL;
@@ -79,7 +71,7 @@ struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 		*oom = true;
 		return NULL;
 	}
-	h = hash_str(key) & (c->n - 1);
+	h = mreg_strhash(key) & (c->n - 1);
 	for (x = c->b[h]; x; x = x->next)
 		if (strcmp(x->key, key) == 0)
 			return x;

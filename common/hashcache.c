@@ -1,5 +1,6 @@
 /* hashcache.c - stat records, the racy rule, SHA-256 from descriptors */
 #include "hashcache.h"
+#include "strhash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,17 +121,6 @@ struct mreg_cache {
 	size_t count;
 };
 
-static uint64_t hash_path(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 struct mreg_cache *mreg_cache_create(void)
 {
 	struct mreg_cache *c = calloc(1, sizeof(*c));
@@ -182,7 +172,7 @@ static int grow(struct mreg_cache *c)
 		return -1;
 	for (i = 0; i < c->nbuckets; i++) {
 		for (e = c->buckets[i]; e; e = next) {
-			size_t h = hash_path(e->path) & (n - 1);
+			size_t h = mreg_strhash(e->path) & (n - 1);
 			next = e->next;
 			e->next = b[h];
 			b[h] = e;
@@ -230,7 +220,7 @@ int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
 		entry_free(e);
 		return -1;
 	}
-	h = hash_path(e->path) & (c->nbuckets - 1);
+	h = mreg_strhash(e->path) & (c->nbuckets - 1);
 	e->next = c->buckets[h];
 	c->buckets[h] = e;
 	c->count++;
@@ -242,7 +232,7 @@ struct mreg_cache_entry *mreg_cache_get(struct mreg_cache *c,
 {
 	struct mreg_cache_entry *e;
 
-	for (e = c->buckets[hash_path(path) & (c->nbuckets - 1)]; e;
+	for (e = c->buckets[mreg_strhash(path) & (c->nbuckets - 1)]; e;
 	     e = e->next)
 		if (strcmp(e->path, path) == 0)
 			return e;

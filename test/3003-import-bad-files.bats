@@ -99,6 +99,33 @@ good_imported() {
 	good_imported
 }
 
+@test "an unreadable file is reported; the others are imported and it is read once it can be" {
+	# root reads any file: run mreg as nobody over a tree nobody can reach
+	T=$(mktemp -d /tmp/mreg-unreadable.XXXXXX)
+	chmod 755 "$T"
+	mkdir -m 755 "$T/good"
+	for i in 1 2 3; do
+		echo "{\"name\": \"unreadable-$i\", \"provider\": \"good\", \"type\": \"llm\"}" >"$T/good/$i.json"
+	done
+	chmod 644 "$T"/good/*.json
+	chmod 000 "$T/good/3.json"
+	as_user=()
+	[ "$(id -u)" -ne 0 ] || as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	run --separate-stderr "${as_user[@]}" "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$T"
+	assert_failure 3
+	assert_equal "$stderr" "mreg import-dir: $T/good/3.json: could not open: Permission denied"
+	assert_equal "$(summary failed)" 1
+	assert_equal "$(summary added)" 2
+	assert_equal "$(q "select string_agg(m.name, ' ' order by m.name) from mreg.source_files s join mreg.models m on m.id = s.model_id where s.source = 't$BATS_TEST_NUMBER'")" "unreadable-1 unreadable-2"
+	# the failure is not cached: readable again, it is imported
+	chmod 644 "$T/good/3.json"
+	run --separate-stderr "${as_user[@]}" "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$T"
+	rm -rf "$T"
+	assert_success
+	assert_equal "$(summary added)" 1
+	assert_equal "$(summary unchanged)" 2
+}
+
 @test "two files defining the same provider/name: both named, neither imported" {
 	echo '{"name": "twin", "provider": "p", "type": "llm", "version": "1"}' >"$B/bad/a.json"
 	echo '{"name": "twin", "provider": "p", "type": "llm", "version": "2"}' >"$B/bad/b.json"
