@@ -16,7 +16,12 @@
 #      installed, else a timing loop);
 #   3. pooled vs --connect-per-request at 16 clients (and pgbench -C),
 #      PERF_SECONDS per run;
-#   4. then the other side-by-side scripts of test/perf/ that are present
+#   4. mreg bench --workload import (1 client, 1% of PERF_IMPORT_FILES
+#      files rewritten per request) vs 'mreg import-dir' processes over a
+#      tree of as many files (gen-models.sh) after the same 1% rewrite:
+#      the median latency of one import against the median wall time of
+#      one process (PERF_IMPORT_RUNS each; rewriting is outside both);
+#   5. then the other side-by-side scripts of test/perf/ that are present
 #      (registry-read.sh, import-dir.sh, bulk-update.sh: the comparisons
 #      their issues define), each printing its own table; PERF_SIBLINGS=0
 #      skips them, PERF_SIBLING_ARGS passes arguments (e.g. sizes) to all.
@@ -40,6 +45,8 @@ mreg=$build/mreg
 : "${PERF_PROCESS_RUNS:=60}"
 : "${PERF_SIBLINGS:=1}"
 : "${PERF_SIBLING_ARGS:=}"
+: "${PERF_IMPORT_FILES:=1000}"
+: "${PERF_IMPORT_RUNS:=30}"
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 [ -x "$mreg" ] || die "no mreg binary at $mreg (build first, or pass BUILD_DIR)"
@@ -199,6 +206,34 @@ pm=$(printf '%s\n' "${p[@]}" | median)
 row "pooled vs --connect-per-request (tps)" "$(printf %.0f "$mm")" "$(printf %.0f "$cm")" "$(ratio "$mm" "$cm")"
 row "--connect-per-request vs pgbench -C (tps)" "$(printf %.0f "$cm")" "$(printf %.0f "$pm")" "$(ratio "$cm" "$pm")"
 
+echo "4. one import per request vs mreg import-dir processes ..." >&2
+# bench first: its clean-up removes the populated bench models (not needed
+# any more); the import-dir side writes models bench did not create.
+change=$(((PERF_IMPORT_FILES + 50) / 100))
+((change >= 1)) || change=1
+"$mreg" bench --workload import --import-files "$PERF_IMPORT_FILES" --import-change 1 \
+	--clients 1 --threads "$cpus" --transactions "$PERF_IMPORT_RUNS" --format json \
+	>"$work/import.json" 2>/dev/null || die "mreg bench --workload import failed"
+a=$(jq -r '.latency_ms.p50' "$work/import.json")
+"$here/test/perf/gen-models.sh" "$work/tree" "$PERF_IMPORT_FILES" 7 >/dev/null
+"$mreg" import-dir --quiet --jobs "$cpus" --source perf-import "$work/tree" ||
+	die "the first import-dir of the tree failed"
+mapfile -t files < <(find "$work/tree" -name '*.json' | sort)
+next=0
+b=$(for ((i = 0; i < PERF_IMPORT_RUNS; i++)); do
+	for ((k = 0; k < change; k++)); do
+		sed -i -E "s/\"version\": \"[^\"]*\"/\"version\": \"r$i\"/" "${files[next]}"
+		next=$(((next + 1) % ${#files[@]}))
+	done
+	t0=$(date +%s%N)
+	"$mreg" import-dir --quiet --jobs "$cpus" --source perf-import "$work/tree" >/dev/null 2>&1 ||
+		echo "import-dir run $i failed" >&2
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+done | median | awk '{ printf "%.3f", $1 / 1000 }')
+row "import, $change of $PERF_IMPORT_FILES files changed (ms)" "$(printf %.2f "$a")" \
+	"$(printf %.2f "$b")" "$(ratio "$a" "$b")"
+
 pgver=$(psql -XAtq -c 'show server_version')
 echo
 echo "mreg performance, side by side ($(date -u +%Y-%m-%dT%H:%MZ))"
@@ -211,7 +246,10 @@ printf '%-40s %10s %10s %6s %8s %8s\n' "comparison" "mreg" "floor" "ratio" "mreg
 printf '%s\n' "${rows[@]}"
 echo
 echo "floors: pgbench -f (same SQL, same -M mode, same -j), psql -c (same query),"
-echo "        and mreg bench --connect-per-request for the pooled row."
+echo "        mreg bench --connect-per-request for the pooled row, and for the"
+echo "        import row whole 'mreg import-dir' processes (the same pipeline,"
+echo "        plus process start, connection and lock; below 1.00 is the"
+echo "        process overhead an in-process import saves)."
 echo "cpu: the client process's user+system CPU per request, in microseconds."
 
 if [ "$PERF_SIBLINGS" != 0 ]; then
