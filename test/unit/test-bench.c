@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "bench.h"
 #include "db.h"
 #include "migrate.h"
@@ -393,6 +395,7 @@ int main(void)
 	struct mreg_conn *conn;
 	char sql[128];
 
+	json_object_seed(0); /* before the import workload's threads parse */
 	test_classify();
 	snprintf(dbname, sizeof(dbname), "t_unit_bench_%ld", (long)getpid());
 	snprintf(dsn, sizeof(dsn), "dbname=%s", dbname);
