@@ -81,6 +81,9 @@ read -r upd_s upd_rss < <(measure psql -XAtq -v ON_ERROR_STOP=1 \
 	     WHERE p.name = 'perf' AND m.provider_id = p.id
 	       AND m.name = substr(f.line ->> 'model', 6)" \
 	-c "ROLLBACK")
+# the rolled-back UPDATE left a dead copy of every row (and its index
+# entries): clear them so that mreg starts from the table the floor had
+psql -XAtq -c "VACUUM ANALYZE mreg.models" >/dev/null
 
 read -r bulk_s bulk_rss < <(PGOPTIONS="${PERF_PGOPTIONS:-}" measure "$MREG" bulk-update "$BATCH")
 changed=$(psql -XAtq -c "SELECT count(*) FROM mreg.models WHERE description LIKE 'batch %' AND 'bulk' = ANY (tags)")
