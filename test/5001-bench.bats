@@ -306,25 +306,8 @@ provider.delete=5=bench-test=bench-test"
 }
 
 @test "a dead server mid-run: errors counted by kind, report printed, exit 1" {
-	# a private cluster: killing it must not disturb other suites
-	local envfile="$BATS_TEST_TMPDIR/sandbox.env"
-	"$MREG_SOURCE_ROOT/test/pg-sandbox" start >"$envfile"
-	(
-		set -e
-		. "$envfile"
-		trap '"$MREG_SOURCE_ROOT/test/pg-sandbox" stop' EXIT
-		export PGDATABASE=postgres
-		"$MREG" migrate --quiet
-		"$MREG" bench --populate 200 --keep --transactions 1 >/dev/null
-		"$MREG" bench --duration 4s --clients 4 --format json \
-			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-		pid=$!
-		sleep 1.5
-		"$MREG_SOURCE_ROOT/test/pg-sandbox" kill
-		rc=0
-		wait "$pid" || rc=$?
-		echo "$rc" >"$BATS_TEST_TMPDIR/rc"
-	)
+	bench_server_killed 1.5 '"$MREG" bench --populate 200 --keep --transactions 1 >/dev/null' \
+		--duration 4s --clients 4
 	[ "$(cat "$BATS_TEST_TMPDIR/rc")" -eq 1 ]
 	jq -e '.transactions > 0 and .errors.total > 0 and
 		(.errors.by_kind.connect + .errors.by_kind.disconnect) == .errors.total and

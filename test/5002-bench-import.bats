@@ -189,24 +189,7 @@ provider.delete=8"
 }
 
 @test "import: a dead server mid-run: errors counted by kind, trees removed, exit 1" {
-	local envfile="$BATS_TEST_TMPDIR/sandbox.env"
-	# the cluster lives where the postgres user can reach it
-	TMPDIR=$ORIG_TMPDIR "$MREG_SOURCE_ROOT/test/pg-sandbox" start >"$envfile"
-	(
-		set -e
-		. "$envfile"
-		trap '"$MREG_SOURCE_ROOT/test/pg-sandbox" stop' EXIT
-		export PGDATABASE=postgres
-		"$MREG" migrate --quiet
-		"$MREG" bench -w import -T 5s -c 2 --import-files 300 --format json \
-			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-		pid=$!
-		sleep 2
-		"$MREG_SOURCE_ROOT/test/pg-sandbox" kill
-		rc=0
-		wait "$pid" || rc=$?
-		echo "$rc" >"$BATS_TEST_TMPDIR/rc"
-	)
+	bench_server_killed 2 : -w import -T 5s -c 2 --import-files 300
 	[ "$(cat "$BATS_TEST_TMPDIR/rc")" -eq 1 ]
 	jq -e '.transactions > 0 and .errors.total > 0 and
 		(.errors.by_kind.connect + .errors.by_kind.disconnect) == .errors.total and

@@ -53,3 +53,30 @@ db_drop() {
 q() {
 	psql -XAtq -v ON_ERROR_STOP=1 -c "$@"
 }
+
+# bench_server_killed DELAY PREPARE BENCH-ARGS...: on a private cluster
+# (killing it must not disturb other suites), migrate, eval PREPARE, start
+# 'mreg bench BENCH-ARGS... --format json', kill the server after DELAY
+# seconds and wait.  Leaves out, err and rc in $BATS_TEST_TMPDIR.
+bench_server_killed() {
+	local delay=$1 prepare=$2 envfile="$BATS_TEST_TMPDIR/sandbox.env"
+	shift 2
+	# the cluster lives where the postgres user can reach it
+	TMPDIR=${ORIG_TMPDIR:-${TMPDIR:-/tmp}} "$MREG_SOURCE_ROOT/test/pg-sandbox" start >"$envfile"
+	(
+		set -e
+		. "$envfile"
+		trap '"$MREG_SOURCE_ROOT/test/pg-sandbox" stop' EXIT
+		export PGDATABASE=postgres
+		"$MREG" migrate --quiet
+		eval "$prepare"
+		"$MREG" bench "$@" --format json \
+			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		sleep "$delay"
+		"$MREG_SOURCE_ROOT/test/pg-sandbox" kill
+		rc=0
+		wait "$pid" || rc=$?
+		echo "$rc" >"$BATS_TEST_TMPDIR/rc"
+	)
+}
