@@ -284,56 +284,6 @@ struct query {
 	const char *noun;     /* "models", ... */
 };
 
-/* Unknown type or provider: exit 3 with close names. */
-static int check_filters(struct cli_ctx *ctx, struct mreg_conn *conn,
-			 const struct opts *o)
-{
-	struct mreg_error err;
-	char hint[512];
-	const char *v[2];
-	PGresult *res;
-	bool exists;
-
-	if (o->type) {
-		v[0] = o->type;
-		res = mreg_db_exec(conn, MREG_SQL_TYPE_EXISTS, 1, v,
-				   PGRES_TUPLES_OK, &err);
-		if (!res)
-			return cli_report(ctx, &err);
-		exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
-		if (!exists) {
-			v[0] = NULL;
-			v[1] = o->type;
-			cli_fail(ctx, 0, "unknown type \"%s\"", o->type);
-			if (mreg_suggest(conn, MREG_SQL_SUGGEST_TYPES, 2, v,
-					 hint, sizeof(hint)))
-				fprintf(stderr, "HINT: did you mean %s?\n",
-					hint);
-			return MREG_EXIT_DATA;
-		}
-	}
-	if (o->provider) {
-		v[0] = o->provider;
-		res = mreg_db_exec(conn, MREG_SQL_PROVIDER_EXISTS, 1, v,
-				   PGRES_TUPLES_OK, &err);
-		if (!res)
-			return cli_report(ctx, &err);
-		exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
-		if (!exists) {
-			cli_fail(ctx, 0, "unknown provider \"%s\"",
-				 o->provider);
-			if (mreg_suggest(conn, MREG_SQL_SUGGEST_PROVIDERS, 1, v,
-					 hint, sizeof(hint)))
-				fprintf(stderr, "HINT: did you mean %s?\n",
-					hint);
-			return MREG_EXIT_DATA;
-		}
-	}
-	return 0;
-}
-
 static int run(struct cli_ctx *ctx, struct opts *o, struct mreg_conn *conn,
 	       struct query *q, enum subject subj)
 {
@@ -381,7 +331,7 @@ static int run(struct cli_ctx *ctx, struct opts *o, struct mreg_conn *conn,
 			goto fail;
 	}
 	if (q->page.rows == 0 && subj == S_MODELS && !o->after) {
-		rc = check_filters(ctx, conn, o);
+		rc = view_check_filters(ctx, conn, o->type, o->provider);
 		if (rc)
 			goto cleanup;
 	}

@@ -85,49 +85,6 @@ static const struct mreg_column cols[] = {
 	{ "score", MREG_COL_NUMBER, MREG_COL_RIGHT },
 };
 
-/* No result with a filter: is the filter itself unknown? */
-static int check_filters(struct cli_ctx *ctx, struct mreg_conn *conn,
-			 const struct opts *o)
-{
-	struct mreg_error err;
-	const char *v[2];
-	char hint[512];
-	long long n = 0;
-
-	if (o->type) {
-		v[0] = o->type;
-		if (mreg_query_count(conn, "SELECT (" MREG_SQL_TYPE_EXISTS
-					   ")::int", 1, v, &n, &err) < 0)
-			return cli_report(ctx, &err);
-		if (!n) {
-			cli_fail(ctx, 0, "unknown type \"%s\"", o->type);
-			v[0] = NULL;
-			v[1] = o->type;
-			if (mreg_suggest(conn, MREG_SQL_SUGGEST_TYPES, 2, v,
-					 hint, sizeof(hint)))
-				fprintf(stderr, "HINT: did you mean %s?\n",
-					hint);
-			return MREG_EXIT_DATA;
-		}
-	}
-	if (o->provider) {
-		v[0] = o->provider;
-		if (mreg_query_count(conn, "SELECT (" MREG_SQL_PROVIDER_EXISTS
-					   ")::int", 1, v, &n, &err) < 0)
-			return cli_report(ctx, &err);
-		if (!n) {
-			cli_fail(ctx, 0, "unknown provider \"%s\"",
-				 o->provider);
-			if (mreg_suggest(conn, MREG_SQL_SUGGEST_PROVIDERS, 1, v,
-					 hint, sizeof(hint)))
-				fprintf(stderr, "HINT: did you mean %s?\n",
-					hint);
-			return MREG_EXIT_DATA;
-		}
-	}
-	return 0;
-}
-
 int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE, .limit = 20 };
@@ -190,7 +147,8 @@ int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		goto cleanup;
 	}
-	if (page.rows == 0 && (rc = check_filters(ctx, conn, &o)) != 0)
+	if (page.rows == 0 && (rc = view_check_filters(ctx, conn, o.type,
+						      o.provider)) != 0)
 		goto cleanup;
 	if (mreg_output_finish(out, NULL, -1, &err) < 0)
 		rc = view_write_failed(ctx, out, &err);

@@ -57,15 +57,11 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_parse(ctx, &spec, argc, argv, handle, &quiet, &first);
 	if (rc >= 0)
 		return cli_finish(ctx, rc);
-	if (first >= argc)
-		return cli_finish(ctx, cli_usage(ctx, "missing PROVIDER/NAME"));
-	if (first + 1 < argc)
-		return cli_finish(ctx, cli_usage(ctx, "unexpected argument "
-						      "'%s'", argv[first + 1]));
+	rc = view_identity_arg(ctx, argc, argv, first, provider,
+			       sizeof(provider), &name);
+	if (rc >= 0)
+		return cli_finish(ctx, rc);
 	ident = argv[first];
-	if (mreg_identity_split(ident, provider, sizeof(provider), &name,
-				&err) < 0)
-		return cli_finish(ctx, cli_usage(ctx, "%s", err.message));
 
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err)))

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "db.h"
 #include "queries.h"
 #include "registry.h"
 
@@ -53,4 +55,65 @@ int view_unknown_model(const struct cli_ctx *ctx, struct mreg_conn *conn,
 			 sizeof(hint)))
 		fprintf(stderr, "HINT: did you mean %s?\n", hint);
 	return MREG_EXIT_DATA;
+}
+
+/* Does value exist (exists_sql, $1)?  Else say so with suggestions. */
+static int check_known(const struct cli_ctx *ctx, struct mreg_conn *conn,
+		       const char *noun, const char *exists_sql,
+		       const char *suggest_sql, int nsuggest,
+		       const char *value)
+{
+	const char *v[2] = { value, NULL };
+	struct mreg_error err;
+	char hint[512];
+	PGresult *res;
+	bool exists;
+
+	res = mreg_db_exec(conn, exists_sql, 1, v, PGRES_TUPLES_OK, &err);
+	if (!res)
+		return cli_report(ctx, &err);
+	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (exists)
+		return 0;
+	cli_fail(ctx, 0, "unknown %s \"%s\"", noun, value);
+	/* the type suggestions take the value as $2 */
+	if (nsuggest == 2) {
+		v[0] = NULL;
+		v[1] = value;
+	}
+	if (mreg_suggest(conn, suggest_sql, nsuggest, v, hint, sizeof(hint)))
+		fprintf(stderr, "HINT: did you mean %s?\n", hint);
+	return MREG_EXIT_DATA;
+}
+
+int view_check_filters(const struct cli_ctx *ctx, struct mreg_conn *conn,
+		       const char *type, const char *provider)
+{
+	int rc = 0;
+
+	if (type)
+		rc = check_known(ctx, conn, "type", MREG_SQL_TYPE_EXISTS,
+				 MREG_SQL_SUGGEST_TYPES, 2, type);
+	if (rc == 0 && provider)
+		rc = check_known(ctx, conn, "provider",
+				 MREG_SQL_PROVIDER_EXISTS,
+				 MREG_SQL_SUGGEST_PROVIDERS, 1, provider);
+	return rc;
+}
+
+int view_identity_arg(const struct cli_ctx *ctx, int argc, char **argv,
+		      int first, char *provider, size_t len,
+		      const char **name)
+{
+	struct mreg_error err;
+
+	if (first >= argc)
+		return cli_usage(ctx, "missing PROVIDER/NAME");
+	if (first + 1 < argc)
+		return cli_usage(ctx, "unexpected argument '%s'",
+				 argv[first + 1]);
+	if (mreg_identity_split(argv[first], provider, len, name, &err) < 0)
+		return cli_usage(ctx, "%s", err.message);
+	return -1;
 }

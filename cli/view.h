@@ -33,4 +33,21 @@ int view_unknown_model(const struct cli_ctx *ctx, struct mreg_conn *conn,
 		       const char *provider, const char *name,
 		       const char *ident);
 
+/*
+ * A filter that matched nothing: is the --type or --provider itself
+ * unknown?  Then "unknown type/provider" with close names as a HINT and
+ * MREG_EXIT_DATA; a query error is reported; else 0.  NULL: no filter.
+ */
+int view_check_filters(const struct cli_ctx *ctx, struct mreg_conn *conn,
+		       const char *type, const char *provider);
+
+/*
+ * The one PROVIDER/NAME operand of show and set-default, argv[first]:
+ * split into provider (a buffer of len) and *name.  -1 when it is fine,
+ * else the usage error's exit status (printed).
+ */
+int view_identity_arg(const struct cli_ctx *ctx, int argc, char **argv,
+		      int first, char *provider, size_t len,
+		      const char **name);
+
 #endif
