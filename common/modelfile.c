@@ -63,21 +63,6 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
 	return len;
 }
 
-bool mreg_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	unsigned long cp;
-
-	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* Offset of the first byte that is not well-formed UTF-8, or len. */
 static size_t utf8_first_bad(const char *s, size_t len)
 {
@@ -92,6 +77,11 @@ static size_t utf8_first_bad(const char *s, size_t len)
 		i += n;
 	}
 	return len;
+}
+
+bool mreg_utf8_valid(const char *s, size_t len)
+{
+	return utf8_first_bad(s, len) == len;
 }
 
 const char *mreg_check_name(const char *s)

@@ -357,6 +357,18 @@ static void json_row(struct mreg_output *o, const char *const *values)
 	putc('}', o->out);
 }
 
+/* The CSV header line: the column names. */
+static void csv_header(struct mreg_output *o)
+{
+	for (int i = 0; i < o->ncols; i++) {
+		if (i)
+			putc(',', o->out);
+		mreg_csv_write_field(o->out, o->cols[i].name,
+				     strlen(o->cols[i].name));
+	}
+	fputs("\r\n", o->out);
+}
+
 static void csv_row(struct mreg_output *o, const char *const *values)
 {
 	int i, b;
@@ -692,8 +704,6 @@ static int check_write(struct mreg_output *o, struct mreg_error *err)
 int mreg_output_row(struct mreg_output *o, const char *const *values,
 		    struct mreg_error *err)
 {
-	int i;
-
 	if (check_write(o, err) < 0)
 		return -1;
 	switch (o->cfg.format) {
@@ -710,15 +720,8 @@ int mreg_output_row(struct mreg_output *o, const char *const *values,
 		putc('\n', o->out);
 		break;
 	case MREG_OUT_CSV:
-		if (o->rows == 0) {
-			for (i = 0; i < o->ncols; i++) {
-				if (i)
-					putc(',', o->out);
-				mreg_csv_write_field(o->out, o->cols[i].name,
-						     strlen(o->cols[i].name));
-			}
-			fputs("\r\n", o->out);
-		}
+		if (o->rows == 0)
+			csv_header(o);
 		csv_row(o, values);
 		break;
 	}
@@ -729,8 +732,6 @@ int mreg_output_row(struct mreg_output *o, const char *const *values,
 int mreg_output_finish(struct mreg_output *o, const char *next,
 		       long long count, struct mreg_error *err)
 {
-	int i;
-
 	if (o->finished)
 		return 0;
 	o->finished = true;
@@ -755,15 +756,8 @@ int mreg_output_finish(struct mreg_output *o, const char *next,
 	case MREG_OUT_NDJSON:
 		break;
 	case MREG_OUT_CSV:
-		if (o->rows == 0) {
-			for (i = 0; i < o->ncols; i++) {
-				if (i)
-					putc(',', o->out);
-				mreg_csv_write_field(o->out, o->cols[i].name,
-						     strlen(o->cols[i].name));
-			}
-			fputs("\r\n", o->out);
-		}
+		if (o->rows == 0)
+			csv_header(o);
 		break;
 	}
 	return check_write(o, err);
