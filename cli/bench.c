@@ -739,9 +739,10 @@ static int run_load(struct cli_ctx *ctx, struct opts *o,
 		if (o->progress > 0 && mono_s() >= next_progress) {
 			mreg_bench_interval(b, &iv);
 			fprintf(stderr,
-				"progress: %.1f s, %.1f tps, p99 %.3f ms, "
-				"%llu errors%s\n",
+				"progress: %.1f s, %llu transactions, %.1f tps, "
+				"p99 %.3f ms, %llu errors%s\n",
 				iv.elapsed_s,
+				(unsigned long long)iv.transactions,
 				iv.interval_s > 0 ? (double)iv.transactions /
 							    iv.interval_s
 						  : 0.0,

@@ -163,13 +163,10 @@ J
 	echo '{"model": "acme/chat-2", "set": {"description": "first half"}}' >&4
 	# its transaction is open and the COPY waits for more input
 	bpid=""
-	for i in $(seq 1 100); do
-		bpid=$(q "SELECT pid FROM pg_stat_activity
+	wait_for "the COPY of bulk-update" \
+		"bpid=\$(q \"SELECT pid FROM pg_stat_activity
 		           WHERE application_name = 'mreg bulk-update' AND datname = current_database()
-		             AND query LIKE 'COPY bulk_items%'")
-		[ -n "$bpid" ] && break
-		sleep 0.1
-	done
+		             AND query LIKE 'COPY bulk_items%'\"); [ -n \"\$bpid\" ]"
 	[ -n "$bpid" ]
 	q "SELECT pg_terminate_backend($bpid)" >/dev/null
 	echo '{"model": "acme/chat-1", "set": {"description": "second half"}}' >&4

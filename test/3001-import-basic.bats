@@ -10,6 +10,8 @@ setup_file() {
 	db_create_migrated
 	export D="$BATS_FILE_TMPDIR/models"
 	copy_samples "$D"
+	# the second run must find every file trustworthy (racy rule)
+	wait_past_racy "$D"
 }
 
 teardown_file() {

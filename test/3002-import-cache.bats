@@ -12,6 +12,7 @@ setup_file() {
 	copy_samples "$D"
 	# files older than the racy window, so the first run can trust them
 	touch -d '2 minutes ago' "$D"/*/*.json "$D"/local/*/*.json
+	wait_past_racy "$D"
 	"$MREG" import-dir --quiet "$D"
 }
 
@@ -60,7 +61,7 @@ F=openai/gpt-4o.json
 	assert_equal "$(summary updated)" 0
 	# once the file is old, the entry becomes trustworthy
 	touch -d '2 minutes ago' "$f"
-	sleep 0.1
+	wait_past_racy "$D"
 	run "$MREG" import-dir --format json "$D"
 	assert_equal "$(summary hashed)" 1
 	assert_equal "$(q "select racy from mreg.source_files where path = '$F'")" f
@@ -81,6 +82,7 @@ F=openai/gpt-4o.json
 	assert_equal "$(summary updated)" 1
 	assert_equal "$(q "select version from mreg.models where name = 'gpt-4o'")" 2024-08-10
 	touch -d '2 minutes ago' "$f"
+	wait_past_racy "$D"
 	"$MREG" import-dir --quiet "$D"
 }
 
@@ -119,6 +121,7 @@ F=openai/gpt-4o.json
 
 @test "--rehash reads every file and changes nothing that did not change" {
 	touch -d '2 minutes ago' "$D/$F"
+	wait_past_racy "$D"
 	"$MREG" import-dir --quiet "$D"
 	audit=$(q 'select count(*) from mreg.audit_log')
 	run "$MREG" import-dir --rehash --format json "$D"

@@ -176,6 +176,7 @@ good_imported() {
 @test "an unchanged bad file is reported again without being read" {
 	echo '{"name": "x", "provider": "p", "type": 7}' >"$B/bad/type.json"
 	touch -d '2 minutes ago' "$B/bad/type.json" "$B"/good/*.json
+	wait_past_racy "$B"
 	import_tree
 	assert_failure 3
 	import_tree

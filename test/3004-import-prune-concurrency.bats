@@ -87,17 +87,15 @@ teardown_file() {
 
 @test "a second import of the same source exits 4 and names the holder; --wait waits" {
 	src=$(cd "$D" && pwd -P)
-	# hold the lock from another session for 3 seconds
+	# hold the lock from another session until this test terminates it
 	psql -XAtq -v src="$src" >/dev/null 2>&1 <<-'SQL' &
 		SET application_name = 'lock-holder-test';
 		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
-		SELECT pg_sleep(3);
+		SELECT pg_sleep(600);
 	SQL
 	holder=$!
-	for _ in $(seq 50); do
-		[ "$(q "select count(*) from pg_stat_activity where application_name = 'lock-holder-test' and wait_event = 'PgSleep'")" = 1 ] && break
-		sleep 0.1
-	done
+	wait_for "the lock holder to sleep" \
+		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'lock-holder-test' and wait_event = 'PgSleep'\")\" = 1 ]"
 	run "$MREG" import-dir "$D"
 	assert_failure 4
 	assert_line "mreg import-dir: another import of \"$src\" is running"
@@ -105,11 +103,20 @@ teardown_file() {
 	# another source is not blocked
 	run "$MREG" import-dir --source other-source "$D"
 	assert_success
-	start=$SECONDS
-	run "$MREG" import-dir --wait --format json "$D"
-	assert_success
-	[ $((SECONDS - start)) -ge 1 ]
-	wait "$holder"
+	"$MREG" import-dir --wait --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	waiter=$!
+	wait_for "import-dir --wait to say it waits" \
+		"grep -q 'waiting for another import' '$BATS_TEST_TMPDIR/err'"
+	# the order of events: still waiting while the lock is held ...
+	kill -0 "$waiter"
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	# ... and done only once the holder is gone
+	assert_equal "$(q "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'lock-holder-test'")" t
+	rc=0
+	wait "$waiter" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(jq -r .failed "$BATS_TEST_TMPDIR/out")" 0
+	wait "$holder" || true
 }
 
 @test "concurrent imports of the same tree: no duplicates, registry equals the tree" {
@@ -134,13 +141,18 @@ teardown_file() {
 @test "SIGKILL at several moments, then a rerun: the registry equals the tree" {
 	# change every file so that each run has real work to do
 	find "$BIG" -name '*.json' -exec sed -i 's/"version": "\([0-9]\)\./"version": "1\1./' {} +
-	for delay in 0.05 0.2 0.4 0.7 1.0 1.5; do
+	# kill each run once the registry shows a given amount of its work
+	# committed (0: as soon as it runs), so that the kills land at several
+	# points of the import however fast the machine is
+	for done_updates in 0 200 1000 2200 3400 4600; do
 		"$MREG" import-dir --quiet --source big --batch-size 200 "$BIG" 2>/dev/null &
 		pid=$!
-		sleep "$delay"
+		wait_for "the import to commit $done_updates updates (or to end)" \
+			"! kill -0 $pid 2>/dev/null || [ \"\$(q \"select count(*) from mreg.audit_log where action = 'model.update' and details->>'source' = 'big'\")\" -ge $done_updates ]"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" || true
 	done
+	wait_past_racy "$BIG"
 	run "$MREG" import-dir --source big --format json "$BIG"
 	assert_success
 	assert_equal "$(q "select count(*) from mreg.source_files where source = 'big'")" 5000
@@ -166,7 +178,9 @@ teardown_file() {
 		"$MREG" import-dir --quiet --source big --batch-size 100 "$BIG" \
 			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 		pid=$!
-		sleep 0.5
+		# restart once the first batch has committed (or the run ended)
+		wait_for "the first batch to commit" \
+			"! kill -0 $pid 2>/dev/null || [ \"\$(q \"select count(*) from mreg.source_files where source = 'big'\")\" -gt 0 ]"
 		"$MREG_SOURCE_ROOT/test/pg-sandbox" restart
 		rc=0
 		wait "$pid" || rc=$?

@@ -137,14 +137,12 @@ teardown() {
 	"$MREG" migrate --quiet
 	psql -XAtq -c "SET application_name = 'holder-x'" \
 		-c "SELECT pg_advisory_lock(hashtextextended('mreg.migrate', 0))" \
-		-c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
+		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 	holder=$!
-	for _ in $(seq 50); do
-		[ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
-		sleep 0.1
-	done
+	wait_for "the lock holder" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted\")\" = 1 ]"
 	run --separate-stderr "$MREG" migrate --lock-timeout 1s
-	kill "$holder" 2>/dev/null || true
+	end_session holder-x "$holder"
 	assert_failure 4
 	[[ $stderr == *"another mreg migrate is running: gave up after 1."* ]]
 	[[ $stderr == *'"holder-x"'* ]]
@@ -189,15 +187,13 @@ teardown() {
 
 @test "migrations set lock_timeout: a migration never queues for ever behind traffic" {
 	"$MREG" migrate --quiet
-	psql -XAtq -c "BEGIN" -c "LOCK mreg.models IN ACCESS SHARE MODE" -c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
+	psql -XAtq -c "SET application_name = 'traffic-x'" -c "BEGIN" -c "LOCK mreg.models IN ACCESS SHARE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 	holder=$!
-	for _ in $(seq 50); do
-		[ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'models' AND l.pid <> pg_backend_pid()")" -ge 1 ] && break
-		sleep 0.1
-	done
+	wait_for "the table lock of the other session" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'models' AND l.pid <> pg_backend_pid()\")\" -ge 1 ]"
 	printf 'ALTER TABLE mreg.models ADD COLUMN extra int;\n' >"$extra/0930_alter.sql"
 	MREG_TEST_MIGRATIONS_DIR=$extra run --separate-stderr "$MREG" migrate --ddl-lock-timeout 300ms
-	kill "$holder" 2>/dev/null || true
+	end_session traffic-x "$holder"
 	assert_failure 1
 	[[ $stderr == *"0930_alter.sql:1"*"lock timeout"* ]]
 	run q "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'mreg' AND table_name = 'models' AND column_name = 'extra'"
@@ -233,15 +229,21 @@ teardown() {
 
 @test "a run waiting on another mreg migrate names it by its application name" {
 	"$MREG" migrate --quiet
-	printf 'SELECT pg_sleep(4);\n' >"$extra/0960_slow.sql"
+	# the slow migration waits for a lock this test holds, so it runs for
+	# as long as the test needs, however slow the machine
+	psql -XAtq -c "SET application_name = 'gate-x'" -c "SELECT pg_advisory_lock(4242)" \
+		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+	gate=$!
+	wait_for "the gate lock" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted\")\" = 1 ]"
+	printf 'SELECT pg_advisory_xact_lock(4242);\n' >"$extra/0960_slow.sql"
 	export MREG_TEST_MIGRATIONS_DIR=$extra
 	"$MREG" migrate --quiet >"$extra/slow.out" 2>&1 &
 	slow=$!
-	for _ in $(seq 50); do
-		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(4)%'")" = 1 ] && break
-		sleep 0.1
-	done
+	wait_for "the slow migration to wait at the gate" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_advisory_xact_lock(4242)%' AND wait_event_type = 'Lock'\")\" = 1 ]"
 	run --separate-stderr "$MREG" migrate --lock-timeout 500ms
+	end_session gate-x "$gate"
 	wait "$slow"
 	assert_failure 4
 	[[ $stderr == *'("mreg migrate", local socket, connected since'* ]]

@@ -161,27 +161,29 @@ provider.delete=8"
 	[[ $stderr == *"could not create a directory in"* ]]
 }
 
-@test "import: --duration, --warmup and --progress" {
-	run --separate-stderr "$MREG" bench -w import -T 1500ms --warmup 200ms -P 500ms \
+@test "import: --duration and --warmup" {
+	# a duration promises a lower bound on the run, not a count of work
+	run --separate-stderr "$MREG" bench -w import -T 1500ms --warmup 200ms \
 		--import-files 100 --format json
 	assert_success
-	echo "$output" | jq -e '.transactions > 0 and .errors.total == 0 and .warmup_s == 0.2 and
-		.duration_s >= 1.4 and .workloads.import.transactions == .transactions'
-	[[ $stderr == *"progress: "*" tps, p99 "*" ms, 0 errors"* ]]
+	echo "$output" | jq -e '.errors.total == 0 and .warmup_s == 0.2 and
+		.interrupted == false and .duration_s >= 1.4 and
+		.workloads.import.transactions == .transactions'
 	tmp_is_empty
 }
 
-@test "import: Ctrl-C prints the report so far and cleans up" {
-	"$MREG" bench -w import -T 30s -c 2 --import-files 200 --format json \
+@test "import: --progress, and Ctrl-C prints the report so far and cleans up" {
+	"$MREG" bench -w import -T 300s -c 2 --import-files 200 -P 100ms --format json \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	sleep 2
+	wait_for "a progress line with imports done" \
+		"grep -Eq '^progress: [0-9.]+ s, [1-9][0-9]* transactions, [0-9.]+ tps, p99 [0-9.]+ ms, 0 errors$' '$BATS_TEST_TMPDIR/err'"
 	kill -INT "$pid"
 	status=0
 	wait "$pid" || status=$?
 	[ "$status" -eq 0 ]
 	jq -e '.interrupted == true and .transactions > 0 and .errors.total == 0 and
-		.duration_s < 20' "$BATS_TEST_TMPDIR/out"
+		.duration_s < 300' "$BATS_TEST_TMPDIR/out"
 	grep -q interrupted "$BATS_TEST_TMPDIR/err"
 	run bench_rows
 	assert_output "0 0 0"
@@ -189,12 +191,12 @@ provider.delete=8"
 }
 
 @test "import: a dead server mid-run: errors counted by kind, trees removed, exit 1" {
-	bench_server_killed 2 : -w import -T 5s -c 2 --import-files 300
+	bench_server_killed : -w import -T 300s -c 2 --import-files 300
 	[ "$(cat "$BATS_TEST_TMPDIR/rc")" -eq 1 ]
 	jq -e '.transactions > 0 and .errors.total > 0 and
 		(.errors.by_kind.connect + .errors.by_kind.disconnect) == .errors.total and
 		.workloads.import.errors == .errors.total and
-		.interrupted == false' "$BATS_TEST_TMPDIR/out"
+		.interrupted == true' "$BATS_TEST_TMPDIR/out"
 	grep -q "requests failed" "$BATS_TEST_TMPDIR/err"
 	grep -q "the bench data is still there" "$BATS_TEST_TMPDIR/err"
 	tmp_is_empty

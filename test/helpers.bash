@@ -54,13 +54,15 @@ q() {
 	psql -XAtq -v ON_ERROR_STOP=1 -c "$@"
 }
 
-# bench_server_killed DELAY PREPARE BENCH-ARGS...: on a private cluster
-# (killing it must not disturb other suites), migrate, eval PREPARE, start
-# 'mreg bench BENCH-ARGS... --format json', kill the server after DELAY
-# seconds and wait.  Leaves out, err and rc in $BATS_TEST_TMPDIR.
+# bench_server_killed PREPARE BENCH-ARGS...: on a private cluster (killing
+# it must not disturb other suites), migrate, eval PREPARE, start 'mreg
+# bench BENCH-ARGS... --progress 100ms --format json' (give a long
+# --duration), kill the server once a progress line shows work done, wait
+# for a progress line that shows errors, then stop the run with SIGINT and
+# wait.  Events, not times.  Leaves out, err and rc in $BATS_TEST_TMPDIR.
 bench_server_killed() {
-	local delay=$1 prepare=$2 envfile="$BATS_TEST_TMPDIR/sandbox.env"
-	shift 2
+	local prepare=$1 envfile="$BATS_TEST_TMPDIR/sandbox.env"
+	shift
 	# the cluster lives where the postgres user can reach it
 	TMPDIR=${ORIG_TMPDIR:-${TMPDIR:-/tmp}} "$MREG_SOURCE_ROOT/test/pg-sandbox" start >"$envfile"
 	(
@@ -70,13 +72,41 @@ bench_server_killed() {
 		export PGDATABASE=postgres
 		"$MREG" migrate --quiet
 		eval "$prepare"
-		"$MREG" bench "$@" --format json \
-			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		err="$BATS_TEST_TMPDIR/err"
+		"$MREG" bench "$@" --progress 100ms --format json \
+			>"$BATS_TEST_TMPDIR/out" 2>"$err" &
 		pid=$!
-		sleep "$delay"
+		wait_for "bench to report work done" \
+			"grep -Eq '^progress: .*, [1-9][0-9]* transactions' '$err' || ! kill -0 $pid"
 		"$MREG_SOURCE_ROOT/test/pg-sandbox" kill
+		wait_for "bench to report errors" \
+			"grep -Eq '^progress: .*, [1-9][0-9]* errors' '$err' || ! kill -0 $pid"
+		kill -INT "$pid" 2>/dev/null || true
 		rc=0
 		wait "$pid" || rc=$?
 		echo "$rc" >"$BATS_TEST_TMPDIR/rc"
 	)
+}
+
+# wait_for WHAT CONDITION [SECONDS]: evaluate CONDITION (a shell command
+# line) until it succeeds; fail loudly naming WHAT after SECONDS (default
+# 120: a deadline for a hang, never a measure of speed).
+wait_for() {
+	local what=$1 cond=$2 limit=${3:-120} deadline
+	deadline=$((SECONDS + limit))
+	until eval "$cond"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_for: gave up after ${limit} s waiting for $what" >&2
+			return 1
+		fi
+		sleep 0.05 # polling: the loop ends on the condition
+	done
+}
+
+# end_session APPNAME [PID]: terminate the server sessions of a helper psql
+# started in the background with that application_name (killing psql
+# alone leaves its backend sleeping), then reap the psql process PID.
+end_session() {
+	q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null
+	[ -z "${2:-}" ] || wait "$2" 2>/dev/null || true
 }

@@ -47,3 +47,36 @@ db_create_second() {
 db_drop_second() {
 	psql -XAtq -d postgres -c "DROP DATABASE IF EXISTS \"${PGDATABASE}_b\" WITH (FORCE)" >/dev/null 2>&1 || true
 }
+
+# wait_past_racy DIR: wait until the filesystem clock under DIR has moved
+# more than twice the racy window (the timestamp granularity mreg assumes:
+# 20 ms, or 1 s where the probe's mtime has no sub-second part) past the
+# newest mtime and ctime of the files under DIR, so that an import started
+# afterwards records all of them as trustworthy.  A probe file created in
+# DIR reads the filesystem's own clock, as mreg does.  touch -d sets the
+# mtime only: the ctime stays "now", so call this after any touch.  Fails
+# loudly after 30 s.
+wait_past_racy() {
+	local dir=$1 newest=0 t now gran probe deadline=$((SECONDS + 30))
+	for t in $(find "$dir" -type f -exec stat -c '%.9Y %.9Z' {} +); do
+		t=${t/./}
+		t=$((10#$t))
+		[ "$t" -gt "$newest" ] && newest=$t
+	done
+	probe="$dir/.racy-probe.$$"
+	while :; do
+		: >"$probe"
+		now=$(stat -c %.9Y "$probe")
+		rm -f "$probe"
+		gran=20000000
+		[ "${now#*.}" = 000000000 ] && gran=1000000000
+		now=${now/./}
+		now=$((10#$now))
+		[ "$now" -gt $((newest + 2 * gran)) ] && return 0
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_past_racy: the clock of \"$dir\" did not pass $newest + 2 * $gran ns within 30 s (now $now)" >&2
+			return 1
+		fi
+		sleep 0.01 # polling: the loop ends on the clock, not on this sleep
+	done
+}

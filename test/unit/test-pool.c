@@ -48,6 +48,38 @@ static int terminate(int pid)
 	return ok_;
 }
 
+/*
+ * Wait until the backend pid has left pg_stat_activity: it sends its FATAL
+ * to the client before it exits, so the message is then in our socket.
+ * An event, not a time; bails out after 60 s (a hang, not slowness).
+ */
+static void wait_backend_gone(int pid)
+{
+	PGconn *admin = PQconnectdb("");
+	char p[16];
+	const char *v[1] = { p };
+	int i;
+
+	snprintf(p, sizeof(p), "%d", pid);
+	for (i = 0; i < 6000; i++) {
+		PGresult *res = PQexecParams(
+			admin,
+			"SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int",
+			1, NULL, v, NULL, NULL, 0);
+		int gone = PQresultStatus(res) == PGRES_TUPLES_OK &&
+			   strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+
+		PQclear(res);
+		if (gone) {
+			PQfinish(admin);
+			return;
+		}
+		sleep_ms(10); /* polling */
+	}
+	PQfinish(admin);
+	bail_out("a terminated backend did not exit within 60 s");
+}
+
 static struct mreg_pool *make_pool(int size, int timeout_ms)
 {
 	struct mreg_pool_config cfg = { .max_size = size,
@@ -164,7 +196,7 @@ static void test_killed_idle(void)
 	pid = backend_pid(c);
 	mreg_pool_release(pool, c);
 	ok(terminate(pid), "terminated backend %d server-side", pid);
-	sleep_ms(200);
+	wait_backend_gone(pid);
 	c = mreg_pool_acquire(pool, &err);
 	ok(c != NULL, "acquire after the kill succeeds");
 	if (!c)
@@ -194,7 +226,7 @@ static void test_killed_in_use(void)
 	other_pid = backend_pid(other);
 	mreg_pool_release(pool, other);
 	terminate(pid);
-	sleep_ms(100);
+	wait_backend_gone(pid);
 	res = mreg_db_exec(c, "SELECT 1", 0, NULL, PGRES_TUPLES_OK, &err);
 	ok(res == NULL, "a statement on the killed connection fails");
 	ok(mreg_sqlstate_is_disconnect(err.sqlstate),
@@ -228,24 +260,40 @@ static void test_open_transaction_discarded(void)
 
 static void test_lifetime_and_probe(void)
 {
-	struct mreg_pool_config cfg = { .max_size = 1, .max_lifetime_ms = 100,
+	/* reuse and probing: a lifetime no test run comes near */
+	struct mreg_pool_config cfg = { .max_size = 1,
+					.max_lifetime_ms = 3600 * 1000,
 					.idle_probe_ms = 1 };
 	struct mreg_error err;
 	struct mreg_pool *pool = mreg_pool_create(&cfg, &err);
 	struct mreg_pool_stats s;
 	struct mreg_conn *c;
+	struct timespec t0, t;
 	int pid;
 
 	c = mreg_pool_acquire(pool, &err);
 	pid = backend_pid(c);
 	mreg_pool_release(pool, c);
-	sleep_ms(5);
+	sleep_ms(5); /* a lower bound: idle for at least idle_probe_ms */
 	c = mreg_pool_acquire(pool, &err);
 	ok(c && backend_pid(c) == pid, "an idle connection within its lifetime is reused");
 	mreg_pool_release(pool, c);
 	mreg_pool_get_stats(pool, &s);
 	ok(s.probes >= 1, "a connection idle past idle_probe_ms was probed");
-	sleep_ms(150);
+	mreg_pool_destroy(pool);
+
+	/* expiry: a 100 ms lifetime (90-100 ms with jitter) */
+	cfg.max_lifetime_ms = 100;
+	pool = mreg_pool_create(&cfg, &err);
+	c = mreg_pool_acquire(pool, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t0); /* the connection is older */
+	pid = backend_pid(c);
+	mreg_pool_release(pool, c);
+	do { /* until the connection is surely past its lifetime */
+		sleep_ms(10);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 +
+			 (t.tv_nsec - t0.tv_nsec) / 1000000 <= 110);
 	c = mreg_pool_acquire(pool, &err);
 	ok(c && backend_pid(c) != pid, "a connection past its lifetime is replaced");
 	mreg_pool_release(pool, c);

@@ -88,6 +88,8 @@ static void test_many_consumers(int nthreads)
 static void *slow_consumer(void *arg)
 {
 	(void)arg;
+	/* cannot race: whenever this pops, the push below can only succeed
+	 * after it (capacity 1); the sleep only makes the wait likely long */
 	sleep_ms(200);
 	return mreg_queue_pop(q);
 }
@@ -125,6 +127,8 @@ static void test_close_wakes(void)
 
 	q = mreg_queue_create(4, &err);
 	w = mreg_workers_start(3, waiter, NULL, &err);
+	/* cannot race: consumers that are not blocked yet see the closed
+	 * queue at once; the sleep only makes it likely that they block */
 	sleep_ms(50);
 	mreg_queue_close(q);
 	mreg_workers_join(w); /* would hang if close did not wake them */
