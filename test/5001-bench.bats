@@ -284,13 +284,7 @@ provider.delete=5=bench-test=bench-test"
 
 @test "--progress prints interim lines to stderr" {
 	"$MREG" bench --populate 100 --keep --transactions 1 >/dev/null
-	"$MREG" bench --duration 300s --progress 100ms >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-	pid=$!
-	wait_for "a progress line with work done" \
-		"grep -Eq '^progress: [0-9.]+ s, [1-9][0-9]* transactions, [0-9.]+ tps, p99 [0-9.]+ ms, 0 errors$' '$BATS_TEST_TMPDIR/err'"
-	kill -INT "$pid"
-	status=0
-	wait "$pid" || status=$?
+	bench_interrupted --duration 300s
 	[ "$status" -eq 0 ]
 	grep -q "transactions:" "$BATS_TEST_TMPDIR/out"
 	grep -q "p99.9" "$BATS_TEST_TMPDIR/out"
@@ -298,13 +292,7 @@ provider.delete=5=bench-test=bench-test"
 
 @test "Ctrl-C prints the report so far" {
 	"$MREG" bench --populate 100 --keep --transactions 1 >/dev/null
-	"$MREG" bench --duration 300s --clients 2 --progress 100ms --format json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-	pid=$!
-	wait_for "a progress line with work done" \
-		"grep -Eq '^progress: .*, [1-9][0-9]* transactions' '$BATS_TEST_TMPDIR/err'"
-	kill -INT "$pid"
-	status=0
-	wait "$pid" || status=$?
+	bench_interrupted --duration 300s --clients 2 --format json
 	[ "$status" -eq 0 ]
 	jq -e '.interrupted == true and .transactions > 0 and .duration_s < 300' "$BATS_TEST_TMPDIR/out"
 	grep -q interrupted "$BATS_TEST_TMPDIR/err"

@@ -88,6 +88,25 @@ bench_server_killed() {
 	)
 }
 
+# PROGRESS_WORK: a bench progress line of an interval with work done and
+# no errors (the line's format is in mreg-bench(1))
+PROGRESS_WORK='^progress: [0-9.]+ s, [1-9][0-9]* transactions, [0-9.]+ tps, p99 [0-9.]+ ms, 0 errors$'
+
+# bench_interrupted BENCH-ARGS...: run 'mreg bench BENCH-ARGS... --progress
+# 100ms' in the background (give a long --duration), wait for a progress
+# line with work done, send SIGINT (Ctrl-C) and wait.  Leaves out and err
+# in $BATS_TEST_TMPDIR and the exit status in $status.
+bench_interrupted() {
+	local pid
+	"$MREG" bench "$@" --progress 100ms >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for "a progress line with work done" \
+		"grep -Eq '$PROGRESS_WORK' '$BATS_TEST_TMPDIR/err'"
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+}
+
 # wait_for WHAT CONDITION [SECONDS]: evaluate CONDITION (a shell command
 # line) until it succeeds; fail loudly naming WHAT after SECONDS (default
 # 120: a deadline for a hang, never a measure of speed).
