@@ -88,7 +88,7 @@ teardown_file() {
 @test "a second import of the same source exits 4 and names the holder; --wait waits" {
 	src=$(cd "$D" && pwd -P)
 	# hold the lock from another session until this test terminates it
-	psql -XAtq -v src="$src" >/dev/null 2>&1 <<-'SQL' &
+	psql -XAtq -v src="$src" >/dev/null 2>&1 3>&- <<-'SQL' &
 		SET application_name = 'lock-holder-test';
 		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
 		SELECT pg_sleep(600);
@@ -103,7 +103,7 @@ teardown_file() {
 	# another source is not blocked
 	run "$MREG" import-dir --source other-source "$D"
 	assert_success
-	"$MREG" import-dir --wait --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	"$MREG" import-dir --wait --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	waiter=$!
 	wait_for "import-dir --wait to say it waits" \
 		"grep -q 'waiting for another import' '$BATS_TEST_TMPDIR/err'"

@@ -137,7 +137,7 @@ teardown() {
 	"$MREG" migrate --quiet
 	psql -XAtq -c "SET application_name = 'holder-x'" \
 		-c "SELECT pg_advisory_lock(hashtextextended('mreg.migrate', 0))" \
-		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 3>&- &
 	holder=$!
 	wait_for "the lock holder" \
 		"[ \"\$(q \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted\")\" = 1 ]"
@@ -187,7 +187,7 @@ teardown() {
 
 @test "migrations set lock_timeout: a migration never queues for ever behind traffic" {
 	"$MREG" migrate --quiet
-	psql -XAtq -c "SET application_name = 'traffic-x'" -c "BEGIN" -c "LOCK mreg.models IN ACCESS SHARE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+	psql -XAtq -c "SET application_name = 'traffic-x'" -c "BEGIN" -c "LOCK mreg.models IN ACCESS SHARE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 3>&- &
 	holder=$!
 	wait_for "the table lock of the other session" \
 		"[ \"\$(q \"SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'models' AND l.pid <> pg_backend_pid()\")\" -ge 1 ]"
@@ -232,13 +232,13 @@ teardown() {
 	# the slow migration waits for a lock this test holds, so it runs for
 	# as long as the test needs, however slow the machine
 	psql -XAtq -c "SET application_name = 'gate-x'" -c "SELECT pg_advisory_lock(4242)" \
-		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 3>&- &
 	gate=$!
 	wait_for "the gate lock" \
 		"[ \"\$(q \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted\")\" = 1 ]"
 	printf 'SELECT pg_advisory_xact_lock(4242);\n' >"$extra/0960_slow.sql"
 	export MREG_TEST_MIGRATIONS_DIR=$extra
-	"$MREG" migrate --quiet >"$extra/slow.out" 2>&1 &
+	"$MREG" migrate --quiet >"$extra/slow.out" 2>&1 3>&- &
 	slow=$!
 	wait_for "the slow migration to wait at the gate" \
 		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_advisory_xact_lock(4242)%' AND wait_event_type = 'Lock'\")\" = 1 ]"

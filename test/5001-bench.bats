@@ -171,22 +171,27 @@ provider.delete=5=bench-test=bench-test"
 
 @test "a starved pool: timeouts are counted as pool_timeout errors, exit 1" {
 	"$MREG" bench --populate 100 --keep --transactions 1 >/dev/null
+	err="$BATS_TEST_TMPDIR/err"
 	"$MREG" bench --clients 4 --threads 2 --pool-size 1 --pool-timeout 1ms \
 		--duration 300s --progress 100ms --format json \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		>"$BATS_TEST_TMPDIR/out" 2>"$err" 3>&- &
 	pid=$!
 	wait_for "a progress line with work done" \
-		"grep -Eq '^progress: .*, [1-9][0-9]* transactions' '$BATS_TEST_TMPDIR/err'"
+		"grep -Eq '^progress: .*, [1-9][0-9]* transactions' '$err'"
 	# a table lock makes the next request hold the pool's one connection
 	# until this test lets it go, so the other thread's clients time out
 	psql -XAtq -c "SET application_name = 'starve-x'" -c "BEGIN" \
 		-c "LOCK mreg.model_defaults IN ACCESS EXCLUSIVE MODE" \
-		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 3>&- &
 	holder=$!
-	wait_for "a progress line with errors" \
-		"grep -Eq '^progress: .*, [1-9][0-9]* errors' '$BATS_TEST_TMPDIR/err'"
-	end_session starve-x "$holder"
+	wait_for "a bench request blocked behind the lock" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mreg bench' AND wait_event_type = 'Lock'\")\" = 1 ]"
+	# errors from now on (a loaded machine may time out a 1 ms wait anyway)
+	seen=$(wc -l <"$err")
+	wait_for "a progress line with errors while the connection is held" \
+		"tail -n +$((seen + 1)) '$err' | grep -Eq '^progress: .*, [1-9][0-9]* errors'"
 	kill -INT "$pid"
+	end_session starve-x "$holder"
 	rc=0
 	wait "$pid" || rc=$?
 	assert_equal "$rc" 1
@@ -196,7 +201,7 @@ provider.delete=5=bench-test=bench-test"
 		.errors.by_kind.pool_timeout == .pool.timeouts and
 		.errors.total == .errors.by_kind.pool_timeout and
 		(.errors.first.pool_timeout | test("timed out"))' "$BATS_TEST_TMPDIR/out"
-	grep -q "requests failed" "$BATS_TEST_TMPDIR/err"
+	grep -q "requests failed" "$err"
 }
 
 @test "a mixed workload reports each workload and the whole" {

@@ -8,6 +8,10 @@
 #     setup_file() { db_create_migrated; } # ... with the schema applied
 #     teardown_file() { db_drop; }
 # A database test fails (never skips) when no sandbox is running.
+#
+# A process a test leaves running in the background gets 3>&-: bats waits
+# for whatever holds its fd 3, so a test that fails while such a process
+# still runs would hang instead of failing.
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -74,7 +78,7 @@ bench_server_killed() {
 		eval "$prepare"
 		err="$BATS_TEST_TMPDIR/err"
 		"$MREG" bench "$@" --progress 100ms --format json \
-			>"$BATS_TEST_TMPDIR/out" 2>"$err" &
+			>"$BATS_TEST_TMPDIR/out" 2>"$err" 3>&- &
 		pid=$!
 		wait_for "bench to report work done" \
 			"grep -Eq '^progress: .*, [1-9][0-9]* transactions' '$err' || ! kill -0 $pid"
@@ -98,7 +102,7 @@ PROGRESS_WORK='^progress: [0-9.]+ s, [1-9][0-9]* transactions, [0-9.]+ tps, p99 
 # in $BATS_TEST_TMPDIR and the exit status in $status.
 bench_interrupted() {
 	local pid
-	"$MREG" bench "$@" --progress 100ms >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	"$MREG" bench "$@" --progress 100ms >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
 	wait_for "a progress line with work done" \
 		"grep -Eq '$PROGRESS_WORK' '$BATS_TEST_TMPDIR/err'"
