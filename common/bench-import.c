@@ -52,15 +52,14 @@ static int import_once(struct bench_worker *w, struct mreg_import_counts *out,
 		       char *problem, size_t len, struct mreg_error *err)
 {
 	struct mreg_bench *b = w->b;
-	struct mreg_conn *conn = mreg_pool_acquire(b->cfg.pool, err);
-	struct mreg_pool_stats st;
+	bool timed_out;
+	struct mreg_conn *conn = mreg_pool_acquire_timed(b->cfg.pool,
+							 &timed_out, err);
 	int kind = -1;
 
-	if (!conn) {
-		mreg_pool_get_stats(b->cfg.pool, &st);
-		return st.in_use >= st.max_size ? MREG_BENCH_ERR_POOL_TIMEOUT
-						: MREG_BENCH_ERR_CONNECT;
-	}
+	if (!conn)
+		return timed_out ? MREG_BENCH_ERR_POOL_TIMEOUT
+				 : MREG_BENCH_ERR_CONNECT;
 	if (mreg_bench_tree_import(&w->tree, conn,
 				   b->cfg.actor ? b->cfg.actor : "mreg bench",
 				   b->cfg.import_jobs, out, problem, len,

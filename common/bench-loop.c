@@ -153,6 +153,7 @@ static void start_request(struct bench_client *c, long long intended,
 {
 	struct bench_worker *w = c->w;
 	struct mreg_bench *b = w->b;
+	bool timed_out = false;
 
 	c->workload = pick_workload(w);
 	c->step = 0;
@@ -166,20 +167,13 @@ static void start_request(struct bench_client *c, long long intended,
 		if (c->own)
 			w->connections_opened++;
 	} else {
-		c->conn = mreg_pool_acquire(b->cfg.pool, &c->err);
+		c->conn = mreg_pool_acquire_timed(b->cfg.pool, &timed_out,
+						  &c->err);
 	}
 	c->sent_ns = now_ns();
 	if (!client_pg(c)) {
-		struct mreg_pool_stats st;
-		int kind = MREG_BENCH_ERR_CONNECT;
-
-		if (!b->cfg.connect_per_request) {
-			/* a timeout leaves every slot in use */
-			mreg_pool_get_stats(b->cfg.pool, &st);
-			if (st.in_use >= st.max_size)
-				kind = MREG_BENCH_ERR_POOL_TIMEOUT;
-		}
-		bench_fail(c, kind);
+		bench_fail(c, timed_out ? MREG_BENCH_ERR_POOL_TIMEOUT
+					: MREG_BENCH_ERR_CONNECT);
 		end_request(c);
 		return;
 	}

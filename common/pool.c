@@ -281,10 +281,20 @@ static void set_expiry(struct mreg_pool *pool, struct mreg_conn *c)
 struct mreg_conn *mreg_pool_acquire(struct mreg_pool *pool,
 				    struct mreg_error *err)
 {
+	bool timed_out;
+
+	return mreg_pool_acquire_timed(pool, &timed_out, err);
+}
+
+struct mreg_conn *mreg_pool_acquire_timed(struct mreg_pool *pool,
+					  bool *timed_out,
+					  struct mreg_error *err)
+{
 	long long start = now_ns(), deadline;
 	struct timespec ts;
 	bool waited = false;
 
+	*timed_out = false;
 	deadline = start + (long long)pool->cfg.acquire_timeout_ms * 1000000LL;
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
@@ -356,6 +366,7 @@ struct mreg_conn *mreg_pool_acquire(struct mreg_pool *pool,
 		if (now >= deadline) {
 			pool->stats.timeouts++;
 			pthread_mutex_unlock(&pool->lock);
+			*timed_out = true;
 			mreg_error_set(err, MREG_EXIT_FAILURE,
 				       "timed out after %.1f s waiting for a "
 				       "database connection: all %d "

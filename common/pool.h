@@ -81,6 +81,14 @@ void mreg_pool_destroy(struct mreg_pool *pool); /* NULL-safe */
 struct mreg_conn *mreg_pool_acquire(struct mreg_pool *pool,
 				    struct mreg_error *err);
 
+/*
+ * The same; on failure *timed_out says whether the wait for a busy pool
+ * ran out (true) or a connection could not be opened (false).
+ */
+struct mreg_conn *mreg_pool_acquire_timed(struct mreg_pool *pool,
+					  bool *timed_out,
+					  struct mreg_error *err);
+
 /* Give a connection back; it is closed if it is not fit for reuse. */
 void mreg_pool_release(struct mreg_pool *pool, struct mreg_conn *conn);
 

@@ -166,11 +166,13 @@ static void test_timeout(void)
 	struct mreg_error err;
 	struct mreg_conn *a, *b;
 	struct mreg_pool_stats s;
+	bool timed_out = false;
 
 	a = mreg_pool_acquire(pool, &err);
 	ok(a != NULL, "first acquire of a pool of one");
-	b = mreg_pool_acquire(pool, &err);
+	b = mreg_pool_acquire_timed(pool, &timed_out, &err);
 	ok(b == NULL, "second acquire times out");
+	ok(timed_out, "and says it timed out");
 	ok(strstr(err.message, "timed out after") &&
 	   strstr(err.message, "all 1 connections of the pool are busy"),
 	   "timeout message says how long and why: %s", err.message);
@@ -308,10 +310,12 @@ static void test_connect_failure(void)
 	};
 	struct mreg_error err;
 	struct mreg_pool *pool = mreg_pool_create(&cfg, &err);
-	struct mreg_conn *c = mreg_pool_acquire(pool, &err);
+	bool timed_out = true;
+	struct mreg_conn *c = mreg_pool_acquire_timed(pool, &timed_out, &err);
 	struct mreg_pool_stats s;
 
 	ok(c == NULL, "connecting to a missing server fails");
+	ok(!timed_out, "a connect failure is not a pool timeout");
 	ok(strstr(err.message, "could not connect to") != NULL,
 	   "message says so: %s", err.message);
 	ok(strstr(err.message, "topsecret99") == NULL &&
