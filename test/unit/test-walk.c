@@ -1,4 +1,5 @@
 /* test-walk.c - the recursive walk: matching, hidden entries, loops */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -74,6 +75,8 @@ int main(void)
 {
 	struct seen s;
 	struct mreg_error err;
+	struct mreg_tree tree = { -1, NULL, false };
+	char real[PATH_MAX];
 	int fd, rc;
 
 	if (!mkdtemp(dir))
@@ -93,8 +96,12 @@ int main(void)
 	ln("self.json", "self.json");       /* ELOOP */
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	tree.rootfd = fd;
+	if (!realpath(dir, real))
+		bail_out("realpath failed");
+	tree.real = real;
 	memset(&s, 0, sizeof(s));
-	rc = mreg_walk(fd, "*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "*.json", cb, &s, &err);
 	is_int(rc, 0, "walk finishes");
 	is_int(s.nfiles, 3, "three matching files");
 	ok(strstr(s.files, "a/b/x.json\n") && strstr(s.files, "a/y.json\n") &&
@@ -112,13 +119,13 @@ int main(void)
 		diag("%s", s.errors);
 
 	memset(&s, 0, sizeof(s));
-	rc = mreg_walk(fd, "a/*/*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "a/*/*.json", cb, &s, &err);
 	is_int(s.nfiles, 1, "a pattern with '/' matches the relative path");
 	ok(strstr(s.files, "a/b/x.json") != NULL, "a/b/x.json matched");
 
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 1;
-	rc = mreg_walk(fd, "*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "*.json", cb, &s, &err);
 	is_int(rc, 7, "the callback stops the walk");
 
 	if (geteuid() != 0) {
@@ -126,7 +133,7 @@ int main(void)
 		snprintf(p, sizeof(p), "%s/a", dir);
 		chmod(p, 0);
 		memset(&s, 0, sizeof(s));
-		mreg_walk(fd, "*.json", cb, &s, &err);
+		mreg_walk(&tree, "*.json", cb, &s, &err);
 		ok(strstr(s.errors, "a: could not open directory") != NULL,
 		   "unreadable directory reported");
 		chmod(p, 0755);
@@ -134,7 +141,8 @@ int main(void)
 	close(fd);
 
 	fd = open("/dev/null", O_RDONLY);
-	ok(mreg_walk(fd, "*.json", cb, &s, &err) == -1 &&
+	tree.rootfd = fd;
+	ok(mreg_walk(&tree, "*.json", cb, &s, &err) == -1 &&
 	   strstr(err.message, "not a directory"), "root must be a directory");
 	close(fd);
 	{
