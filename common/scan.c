@@ -341,13 +341,15 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 		const char *a = r->model.artifacts[i];
 		if (artifact_rel(r->rel, a, path, sizeof(path)) < 0) {
 			snprintf(msg, sizeof(msg),
-				 "key 'artifacts': \"%s\": path too long", a);
+				 "key 'artifacts': \"%.200s%s\": path too long", a,
+				 strlen(a) > 200 ? "..." : "");
 			goto fail;
 		}
 		mreg_error_clear(&err);
 		if (read_file(s, path, -1, NULL, NULL, &st, d, &err) < 0) {
-			snprintf(msg, sizeof(msg), "key 'artifacts': \"%s\": %s",
-				 a, err.message);
+			snprintf(msg, sizeof(msg),
+				 "key 'artifacts': \"%.200s%s\": %s", a,
+				 strlen(a) > 200 ? "..." : "", err.message);
 			goto fail;
 		}
 		r->arts[i].path = strdup(a);
