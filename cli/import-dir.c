@@ -52,7 +52,7 @@ static const struct cli_option options[] = {
 	{ OPT_MAX_FILE_SIZE, 0, "max-file-size", "BYTES",
 	  "reject larger files (default 1M)" },
 	{ OPT_FOLLOW_EXTERNAL, 0, "follow-external-links", NULL,
-	  "follow symbolic links that lead out of DIR (see the man page)" },
+	  "follow symbolic links out of DIR (unsafe in shared trees)" },
 	CLI_GROUP("How"),
 	{ OPT_JOBS, 'j', "jobs", "N", "worker threads (default: the CPUs)" },
 	{ OPT_BATCH_SIZE, 0, "batch-size", "N",
