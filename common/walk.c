@@ -276,12 +276,14 @@ restart:
 				goto loop;
 			n = (int)readlinkat(dfd, comp, target, sizeof(target) - 1);
 			if (n < 0 && errno == EINVAL)
-				goto restart; /* no longer a link */
+				goto restart; /* no longer a link (counted) */
 			if (n < 0) {
 				tree_fail(out, errno, err,
 					  "could not read symbolic link", errno);
 				goto done;
 			}
+			if ((size_t)n >= sizeof(target) - 1)
+				goto too_long; /* maybe cut short */
 			target[n] = '\0';
 			snprintf(link, sizeof(link), "%.*s", (int)(before + clen),
 				 path);
