@@ -1,5 +1,6 @@
 /* cli.c - option parsing, help, reporting and finishing for subcommands */
 #include "cli.h"
+#include "modelfile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -156,7 +157,8 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	      char **argv, cli_handler handler, void *state, int *first_arg)
 {
 	struct option *lo;
-	char shorts[256];
+	char shorts[256], why_buf[64];
+	const char *why, *env;
 	size_t n = 0, sn = 0, total;
 	int c, rc = -1;
 
@@ -191,6 +193,11 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 			ctx->verbose++;
 			break;
 		case OPT_ACTOR:
+			if ((why = cli_actor_problem(optarg, why_buf,
+						     sizeof(why_buf)))) {
+				rc = cli_usage(ctx, "--actor: %s", why);
+				goto done;
+			}
 			ctx->actor = optarg;
 			break;
 		case ':':
@@ -215,6 +222,11 @@ call:
 	}
 	*first_arg = optind;
 	rc = -1;
+	/* the environment's actor is checked where an actor is recorded */
+	env = getenv("MREG_ACTOR");
+	if ((spec->flags & CLI_ACTOR) && !(ctx->actor && *ctx->actor) && env &&
+	    *env && (why = cli_actor_problem(env, why_buf, sizeof(why_buf))))
+		rc = cli_usage(ctx, "MREG_ACTOR: %s", why);
 done:
 	free(lo);
 	return rc;
@@ -314,6 +326,23 @@ struct mreg_pool *cli_pool(struct cli_ctx *ctx, int max_size,
 	struct mreg_pool_config cfg = { .max_size = max_size };
 
 	return cli_pool_config(ctx, &cfg, err);
+}
+
+const char *cli_actor_problem(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s), i;
+
+	if (n > CLI_ACTOR_MAX) {
+		snprintf(buf, len, "too long (%zu bytes, at most %d)", n,
+			 CLI_ACTOR_MAX);
+		return buf;
+	}
+	if (!mreg_utf8_valid(s, n))
+		return "not valid UTF-8";
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "contains a control character";
+	return NULL;
 }
 
 const char *cli_actor(const struct cli_ctx *ctx)

@@ -111,6 +111,18 @@ struct mreg_pool *cli_pool_config(struct cli_ctx *ctx,
 const char *cli_actor(const struct cli_ctx *ctx);
 
 /*
+ * The longest actor (bytes): mreg.audit_log's btree index on actor holds
+ * entries of at most 2704 bytes, and a name is not a document.
+ */
+#define CLI_ACTOR_MAX 200
+
+/*
+ * Why s cannot be an actor (too long, not UTF-8, a control character),
+ * or NULL.  buf (at least 64 bytes) may hold the text.
+ */
+const char *cli_actor_problem(const char *s, char *buf, size_t len);
+
+/*
  * Finish a command: print pool statistics with --verbose, destroy the
  * pool, flush stdout.  A failed flush is an error (exit 1) unless the
  * reader went away (EPIPE).  Returns the status to exit with.

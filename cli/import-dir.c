@@ -33,13 +33,14 @@
 #include "hashcache.h"
 #include "import.h"
 #include "importer.h"
+#include "modelfile.h"
 #include "scan.h"
 #include "walk.h"
 
 enum {
 	OPT_PATTERN = 256, OPT_SOURCE, OPT_JOBS, OPT_MAX_FILE_SIZE, OPT_REHASH,
 	OPT_STRICT, OPT_DRY_RUN, OPT_PRUNE, OPT_WAIT, OPT_PROGRESS, OPT_FORMAT,
-	OPT_BATCH_SIZE,
+	OPT_BATCH_SIZE, OPT_FOLLOW_EXTERNAL,
 };
 
 static const struct cli_option options[] = {
@@ -50,6 +51,8 @@ static const struct cli_option options[] = {
 	  "name the source (default: DIR's real path)" },
 	{ OPT_MAX_FILE_SIZE, 0, "max-file-size", "BYTES",
 	  "reject larger files (default 1M)" },
+	{ OPT_FOLLOW_EXTERNAL, 0, "follow-external-links", NULL,
+	  "follow symbolic links out of DIR (unsafe in shared trees)" },
 	CLI_GROUP("How"),
 	{ OPT_JOBS, 'j', "jobs", "N", "worker threads (default: the CPUs)" },
 	{ OPT_BATCH_SIZE, 0, "batch-size", "N",
@@ -91,6 +94,7 @@ struct opts {
 	long batch_size;
 	long long max_file_size;
 	bool rehash, strict, dry_run, prune, wait, progress, quiet, json;
+	bool follow_external;
 };
 
 static int parse_size(const char *s, long long *out)
@@ -119,10 +123,37 @@ struct parse_state {
 	struct opts *o;
 };
 
+/*
+ * Why name cannot be a source (it is part of mreg.source_files' primary
+ * key, a btree), or NULL.  given: named with --source, where a control
+ * character is a mistake.
+ */
+static const char *source_problem(const char *name, bool given, char *buf,
+				  size_t len)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0)
+		return "empty name";
+	if (n > MREG_SCAN_SOURCE_MAX) {
+		snprintf(buf, len, "too long (%zu bytes, at most %d)", n,
+			 MREG_SCAN_SOURCE_MAX);
+		return buf;
+	}
+	if (!mreg_utf8_valid(name, n))
+		return "not valid UTF-8";
+	for (i = 0; given && i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return "contains a control character";
+	return NULL;
+}
+
 static int on_option(void *state, int id, const char *arg)
 {
 	struct parse_state *ps = state;
 	struct opts *o = ps->o;
+	const char *why;
+	char why_buf[64];
 
 	switch (id) {
 	case OPT_PATTERN:
@@ -131,8 +162,9 @@ static int on_option(void *state, int id, const char *arg)
 		o->pattern = arg;
 		break;
 	case OPT_SOURCE:
-		if (!*arg)
-			return cli_usage(ps->ctx, "--source: empty name");
+		why = source_problem(arg, true, why_buf, sizeof(why_buf));
+		if (why)
+			return cli_usage(ps->ctx, "--source: %s", why);
 		o->source = arg;
 		break;
 	case OPT_JOBS:
@@ -159,6 +191,7 @@ static int on_option(void *state, int id, const char *arg)
 	case OPT_STRICT: o->strict = true; break;
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_PRUNE: o->prune = true; break;
+	case OPT_FOLLOW_EXTERNAL: o->follow_external = true; break;
 	case OPT_WAIT: o->wait = true; break;
 	case OPT_PROGRESS: o->progress = true; break;
 	case 'q': o->quiet = true; break;
@@ -434,7 +467,8 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_pool *pool = NULL;
 	struct mreg_conn *lock_conn = NULL, *conn = NULL;
 	bool locked = false;
-	char real[PATH_MAX], ebuf[128];
+	char real[PATH_MAX], ebuf[128], why_buf[64];
+	const char *why;
 	char *label = NULL;
 	size_t n;
 	int rc, rootfd = -1, argi = 0, status = MREG_EXIT_FAILURE;
@@ -473,15 +507,21 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 				  mreg_strerror(errno, ebuf, sizeof(ebuf)));
 		goto cleanup;
 	}
-	if (o.source) {
-		run.source = strdup(o.source);
-	} else if (mreg_dir_realpath(rootfd, real, sizeof(real)) == 0) {
-		run.source = strdup(real);
-	} else {
+	/* the tree's real path bounds what the import may read */
+	if (mreg_dir_realpath(rootfd, real, sizeof(real)) < 0) {
 		status = cli_fail(ctx, MREG_EXIT_DATA,
 				  "could not resolve \"%s\": %s", label,
 				  mreg_strerror(errno, ebuf, sizeof(ebuf)));
 		goto cleanup;
+	}
+	if (o.source) {
+		run.source = strdup(o.source);
+	} else if ((why = source_problem(real, false, why_buf, sizeof(why_buf)))) {
+		status = cli_usage(ctx, "the real path of \"%s\" cannot name the source: %s; name it with --source",
+				   label, why);
+		goto cleanup;
+	} else {
+		run.source = strdup(real);
 	}
 	if (!run.source)
 		goto oom;
@@ -509,6 +549,8 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 			    (o.progress || (cli_isatty(stderr) && !getenv("NO_COLOR")));
 	cfg.rootfd = rootfd;
 	cfg.label_root = label;
+	cfg.root_real = real;
+	cfg.follow_external = o.follow_external;
 	cfg.pattern = o.pattern;
 	cfg.max_file_size = o.max_file_size;
 	cfg.rehash = o.rehash;

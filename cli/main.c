@@ -152,6 +152,19 @@ static int global_usage(const char *what, const char *arg)
 	return MREG_EXIT_USAGE;
 }
 
+/* The global --actor: 0 fine, else the usage error was printed. */
+static int check_actor(const char *actor)
+{
+	char buf[64];
+	const char *why = cli_actor_problem(actor, buf, sizeof(buf));
+
+	if (!why)
+		return 0;
+	fprintf(stderr, "mreg: --actor: %s\n"
+			"Try 'mreg --help' for more information.\n", why);
+	return MREG_EXIT_USAGE;
+}
+
 static int finish_main(int status)
 {
 	errno = 0;
@@ -225,6 +238,8 @@ int main(int argc, char **argv)
 				return global_usage("a value is needed by option", a);
 			if (a[1] == 'd' || a[2] == 'd')
 				ctx.dsn = argv[++i];
+			else if (check_actor(argv[i + 1]) != 0)
+				return MREG_EXIT_USAGE;
 			else
 				ctx.actor = argv[++i];
 			continue;
@@ -234,6 +249,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (strncmp(a, "--actor=", 8) == 0) {
+			if (check_actor(a + 8) != 0)
+				return MREG_EXIT_USAGE;
 			ctx.actor = a + 8;
 			continue;
 		}

@@ -329,6 +329,37 @@ int mreg_read_and_hash(int dirfd, const char *name, const char *label,
 		       unsigned char d[MREG_SHA256_LEN],
 		       struct mreg_error *err)
 {
+	struct stat s;
+	char ebuf[128];
+	int fd, rc, e;
+
+	if (buf)
+		*buf = NULL;
+	if (len)
+		*len = 0;
+	/* a FIFO, a socket or a device is never opened */
+	if (fstatat(dirfd, name, &s, 0) == 0 && !S_ISREG(s.st_mode)) {
+		mreg_error_set(err, MREG_EXIT_DATA, "not a regular file");
+		mreg_error_at(err, label, 0, 0);
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		e = errno;
+		mreg_error_set(err, MREG_EXIT_DATA, "could not open: %s",
+			       mreg_strerror(e, ebuf, sizeof(ebuf)));
+		mreg_error_at(err, label, 0, 0);
+		return -1;
+	}
+	rc = mreg_hash_fd(fd, label, max_size, buf, len, st, d, err);
+	close(fd);
+	return rc;
+}
+
+int mreg_hash_fd(int fd, const char *label, long long max_size, char **buf,
+		 size_t *len, struct mreg_stat *st,
+		 unsigned char d[MREG_SHA256_LEN], struct mreg_error *err)
+{
 	EVP_MD_CTX *md = NULL;
 	struct stat before, after;
 	struct mreg_stat sa;
@@ -336,19 +367,12 @@ int mreg_read_and_hash(int dirfd, const char *name, const char *label,
 	size_t cap = 0, got = 0;
 	unsigned int dlen = 0;
 	ssize_t n;
-	int fd = -1, rc = -1, e;
+	int rc = -1, e;
 
 	if (buf)
 		*buf = NULL;
 	if (len)
 		*len = 0;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		e = errno;
-		mreg_error_set(err, MREG_EXIT_DATA, "could not open: %s",
-			       mreg_strerror(e, ebuf, sizeof(ebuf)));
-		goto fail;
-	}
 	if (fstat(fd, &before) < 0) {
 		e = errno;
 		mreg_error_set(err, MREG_EXIT_DATA, "could not stat: %s",
@@ -443,7 +467,5 @@ fail:
 cleanup:
 	free(data);
 	EVP_MD_CTX_free(md);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }

@@ -121,4 +121,12 @@ int mreg_read_and_hash(int dirfd, const char *name, const char *label,
 		       unsigned char d[MREG_SHA256_LEN],
 		       struct mreg_error *err);
 
+/*
+ * The same for a file already open as fd (left open): what the import
+ * uses after opening the file inside its tree (mreg_tree_open).
+ */
+int mreg_hash_fd(int fd, const char *label, long long max_size, char **buf,
+		 size_t *len, struct mreg_stat *st,
+		 unsigned char d[MREG_SHA256_LEN], struct mreg_error *err);
+
 #endif

@@ -1,9 +1,12 @@
 /* import.c - one whole import-dir run (see import.h) */
+#include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "hashcache.h"
 #include "import.h"
+#include "walk.h"
 
 static void count(const struct mreg_scan *s, const struct mreg_importer *w,
 		  struct mreg_import_counts *out)
@@ -30,11 +33,22 @@ int mreg_import_run(const struct mreg_import_config *cfg,
 	struct mreg_importer w;
 	struct mreg_scan_result *r;
 	bool fatal = false, started = false;
+	char real[PATH_MAX], ebuf[128];
 
 	memset(out, 0, sizeof(*out));
 	memset(&w, 0, sizeof(w));
 	mreg_scan_init(&scan);
+	if (!cfg->root_real &&
+	    mreg_dir_realpath_of(cfg->rootfd, cfg->label_root, real,
+				 sizeof(real)) < 0) {
+		mreg_error_set(err, MREG_EXIT_DATA, "could not resolve \"%s\": %s",
+			       cfg->label_root,
+			       mreg_strerror(errno, ebuf, sizeof(ebuf)));
+		goto fail;
+	}
 	scan.rootfd = cfg->rootfd;
+	scan.root_real = cfg->root_real ? cfg->root_real : real;
+	scan.follow_external = cfg->follow_external;
 	scan.pattern = cfg->pattern;
 	scan.max_file_size = cfg->max_file_size;
 	scan.rehash = cfg->rehash;

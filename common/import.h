@@ -26,6 +26,9 @@
 struct mreg_import_config {
 	int rootfd;                 /* the tree, open O_DIRECTORY */
 	const char *label_root;     /* the tree as the user named it */
+	const char *root_real;      /* rootfd's canonical path; NULL: found
+				       from label_root (realpath, checked) */
+	bool follow_external;       /* follow links out of the tree */
 	const char *pattern;        /* e.g. "*.json" */
 	long long max_file_size;
 	bool rehash;                /* ignore the content-hash cache */

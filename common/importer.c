@@ -246,13 +246,198 @@ static void copy_row(struct mreg_copy *cp,
 	mreg_copy_row(cp);
 }
 
-static int write_batch(struct mreg_importer *w, struct mreg_error *err)
+/*
+ * SQLSTATEs by which the server refuses a value of one file rather than
+ * the batch: data exceptions (22: too long, invalid text, an encoding),
+ * integrity violations (23) and program limits (54: an index entry or a
+ * tsvector too large).  The batch is then split to find the file.
+ * Anything else (a lost connection, a serialization failure, a bug) ends
+ * the run as before.
+ */
+static bool refuses_a_value(const char *sqlstate)
+{
+	return strncmp(sqlstate, "22", 2) == 0 ||
+	       strncmp(sqlstate, "23", 2) == 0 ||
+	       strncmp(sqlstate, "54", 2) == 0;
+}
+
+/* Item i of the batch: a scan result, then the paths to invalidate. */
+static bool item_copied(const struct mreg_importer *w, size_t i)
+{
+	const struct mreg_scan_result *r;
+
+	if (i >= w->nbatch)
+		return true;
+	r = w->batch[i];
+	/* a claim found in conflict after the row was queued */
+	return !(r->kind == MREG_SCAN_MODEL && r->claim && r->claim->conflicted);
+}
+
+static void copy_item(struct mreg_copy *cp, const struct mreg_importer *w,
+		      size_t i)
+{
+	const struct mreg_scan_result *r;
+	int k;
+
+	if (i >= w->nbatch) {
+		mreg_copy_field(cp, "invalidate");
+		mreg_copy_field(cp, w->invalid[i - w->nbatch]);
+		for (k = 0; k < 20; k++)
+			mreg_copy_field(cp, NULL);
+		mreg_copy_row(cp);
+		return;
+	}
+	r = w->batch[i];
+	copy_row(cp, r, r->kind == MREG_SCAN_MODEL   ? "model"
+			: r->kind == MREG_SCAN_TOUCH ? "touch"
+						     : "error");
+}
+
+/*
+ * Items [lo, hi) through the batch statements.  0 with the rows of the
+ * audit and of the refused defaults in *audit and *late (the caller
+ * clears them), or -1 with err filled; the transaction is then failed.
+ */
+static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
+		     PGresult **audit, PGresult **late,
+		     struct mreg_error *err)
 {
 	const char *params[2] = { w->actor, w->source };
 	struct mreg_copy cp;
-	PGresult *res = NULL;
 	size_t i;
-	int k, rc = -1;
+	int k;
+
+	*audit = *late = NULL;
+	if (mreg_db_command(w->conn, create_batch_sql, 0, NULL, err) < 0)
+		return -1;
+	if (mreg_copy_begin(&cp, w->conn, copy_batch_sql, err) < 0)
+		return -1;
+	for (i = lo; i < hi; i++)
+		if (item_copied(w, i))
+			copy_item(&cp, w, i);
+	if (mreg_copy_end(&cp, err) < 0)
+		return -1;
+	for (k = 0; batch_steps[k]; k++)
+		if (mreg_db_command(w->conn, batch_steps[k], 2, params, err) < 0)
+			return -1;
+	*audit = mreg_db_exec(w->conn, audit_sql, 2, params, PGRES_TUPLES_OK,
+			      err);
+	if (*audit)
+		*late = mreg_db_exec(w->conn, late_sql, 0, NULL,
+				     PGRES_TUPLES_OK, err);
+	if (*late && mreg_db_command(w->conn, "DROP TABLE mreg_import_batch",
+				     0, NULL, err) == 0)
+		return 0;
+	PQclear(*audit);
+	PQclear(*late);
+	*audit = *late = NULL;
+	return -1;
+}
+
+/* What a written part of the batch did: counts and events. */
+static void tell_written(struct mreg_importer *w, PGresult *audit,
+			 PGresult *late)
+{
+	int k;
+
+	for (k = 0; k < PQntuples(audit); k++) {
+		bool create = strcmp(PQgetvalue(audit, k, 0), "model.create") == 0;
+		if (create)
+			w->added++;
+		else
+			w->updated++;
+		if (w->ev.changed)
+			w->ev.changed(w->ev.arg, create,
+				      PQgetvalue(audit, k, 1),
+				      PQgetvalue(audit, k, 2));
+	}
+	for (k = 0; k < PQntuples(late); k++) {
+		report_file(w, PQgetvalue(late, k, 0), PQgetvalue(late, k, 1),
+			    false);
+		mark_failed(w);
+	}
+}
+
+/*
+ * The server refused item i alone (why).  A model file is a bad file;
+ * it is not recorded, so the next run reads it again (and imports it
+ * once it is fixed).  A cache refresh or an invalidation that fails
+ * leaves the file to be read again: a warning.
+ */
+static void refused(struct mreg_importer *w, size_t i,
+		    const struct mreg_error *why)
+{
+	char msg[sizeof(why->message) + 64];
+
+	if (i < w->nbatch && w->batch[i]->kind == MREG_SCAN_MODEL) {
+		snprintf(msg, sizeof(msg), "the database refused it: %s",
+			 why->message);
+		report_file(w, w->batch[i]->rel, msg, false);
+		mark_failed(w);
+		return;
+	}
+	snprintf(msg, sizeof(msg),
+		 "could not record the file: the database refused it: %s",
+		 why->message);
+	report_file(w, i < w->nbatch ? w->batch[i]->rel
+				     : w->invalid[i - w->nbatch],
+		    msg, true);
+}
+
+/*
+ * Write items [lo, hi) under a savepoint.  When the server refuses a
+ * value, roll back to it and split the range in two until the refused
+ * items stand alone: they are reported, every other item is written.
+ * -1 (err filled) on any other failure.
+ */
+static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
+		       struct mreg_error *err)
+{
+	PGresult *audit = NULL, *late = NULL;
+	struct mreg_error why;
+	size_t i, mid;
+
+	for (i = lo; i < hi && !item_copied(w, i); i++)
+		;
+	if (i == hi || w->abort_writes)
+		return 0; /* nothing to write, or --strict gave up */
+	if (mreg_db_command(w->conn, "SAVEPOINT mreg_batch", 0, NULL, err) < 0)
+		return -1;
+	if (try_items(w, lo, hi, &audit, &late, err) == 0) {
+		if (mreg_db_command(w->conn, "RELEASE SAVEPOINT mreg_batch", 0,
+				    NULL, err) < 0) {
+			PQclear(audit);
+			PQclear(late);
+			return -1;
+		}
+		tell_written(w, audit, late);
+		PQclear(audit);
+		PQclear(late);
+		return 0;
+	}
+	if (!refuses_a_value(err->sqlstate))
+		return -1;
+	why = *err;
+	mreg_error_clear(err);
+	if (mreg_db_command(w->conn, "ROLLBACK TO SAVEPOINT mreg_batch", 0,
+			    NULL, err) < 0 ||
+	    mreg_db_command(w->conn, "RELEASE SAVEPOINT mreg_batch", 0, NULL,
+			    err) < 0)
+		return -1;
+	if (hi - lo == 1) {
+		refused(w, lo, &why);
+		return 0;
+	}
+	mid = lo + (hi - lo) / 2;
+	if (write_items(w, lo, mid, err) < 0)
+		return -1;
+	return write_items(w, mid, hi, err);
+}
+
+static int write_batch(struct mreg_importer *w, struct mreg_error *err)
+{
+	size_t i;
+	int rc = -1;
 
 	if (w->nbatch == 0 && w->ninvalid == 0)
 		return 0;
@@ -265,58 +450,7 @@ static int write_batch(struct mreg_importer *w, struct mreg_error *err)
 			goto cleanup;
 		w->in_txn = true;
 	}
-	if (mreg_db_command(w->conn, create_batch_sql, 0, NULL, err) < 0)
-		goto cleanup;
-	if (mreg_copy_begin(&cp, w->conn, copy_batch_sql, err) < 0)
-		goto cleanup;
-	for (i = 0; i < w->nbatch; i++) {
-		struct mreg_scan_result *r = w->batch[i];
-		/* a claim found in conflict after the row was queued */
-		if (r->kind == MREG_SCAN_MODEL && r->claim &&
-		    r->claim->conflicted)
-			continue;
-		copy_row(&cp, r, r->kind == MREG_SCAN_MODEL   ? "model"
-				 : r->kind == MREG_SCAN_TOUCH ? "touch"
-							      : "error");
-	}
-	for (i = 0; i < w->ninvalid; i++) {
-		mreg_copy_field(&cp, "invalidate");
-		mreg_copy_field(&cp, w->invalid[i]);
-		for (k = 0; k < 20; k++)
-			mreg_copy_field(&cp, NULL);
-		mreg_copy_row(&cp);
-	}
-	if (mreg_copy_end(&cp, err) < 0)
-		goto cleanup;
-	for (k = 0; batch_steps[k]; k++)
-		if (mreg_db_command(w->conn, batch_steps[k], 2, params, err) < 0)
-			goto cleanup;
-	res = mreg_db_exec(w->conn, audit_sql, 2, params, PGRES_TUPLES_OK, err);
-	if (!res)
-		goto cleanup;
-	for (k = 0; k < PQntuples(res); k++) {
-		bool create = strcmp(PQgetvalue(res, k, 0), "model.create") == 0;
-		if (create)
-			w->added++;
-		else
-			w->updated++;
-		if (w->ev.changed)
-			w->ev.changed(w->ev.arg, create, PQgetvalue(res, k, 1),
-				      PQgetvalue(res, k, 2));
-	}
-	PQclear(res);
-	res = mreg_db_exec(w->conn, late_sql, 0, NULL, PGRES_TUPLES_OK, err);
-	if (!res)
-		goto cleanup;
-	for (k = 0; k < PQntuples(res); k++) {
-		report_file(w, PQgetvalue(res, k, 0), PQgetvalue(res, k, 1),
-			    false);
-		mark_failed(w);
-	}
-	PQclear(res);
-	res = NULL;
-	if (mreg_db_command(w->conn, "DROP TABLE mreg_import_batch", 0, NULL,
-			    err) < 0)
+	if (write_items(w, 0, w->nbatch + w->ninvalid, err) < 0)
 		goto cleanup;
 	if (!w->one_txn) {
 		if (mreg_db_commit(w->conn, err) < 0)
@@ -325,7 +459,6 @@ static int write_batch(struct mreg_importer *w, struct mreg_error *err)
 	}
 	rc = 0;
 cleanup:
-	PQclear(res);
 	for (i = 0; i < w->nbatch; i++)
 		mreg_scan_result_free(w->batch[i]);
 	w->nbatch = 0;

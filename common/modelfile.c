@@ -205,8 +205,21 @@ static int dump_to(json_t *v, char **out, struct mreg_error *err)
 	return 0;
 }
 
+/* Characters in s (well-formed UTF-8: jansson checked it). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* An array of non-empty strings; max_chars (0: no limit) bounds each. */
 static int get_string_array(json_t *root, const char *key, const char *path,
-			    char **out, struct mreg_error *err)
+			    size_t max_chars, char **out,
+			    struct mreg_error *err)
 {
 	json_t *v = json_object_get(root, key), *item;
 	size_t i;
@@ -238,6 +251,13 @@ static int get_string_array(json_t *root, const char *key, const char *path,
 			mreg_error_at(err, path, 0, 0);
 			return -1;
 		}
+		if (max_chars && utf8_chars(json_string_value(item)) > max_chars) {
+			mreg_error_set(err, MREG_EXIT_DATA,
+				       "key '%s': item %zu is longer than %zu characters",
+				       key, i, max_chars);
+			mreg_error_at(err, path, 0, 0);
+			return -1;
+		}
 	}
 	return dump_to(v, out, err);
 }
@@ -261,12 +281,19 @@ static int get_object(json_t *root, const char *key, const char *path,
 	return dump_to(v, out, err);
 }
 
-static const char *check_artifact_path(const char *p)
+static const char *check_artifact_path(const char *p, char *buf,
+				       size_t len)
 {
 	const char *seg = p;
+	size_t n = strlen(p);
 
 	if (!*p)
 		return "is an empty path";
+	if (n > MREG_ARTIFACT_PATH_MAX) {
+		snprintf(buf, len, "is too long (%zu bytes, at most %d)", n,
+			 MREG_ARTIFACT_PATH_MAX);
+		return buf;
+	}
 	if (p[0] == '/')
 		return "must be relative to the model file";
 	/* no ".." segment: artifacts live beside or below the file */
@@ -286,6 +313,7 @@ static int get_artifacts(json_t *root, const char *path,
 	json_t *v = json_object_get(root, "artifacts"), *item;
 	size_t i;
 	const char *why;
+	char why_buf[64];
 
 	if (!v)
 		return 0;
@@ -306,11 +334,17 @@ static int get_artifacts(json_t *root, const char *path,
 			mreg_error_at(err, path, 0, 0);
 			return -1;
 		}
-		why = check_artifact_path(json_string_value(item));
+		why = check_artifact_path(json_string_value(item), why_buf,
+					  sizeof(why_buf));
 		if (why) {
+			/* the path itself may be long: the message ends
+			 * with why */
 			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key 'artifacts': \"%s\" %s",
-				       json_string_value(item), why);
+				       "key 'artifacts': \"%.200s%s\" %s",
+				       json_string_value(item),
+				       strlen(json_string_value(item)) > 200
+					       ? "..." : "",
+				       why);
 			mreg_error_at(err, path, 0, 0);
 			return -1;
 		}
@@ -391,8 +425,9 @@ static int validate(json_t *root, const char *path, struct mreg_model *m,
 				 "must be a boolean, not %s", json_type_name(v));
 	m->active = v ? json_is_true(v) : true;
 
-	if (get_string_array(root, "tags", path, &m->tags_json, err) < 0 ||
-	    get_string_array(root, "synonyms", path, &m->synonyms_json,
+	if (get_string_array(root, "tags", path, MREG_TAG_MAX_CHARS,
+			     &m->tags_json, err) < 0 ||
+	    get_string_array(root, "synonyms", path, 0, &m->synonyms_json,
 			     err) < 0 ||
 	    get_object(root, "config", path, &m->config_json, err) < 0 ||
 	    get_object(root, "metadata", path, &m->metadata_json, err) < 0 ||

@@ -5,10 +5,13 @@
  *   provider (required)  slug [a-z0-9][a-z0-9._-]{0,63}
  *   type (required)      slug, as provider
  *   version, display_name, description   strings
- *   tags, synonyms       arrays of non-empty strings
+ *   tags                 array of non-empty strings, 200 characters each
+ *                        at most
+ *   synonyms             array of non-empty strings
  *   active               boolean (default true)
  *   config, metadata     objects
- *   artifacts            array of relative paths (no "..", not absolute)
+ *   artifacts            array of relative paths (no "..", not absolute,
+ *                        2000 bytes at most)
  * Unknown keys, duplicate keys, wrong types and trailing garbage are
  * errors.  Syntax errors carry line and column; validation errors name
  * the key.  The parser is reentrant: call json_object_seed() once before
@@ -23,6 +26,13 @@
 #include "error.h"
 
 #define MREG_NAME_MAX_CHARS 200
+/*
+ * Values that land in a btree or GIN index, whose entries hold at most
+ * about 2700 bytes: a tag (models_tags_idx) and an artifact path
+ * (mreg.artifacts' primary key) are bounded before the server sees them.
+ */
+#define MREG_TAG_MAX_CHARS 200
+#define MREG_ARTIFACT_PATH_MAX 2000 /* bytes */
 
 struct mreg_model {
 	char *provider;

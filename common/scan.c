@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scan.h"
 #include "walk.h"
@@ -19,6 +20,7 @@ struct job {
 struct mreg_scan_pending {
 	char *rel;
 	struct mreg_stat st;
+	char *why;  /* a bad file: why it cannot be imported */
 };
 
 void mreg_scan_result_free(struct mreg_scan_result *r)
@@ -87,6 +89,31 @@ static int flush_hits(struct mreg_scan *s)
 	return push_result(s, r) < 0;
 }
 
+/*
+ * A file found by the walk that cannot be imported whatever it holds (not
+ * a regular file, a path too long to record; rel and why are taken
+ * over): reported, not cached, and seen (a recorded file in that state is
+ * not "gone").
+ */
+static int walk_bad_file(struct mreg_scan *s, char *rel, char *why)
+{
+	struct mreg_scan_result *r = calloc(1, sizeof(*r));
+	struct mreg_cache_entry *e;
+
+	atomic_fetch_add(&s->scanned, 1);
+	if ((e = mreg_cache_get(s->cache, rel)) != NULL)
+		e->seen = true;
+	if (!r) {
+		free(rel);
+		free(why);
+		return 1;
+	}
+	r->kind = MREG_SCAN_FAIL;
+	r->rel = rel;
+	r->error = why;
+	return push_result(s, r) < 0;
+}
+
 /* One file found by the walk (rel is taken over): a result or a job. */
 static int walk_file(struct mreg_scan *s, char *rel,
 		     const struct mreg_stat *now)
@@ -141,22 +168,66 @@ static int wait_for_cache(struct mreg_scan *s)
 	return rc;
 }
 
+static int take_found(struct mreg_scan *s, char *rel,
+		      const struct mreg_stat *now, char *why)
+{
+	return why ? walk_bad_file(s, rel, why) : walk_file(s, rel, now);
+}
+
 static int drain_pending(struct mreg_scan *s)
 {
+	struct mreg_scan_pending *p;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < s->npending; i++) {
-		if (rc == 0 && !atomic_load(&s->stop))
-			rc = walk_file(s, s->pending[i].rel,
-				       &s->pending[i].st);
-		else
-			free(s->pending[i].rel);
+		p = &s->pending[i];
+		if (rc == 0 && !atomic_load(&s->stop)) {
+			rc = take_found(s, p->rel, &p->st, p->why);
+		} else {
+			free(p->rel);
+			free(p->why);
+		}
 	}
 	free(s->pending);
 	s->pending = NULL;
 	s->npending = s->cappending = 0;
 	return rc;
+}
+
+/* A file found by the walk (rel and why taken over), once the cache is
+ * ready. */
+static int found(struct mreg_scan *s, char *rel, const struct mreg_stat *now,
+		 char *why)
+{
+	if (!atomic_load(&s->cache_ready_fast)) {
+		if (s->npending == s->cappending) {
+			size_t n = s->cappending ? s->cappending * 2 : 1024;
+			struct mreg_scan_pending *p =
+				realloc(s->pending, n * sizeof(*p));
+			if (!p) {
+				free(rel);
+				free(why);
+				return 1;
+			}
+			s->pending = p;
+			s->cappending = n;
+		}
+		s->pending[s->npending].rel = rel;
+		if (now)
+			s->pending[s->npending].st = *now;
+		s->pending[s->npending].why = why;
+		s->npending++;
+		return 0;
+	}
+	if (s->pending) {
+		if (wait_for_cache(s) < 0 || drain_pending(s) != 0) {
+			free(rel);
+			free(why);
+			return 1;
+		}
+	}
+	return take_found(s, rel, now, why);
 }
 
 static int on_walk(void *arg, const char *rel, const struct stat *st,
@@ -165,11 +236,12 @@ static int on_walk(void *arg, const char *rel, const struct stat *st,
 	struct mreg_scan *s = arg;
 	struct mreg_scan_result *r = NULL;
 	struct mreg_stat now;
-	char *copy;
+	size_t len = strlen(rel);
+	char *copy, *why = NULL, buf[128];
 
 	if (atomic_load(&s->stop))
 		return 1;
-	if (err) {
+	if (err && !st) {
 		r = calloc(1, sizeof(*r));
 		if (!r || !(r->rel = strdup(rel)) ||
 		    !(r->error = strdup(err->message))) {
@@ -179,40 +251,28 @@ static int on_walk(void *arg, const char *rel, const struct stat *st,
 		r->kind = MREG_SCAN_WALK;
 		return push_result(s, r) < 0;
 	}
-	mreg_stat_from(&now, st);
-	if (!(copy = strdup(rel)))
+	if (err) {
+		why = strdup(err->message);
+	} else if (len > MREG_SCAN_PATH_MAX) {
+		/* mreg.source_files could not index it: never sent */
+		snprintf(buf, sizeof(buf), "path too long (%zu bytes, at most %d)",
+			 len, MREG_SCAN_PATH_MAX);
+		why = strdup(buf);
+	}
+	if (!(copy = strdup(rel)) || ((err || len > MREG_SCAN_PATH_MAX) && !why)) {
+		free(copy);
+		free(why);
 		return 1;
-	if (!atomic_load(&s->cache_ready_fast)) {
-		if (s->npending == s->cappending) {
-			size_t n = s->cappending ? s->cappending * 2 : 1024;
-			struct mreg_scan_pending *p =
-				realloc(s->pending, n * sizeof(*p));
-			if (!p) {
-				free(copy);
-				return 1;
-			}
-			s->pending = p;
-			s->cappending = n;
-		}
-		s->pending[s->npending].rel = copy;
-		s->pending[s->npending].st = now;
-		s->npending++;
-		return 0;
 	}
-	if (s->pending) {
-		if (wait_for_cache(s) < 0 || drain_pending(s) != 0) {
-			free(copy);
-			return 1;
-		}
-	}
-	return walk_file(s, copy, &now);
+	mreg_stat_from(&now, st);
+	return found(s, copy, &now, why);
 }
 
 static void *walker_main(void *arg)
 {
 	struct mreg_scan *s = arg;
 
-	s->walk_rc = mreg_walk(s->rootfd, s->pattern, on_walk, s,
+	s->walk_rc = mreg_walk(&s->tree, s->pattern, on_walk, s,
 			       &s->walk_err);
 	if (s->pending) {
 		if (wait_for_cache(s) < 0)
@@ -244,6 +304,26 @@ static int artifact_rel(const char *rel, const char *a, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/*
+ * Open rel inside the tree (a link out of it, a FIFO, a device: an error,
+ * nothing opened) and read and hash it.
+ */
+static int read_file(struct mreg_scan *s, const char *rel, long long max,
+		     char **buf, size_t *len, struct mreg_stat *st,
+		     unsigned char d[MREG_SHA256_LEN], struct mreg_error *err)
+{
+	struct mreg_tree_found f;
+	int rc;
+
+	if (mreg_tree_open(&s->tree, rel, MREG_TREE_FILE, &f, err) < 0) {
+		mreg_error_at(err, rel, 0, 0);
+		return -1;
+	}
+	rc = mreg_hash_fd(f.fd, rel, max, buf, len, st, d, err);
+	close(f.fd);
+	return rc;
+}
+
 static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 {
 	struct mreg_error err;
@@ -261,14 +341,15 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 		const char *a = r->model.artifacts[i];
 		if (artifact_rel(r->rel, a, path, sizeof(path)) < 0) {
 			snprintf(msg, sizeof(msg),
-				 "key 'artifacts': \"%s\": path too long", a);
+				 "key 'artifacts': \"%.200s%s\": path too long", a,
+				 strlen(a) > 200 ? "..." : "");
 			goto fail;
 		}
 		mreg_error_clear(&err);
-		if (mreg_read_and_hash(s->rootfd, path, path, -1, NULL, NULL,
-				       &st, d, &err) < 0) {
-			snprintf(msg, sizeof(msg), "key 'artifacts': \"%s\": %s",
-				 a, err.message);
+		if (read_file(s, path, -1, NULL, NULL, &st, d, &err) < 0) {
+			snprintf(msg, sizeof(msg),
+				 "key 'artifacts': \"%.200s%s\": %s", a,
+				 strlen(a) > 200 ? "..." : "", err.message);
 			goto fail;
 		}
 		r->arts[i].path = strdup(a);
@@ -304,9 +385,8 @@ static struct mreg_scan_result *process(struct mreg_scan *s,
 	j->rel = NULL;
 	r->entry = e;
 	mreg_error_clear(&err);
-	if (mreg_read_and_hash(s->rootfd, r->rel, r->rel,
-			       s->max_file_size, &buf, &len, &r->st,
-			       r->sha, &err) < 0) {
+	if (read_file(s, r->rel, s->max_file_size, &buf, &len, &r->st, r->sha,
+		      &err) < 0) {
 		r->kind = MREG_SCAN_FAIL;
 		r->error = format_error(&err);
 		return r;
@@ -365,6 +445,9 @@ void mreg_scan_init(struct mreg_scan *s)
 int mreg_scan_start_workers(struct mreg_scan *s, int jobs,
 			    struct mreg_error *err)
 {
+	s->tree.rootfd = s->rootfd;
+	s->tree.real = s->root_real;
+	s->tree.follow_external = s->follow_external;
 	s->jobs = mreg_queue_create((size_t)jobs * 64, err);
 	s->results = s->jobs ? mreg_queue_create(1024, err) : NULL;
 	if (!s->results)

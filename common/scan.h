@@ -22,6 +22,7 @@
 #include "error.h"
 #include "hashcache.h"
 #include "modelfile.h"
+#include "walk.h"
 
 enum mreg_scan_kind {
 	MREG_SCAN_UNCHANGED, /* cache hit: nothing read */
@@ -33,6 +34,15 @@ enum mreg_scan_kind {
 				only */
 	MREG_SCAN_WALK,      /* a problem found by the walk */
 };
+
+/*
+ * The longest path below the root (bytes) and source name a file can be
+ * recorded under: mreg.source_files' primary key (source, path) is a
+ * btree, whose entries hold at most 2704 bytes.  A longer path is a bad
+ * file; a longer source is refused before anything starts.
+ */
+#define MREG_SCAN_PATH_MAX 2000
+#define MREG_SCAN_SOURCE_MAX 512
 
 struct mreg_scan_artifact {
 	char *path;
@@ -66,6 +76,8 @@ struct mreg_scan_pending;
 struct mreg_scan {
 	/* set by the caller after mreg_scan_init; the caller owns them */
 	int rootfd;
+	const char *root_real;      /* rootfd's canonical absolute path */
+	bool follow_external;       /* follow links out of the tree */
 	const char *pattern;
 	long long max_file_size;
 	bool rehash;
@@ -79,6 +91,7 @@ struct mreg_scan {
 	int walk_rc;
 	struct mreg_error walk_err;
 	/* private */
+	struct mreg_tree tree;
 	struct mreg_queue *jobs;
 	struct mreg_queue *results;
 	struct mreg_workers *workers;

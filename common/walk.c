@@ -1,14 +1,369 @@
-/* walk.c - recursive directory walk with openat/fstatat */
+/* walk.c - the imported tree: a walk that stays inside the root, and
+ * opening a path below the root without leaving it (see walk.h) */
+/* realpath() is POSIX.1-2008 base, but glibc declares it for X/Open only */
+#define _XOPEN_SOURCE 700
+
 #include "walk.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* --- the tree: opening a path below the root without leaving it -------- */
+
+#define TREE_MAX_HOPS 40 /* symbolic links expanded for one path */
+#define TREE_PATH_MAX (2 * PATH_MAX)
+
+const char *mreg_file_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a file";
+}
+
+/*
+ * Is the canonical absolute path p the root or below it?  Then *rel is
+ * the rest, relative to the root ("" for the root itself).
+ */
+static bool inside(const struct mreg_tree *t, const char *p, const char **rel)
+{
+	size_t n = strlen(t->real);
+
+	if (p[0] != '/')
+		return false;
+	if (strcmp(t->real, "/") == 0) {
+		*rel = p + 1;
+		return true;
+	}
+	if (strncmp(p, t->real, n) != 0 || (p[n] != '\0' && p[n] != '/'))
+		return false;
+	*rel = p[n] == '/' ? p + n + 1 : p + n;
+	return true;
+}
+
+static int tree_fail(struct mreg_tree_found *out, int errnum,
+		     struct mreg_error *err, const char *what, int e)
+{
+	char ebuf[128];
+
+	out->errnum = errnum;
+	if (e)
+		mreg_error_set(err, MREG_EXIT_DATA, "%s: %s", what,
+			       mreg_strerror(e, ebuf, sizeof(ebuf)));
+	else
+		mreg_error_set(err, MREG_EXIT_DATA, "%s", what);
+	return -1;
+}
+
+/*
+ * name (in dfd) was found by a stat, st: open it as want says.  follow:
+ * let the kernel resolve name (an outside path the caller allowed).
+ * 0 done, -1 error, 1 it changed since the stat (look again).
+ */
+static int open_found(int dfd, const char *name, const struct stat *st,
+		      enum mreg_tree_want want, bool follow,
+		      struct mreg_tree_found *out, struct mreg_error *err)
+{
+	int nofollow = follow ? 0 : O_NOFOLLOW, fd, e;
+	char msg[64];
+
+	out->st = *st;
+	out->have_st = true;
+	if (want == MREG_TREE_STAT ||
+	    (want == MREG_TREE_DIR_OR_STAT && !S_ISDIR(st->st_mode)))
+		return 0;
+	if (want == MREG_TREE_FILE && !S_ISREG(st->st_mode)) {
+		/* never opened: a FIFO would block, a device may act */
+		snprintf(msg, sizeof(msg), "not a regular file (%s)",
+			 mreg_file_kind(st->st_mode));
+		return tree_fail(out, EINVAL, err, msg, 0);
+	}
+	if (want == MREG_TREE_DIR && !S_ISDIR(st->st_mode))
+		return tree_fail(out, ENOTDIR, err, "not a directory", 0);
+	if (want == MREG_TREE_FILE)
+		/* O_NONBLOCK: a FIFO swapped in since the stat cannot block */
+		fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+					       O_CLOEXEC | nofollow);
+	else
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+					       nofollow);
+	if (fd < 0) {
+		e = errno;
+		if (!follow && (e == ELOOP || e == ENOTDIR))
+			return 1; /* a link now */
+		return tree_fail(out, e, err, S_ISDIR(st->st_mode)
+					      ? "could not open directory"
+					      : "could not open", e);
+	}
+	if (fstat(fd, &out->st) < 0) {
+		e = errno;
+		close(fd);
+		return tree_fail(out, e, err, "could not stat", e);
+	}
+	if (S_ISDIR(out->st.st_mode) != S_ISDIR(st->st_mode) ||
+	    (want == MREG_TREE_FILE && !S_ISREG(out->st.st_mode))) {
+		close(fd);
+		return 1; /* swapped since the stat */
+	}
+	out->fd = fd;
+	return 0;
+}
+
+/*
+ * A link led out of the root as far as names go: full is where.  Its
+ * real path may come back in: then back holds that path relative to the
+ * root (1).  Else it is outside: an error, or with follow_external what
+ * it names is opened (0).  link names the link (relative to the root),
+ * rel the path being resolved.
+ */
+static int leave(const struct mreg_tree *t, const char *full,
+		 const char *link, const char *rel, enum mreg_tree_want want,
+		 struct mreg_tree_found *out, char *back, size_t backlen,
+		 struct mreg_error *err)
+{
+	char rp[PATH_MAX], msg[sizeof(err->message)];
+	const char *in, *where = full;
+	struct stat st;
+	int rc, e = 0;
+
+	if (realpath(full, rp)) {
+		if (inside(t, rp, &in)) {
+			if ((size_t)snprintf(back, backlen, "%s", in) >= backlen)
+				return tree_fail(out, ENAMETOOLONG, err,
+						 "path too long", 0);
+			return 1;
+		}
+		where = rp;
+		if (stat(rp, &st) == 0) {
+			out->st = st;
+			out->have_st = true;
+		} else {
+			e = errno;
+		}
+	} else {
+		e = errno;
+	}
+	out->external = true;
+	if (!t->follow_external) {
+		if (!link[0])
+			snprintf(msg, sizeof(msg),
+				 "the path leads outside the tree, to \"%s\"",
+				 where);
+		else if (strcmp(link, rel) == 0)
+			snprintf(msg, sizeof(msg),
+				 "symbolic link leads outside the tree, to \"%s\"",
+				 where);
+		else
+			snprintf(msg, sizeof(msg),
+				 "symbolic link \"%s\" leads outside the tree, to \"%s\"",
+				 link, where);
+		return tree_fail(out, EXDEV, err, msg, 0);
+	}
+	if (e == ENOENT)
+		return tree_fail(out, ENOENT, err, "dangling symbolic link", 0);
+	if (e)
+		return tree_fail(out, e, err, "could not open", e);
+	rc = open_found(AT_FDCWD, rp, &out->st, want, true, out, err);
+	if (rc > 0)
+		return tree_fail(out, EAGAIN, err, "changed while being opened",
+				 0);
+	return rc;
+}
+
+int mreg_tree_open(const struct mreg_tree *t, const char *rel,
+		   enum mreg_tree_want want, struct mreg_tree_found *out,
+		   struct mreg_error *err)
+{
+	char path[TREE_PATH_MAX], next[TREE_PATH_MAX], full[TREE_PATH_MAX];
+	char target[PATH_MAX], link[TREE_PATH_MAX], comp[NAME_MAX + 1];
+	struct stat st;
+	const char *p, *rest;
+	size_t clen, target_end = 0;
+	int dfd = t->rootfd, hops = 0, rc = -1, n;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	link[0] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s", rel) >= sizeof(path))
+		return tree_fail(out, ENAMETOOLONG, err, "path too long", 0);
+restart:
+	if (dfd != t->rootfd)
+		close(dfd);
+	dfd = t->rootfd;
+	p = path;
+	for (;;) {
+		/* path[0 .. p) names real directories, each with its '/' */
+		while (*p == '/' || (p[0] == '.' && (p[1] == '/' || !p[1])))
+			p++;
+		if (!*p) {
+			/* the root itself (or a path ending in "/", "/.") */
+			if (fstat(dfd, &st) < 0) {
+				tree_fail(out, errno, err, "could not stat", errno);
+				goto done;
+			}
+			rc = open_found(dfd, ".", &st, want, true, out, err);
+			if (rc > 0)
+				rc = tree_fail(out, EAGAIN, err,
+					       "changed while being opened", 0);
+			goto done;
+		}
+		clen = strcspn(p, "/");
+		rest = p + clen;
+		while (*rest == '/')
+			rest++;
+		if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			/* up: drop the last real directory, or leave */
+			size_t keep = (size_t)(p - path);
+			if (keep == 0) {
+				snprintf(full, sizeof(full), "%s/%s",
+					 strcmp(t->real, "/") ? t->real : "", p);
+				rc = leave(t, full, link, rel, want, out, next,
+					   sizeof(next), err);
+				if (rc != 1)
+					goto done;
+				rc = -1;
+				if (++hops > TREE_MAX_HOPS)
+					goto loop;
+				target_end = 0;
+				goto again;
+			}
+			keep--; /* the '/' before p */
+			while (keep > 0 && path[keep - 1] != '/')
+				keep--;
+			snprintf(next, sizeof(next), "%.*s%s", (int)keep, path,
+				 rest);
+			target_end = 0;
+			goto again;
+		}
+		if (clen > NAME_MAX) {
+			tree_fail(out, ENAMETOOLONG, err, "could not open",
+				  ENAMETOOLONG);
+			goto done;
+		}
+		memcpy(comp, p, clen);
+		comp[clen] = '\0';
+		if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT && (size_t)(p - path) < target_end)
+				tree_fail(out, ENOENT, err,
+					  "dangling symbolic link", 0);
+			else
+				tree_fail(out, errno, err, "could not open", errno);
+			goto done;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			const char *in;
+			size_t before = (size_t)(p - path);
+
+			if (++hops > TREE_MAX_HOPS)
+				goto loop;
+			n = (int)readlinkat(dfd, comp, target, sizeof(target) - 1);
+			if (n < 0 && errno == EINVAL)
+				goto restart; /* no longer a link (counted) */
+			if (n < 0) {
+				tree_fail(out, errno, err,
+					  "could not read symbolic link", errno);
+				goto done;
+			}
+			if ((size_t)n >= sizeof(target) - 1)
+				goto too_long; /* maybe cut short */
+			target[n] = '\0';
+			snprintf(link, sizeof(link), "%.*s", (int)(before + clen),
+				 path);
+			if (target[0] == '/' && !inside(t, target, &in)) {
+				n = snprintf(full, sizeof(full), "%s%s%s", target,
+					     *rest ? "/" : "", rest);
+				if ((size_t)n >= sizeof(full))
+					goto too_long;
+				rc = leave(t, full, link, rel, want, out, next,
+					   sizeof(next), err);
+				if (rc != 1)
+					goto done;
+				rc = -1;
+				target_end = 0;
+				goto again;
+			}
+			if (target[0] == '/') {
+				n = snprintf(next, sizeof(next), "%s%s%s", in,
+					     *rest ? "/" : "", rest);
+				target_end = strlen(in);
+			} else {
+				n = snprintf(next, sizeof(next), "%.*s%s%s%s",
+					     (int)before, path, target,
+					     *rest ? "/" : "", rest);
+				target_end = before + strlen(target);
+			}
+			if ((size_t)n >= sizeof(next))
+				goto too_long;
+			goto again;
+		}
+		if (*rest) {
+			int nfd;
+
+			if (!S_ISDIR(st.st_mode)) {
+				tree_fail(out, ENOTDIR, err, "could not open",
+					  ENOTDIR);
+				goto done;
+			}
+			nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY |
+							O_NOFOLLOW | O_CLOEXEC);
+			if (nfd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+				if (++hops > TREE_MAX_HOPS)
+					goto loop;
+				goto restart; /* a link now */
+			}
+			if (nfd < 0) {
+				tree_fail(out, errno, err,
+					  "could not open directory", errno);
+				goto done;
+			}
+			if (dfd != t->rootfd)
+				close(dfd);
+			dfd = nfd;
+			p = rest;
+			continue;
+		}
+		rc = open_found(dfd, comp, &st, want, false, out, err);
+		if (rc > 0) {
+			rc = -1;
+			if (++hops > TREE_MAX_HOPS)
+				goto loop;
+			goto restart;
+		}
+		goto done;
+again:
+		memcpy(path, next, sizeof(path));
+		goto restart;
+	}
+too_long:
+	tree_fail(out, ENAMETOOLONG, err, "path too long", 0);
+	goto done;
+loop:
+	tree_fail(out, ELOOP, err, "symbolic link loop", 0);
+done:
+	if (dfd != t->rootfd)
+		close(dfd);
+	return rc;
+}
+
+/* --- the walk ------------------------------------------------------------ */
 
 #define WALK_PATH_MAX 4096
 
@@ -18,6 +373,7 @@ struct ancestor {
 };
 
 struct walker {
+	const struct mreg_tree *t;
 	const char *pattern;
 	int match_path; /* pattern contains '/' */
 	mreg_walk_fn fn;
@@ -27,19 +383,26 @@ struct walker {
 	char path[WALK_PATH_MAX];
 };
 
-static int report(struct walker *w, const char *fmt, int e)
+/* A problem with w->path: of the walk (st NULL) or a bad file (st). */
+static int report_st(struct walker *w, const struct stat *st,
+		     const char *what, int e)
 {
 	struct mreg_error err;
 	char ebuf[128];
 
 	mreg_error_clear(&err);
 	if (e)
-		mreg_error_set(&err, MREG_EXIT_DATA, "%s: %s", fmt,
+		mreg_error_set(&err, MREG_EXIT_DATA, "%s: %s", what,
 			       mreg_strerror(e, ebuf, sizeof(ebuf)));
 	else
-		mreg_error_set(&err, MREG_EXIT_DATA, "%s", fmt);
+		mreg_error_set(&err, MREG_EXIT_DATA, "%s", what);
 	mreg_error_at(&err, w->path, 0, 0);
-	return w->fn(w->arg, w->path, NULL, &err);
+	return w->fn(w->arg, w->path, st, &err);
+}
+
+static int report(struct walker *w, const char *what, int e)
+{
+	return report_st(w, NULL, what, e);
 }
 
 static int matches(const struct walker *w, const char *name)
@@ -74,6 +437,61 @@ static int is_ancestor(const struct walker *w, const struct stat *st)
 		    w->stack[i].ino == st->st_ino)
 			return 1;
 	return 0;
+}
+
+static int walk_dir(struct walker *w, int dfd);
+
+/* Descend into the directory open as fd (owned), whose stat is st. */
+static int descend(struct walker *w, int fd, const struct stat *st)
+{
+	int rc;
+
+	if (is_ancestor(w, st)) {
+		close(fd);
+		return report(w, "symbolic link loop: the directory contains itself",
+			      0);
+	}
+	if (push(w, st) < 0) {
+		close(fd);
+		return report(w, "out of memory", 0);
+	}
+	rc = walk_dir(w, fd);
+	w->depth--;
+	return rc;
+}
+
+/* A matching entry that is not a regular file: a bad file, never opened. */
+static int not_regular(struct walker *w, const struct stat *st)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "not a regular file (%s)",
+		 mreg_file_kind(st->st_mode));
+	return report_st(w, st, msg, 0);
+}
+
+/* The entry w->path (name in dfd) is a symbolic link. */
+static int walk_link(struct walker *w, const char *name)
+{
+	struct mreg_tree_found f;
+	struct mreg_error err;
+
+	mreg_error_clear(&err);
+	if (mreg_tree_open(w->t, w->path, MREG_TREE_DIR_OR_STAT, &f, &err) < 0) {
+		/* a link out of the tree to a file we would not import
+		 * anyway is none of our business */
+		if (f.external && f.have_st && !S_ISDIR(f.st.st_mode) &&
+		    !matches(w, name))
+			return 0;
+		return report(w, err.message, 0);
+	}
+	if (f.fd >= 0)
+		return descend(w, f.fd, &f.st);
+	if (!matches(w, name))
+		return 0;
+	if (!S_ISREG(f.st.st_mode))
+		return not_regular(w, &f.st);
+	return w->fn(w->arg, w->path, &f.st, NULL);
 }
 
 /* Walk dirfd (owned: closed here); w->path holds its relative path. */
@@ -117,37 +535,26 @@ static int walk_dir(struct walker *w, int dfd)
 		else
 			snprintf(w->path, sizeof(w->path), "%s", de->d_name);
 
-		if (fstatat(dfd, de->d_name, &st, 0) < 0) {
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			e = errno;
-			if (e == ENOENT && fstatat(dfd, de->d_name, &st,
-						   AT_SYMLINK_NOFOLLOW) == 0)
-				rc = report(w, "dangling symbolic link", 0);
-			else if (e == ENOENT)
-				continue; /* removed while we walked */
-			else if (e == ELOOP)
-				rc = report(w, "symbolic link loop", 0);
-			else
+			if (e != ENOENT) /* else removed while we walked */
 				rc = report(w, "could not stat", e);
+		} else if (S_ISLNK(st.st_mode)) {
+			rc = walk_link(w, de->d_name);
 		} else if (S_ISDIR(st.st_mode)) {
-			if (is_ancestor(w, &st)) {
-				rc = report(w, "symbolic link loop: the directory contains itself", 0);
-			} else {
-				fd = openat(dfd, de->d_name,
-					    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				if (fd < 0) {
-					rc = report(w, "could not open directory",
-						    errno);
-				} else if (push(w, &st) < 0) {
-					close(fd);
-					rc = report(w, "out of memory", 0);
-				} else {
-					rc = walk_dir(w, fd);
-					w->depth--;
-				}
-			}
-		} else if (S_ISREG(st.st_mode)) {
-			if (matches(w, de->d_name))
+			fd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY |
+							     O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+				rc = walk_link(w, de->d_name); /* swapped */
+			else if (fd < 0)
+				rc = report(w, "could not open directory", errno);
+			else
+				rc = descend(w, fd, &st);
+		} else if (matches(w, de->d_name)) {
+			if (S_ISREG(st.st_mode))
 				rc = w->fn(w->arg, w->path, &st, NULL);
+			else
+				rc = not_regular(w, &st);
 		}
 		if (rc)
 			break;
@@ -157,8 +564,8 @@ static int walk_dir(struct walker *w, int dfd)
 	return rc;
 }
 
-int mreg_walk(int rootfd, const char *pattern, mreg_walk_fn fn, void *arg,
-	      struct mreg_error *err)
+int mreg_walk(const struct mreg_tree *t, const char *pattern,
+	      mreg_walk_fn fn, void *arg, struct mreg_error *err)
 {
 	struct walker w;
 	struct stat st;
@@ -166,15 +573,16 @@ int mreg_walk(int rootfd, const char *pattern, mreg_walk_fn fn, void *arg,
 	int fd, rc;
 
 	memset(&w, 0, sizeof(w));
+	w.t = t;
 	w.pattern = pattern;
 	w.match_path = strchr(pattern, '/') != NULL;
 	w.fn = fn;
 	w.arg = arg;
-	if (fstat(rootfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (fstat(t->rootfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		mreg_error_set(err, MREG_EXIT_DATA, "not a directory");
 		return -1;
 	}
-	fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(t->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		mreg_error_set(err, MREG_EXIT_DATA, "could not open: %s",
 			       mreg_strerror(errno, ebuf, sizeof(ebuf)));
@@ -189,6 +597,8 @@ int mreg_walk(int rootfd, const char *pattern, mreg_walk_fn fn, void *arg,
 	free(w.stack);
 	return rc;
 }
+
+/* --- real paths ---------------------------------------------------------- */
 
 int mreg_dir_realpath(int fd, char *out, size_t len)
 {
@@ -212,4 +622,26 @@ int mreg_dir_realpath(int fd, char *out, size_t len)
 	close(here);
 	errno = e;
 	return rc;
+}
+
+int mreg_dir_realpath_of(int fd, const char *path, char *out, size_t len)
+{
+	char rp[PATH_MAX];
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0)
+		return -1;
+	if (!realpath(path, rp))
+		return -1;
+	if (stat(rp, &b) < 0)
+		return -1;
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	if ((size_t)snprintf(out, len, "%s", rp) >= len) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
 }

@@ -128,7 +128,7 @@ _mreg() {
 	# <<< set-default
 	# >>> import-dir
 	import-dir)
-		opts="--pattern --source --max-file-size -j --jobs --batch-size --rehash --strict --dry-run --prune --wait --format --progress -q --quiet"
+		opts="--pattern --source --max-file-size --follow-external-links -j --jobs --batch-size --rehash --strict --dry-run --prune --wait --format --progress -q --quiet"
 		case $prev in
 		--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
 		--pattern | --source | --max-file-size | -j | --jobs | --batch-size) return ;;

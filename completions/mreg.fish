@@ -115,6 +115,7 @@ complete -c mreg -n "__fish_seen_subcommand_from import-dir" -F -a '(__fish_comp
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l pattern -x -d 'files to import (default *.json)'
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l source -x -d 'name the source'
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l max-file-size -x -d 'reject larger files (default 1M)'
+complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l follow-external-links -d 'follow symbolic links that lead out of DIR'
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -s j -l jobs -x -d 'worker threads'
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l batch-size -x -d 'files per database transaction'
 complete -c mreg -n "__fish_seen_subcommand_from import-dir" -l rehash -d 'ignore the content-hash cache'

@@ -1,4 +1,5 @@
 /* test-walk.c - the recursive walk: matching, hidden entries, loops */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@ struct seen {
 	char files[4096];
 	char errors[4096];
 	int nfiles, nerrors, stop_after;
+	int bad; /* errors that came with a stat: bad files */
 };
 
 static int cb(void *arg, const char *rel, const struct stat *st,
@@ -26,6 +28,8 @@ static int cb(void *arg, const char *rel, const struct stat *st,
 	size_t n;
 
 	if (err) {
+		if (st)
+			s->bad++;
 		n = strlen(s->errors);
 		snprintf(s->errors + n, sizeof(s->errors) - n, "%s: %s\n",
 			 err->path, err->message);
@@ -70,10 +74,234 @@ static void ln(const char *target, const char *rel)
 		bail_out("cannot create symlink");
 }
 
+
+/* --- mreg_tree_open and the walk's confinement -------------------------- */
+
+static char base[] = "/tmp/mreg-test-tree-XXXXXX";
+
+static void put(const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	f = fopen(p, "w");
+	if (!f)
+		bail_out("cannot create test file");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void bmk(const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	if (mkdir(p, 0755) < 0)
+		bail_out("cannot create test directory");
+}
+
+static void bln(const char *target, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	if (symlink(target, p) < 0)
+		bail_out("cannot create symlink");
+}
+
+/* Open rel in t as want; the error message (or "") in msg. */
+static int topen(const struct mreg_tree *t, const char *rel,
+		 enum mreg_tree_want want, struct mreg_tree_found *f,
+		 char *msg, size_t len)
+{
+	struct mreg_error err;
+	int rc;
+
+	mreg_error_clear(&err);
+	rc = mreg_tree_open(t, rel, want, f, &err);
+	snprintf(msg, len, "%s", rc < 0 ? err.message : "");
+	return rc;
+}
+
+/* Read the file open as fd (closed here) into buf. */
+static void slurp(int fd, char *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+static void test_tree(void)
+{
+	struct mreg_tree t = { -1, NULL, false };
+	struct mreg_tree_found f;
+	struct seen s;
+	struct mreg_error err;
+	char real[PATH_MAX], p[PATH_MAX], msg[1024], buf[64], want[PATH_MAX + 64];
+	int rc;
+
+	if (!mkdtemp(base))
+		bail_out("mkdtemp failed");
+	bmk("root");
+	bmk("root/sub");
+	bmk("root/.blobs");
+	bmk("out");
+	put("root/sub/a.json", "inside");
+	put("root/.blobs/w.bin", "blob");
+	put("out/secret.json", "outside");
+	put("out/secret.txt", "outside");
+	bmk("out/dir");
+	put("out/dir/o.json", "outside dir");
+	snprintf(p, sizeof(p), "%s/root/fifo.json", base);
+	if (mkfifo(p, 0644) < 0)
+		bail_out("mkfifo failed");
+	bln("sub/a.json", "root/rel.json");            /* inside, relative */
+	snprintf(p, sizeof(p), "%s/root/sub/a.json", base);
+	bln(p, "root/abs.json");                       /* inside, absolute */
+	bln("../../root/sub/a.json", "root/sub/back.txt"); /* out, back in */
+	bln("../../out/secret.json", "root/sub/up.json"); /* out by ".." */
+	snprintf(p, sizeof(p), "%s/out/secret.json", base);
+	bln(p, "root/abs-out.json");                   /* out, absolute */
+	bln("../out/secret.txt", "root/out.txt");      /* out, not matching */
+	bln("../out/dir", "root/outdir");              /* a directory out */
+	bln(".blobs", "root/blobs");                   /* a hidden dir, inside */
+	bln("nowhere", "root/dangling.json");
+	bln("loop.json", "root/loop.json");
+	bln("sub", "root/subl");                       /* a link on the way */
+
+	snprintf(p, sizeof(p), "%s/root", base);
+	t.rootfd = open(p, O_RDONLY | O_DIRECTORY);
+	if (t.rootfd < 0 || !realpath(p, real))
+		bail_out("cannot open the tree");
+	t.real = real;
+
+	rc = topen(&t, "sub/a.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0 && !f.external, "a plain file opens");
+	if (rc == 0)
+		slurp(f.fd, buf, sizeof(buf));
+	is_str(buf, "inside", "... and reads");
+	rc = topen(&t, "rel.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0, "a relative link inside opens: %s", msg);
+	if (rc == 0)
+		close(f.fd);
+	rc = topen(&t, "abs.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0, "an absolute link inside opens: %s", msg);
+	if (rc == 0)
+		close(f.fd);
+	rc = topen(&t, "sub/back.txt", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0, "a link out by '..' and back in opens: %s",
+	   msg);
+	if (rc == 0)
+		close(f.fd);
+	rc = topen(&t, "subl/a.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0, "a link to a directory on the way: %s", msg);
+	if (rc == 0)
+		close(f.fd);
+	rc = topen(&t, "blobs/w.bin", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0, "a link to a hidden directory inside: %s", msg);
+	if (rc == 0)
+		close(f.fd);
+
+	snprintf(want, sizeof(want),
+		 "symbolic link leads outside the tree, to \"%s/out/secret.json\"",
+		 base);
+	rc = topen(&t, "sub/up.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc < 0 && f.fd < 0 && f.external && f.errnum == EXDEV,
+	   "a link out by '..' is refused");
+	is_str(msg, want, "... naming where it leads");
+	rc = topen(&t, "abs-out.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc < 0 && f.fd < 0 && f.external && f.errnum == EXDEV,
+	   "an absolute link out is refused");
+	is_str(msg, want, "... naming where it leads");
+	rc = topen(&t, "outdir/o.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	snprintf(want, sizeof(want),
+		 "symbolic link \"outdir\" leads outside the tree, to \"%s/out/dir/o.json\"",
+		 base);
+	ok(rc < 0 && f.external, "a file below a link out is refused");
+	is_str(msg, want, "... naming the link");
+	rc = topen(&t, "fifo.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc < 0 && f.fd < 0 && f.errnum == EINVAL && f.have_st &&
+	   S_ISFIFO(f.st.st_mode), "a FIFO is not opened");
+	is_str(msg, "not a regular file (a FIFO)", "... and says so");
+	rc = topen(&t, "dangling.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc < 0 && f.errnum == ENOENT, "a dangling link");
+	is_str(msg, "dangling symbolic link", "... is named so");
+	rc = topen(&t, "subl/missing.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc < 0 && f.errnum == ENOENT && strstr(msg, "could not open"),
+	   "a missing file below a good link is not a dangling link: %s", msg);
+	rc = topen(&t, "loop.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc < 0 && f.errnum == ELOOP, "a link loop");
+	is_str(msg, "symbolic link loop", "... is named so");
+	rc = topen(&t, "sub", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	is_str(msg, "not a regular file (a directory)", "a directory is no file");
+	rc = topen(&t, "", MREG_TREE_DIR, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0, "the root opens as a directory");
+	if (rc == 0)
+		close(f.fd);
+	rc = topen(&t, "subl", MREG_TREE_DIR_OR_STAT, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0 && S_ISDIR(f.st.st_mode),
+	   "DIR_OR_STAT opens a directory");
+	if (rc == 0)
+		close(f.fd);
+	rc = topen(&t, "rel.json", MREG_TREE_DIR_OR_STAT, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd < 0 && S_ISREG(f.st.st_mode),
+	   "... and stats a file");
+
+	t.follow_external = true;
+	rc = topen(&t, "abs-out.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0 && f.external,
+	   "follow_external: a link out opens: %s", msg);
+	if (rc == 0)
+		slurp(f.fd, buf, sizeof(buf));
+	is_str(buf, "outside", "... and reads the outside file");
+	rc = topen(&t, "outdir/o.json", MREG_TREE_FILE, &f, msg, sizeof(msg));
+	ok(rc == 0 && f.fd >= 0, "... a file below a directory out: %s", msg);
+	if (rc == 0)
+		close(f.fd);
+	t.follow_external = false;
+
+	/* the walk: inside links followed, outside ones reported */
+	memset(&s, 0, sizeof(s));
+	mreg_error_clear(&err);
+	rc = mreg_walk(&t, "*.json", cb, &s, &err);
+	is_int(rc, 0, "the tree is walked");
+	ok(strstr(s.files, "sub/a.json\n") && strstr(s.files, "rel.json\n") &&
+	   strstr(s.files, "abs.json\n") && strstr(s.files, "subl/a.json\n"),
+	   "files and links inside are found");
+	ok(!strstr(s.files, "up.json") && !strstr(s.files, "abs-out.json") &&
+	   !strstr(s.files, "o.json") && !strstr(s.files, "fifo.json"),
+	   "nothing outside, no FIFO");
+	ok(strstr(s.errors, "sub/up.json: symbolic link leads outside the tree") &&
+	   strstr(s.errors, "abs-out.json: symbolic link leads outside the tree") &&
+	   strstr(s.errors, "outdir: symbolic link leads outside the tree"),
+	   "links out are reported");
+	ok(!strstr(s.errors, "out.txt"),
+	   "a link out that does not match the pattern is ignored");
+	ok(strstr(s.errors, "fifo.json: not a regular file (a FIFO)") != NULL,
+	   "a matching FIFO is reported");
+	is_int(s.bad, 1, "... as a bad file (with its stat)");
+	if (!strstr(s.errors, "outdir:"))
+		diag("%s", s.errors);
+
+	t.follow_external = true;
+	memset(&s, 0, sizeof(s));
+	rc = mreg_walk(&t, "*.json", cb, &s, &err);
+	ok(strstr(s.files, "outdir/o.json\n") && strstr(s.files, "abs-out.json\n"),
+	   "follow_external: the walk follows links out");
+	close(t.rootfd);
+	snprintf(p, sizeof(p), "rm -rf %s", base);
+	if (system(p) != 0)
+		diag("could not remove %s", base);
+}
+
 int main(void)
 {
 	struct seen s;
 	struct mreg_error err;
+	struct mreg_tree tree = { -1, NULL, false };
+	char real[PATH_MAX];
 	int fd, rc;
 
 	if (!mkdtemp(dir))
@@ -93,8 +321,12 @@ int main(void)
 	ln("self.json", "self.json");       /* ELOOP */
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	tree.rootfd = fd;
+	if (!realpath(dir, real))
+		bail_out("realpath failed");
+	tree.real = real;
 	memset(&s, 0, sizeof(s));
-	rc = mreg_walk(fd, "*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "*.json", cb, &s, &err);
 	is_int(rc, 0, "walk finishes");
 	is_int(s.nfiles, 3, "three matching files");
 	ok(strstr(s.files, "a/b/x.json\n") && strstr(s.files, "a/y.json\n") &&
@@ -112,13 +344,13 @@ int main(void)
 		diag("%s", s.errors);
 
 	memset(&s, 0, sizeof(s));
-	rc = mreg_walk(fd, "a/*/*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "a/*/*.json", cb, &s, &err);
 	is_int(s.nfiles, 1, "a pattern with '/' matches the relative path");
 	ok(strstr(s.files, "a/b/x.json") != NULL, "a/b/x.json matched");
 
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 1;
-	rc = mreg_walk(fd, "*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "*.json", cb, &s, &err);
 	is_int(rc, 7, "the callback stops the walk");
 
 	if (geteuid() != 0) {
@@ -126,7 +358,7 @@ int main(void)
 		snprintf(p, sizeof(p), "%s/a", dir);
 		chmod(p, 0);
 		memset(&s, 0, sizeof(s));
-		mreg_walk(fd, "*.json", cb, &s, &err);
+		mreg_walk(&tree, "*.json", cb, &s, &err);
 		ok(strstr(s.errors, "a: could not open directory") != NULL,
 		   "unreadable directory reported");
 		chmod(p, 0755);
@@ -134,7 +366,8 @@ int main(void)
 	close(fd);
 
 	fd = open("/dev/null", O_RDONLY);
-	ok(mreg_walk(fd, "*.json", cb, &s, &err) == -1 &&
+	tree.rootfd = fd;
+	ok(mreg_walk(&tree, "*.json", cb, &s, &err) == -1 &&
 	   strstr(err.message, "not a directory"), "root must be a directory");
 	close(fd);
 	{
@@ -158,6 +391,7 @@ int main(void)
 		ok(mreg_dir_realpath(-1, got, sizeof(got)) == -1 &&
 		   errno == EBADF, "a bad descriptor: EBADF");
 	}
+	test_tree();
 	{
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
