@@ -71,7 +71,7 @@ static size_t number_len(const char *s, size_t len, size_t i, bool *real)
 
 /*
  * PostgreSQL 15's numeric input (set_var_from_str, make_result): the
- * exponent as written must stay within +-(INT_MAX / 2); the display
+ * exponent as written must stay below INT_MAX / 2 (1073741823); the display
  * scale (digits after the point, less the exponent) within 16383, even
  * for zero; the first non-zero digit's weight below 10^131072.
  */

@@ -31,7 +31,7 @@
 /* What jsonb's numeric holds (PostgreSQL 15): */
 #define MREG_NUMERIC_MAX_INT_DIGITS 131072   /* before the decimal point */
 #define MREG_NUMERIC_MAX_SCALE 16383         /* after it */
-#define MREG_NUMERIC_MAX_EXPONENT 1073741823 /* |exponent| as written */
+#define MREG_NUMERIC_MAX_EXPONENT 1073741822 /* |exponent| as written */
 
 enum mreg_json_fail {
 	MREG_JSON_OK,
