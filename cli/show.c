@@ -2,16 +2,18 @@
  *
  * One query builds the whole document (fields, artifacts, default flag,
  * source file, recent audit entries) as JSON on the server; this file
- * prints it as JSON, NDJSON, CSV (field,value) or a readable table.
+ * prints it as JSON, NDJSON, CSV (field,value) or a readable table.  The
+ * server's text is never turned into numbers: JSON output re-indents its
+ * tokens, the table and CSV show its values as written (a number or an
+ * object as jsonb wrote it, strings decoded), so 0.35 stays 0.35.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "cli.h"
 #include "commands.h"
 #include "db.h"
+#include "jsontext.h"
 #include "queries.h"
 #include "registry.h"
 #include "view.h"
@@ -58,14 +60,61 @@ static int handle(void *state, int id, const char *arg)
 	return cli_usage(o->ctx, "unhandled option");
 }
 
-/* A value as table text: strings bare, arrays of strings joined. */
-static char *value_text(json_t *v)
+/* A value as table text: strings decoded, null empty, the rest as
+ * written. */
+static char *value_text(struct mreg_json_span v)
 {
-	if (json_is_string(v))
-		return strdup(json_string_value(v));
-	if (json_is_null(v))
+	char *s;
+
+	if (v.len > 0 && v.p[0] == '"')
+		return mreg_json_string_dup(v.p, v.len, NULL);
+	if (v.len == 4 && memcmp(v.p, "null", 4) == 0)
 		return strdup("");
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = malloc(v.len + 1);
+	if (s) {
+		memcpy(s, v.p, v.len);
+		s[v.len] = '\0';
+	}
+	return s;
+}
+
+/* For CSV: objects and arrays compact (the server's text has spaces). */
+static char *csv_text(struct mreg_json_span v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (v.len == 0 || (v.p[0] != '{' && v.p[0] != '['))
+		return value_text(v);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (mreg_json_write(f, v.p, v.len, 0) < 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The text of member key of obj, as value_text (NULL when absent). */
+static char *member_text(struct mreg_json_span obj, const char *key)
+{
+	struct mreg_json_span v;
+
+	if (!mreg_json_get(obj.p, obj.len, key, &v))
+		return NULL;
+	return value_text(v);
+}
+
+static bool is_null(struct mreg_json_span v)
+{
+	return v.len == 4 && memcmp(v.p, "null", 4) == 0;
 }
 
 static void print_field(const char *key, const char *text)
@@ -77,15 +126,18 @@ static void print_field(const char *key, const char *text)
 	free(e);
 }
 
-static int print_rows(json_t *arr, const struct mreg_column *cols,
-		      int ncols, struct mreg_error *err)
+/* The elements of the array arr as rows of cols. */
+static int print_rows(struct mreg_json_span arr,
+		      const struct mreg_column *cols, int ncols,
+		      struct mreg_error *err)
 {
 	struct mreg_output_config cfg;
 	struct mreg_output *out = NULL;
+	struct mreg_json_iter it;
+	struct mreg_json_span k, e, v;
 	const char **row = NULL;
 	char **texts = NULL;
-	size_t i;
-	int k, rc = -1;
+	int i, rc = -1;
 
 	view_config(stdout, MREG_OUT_TABLE, &cfg);
 	out = mreg_output_create(stdout, &cfg, cols, ncols, err);
@@ -93,16 +145,15 @@ static int print_rows(json_t *arr, const struct mreg_column *cols,
 	texts = calloc((size_t)ncols, sizeof(*texts));
 	if (!out || !row || !texts)
 		goto cleanup;
-	for (i = 0; i < json_array_size(arr); i++) {
-		json_t *e = json_array_get(arr, i);
-
-		for (k = 0; k < ncols; k++) {
-			json_t *v = json_object_get(e, cols[k].name);
-
-			free(texts[k]);
-			texts[k] = v && !json_is_null(v) ? value_text(v)
-							 : NULL;
-			row[k] = texts[k];
+	mreg_json_iter_init(&it, arr.p, arr.len);
+	while (mreg_json_iter_next(&it, &k, &e)) {
+		for (i = 0; i < ncols; i++) {
+			free(texts[i]);
+			texts[i] = mreg_json_get(e.p, e.len, cols[i].name, &v) &&
+						   !is_null(v)
+					   ? value_text(v)
+					   : NULL;
+			row[i] = texts[i];
 		}
 		if (mreg_output_row(out, row, err) < 0)
 			goto cleanup;
@@ -110,8 +161,8 @@ static int print_rows(json_t *arr, const struct mreg_column *cols,
 	rc = mreg_output_finish(out, NULL, -1, err);
 cleanup:
 	if (texts)
-		for (k = 0; k < ncols; k++)
-			free(texts[k]);
+		for (i = 0; i < ncols; i++)
+			free(texts[i]);
 	free(texts);
 	free(row);
 	mreg_output_destroy(out);
@@ -132,94 +183,130 @@ static const struct mreg_column audit_cols[] = {
 	{ "details", MREG_COL_JSON, 0 },
 };
 
-static int print_table(json_t *doc, struct mreg_error *err)
+/* An array shown in one line: strings joined by ", ", others as written. */
+static char *array_text(struct mreg_json_span v)
+{
+	struct mreg_json_iter it;
+	struct mreg_json_span k, e;
+	char line[4096], *t;
+	size_t used = 0;
+	int n = 0, w;
+
+	line[0] = '\0';
+	mreg_json_iter_init(&it, v.p, v.len);
+	while (mreg_json_iter_next(&it, &k, &e)) {
+		t = value_text(e);
+		if (!t)
+			return NULL;
+		w = snprintf(line + used, sizeof(line) - used, "%s%s",
+			     n++ ? ", " : "", t);
+		free(t);
+		if (w < 0 || (size_t)w >= sizeof(line) - used)
+			break;
+		used += (size_t)w;
+	}
+	return strdup(line);
+}
+
+static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 {
 	static const char *const skip[] = { "id", "provider", "name",
 					    "artifacts", "source", "audit" };
-	json_t *v, *src, *arts, *audit;
-	const char *key;
-	char *text, line[4096];
-	size_t i;
+	struct mreg_json_iter it;
+	struct mreg_json_span k, v, src, arts, audit;
+	char *text, *key, *a, *b, *c, *d, line[4096];
+	size_t i, n;
 	bool skipped;
 
-	snprintf(line, sizeof(line), "%s/%s",
-		 json_string_value(json_object_get(doc, "provider")),
-		 json_string_value(json_object_get(doc, "name")));
+	a = member_text(doc, "provider");
+	b = member_text(doc, "name");
+	snprintf(line, sizeof(line), "%s/%s", a ? a : "", b ? b : "");
+	free(a);
+	free(b);
 	print_field("model:", line);
-	json_object_foreach(doc, key, v) {
+	mreg_json_iter_init(&it, doc.p, doc.len);
+	while (mreg_json_iter_next(&it, &k, &v)) {
+		key = mreg_json_string_dup(k.p, k.len, NULL);
+		if (!key)
+			goto oom;
 		skipped = false;
 		for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
 			skipped |= strcmp(key, skip[i]) == 0;
-		if (skipped)
+		if (skipped) {
+			free(key);
 			continue;
-		if (json_is_array(v)) {
-			size_t k;
-			json_t *e;
-			size_t used = 0;
-
-			line[0] = '\0';
-			json_array_foreach(v, k, e) {
-				int w = snprintf(line + used,
-						 sizeof(line) - used, "%s%s",
-						 k ? ", " : "",
-						 json_is_string(e)
-							 ? json_string_value(e)
-							 : "?");
-				if (w < 0 || (size_t)w >= sizeof(line) - used)
-					break;
-				used += (size_t)w;
-			}
-			text = strdup(line);
-		} else if (json_is_true(v) && strcmp(key, "default") == 0) {
+		}
+		if (v.p[0] == '[') {
+			text = array_text(v);
+		} else if (strcmp(key, "default") == 0 && v.len == 4 &&
+			   memcmp(v.p, "true", 4) == 0) {
+			a = member_text(doc, "type");
 			snprintf(line, sizeof(line), "yes (for type %s)",
-				 json_string_value(json_object_get(doc,
-								   "type")));
+				 a ? a : "");
+			free(a);
 			text = strdup(line);
 		} else {
 			text = value_text(v);
 		}
 		snprintf(line, sizeof(line), "%s:", key);
+		free(key);
 		print_field(line, text ? text : "");
 		free(text);
 	}
-	src = json_object_get(doc, "source");
-	if (json_is_object(src)) {
-		snprintf(line, sizeof(line), "%s/%s (%lld bytes, sha256 %s)",
-			 json_string_value(json_object_get(src, "source")),
-			 json_string_value(json_object_get(src, "path")),
-			 (long long)json_integer_value(
-				 json_object_get(src, "size")),
-			 json_string_value(json_object_get(src, "sha256")));
+	if (mreg_json_get(doc.p, doc.len, "source", &src) && src.p[0] == '{') {
+		a = member_text(src, "source");
+		b = member_text(src, "path");
+		c = member_text(src, "size");
+		d = member_text(src, "sha256");
+		snprintf(line, sizeof(line), "%s/%s (%s bytes, sha256 %s)",
+			 a ? a : "", b ? b : "", c ? c : "?", d ? d : "");
+		free(a);
+		free(b);
+		free(c);
+		free(d);
 		print_field("source:", line);
 	} else {
 		print_field("source:", "(none)");
 	}
-	arts = json_object_get(doc, "artifacts");
-	printf("\nartifacts: %zu\n", json_array_size(arts));
-	if (json_array_size(arts) &&
-	    print_rows(arts, artifact_cols, 3, err) < 0)
+	if (!mreg_json_get(doc.p, doc.len, "artifacts", &arts))
+		arts.len = 0;
+	n = 0;
+	if (arts.len && mreg_json_iter_init(&it, arts.p, arts.len))
+		while (mreg_json_iter_next(&it, &k, &v))
+			n++;
+	printf("\nartifacts: %zu\n", n);
+	if (n && print_rows(arts, artifact_cols, 3, err) < 0)
 		return -1;
-	audit = json_object_get(doc, "audit");
-	if (json_array_size(audit)) {
+	if (mreg_json_get(doc.p, doc.len, "audit", &audit) &&
+	    mreg_json_iter_init(&it, audit.p, audit.len) &&
+	    mreg_json_iter_next(&it, &k, &v)) {
 		printf("\nrecent audit entries:\n");
 		if (print_rows(audit, audit_cols, 5, err) < 0)
 			return -1;
 	}
 	return 0;
+oom:
+	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	return -1;
 }
 
-static int print_csv(json_t *doc)
+static int print_csv(struct mreg_json_span doc)
 {
-	const char *key;
-	json_t *v;
-	char *text;
+	struct mreg_json_iter it;
+	struct mreg_json_span k, v;
+	char *key, *text;
 
 	fputs("field,value\r\n", stdout);
-	json_object_foreach(doc, key, v) {
+	mreg_json_iter_init(&it, doc.p, doc.len);
+	while (mreg_json_iter_next(&it, &k, &v)) {
+		key = mreg_json_string_dup(k.p, k.len, NULL);
+		if (!key)
+			return -1;
 		mreg_csv_write_field(stdout, key, strlen(key));
+		free(key);
 		putchar(',');
-		if (!json_is_null(v)) {
-			text = value_text(v);
+		if (!is_null(v)) {
+			text = csv_text(v);
 			if (!text)
 				return -1;
 			mreg_csv_write_field(stdout, text, strlen(text));
@@ -237,8 +324,10 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_pool *pool = NULL;
 	struct mreg_error err;
 	PGresult *res = NULL;
-	json_t *doc = NULL;
+	json_t *check = NULL;
 	json_error_t jerr;
+	enum mreg_json_fail fail;
+	struct mreg_json_span doc;
 	char provider[256], audit[16];
 	const char *name, *ident, *v[3];
 	int first, rc;
@@ -272,20 +361,23 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = view_unknown_model(ctx, conn, provider, name, ident);
 		goto cleanup;
 	}
-	doc = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-	if (!doc) {
+	/* the span readers below take valid JSON: check it first */
+	doc.p = PQgetvalue(res, 0, 0);
+	doc.len = (size_t)PQgetlength(res, 0, 0);
+	check = mreg_json_loadb(doc.p, doc.len, 0, &jerr, &fail);
+	if (!check || !json_is_object(check)) {
 		rc = cli_fail(ctx, MREG_EXIT_FAILURE, "could not read \"%s\": "
 			      "malformed JSON from the server: %s", ident,
-			      jerr.text);
+			      check ? "not an object" : jerr.text);
 		goto cleanup;
 	}
 	switch (o.format) {
 	case MREG_OUT_JSON:
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		mreg_json_write(stdout, doc.p, doc.len, 2);
 		putchar('\n');
 		break;
 	case MREG_OUT_NDJSON:
-		json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		mreg_json_write(stdout, doc.p, doc.len, 0);
 		putchar('\n');
 		break;
 	case MREG_OUT_CSV:
@@ -298,7 +390,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		break;
 	}
 cleanup:
-	json_decref(doc);
+	json_decref(check);
 	PQclear(res);
 	if (conn)
 		mreg_pool_release(pool, conn);

@@ -48,6 +48,9 @@ static void file_names(const struct mreg_bench_tree *t, long i,
 	f->type = types[(unsigned long)i % NTYPES];
 	f->w1 = words[(unsigned long)(i / 3) % NWORDS];
 	f->w2 = words[(unsigned long)(i / 37 + 5) % NWORDS];
+	/* a tag listed twice is an error in a model file */
+	if (f->w2 == f->w1)
+		f->w2 = words[(unsigned long)(i / 37 + 6) % NWORDS];
 	snprintf(f->provider, sizeof(f->provider), "mreg-bench-c%03d-p%ld",
 		 t->client, i % PROVIDERS);
 	snprintf(f->name, sizeof(f->name), "%s-%s-%06ld", f->w1, f->type, i);

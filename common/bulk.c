@@ -2,16 +2,19 @@
  *
  * The reader pulls bytes through its own buffer and counts lines and
  * columns itself, so both formats stream:
- *  - NDJSON: one line at a time (blank lines skipped), parsed with
- *    json_loadb(); a syntax error is at (line, jansson's column).
- *  - JSON array: the reader scans '[', ',' and ']' itself and lets
- *    jansson parse one element at a time from a callback fed one byte per
- *    call (JSON_DISABLE_EOF_CHECK stops it right after the element's
- *    closing brace, so no byte of the next element is consumed).  Error
+ *  - NDJSON: one line at a time (blank lines skipped); a syntax error is
+ *    at (line, jansson's column).
+ *  - JSON array: the reader scans '[', ',' and ']' itself and reads one
+ *    element at a time, up to its closing bracket (tracking strings and
+ *    nesting; it stops early where a bracket does not match).  Error
  *    positions relative to the element are shifted to the element's start.
- * Either way, the exact text of each item is kept, so the server parses
- * numbers itself (jansson holds reals as doubles: 0.1 would come back as
- * 0.10000000000000001).
+ * Either way jansson parses the item's text through mreg_json_loadb(): a
+ * masked copy, so numbers never become doubles and big integers and
+ * exponents pass, and what jsonb cannot hold is refused here, with its
+ * position.  The exact text of each item is kept and sent: the server
+ * parses the numbers itself (jansson holds reals as doubles: 0.1 would
+ * come back as 0.10000000000000001).  A UTF-8 byte order mark at the very
+ * start of the input is skipped.
  */
 #include "bulk.h"
 
@@ -21,7 +24,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsontext.h"
+
 #define READ_CHUNK 65536
+/* nesting an array element may have: above jansson's limit (2048), so
+ * jansson is the one to report a deeper element */
+#define ELEMENT_DEPTH 2100
 
 struct mreg_bulk_reader {
 	FILE *in;
@@ -557,6 +565,41 @@ void mreg_bulk_item_finish(struct mreg_bulk_item *item)
 
 /* ---- reader --------------------------------------------------------------*/
 
+/*
+ * A UTF-8 byte order mark at the very start (Windows editors write one)
+ * is skipped; positions count from after it.  Reads until three bytes are
+ * there (a pipe may deliver fewer); -1 on a read error.
+ */
+static int skip_bom(struct mreg_bulk_reader *r)
+{
+	while (r->chunk_len < 3 && !r->read_errno) {
+		size_t want = 3 - r->chunk_len, got;
+
+		if (r->fd >= 0) {
+			ssize_t n;
+
+			do
+				n = read(r->fd, r->chunk + r->chunk_len, want);
+			while (n < 0 && errno == EINTR);
+			if (n < 0)
+				r->read_errno = errno;
+			got = n > 0 ? (size_t)n : 0;
+		} else {
+			got = fread(r->chunk + r->chunk_len, 1, want, r->in);
+			if (got == 0 && ferror(r->in))
+				r->read_errno = errno ? errno : EIO;
+		}
+		if (got == 0)
+			break;
+		r->chunk_len += got;
+	}
+	if (r->read_errno)
+		return -1;
+	if (r->chunk_len >= 3 && memcmp(r->chunk, "\xef\xbb\xbf", 3) == 0)
+		r->chunk_pos = 3;
+	return 0;
+}
+
 struct mreg_bulk_reader *mreg_bulk_reader_create(FILE *in, const char *path,
 						 struct mreg_error *err)
 {
@@ -574,6 +617,11 @@ struct mreg_bulk_reader *mreg_bulk_reader_create(FILE *in, const char *path,
 	snprintf(r->path, sizeof(r->path), "%s", path ? path : "<stdin>");
 	r->line = 1;
 	r->column = 1;
+	if (skip_bom(r) < 0) {
+		set_read_error(r, err);
+		mreg_bulk_reader_destroy(r);
+		return NULL;
+	}
 	/* the first non-blank byte decides; blanks before it are skipped */
 	c = rd_skip_blank(r);
 	if (c == EOF && r->read_errno) {
@@ -631,10 +679,32 @@ static int finish_item(struct mreg_bulk_reader *r, json_t *root, long line,
 	return 1;
 }
 
-static void syntax_error(struct mreg_bulk_reader *r, struct mreg_error *err,
-			 long line, long column, long index,
-			 const json_error_t *jerr)
+/*
+ * The item (raw, len) did not parse: malformed JSON, or JSON that jsonb
+ * cannot hold (named by its path in the item), at line:column.
+ */
+static void parse_error(struct mreg_bulk_reader *r, struct mreg_error *err,
+			long line, long column, long index,
+			const json_error_t *jerr, enum mreg_json_fail fail,
+			const char *raw, size_t len)
 {
+	char where[256];
+
+	if (fail == MREG_JSON_NOMEM) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return;
+	}
+	if (fail == MREG_JSON_UNSTORABLE) {
+		mreg_json_path_at(raw, len, (size_t)jerr->position, where,
+				  sizeof(where));
+		if (where[0])
+			data_error(r, err, line, column, index,
+				   "key \"%s\": %s", where, jerr->text);
+		else
+			data_error(r, err, line, column, index, "%s",
+				   jerr->text);
+		return;
+	}
 	data_error(r, err, line, column, index, "malformed JSON: %s",
 		   jerr->text);
 	mreg_error_hint(err, r->format == MREG_BULK_NDJSON
@@ -650,6 +720,7 @@ static int next_ndjson(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 		long line, column = 0;
 		bool blank = true;
 		json_error_t jerr;
+		enum mreg_json_fail fail;
 		json_t *root;
 		int c;
 
@@ -684,32 +755,76 @@ static int next_ndjson(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 			continue;
 		if (r->raw_len > 0 && r->raw[r->raw_len - 1] == '\r')
 			r->raw[--r->raw_len] = '\0';
-		root = json_loadb(r->raw, r->raw_len, JSON_REJECT_DUPLICATES,
-				  &jerr);
+		root = mreg_json_loadb(r->raw, r->raw_len,
+				       JSON_REJECT_DUPLICATES, &jerr, &fail);
 		if (!root) {
 			/* jansson counts columns from the line's start */
-			syntax_error(r, err, line, jerr.column > 0 ?
-				     jerr.column : column, -1, &jerr);
+			parse_error(r, err, line, jerr.column > 0 ?
+				    jerr.column : column, -1, &jerr, fail,
+				    r->raw, r->raw_len);
 			return -1;
 		}
 		return finish_item(r, root, line, column, -1, item, err);
 	}
 }
 
-/* jansson's input callback: one byte per call, kept in raw. */
-static size_t feed_one(void *buffer, size_t buflen, void *data)
+/*
+ * Read one array element into raw: a string, a scalar up to the next
+ * ',', ']' or blank, or an object or array up to its closing bracket.
+ * Where the text is wrong (a closing bracket that does not match, a
+ * control character in a string, nesting deeper than jansson takes) it
+ * stops right there, so that jansson reports the error at its place.
+ * 0, or -1 on a read error, an item too long (raw_overflow) or no memory.
+ */
+static int read_element(struct mreg_bulk_reader *r)
 {
-	struct mreg_bulk_reader *r = data;
+	char want[ELEMENT_DEPTH];
+	size_t depth = 0;
+	bool in_str = false, esc = false;
 	int c;
 
-	(void)buflen;
-	c = rd_get(r);
-	if (c == EOF)
-		return r->read_errno ? (size_t)-1 : 0;
-	if (raw_add(r, (char)c) < 0)
-		return (size_t)-1;
-	*(char *)buffer = (char)c;
-	return 1;
+	for (;;) {
+		c = rd_peek(r);
+		if (c == EOF)
+			return r->read_errno ? -1 : 0;
+		if (!in_str && depth == 0 && r->raw_len > 0 &&
+		    (c == ',' || c == ']' || is_blank(c)))
+			return 0; /* the end of a scalar */
+		rd_get(r);
+		if (raw_add(r, (char)c) < 0)
+			return -1;
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+			else if (c < 0x20)
+				return 0;
+			if (!in_str && depth == 0)
+				return 0;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			break;
+		case '{':
+		case '[':
+			if (depth == ELEMENT_DEPTH)
+				return 0;
+			want[depth++] = c == '{' ? '}' : ']';
+			break;
+		case '}':
+		case ']':
+			if (depth == 0 || want[depth - 1] != c)
+				return 0;
+			if (--depth == 0)
+				return 0;
+			break;
+		}
+	}
 }
 
 static int array_end(struct mreg_bulk_reader *r, struct mreg_error *err)
@@ -753,8 +868,9 @@ static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 {
 	long line, column;
 	json_error_t jerr;
-	json_t *root;
-	int c;
+	enum mreg_json_fail fail = MREG_JSON_OK;
+	json_t *root = NULL;
+	int c, rc;
 
 	if (r->done)
 		return 0;
@@ -785,9 +901,10 @@ static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 	column = r->column;
 	r->raw_len = 0;
 	r->raw_overflow = false;
-	root = json_load_callback(feed_one, r,
-				  JSON_REJECT_DUPLICATES |
-				  JSON_DISABLE_EOF_CHECK, &jerr);
+	rc = read_element(r);
+	if (rc == 0)
+		root = mreg_json_loadb(r->raw, r->raw_len,
+				       JSON_REJECT_DUPLICATES, &jerr, &fail);
 	if (!root) {
 		if (r->read_errno) {
 			set_read_error(r, err);
@@ -795,14 +912,16 @@ static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 			data_error(r, err, line, column, r->index,
 				   "item longer than %ld bytes",
 				   MREG_BULK_MAX_ITEM);
+		} else if (rc < 0) {
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		} else {
 			/* shift jansson's item-relative position */
 			long el = jerr.line > 0 ? jerr.line : 1;
 			long ec = jerr.column > 0 ? jerr.column : 1;
 
-			syntax_error(r, err, line + el - 1,
-				     el == 1 ? column + ec - 1 : ec, r->index,
-				     &jerr);
+			parse_error(r, err, line + el - 1,
+				    el == 1 ? column + ec - 1 : ec, r->index,
+				    &jerr, fail, r->raw, r->raw_len);
 		}
 		return -1;
 	}

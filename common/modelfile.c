@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "jsontext.h"
+
 bool mreg_is_slug(const char *s)
 {
 	size_t i;
@@ -84,11 +86,24 @@ bool mreg_utf8_valid(const char *s, size_t len)
 	return utf8_first_bad(s, len) == len;
 }
 
+/*
+ * White space (Unicode White_Space) and the invisible characters that
+ * show as nothing (zero-width spaces and joiners, word joiner, BOM).
+ */
+static bool is_blank_cp(unsigned long cp)
+{
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || cp == 0x180e ||
+	       (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x2060 ||
+	       cp == 0x3000 || cp == 0xfeff;
+}
+
 const char *mreg_check_name(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n, len = strlen(s), chars = 0;
 	unsigned long cp;
+	bool blank = true;
 
 	if (len == 0)
 		return "must not be empty";
@@ -98,11 +113,14 @@ const char *mreg_check_name(const char *s)
 			return "is not valid UTF-8";
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 			return "must not contain control characters";
+		blank = blank && is_blank_cp(cp);
 		i += n;
 		chars++;
 	}
 	if (chars > MREG_NAME_MAX_CHARS)
 		return "is longer than 200 characters";
+	if (blank)
+		return "must not be blank (white space only)";
 	return NULL;
 }
 
@@ -216,13 +234,23 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-/* An array of non-empty strings; max_chars (0: no limit) bounds each. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * An array of non-empty, distinct strings, as compact JSON; max_chars
+ * (0: no limit) bounds each.
+ */
 static int get_string_array(json_t *root, const char *key, const char *path,
 			    size_t max_chars, char **out,
 			    struct mreg_error *err)
 {
 	json_t *v = json_object_get(root, key), *item;
-	size_t i;
+	const char **sorted = NULL;
+	size_t i, n;
+	int rc = -1;
 
 	if (!v) {
 		*out = xstrdup("[]");
@@ -236,49 +264,83 @@ static int get_string_array(json_t *root, const char *key, const char *path,
 		return key_error(err, path, key,
 				 "must be an array of strings, not %s",
 				 json_type_name(v));
+	n = json_array_size(v);
+	if (n > 1 && !(sorted = calloc(n, sizeof(*sorted)))) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
 			mreg_error_set(err, MREG_EXIT_DATA,
 				       "key '%s': item %zu must be a string, not %s",
 				       key, i, json_type_name(item));
 			mreg_error_at(err, path, 0, 0);
-			return -1;
+			goto cleanup;
 		}
 		if (json_string_length(item) == 0) {
 			mreg_error_set(err, MREG_EXIT_DATA,
 				       "key '%s': item %zu is an empty string",
 				       key, i);
 			mreg_error_at(err, path, 0, 0);
-			return -1;
+			goto cleanup;
 		}
 		if (max_chars && utf8_chars(json_string_value(item)) > max_chars) {
 			mreg_error_set(err, MREG_EXIT_DATA,
 				       "key '%s': item %zu is longer than %zu characters",
 				       key, i, max_chars);
 			mreg_error_at(err, path, 0, 0);
-			return -1;
+			goto cleanup;
+		}
+		if (sorted)
+			sorted[i] = json_string_value(item);
+	}
+	/* a tag or synonym listed twice is a mistake, not a wish */
+	if (sorted)
+		qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (i = 1; sorted && i < n; i++) {
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			mreg_error_set(err, MREG_EXIT_DATA,
+				       "key '%s': \"%s\" is listed twice", key,
+				       sorted[i]);
+			mreg_error_at(err, path, 0, 0);
+			goto cleanup;
 		}
 	}
-	return dump_to(v, out, err);
+	rc = dump_to(v, out, err);
+cleanup:
+	free(sorted);
+	return rc;
 }
 
-static int get_object(json_t *root, const char *key, const char *path,
-		      char **out, struct mreg_error *err)
+/*
+ * An object, kept as the exact text of the file (text, len): the server
+ * parses it, so numbers keep every digit.
+ */
+static int get_object(json_t *root, const char *text, size_t len,
+		      const char *key, const char *path, char **out,
+		      struct mreg_error *err)
 {
 	json_t *v = json_object_get(root, key);
-	json_t *empty = NULL;
-	int rc;
+	struct mreg_json_span span;
 
-	if (!v) {
-		empty = json_object();
-		rc = dump_to(empty, out, err);
-		json_decref(empty);
-		return rc;
-	}
-	if (!json_is_object(v))
+	if (v && !json_is_object(v))
 		return key_error(err, path, key, "must be an object, not %s",
 				 json_type_name(v));
-	return dump_to(v, out, err);
+	if (!v) {
+		*out = xstrdup("{}");
+	} else if (!mreg_json_get(text, len, key, &span)) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "key '%s': could not find its text", key);
+		return -1;
+	} else if ((*out = malloc(span.len + 1)) != NULL) {
+		memcpy(*out, span.p, span.len);
+		(*out)[span.len] = '\0';
+	}
+	if (!*out) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static const char *check_artifact_path(const char *p, char *buf,
@@ -384,7 +446,8 @@ static void position_of(const char *buf, size_t off, long *line, long *col)
 	}
 }
 
-static int validate(json_t *root, const char *path, struct mreg_model *m,
+static int validate(json_t *root, const char *text, size_t len,
+		    const char *path, struct mreg_model *m,
 		    struct mreg_error *err)
 {
 	const char *key, *why;
@@ -429,8 +492,10 @@ static int validate(json_t *root, const char *path, struct mreg_model *m,
 			     &m->tags_json, err) < 0 ||
 	    get_string_array(root, "synonyms", path, 0, &m->synonyms_json,
 			     err) < 0 ||
-	    get_object(root, "config", path, &m->config_json, err) < 0 ||
-	    get_object(root, "metadata", path, &m->metadata_json, err) < 0 ||
+	    get_object(root, text, len, "config", path, &m->config_json,
+		       err) < 0 ||
+	    get_object(root, text, len, "metadata", path, &m->metadata_json,
+		       err) < 0 ||
 	    get_artifacts(root, path, m, err) < 0)
 		return -1;
 	return 0;
@@ -441,11 +506,18 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 {
 	json_t *root = NULL;
 	json_error_t jerr;
+	enum mreg_json_fail fail;
+	char where[256];
 	size_t bad;
 	long line, col;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	/* a UTF-8 byte order mark (Windows editors write one) is skipped */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
 	bad = utf8_first_bad(buf, len);
 	if (bad < len) {
 		position_of(buf, bad, &line, &col);
@@ -455,10 +527,26 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 		mreg_error_at(err, path, line, col);
 		goto cleanup;
 	}
-	/* no JSON_DISABLE_EOF_CHECK: trailing garbage is an error */
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	/*
+	 * jansson checks a copy with the numbers masked (no double ever
+	 * holds them); no JSON_DISABLE_EOF_CHECK: trailing garbage is an
+	 * error
+	 */
+	root = mreg_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr, &fail);
 	if (!root) {
-		mreg_error_set(err, MREG_EXIT_DATA, "%s", jerr.text);
+		if (fail == MREG_JSON_NOMEM) {
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			goto cleanup;
+		}
+		where[0] = '\0';
+		if (fail == MREG_JSON_UNSTORABLE)
+			mreg_json_path_at(buf, len, (size_t)jerr.position,
+					  where, sizeof(where));
+		if (where[0])
+			mreg_error_set(err, MREG_EXIT_DATA, "key '%s': %s",
+				       where, jerr.text);
+		else
+			mreg_error_set(err, MREG_EXIT_DATA, "%s", jerr.text);
 		mreg_error_at(err, path, jerr.line > 0 ? jerr.line : 1,
 			      jerr.column > 0 ? jerr.column : 1);
 		goto cleanup;
@@ -470,7 +558,7 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 		mreg_error_at(err, path, 1, 1);
 		goto cleanup;
 	}
-	if (validate(root, path, out, err) < 0)
+	if (validate(root, buf, len, path, out, err) < 0)
 		goto cleanup;
 	rc = 0;
 cleanup:

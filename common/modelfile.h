@@ -1,20 +1,25 @@
 /* modelfile.h - parse and validate one model definition file
  *
  * A model file is one JSON object (UTF-8) with these keys:
- *   name (required)      1-200 characters, no control characters
+ *   name (required)      1-200 characters, no control characters, not
+ *                        only white space
  *   provider (required)  slug [a-z0-9][a-z0-9._-]{0,63}
  *   type (required)      slug, as provider
  *   version, display_name, description   strings
- *   tags                 array of non-empty strings, 200 characters each
- *                        at most
- *   synonyms             array of non-empty strings
+ *   tags                 array of distinct non-empty strings, 200
+ *                        characters each at most
+ *   synonyms             array of distinct non-empty strings
  *   active               boolean (default true)
  *   config, metadata     objects
  *   artifacts            array of relative paths (no "..", not absolute,
  *                        2000 bytes at most)
  * Unknown keys, duplicate keys, wrong types and trailing garbage are
- * errors.  Syntax errors carry line and column; validation errors name
- * the key.  The parser is reentrant: call json_object_seed() once before
+ * errors, and so is what PostgreSQL's jsonb cannot hold (a number beyond
+ * numeric, \u0000).  A UTF-8 byte order mark at the start is skipped.
+ * Syntax errors carry line and column; validation errors name the key.
+ * Numbers never pass through a double (see jsontext.h): config and
+ * metadata are kept as the exact text of the file, for the server to
+ * parse.  The parser is reentrant: call json_object_seed() once before
  * using it from several threads.
  */
 #ifndef MREG_MODELFILE_H
@@ -44,7 +49,7 @@ struct mreg_model {
 	char *tags_json;    /* compact JSON array of strings, "[]" if absent */
 	char *synonyms_json;
 	bool active;
-	char *config_json;  /* compact JSON object, keys sorted, "{}" if absent */
+	char *config_json;  /* the object's text in the file, "{}" if absent */
 	char *metadata_json;
 	char **artifacts;   /* relative paths as written in the file */
 	size_t nartifacts;
@@ -66,7 +71,8 @@ bool mreg_is_slug(const char *s);
 
 /*
  * Check a model name: valid UTF-8, 1-200 characters, no control
- * characters (C0, DEL, C1).  NULL when fine, else why not.
+ * characters (C0, DEL, C1), not only white space.  NULL when fine, else
+ * why not.
  */
 const char *mreg_check_name(const char *s);
 

@@ -8,7 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "jsontext.h"
 
 #define DEFAULT_WINDOW 500
 #define MIN_SHRINK 4 /* a shrunk column keeps at least this many columns */
@@ -388,12 +388,51 @@ static void csv_row(struct mreg_output *o, const char *const *values)
 
 /* ---- table ------------------------------------------------------------ */
 
+/*
+ * A JSON array of strings joined by ", " (malloc'd), or NULL when v is no
+ * such array: anything else is shown as the server wrote it, so numbers
+ * keep their text.
+ */
+static char *joined_strings(const char *v, bool *oom)
+{
+	struct mreg_json_iter it;
+	struct mreg_json_span k, e;
+	struct buf b = { 0 };
+	size_t n = 0, len;
+	char *s;
+
+	if (!mreg_json_iter_init(&it, v, strlen(v)) || it.object)
+		return NULL;
+	buf_add(&b, "", 0);
+	while (mreg_json_iter_next(&it, &k, &e)) {
+		if (e.p[0] != '"') {
+			free(b.p);
+			return NULL;
+		}
+		s = mreg_json_string_dup(e.p, e.len, &len);
+		if (!s) {
+			free(b.p);
+			*oom = true;
+			return NULL;
+		}
+		if (n++)
+			buf_str(&b, ", ");
+		buf_add(&b, s, len);
+		free(s);
+	}
+	if (b.oom) {
+		free(b.p);
+		*oom = true;
+		return NULL;
+	}
+	return b.p;
+}
+
 /* The text a table cell shows for v, before escaping (malloc'd). */
 static char *table_text(const struct mreg_column *col, const char *v)
 {
-	json_t *j = NULL;
-	struct buf b = { 0 };
-	size_t i;
+	bool oom = false;
+	char *s;
 	int bv;
 
 	if (!v)
@@ -402,34 +441,11 @@ static char *table_text(const struct mreg_column *col, const char *v)
 		return strdup(bv ? "true" : "false");
 	if (col->kind != MREG_COL_JSON)
 		return strdup(v);
-	/* a JSON array of scalars reads better as "a, b, c" */
-	j = json_loads(v, JSON_DECODE_ANY, NULL);
-	if (!j || !json_is_array(j)) {
-		json_decref(j);
-		return strdup(v);
-	}
-	buf_add(&b, "", 0);
-	for (i = 0; i < json_array_size(j); i++) {
-		json_t *e = json_array_get(j, i);
-		char *t;
-
-		if (i)
-			buf_str(&b, ", ");
-		if (json_is_string(e)) {
-			buf_add(&b, json_string_value(e), json_string_length(e));
-			continue;
-		}
-		t = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (t)
-			buf_str(&b, t);
-		free(t);
-	}
-	json_decref(j);
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	/* a JSON array of strings reads better as "a, b, c" */
+	s = joined_strings(v, &oom);
+	if (s || oom)
+		return s;
+	return strdup(v);
 }
 
 static bool visible(const struct mreg_output *o, int i)

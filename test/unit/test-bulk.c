@@ -408,6 +408,80 @@ static void test_pipe(void)
 	fclose(in);
 }
 
+/* Numbers beyond doubles, what jsonb cannot hold, byte order marks. */
+static void test_exact(void)
+{
+	struct mreg_bulk_item a = { 0 }, b = { 0 };
+	struct mreg_error err;
+	const char *nd =
+		"\xef\xbb\xbf{\"model\": \"a/b\", \"set\": {\"config\": {\"big\": "
+		"123456789012345678901234567890, \"e\": 1E400, \"p\": 0.06}}}\n"
+		"{\"model\": \"a/c\", \"set\": {\"config_merge\": {\"x\": -0.0}}}\n";
+	const char *arr =
+		"\xef\xbb\xbf [\n {\"model\": \"a/b\", \"set\": {\"metadata\": "
+		"{\"s\": \"]}\\\"[{\", \"n\": [1e-7, [1.50]]}}},\n"
+		" {\"model\": \"a/c\", \"set\": {\"config\": {\"x\": "
+		"99999999999999999999}}}\n]\n";
+	long n;
+
+	n = read_all(nd, &a, &b, &err);
+	is_int(n, 2, "ndjson with a BOM: two items");
+	if (n < 0)
+		diag("  %s", err.message);
+	is_int(a.column, 1, "ndjson: the BOM takes no column");
+	is_str(a.raw, "{\"model\": \"a/b\", \"set\": {\"config\": {\"big\": "
+	       "123456789012345678901234567890, \"e\": 1E400, \"p\": 0.06}}}",
+	       "ndjson: big integer and exponent kept as written");
+	ok(a.fields == MREG_BULK_F_CONFIG, "ndjson: config set");
+	mreg_bulk_item_finish(&a);
+	mreg_bulk_item_finish(&b);
+
+	n = read_all(arr, &a, &b, &err);
+	is_int(n, 2, "array with a BOM: two items");
+	if (n < 0)
+		diag("  %s", err.message);
+	is_str(a.raw, "{\"model\": \"a/b\", \"set\": {\"metadata\": {\"s\": "
+	       "\"]}\\\"[{\", \"n\": [1e-7, [1.50]]}}}",
+	       "array: brackets in strings, nested arrays: the element intact");
+	is_str(b.raw, "{\"model\": \"a/c\", \"set\": {\"config\": {\"x\": "
+	       "99999999999999999999}}}", "array: beyond 64 bits");
+	mreg_bulk_item_finish(&a);
+	mreg_bulk_item_finish(&b);
+
+	n = read_all("{\"model\": \"a/b\", \"set\": {\"config\": {\"ok\": 1}}}\n"
+		     "{\"model\": \"a/b\", \"set\": {\"config_merge\": "
+		     "{\"x\": [0, 1e-20000]}}}\n", NULL, NULL, &err);
+	ok(n == -1 && err.status == MREG_EXIT_DATA &&
+	   has(err.message, "key \"set.config_merge.x[1]\": number 1e-20000 "
+	       "is out of range for PostgreSQL numeric: more than 16383 digits "
+	       "after the decimal point"), "ndjson: unstorable number named");
+	if (!has(err.message, "set.config_merge.x[1]"))
+		diag("  got: %s", err.message);
+	is_int(err.line, 2, "ndjson: unstorable number: line");
+	is_int(err.column, 52, "ndjson: unstorable number: column");
+
+	n = read_all("[{\"model\": \"a/b\",\n \"set\": {\"description\": "
+		     "\"a\\u0000b\"}}]", NULL, NULL, &err);
+	ok(n == -1 && has(err.message, "array index 0: key "
+			  "\"set.description\": \\u0000 (NUL) in a string"),
+	   "array: NUL escape named");
+	if (!has(err.message, "NUL"))
+		diag("  got: %s", err.message);
+	is_int(err.line, 2, "array: NUL escape: line");
+	is_int(err.column, 27, "array: NUL escape: column");
+
+	n = read_all("[{\"model\": \"a/b\", \"set\": {\"active\": true]}]",
+		     NULL, NULL, &err);
+	ok(n == -1 && has(err.message, "array index 0: malformed JSON"),
+	   "array: a bracket that does not match");
+	is_int(err.column, 41, "array: reported at the bracket");
+
+	n = read_all("\xef\xbb\xbf", NULL, NULL, &err);
+	is_int(n, 0, "a BOM alone is empty input");
+	n = read_all("\xef\xbb", NULL, NULL, &err);
+	ok(n == -1 && err.status == MREG_EXIT_DATA, "half a BOM is malformed");
+}
+
 int main(void)
 {
 	test_ndjson();
@@ -417,5 +491,6 @@ int main(void)
 	test_valid_forms();
 	test_big();
 	test_pipe();
+	test_exact();
 	return tap_done();
 }

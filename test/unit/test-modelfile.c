@@ -62,7 +62,8 @@ static void test_full(void)
 	is_str(m.tags_json, "[\"chat\",\"vision\"]", "tags as compact JSON");
 	is_str(m.synonyms_json, "[\"4o-mini\"]", "synonyms");
 	ok(!m.active, "active false");
-	is_str(m.config_json, "{\"a\":{\"z\":null},\"b\":2}", "config keys sorted");
+	is_str(m.config_json, "{\"b\": 2, \"a\": {\"z\": null}}",
+	       "config: the exact text of the file");
 	is_str(m.metadata_json, "{}", "metadata");
 	is_int(m.nartifacts, 2, "two artifacts");
 	is_str(m.artifacts[0], "weights/a.bin", "artifact path");
@@ -116,7 +117,13 @@ static void test_bad(void)
 	bad("{\"name\":\"a\\u0085b\",\"provider\":\"p\",\"type\":\"llm\"}",
 	    "control characters", 0, 0, "C1 control character in name");
 	bad("{\"name\":\"a\\u0000b\",\"provider\":\"p\",\"type\":\"llm\"}",
-	    "", -1, 0, "NUL in a string");
+	    "key 'name': \\u0000 (NUL) in a string: PostgreSQL cannot store it",
+	    1, 11, "NUL in a string");
+	bad("{\"name\":\" \\u00a0\\t\",\"provider\":\"p\",\"type\":\"llm\"}",
+	    "control characters", 0, 0, "tab in a blank name");
+	bad("{\"name\":\" \\u00a0\\u3000\\u200b \",\"provider\":\"p\",\"type\":\"llm\"}",
+	    "key 'name': must not be blank (white space only)", 0, 0,
+	    "blank name");
 	memset(name201, 'x', 201);
 	name201[201] = '\0';
 	{
@@ -178,6 +185,55 @@ static void test_bad(void)
 	    "\"a\" is listed twice", 0, 0, "artifact listed twice");
 	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":{}}",
 	    "key 'artifacts': must be an array", 0, 0, "artifacts object");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"tags\":[\"b\",\"a\",\"b\"]}",
+	    "key 'tags': \"b\" is listed twice", 0, 0, "tag listed twice");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"synonyms\":[\"x\",\"x\"]}",
+	    "key 'synonyms': \"x\" is listed twice", 0, 0,
+	    "synonym listed twice");
+	/* what PostgreSQL's jsonb cannot hold, with the key and position */
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\n"
+	    " \"config\":{\"prices\":[1, 1e1000000]}}",
+	    "key 'config.prices[1]': number 1e1000000 is out of range for "
+	    "PostgreSQL numeric: more than 131072 digits before the decimal "
+	    "point", 2, 25, "number too large for numeric");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\","
+	    "\"metadata\":{\"eps\":1e-20000}}",
+	    "key 'metadata.eps': number 1e-20000 is out of range for PostgreSQL "
+	    "numeric: more than 16383 digits after the decimal point", 1, 59,
+	    "number too small for numeric");
+	/* a syntax error next to a number quotes the number as written */
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\","
+	    "\"config\":{\"a\" 0.06}}", "':' expected near '0.06'", 1, 58,
+	    "syntax error near a number");
+	bad("{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\","
+	    "\"config\":{\"a\": 01}}", "invalid token near '0'", 1, 56,
+	    "leading zero");
+}
+
+static void test_exact(void)
+{
+	struct mreg_model m;
+	struct mreg_error err;
+	const char *text =
+		"\xef\xbb\xbf{\"name\": \"n\", \"provider\": \"p\", \"type\": \"llm\",\n"
+		" \"conf\\u0069g\": {\"prices\": [0.06, 0.24, 1E2, 1.50,"
+		" 123456789012345678901234567890, -0.0, 1e-7]},\n"
+		" \"metadata\": {\"t\": 0.35}}\n";
+
+	is_int(parse(text, &m, &err), 0, "BOM, big integer, exponents: parse");
+	if (err.status)
+		diag("  %s", err.message);
+	is_str(m.config_json, "{\"prices\": [0.06, 0.24, 1E2, 1.50,"
+	       " 123456789012345678901234567890, -0.0, 1e-7]}",
+	       "config: numbers as written (escaped key found)");
+	is_str(m.metadata_json, "{\"t\": 0.35}", "metadata as written");
+	mreg_model_finish(&m);
+
+	/* a BOM only counts at the very start */
+	bad("{\"name\":\"n\",\xef\xbb\xbf\"provider\":\"p\",\"type\":\"llm\"}",
+	    "near a byte order mark (U+FEFF)", 1, 13,
+	    "BOM in the middle");
+	bad("\xef\xbb\xbf\xef\xbb\xbf{}", "", 1, 1, "two BOMs");
 }
 
 static void test_helpers(void)
@@ -192,6 +248,8 @@ static void test_helpers(void)
 	ok(!mreg_utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF invalid");
 	ok(!mreg_utf8_valid("\xe2\x82", 2), "truncated sequence invalid");
 	ok(mreg_check_name("caf\xc3\xa9") == NULL, "accented name fine");
+	ok(mreg_check_name(" a ") == NULL, "spaces around a name are kept");
+	ok(mreg_check_name("\xe3\x80\x80") != NULL, "ideographic space only");
 }
 
 int main(void)
@@ -199,6 +257,7 @@ int main(void)
 	json_object_seed(0);
 	test_full();
 	test_bad();
+	test_exact();
 	test_helpers();
 	return tap_done();
 }

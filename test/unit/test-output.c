@@ -336,6 +336,38 @@ static void test_table(void)
 	free(text);
 }
 
+/* JSON values from the server keep their text in every format. */
+static void test_exact_json(void)
+{
+	const char *rows[] = {
+		"a", "1", "t", "[0.35, 1E2, 123456789012345678901234567890]",
+		"b", "2", "t", "{\"threshold\": 0.35, \"big\": 1.50}",
+		"c", "3", "t", "[\"x, y\", \"\\u00e9\"]",
+		"d", "4", "t", "[0.35, 1E2, \"s\"]",
+	};
+	char *text;
+
+	text = render(MREG_OUT_TABLE, 0, false, 0, rows, 4, NULL, -1);
+	ok(strstr(text, "[0.35, 1E2, 123456789012345678901234567890]") != NULL,
+	   "table: an array with a big integer as the server wrote it");
+	ok(strstr(text, "[0.35, 1E2, \"s\"]") != NULL,
+	   "table: an array of numbers and strings as the server wrote it");
+	ok(strstr(text, "{\"threshold\": 0.35, \"big\": 1.50}") != NULL,
+	   "table: an object as the server wrote it");
+	ok(strstr(text, "x, y, \xc3\xa9") != NULL,
+	   "table: an array of strings joined, escapes decoded");
+	free(text);
+	text = render(MREG_OUT_NDJSON, 0, false, 0, rows, 2, NULL, -1);
+	ok(strstr(text, "\"tags\":[0.35, 1E2, 123456789012345678901234567890]") &&
+	   strstr(text, "\"tags\":{\"threshold\": 0.35, \"big\": 1.50}"),
+	   "ndjson: JSON values verbatim");
+	free(text);
+	text = render(MREG_OUT_CSV, 0, false, 0, rows, 1, NULL, -1);
+	ok(strstr(text, "\"[0.35, 1E2, 123456789012345678901234567890]\"") != NULL,
+	   "csv: JSON values verbatim");
+	free(text);
+}
+
 static void test_width(void)
 {
 	size_t cols;
@@ -402,6 +434,7 @@ int main(void)
 	test_json_envelope();
 	test_csv();
 	test_table();
+	test_exact_json();
 	test_width();
 	test_write_error();
 	test_formats();
