@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "db.h"
+#include "escape.h"
 #include "queries.h"
 #include "registry.h"
 #include "view.h"
@@ -58,7 +59,7 @@ static int handle(void *state, int id, const char *arg)
 	return cli_usage(o->ctx, "unhandled option");
 }
 
-/* A value as table text: strings bare, arrays of strings joined. */
+/* A value as text: strings bare, anything else as JSON. */
 static char *value_text(json_t *v)
 {
 	if (json_is_string(v))
@@ -68,10 +69,14 @@ static char *value_text(json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-static void print_field(const char *key, const char *text)
+/*
+ * "key:          text", the text escaped (escape.h): a newline shows as
+ * \n and a backslash as \\, so the two cannot look alike.  JSON text
+ * (flags MREG_ESC_JSON) keeps its own escapes.
+ */
+static void print_field(const char *key, const char *text, unsigned flags)
 {
-	size_t cols;
-	char *e = mreg_cell_escape(text, strlen(text), &cols);
+	char *e = mreg_escape(text, strlen(text), flags, NULL);
 
 	printf("%-14s%s\n", key, e ? e : "");
 	free(e);
@@ -141,17 +146,19 @@ static int print_table(json_t *doc, struct mreg_error *err)
 	char *text, line[4096];
 	size_t i;
 	bool skipped;
+	unsigned flags;
 
 	snprintf(line, sizeof(line), "%s/%s",
 		 json_string_value(json_object_get(doc, "provider")),
 		 json_string_value(json_object_get(doc, "name")));
-	print_field("model:", line);
+	print_field("model:", line, 0);
 	json_object_foreach(doc, key, v) {
 		skipped = false;
 		for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
 			skipped |= strcmp(key, skip[i]) == 0;
 		if (skipped)
 			continue;
+		flags = 0;
 		if (json_is_array(v)) {
 			size_t k;
 			json_t *e;
@@ -177,9 +184,11 @@ static int print_table(json_t *doc, struct mreg_error *err)
 			text = strdup(line);
 		} else {
 			text = value_text(v);
+			if (!json_is_string(v))
+				flags = MREG_ESC_JSON;
 		}
 		snprintf(line, sizeof(line), "%s:", key);
-		print_field(line, text ? text : "");
+		print_field(line, text ? text : "", flags);
 		free(text);
 	}
 	src = json_object_get(doc, "source");
@@ -190,9 +199,9 @@ static int print_table(json_t *doc, struct mreg_error *err)
 			 (long long)json_integer_value(
 				 json_object_get(src, "size")),
 			 json_string_value(json_object_get(src, "sha256")));
-		print_field("source:", line);
+		print_field("source:", line, 0);
 	} else {
-		print_field("source:", "(none)");
+		print_field("source:", "(none)", 0);
 	}
 	arts = json_object_get(doc, "artifacts");
 	printf("\nartifacts: %zu\n", json_array_size(arts));
