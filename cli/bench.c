@@ -584,10 +584,10 @@ static void print_table(const struct run_info *ri,
 	printf("errors:        %llu\n", (unsigned long long)r->errors);
 	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++)
 		if (r->errors_by_kind[k])
-			printf("  %-13s %llu (first: %s)\n",
-			       mreg_bench_error_kind_name(k),
-			       (unsigned long long)r->errors_by_kind[k],
-			       r->first_error[k]);
+			cli_printf(stdout, "  %-13s %llu (first: %s)\n",
+				   mreg_bench_error_kind_name(k),
+				   (unsigned long long)r->errors_by_kind[k],
+				   r->first_error[k]);
 	print_latency_table(o, r);
 	if (o->rate > 0) {
 		printf("schedule lag (ms): mean %.3f", mreg_histogram_mean(r->lag) / 1e6);

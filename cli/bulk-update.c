@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "db.h"
+#include "escape.h"
 
 enum {
 	OPT_DRY_RUN = 256,
@@ -132,43 +133,77 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int column_width(const PGresult *res, int col, const char *title)
-{
-	int i, w = (int)strlen(title);
+/* A cell of the dry-run table: escaped text and its display width. */
+struct cell {
+	char *text;
+	size_t cols;
+};
 
-	for (i = 0; i < PQntuples(res); i++)
-		if (PQgetlength(res, i, col) > w)
-			w = PQgetlength(res, i, col);
-	return w;
+/* Print text padded to w columns (no padding past the end of a line). */
+static void put_cell(const struct cell *c, size_t w, bool last)
+{
+	fputs(c->text ? c->text : "?", stdout);
+	if (!last)
+		for (size_t k = c->cols; k < w; k++)
+			putchar(' ');
+}
+
+static void print_changes(const PGresult *changes)
+{
+	static const char *const title[4] = { "MODEL", "FIELD", "OLD", "NEW" };
+	int n = PQntuples(changes), i, k;
+	struct cell *cells = calloc((size_t)n * 4, sizeof(*cells));
+	size_t w[4];
+
+	if (!cells) {
+		fputs("mreg bulk-update: out of memory\n", stderr);
+		return;
+	}
+	for (k = 0; k < 4; k++)
+		w[k] = strlen(title[k]);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 4; k++) {
+			struct cell *c = &cells[i * 4 + k];
+			const char *v = PQgetvalue(changes, i, k);
+
+			/* old and new are jsonb text: its escapes stay */
+			c->text = mreg_escape(v, strlen(v),
+					      k >= 2 ? MREG_ESC_JSON : 0,
+					      &c->cols);
+			if (c->cols > w[k])
+				w[k] = c->cols;
+		}
+	}
+	if (w[2] > 40)
+		w[2] = 40; /* long values run over, the rest stays aligned */
+	printf("%-*s  %-*s  %-*s  %s\n", (int)w[0], title[0], (int)w[1],
+	       title[1], (int)w[2], title[2], title[3]);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 4; k++) {
+			if (k)
+				fputs("  ", stdout);
+			put_cell(&cells[i * 4 + k], w[k], k == 3);
+		}
+		putchar('\n');
+	}
+	for (i = 0; i < n * 4; i++)
+		free(cells[i].text);
+	free(cells);
 }
 
 static void print_table(const struct opts *o, const struct mreg_bulk_result *r)
 {
-	if (o->dry_run && PQntuples(r->changes) > 0) {
-		int wm = column_width(r->changes, 0, "MODEL");
-		int wf = column_width(r->changes, 1, "FIELD");
-		int wo = column_width(r->changes, 2, "OLD"), i;
-
-		if (wo > 40)
-			wo = 40; /* long values run over, the rest stays aligned */
-		printf("%-*s  %-*s  %-*s  %s\n", wm, "MODEL", wf, "FIELD", wo,
-		       "OLD", "NEW");
-		for (i = 0; i < PQntuples(r->changes); i++)
-			printf("%-*s  %-*s  %-*s  %s\n", wm,
-			       PQgetvalue(r->changes, i, 0), wf,
-			       PQgetvalue(r->changes, i, 1), wo,
-			       PQgetvalue(r->changes, i, 2),
-			       PQgetvalue(r->changes, i, 3));
-	}
+	if (o->dry_run && PQntuples(r->changes) > 0)
+		print_changes(r->changes);
 	if (o->dry_run) {
 		int i;
 
 		for (i = 0; i < PQntuples(r->defaults); i++)
-			printf("default for type \"%s\": %s -> %s\n",
-			       PQgetvalue(r->defaults, i, 0),
-			       PQgetisnull(r->defaults, i, 1) ? "(none)" :
-			       PQgetvalue(r->defaults, i, 1),
-			       PQgetvalue(r->defaults, i, 2));
+			cli_printf(stdout, "default for type \"%s\": %s -> %s\n",
+				   PQgetvalue(r->defaults, i, 0),
+				   PQgetisnull(r->defaults, i, 1) ? "(none)" :
+				   PQgetvalue(r->defaults, i, 1),
+				   PQgetvalue(r->defaults, i, 2));
 	}
 	printf("%s%ld item%s: matched %ld, changed %ld, unchanged %ld, "
 	       "defaults set %ld%s\n", o->dry_run ? "dry run: " : "",

@@ -74,6 +74,12 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 void cli_print_help(const struct cli_ctx *ctx, const struct cli_spec *spec,
 		    FILE *out);
 
+/*
+ * Messages for people, on stderr.  The text (message, detail, hint, path
+ * and every %s value) is escaped on the way out (common/escape.h): pass
+ * values raw, never escaped already.
+ */
+
 /* "mreg <cmd>: <msg>" + "Try 'mreg <cmd> --help'...", returns 2. */
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -94,6 +100,17 @@ void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
 
 /* Verbose diagnostics (only with -v) on stderr. */
 void cli_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "HINT: <msg>" on stderr. */
+void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * printf to out for people: the formatted text is escaped as a whole
+ * (common/escape.h) except one final newline.  Use it for lines that
+ * show names, paths or values; pass the values raw.  0, or -1 on error.
+ */
+int cli_printf(FILE *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*

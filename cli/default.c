@@ -42,9 +42,8 @@ static int no_default(struct cli_ctx *ctx, struct mreg_conn *conn,
 	PQclear(res);
 	if (exists) {
 		cli_fail(ctx, 0, "type \"%s\" has no default model", type);
-		fprintf(stderr, "HINT: Choose one with 'mreg set-default "
-				"PROVIDER/NAME' (see 'mreg list --type %s').\n",
-			type);
+		cli_hint("Choose one with 'mreg set-default PROVIDER/NAME' "
+			 "(see 'mreg list --type %s').", type);
 		return MREG_EXIT_DATA;
 	}
 	cli_fail(ctx, 0, "unknown type \"%s\"", type);
@@ -52,7 +51,7 @@ static int no_default(struct cli_ctx *ctx, struct mreg_conn *conn,
 	v[1] = type;
 	if (mreg_suggest(conn, MREG_SQL_SUGGEST_TYPES, 2, v, hint,
 			 sizeof(hint)))
-		fprintf(stderr, "HINT: did you mean %s?\n", hint);
+		cli_hint("did you mean %s?", hint);
 	return MREG_EXIT_DATA;
 }
 
@@ -86,7 +85,11 @@ int cmd_default(struct cli_ctx *ctx, int argc, char **argv)
 	} else if (PQntuples(res) == 0) {
 		rc = no_default(ctx, conn, v[0]);
 	} else {
-		puts(PQgetvalue(res, 0, 0));
+		/* exact for $(mreg default TYPE); escaped for a person */
+		if (cli_isatty(stdout))
+			cli_printf(stdout, "%s\n", PQgetvalue(res, 0, 0));
+		else
+			puts(PQgetvalue(res, 0, 0));
 		rc = 0;
 	}
 	PQclear(res);

@@ -357,8 +357,9 @@ static void on_changed(void *arg, bool create, const char *resource,
 	if (run->o->dry_run && !run->o->json && !run->o->quiet) {
 		pthread_mutex_lock(&run->print_lock);
 		progress_clear(run);
-		printf("would %s %s (%s/%s)\n", create ? "add" : "update",
-		       resource, run->label_root, rel);
+		cli_printf(stdout, "would %s %s (%s/%s)\n",
+			   create ? "add" : "update", resource,
+			   run->label_root, rel);
 		pthread_mutex_unlock(&run->print_lock);
 	}
 }
@@ -373,9 +374,10 @@ static void on_deactivated(void *arg, int n, const char *const *resources,
 		pthread_mutex_lock(&run->print_lock);
 		progress_clear(run);
 		for (k = 0; k < n; k++)
-			printf("%s %s (%s/%s gone)\n",
-			       run->o->dry_run ? "would deactivate" : "deactivated",
-			       resources[k], run->label_root, rels[k]);
+			cli_printf(stdout, "%s %s (%s/%s gone)\n",
+				   run->o->dry_run ? "would deactivate"
+						   : "deactivated",
+				   resources[k], run->label_root, rels[k]);
 		pthread_mutex_unlock(&run->print_lock);
 	}
 }
@@ -447,8 +449,9 @@ static int take_lock(struct run *run, struct mreg_conn *conn)
 			return cli_report(run->ctx, &err);
 		if (!said && !run->o->quiet) {
 			cli_verbose(run->ctx, "%s", err.detail);
-			fprintf(stderr, "mreg %s: waiting for another import of \"%s\"\n",
-				run->ctx->command, run->source);
+			cli_fail(run->ctx, 0,
+				 "waiting for another import of \"%s\"",
+				 run->source);
 			said = true;
 		}
 		sleep_ms(250);

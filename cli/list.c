@@ -8,6 +8,7 @@
 #include "db.h"
 #include "queries.h"
 #include "registry.h"
+#include "timeparse.h"
 #include "view.h"
 
 enum {
@@ -203,35 +204,21 @@ static char *array_literal(char **items, int n)
 	return out;
 }
 
-/* --since/--until: a duration ago ("2h", "3d") or a timestamp for the
- * server. */
+/*
+ * --since/--until: a duration ago ("2h", "3d") or an ISO-8601 timestamp,
+ * checked here (common/timeparse.c) and handed to the server as UTC text.
+ */
 static int parse_time(const struct cli_ctx *ctx, const char *opt,
 		      const char *arg, char *buf, size_t len)
 {
-	double secs;
-	time_t t;
-	struct tm tm;
+	struct mreg_error err;
+	struct mreg_time t;
 
-	size_t n = strlen(arg);
-	long days;
-	char num[32];
-
-	if (n > 1 && n < sizeof(num) && arg[n - 1] == 'd') {
-		memcpy(num, arg, n - 1);
-		num[n - 1] = '\0';
-		if (cli_parse_long(num, 0, 100000, &days) == 0) {
-			snprintf(num, sizeof(num), "%ldh", days * 24);
-			return parse_time(ctx, opt, num, buf, len);
-		}
-	}
-	if (cli_parse_duration(arg, &secs) < 0) {
-		snprintf(buf, len, "%s", arg);
-		return 0;
-	}
-	t = time(NULL) - (time_t)secs;
-	if (!gmtime_r(&t, &tm) ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return cli_usage(ctx, "invalid %s '%s'", opt, arg);
+	if (mreg_time_parse(arg, (long long)time(NULL), &t, &err) < 0)
+		return cli_usage(ctx, "%s: %s", opt, err.message);
+	if (mreg_time_format(&t, buf, len) < 0)
+		return cli_usage(ctx, "%s: invalid time \"%s\": out of range",
+				 opt, arg);
 	return 0;
 }
 

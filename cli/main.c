@@ -1,9 +1,11 @@
 /* main.c - the mreg dispatcher: global options and the command table */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -138,17 +140,17 @@ static int unknown_command(const char *name)
 			best = commands[i].name;
 		}
 	}
-	fprintf(stderr, "mreg: '%s' is not an mreg command", name);
-	if (best)
-		fprintf(stderr, "; did you mean '%s'?", best);
-	fputs("\nTry 'mreg --help' for more information.\n", stderr);
+	cli_printf(stderr, "mreg: '%s' is not an mreg command%s%s%s\n", name,
+		   best ? "; did you mean '" : "", best ? best : "",
+		   best ? "'?" : "");
+	fputs("Try 'mreg --help' for more information.\n", stderr);
 	return MREG_EXIT_USAGE;
 }
 
 static int global_usage(const char *what, const char *arg)
 {
-	fprintf(stderr, "mreg: %s '%s'", what, arg);
-	fputs("\nTry 'mreg --help' for more information.\n", stderr);
+	cli_printf(stderr, "mreg: %s '%s'\n", what, arg);
+	fputs("Try 'mreg --help' for more information.\n", stderr);
 	return MREG_EXIT_USAGE;
 }
 
@@ -177,6 +179,34 @@ static int finish_main(int status)
 	return status;
 }
 
+/*
+ * A standard descriptor closed by the caller (mreg list >&-) would be
+ * taken by the next open() or socket(): libpq's connection would become
+ * standard output and the table would be written into it.  Hold each
+ * closed one with /dev/null, opened in the direction that makes it act
+ * as closed still: writes to a held 1 or 2 fail with EBADF (a clear
+ * write error), reads from a held 0 fail the same way.  Returns -1 if a
+ * closed descriptor could not be held.
+ */
+static int hold_closed_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (got != fd) {
+			if (got >= 0)
+				close(got);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int run_command(struct cli_ctx *ctx, const struct command *cmd,
 		       int argc, char **argv)
 {
@@ -192,6 +222,9 @@ int main(int argc, char **argv)
 	const char *env;
 	int i;
 
+	/* first of all, before anything can open a descriptor */
+	if (hold_closed_std_fds() < 0)
+		return MREG_EXIT_FAILURE;
 	/* a reader that goes away is not an error: see cli_finish() */
 	signal(SIGPIPE, SIG_IGN);
 	env = getenv("MREG_DSN");

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "db.h"
+#include "escape.h"
 #include "migrate.h"
 
 enum {
@@ -89,25 +90,34 @@ static const char *state_name(enum mreg_migration_state s)
 static void print_status_table(const struct mreg_migration_status *st,
 			       size_t n)
 {
-	size_t i, w = 4;
+	size_t i, w = 4, cols;
+	char *name;
 
-	for (i = 0; i < n; i++)
-		if (strlen(st[i].name) > w)
-			w = strlen(st[i].name);
+	/* names and checksums can come from the database: escaped */
+	for (i = 0; i < n; i++) {
+		name = mreg_escape(st[i].name, strlen(st[i].name), 0, &cols);
+		if (name && cols > w)
+			w = cols;
+		free(name);
+	}
 	printf("%-7s  %-*s  %-7s  %-12s  %-20s  %s\n", "VERSION", (int)w,
 	       "NAME", "STATE", "CHECKSUM", "APPLIED (UTC)", "DURATION");
 	for (i = 0; i < n; i++) {
 		const char *sum = st[i].checksum[0] ? st[i].checksum
 						    : st[i].recorded;
-		char dur[32] = "";
+		char dur[32] = "", esum[16];
 
 		if (st[i].applied_at[0])
 			snprintf(dur, sizeof(dur), "%.1f ms",
 				 st[i].duration_ms);
-		printf("%04d     %-*s  %-7s  %-12.12s  %-20s  %s\n",
-		       st[i].version, (int)w, st[i].name,
-		       state_name(st[i].state), sum,
+		name = mreg_escape(st[i].name, strlen(st[i].name), 0, &cols);
+		mreg_escape_into(esum, sizeof(esum), sum, strlen(sum), 0);
+		printf("%04d     %s%*s  %-7s  %-12.12s  %-20s  %s\n",
+		       st[i].version, name ? name : "?",
+		       name && cols < w ? (int)(w - cols) : 0, "",
+		       state_name(st[i].state), esum,
 		       st[i].applied_at[0] ? st[i].applied_at : "-", dur);
+		free(name);
 	}
 }
 
@@ -231,10 +241,10 @@ static int run_dry(struct cli_ctx *ctx, struct mreg_conn *conn,
 		if (st[i].state != MREG_MIG_PENDING)
 			continue;
 		pending++;
-		printf("-- %s (pending, %s)\n%s%s", m->name,
-		       m->no_transaction ? "statement by statement"
-					 : "in one transaction",
-		       m->sql,
+		cli_printf(stdout, "-- %s (pending, %s)\n", m->name,
+			   m->no_transaction ? "statement by statement"
+					     : "in one transaction");
+		printf("%s%s", m->sql,
 		       m->len && m->sql[m->len - 1] == '\n' ? "" : "\n");
 	}
 	fprintf(stderr, "mreg migrate: dry run: %d migration%s would be "
@@ -281,7 +291,7 @@ static int run_apply(struct cli_ctx *ctx, struct opts *o,
 		}
 		applied++;
 		if (!o->quiet)
-			printf("applied %s (%.1f ms)\n", st[i].name, ms);
+			cli_printf(stdout, "applied %s (%.1f ms)\n", st[i].name, ms);
 	}
 	if (!o->quiet)
 		printf(applied ? "the database is up to date\n"

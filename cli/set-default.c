@@ -86,17 +86,17 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 		rc = MREG_EXIT_DATA;
 	} else if (strcmp(PQgetvalue(res, 0, 3), "0") == 0) {
 		if (!quiet)
-			printf("%s is already the default for type %s: "
-			       "nothing changed\n", ident,
-			       PQgetvalue(res, 0, 1));
+			cli_printf(stdout, "%s is already the default for "
+				   "type %s: nothing changed\n", ident,
+				   PQgetvalue(res, 0, 1));
 		rc = 0;
 	} else {
 		if (!quiet)
-			printf("default for type %s: %s -> %s\n",
-			       PQgetvalue(res, 0, 1),
-			       PQgetisnull(res, 0, 4) ? "(none)"
-						      : PQgetvalue(res, 0, 4),
-			       ident);
+			cli_printf(stdout, "default for type %s: %s -> %s\n",
+				   PQgetvalue(res, 0, 1),
+				   PQgetisnull(res, 0, 4)
+					   ? "(none)" : PQgetvalue(res, 0, 4),
+				   ident);
 		rc = 0;
 	}
 	PQclear(res);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "db.h"
+#include "escape.h"
 #include "jsontext.h"
 #include "queries.h"
 #include "registry.h"
@@ -117,10 +118,14 @@ static bool is_null(struct mreg_json_span v)
 	return v.len == 4 && memcmp(v.p, "null", 4) == 0;
 }
 
-static void print_field(const char *key, const char *text)
+/*
+ * "key:          text", the text escaped (escape.h): a newline shows as
+ * \n and a backslash as \\, so the two cannot look alike.  JSON text
+ * (flags MREG_ESC_JSON) keeps its own escapes.
+ */
+static void print_field(const char *key, const char *text, unsigned flags)
 {
-	size_t cols;
-	char *e = mreg_cell_escape(text, strlen(text), &cols);
+	char *e = mreg_escape(text, strlen(text), flags, NULL);
 
 	printf("%-14s%s\n", key, e ? e : "");
 	free(e);
@@ -217,13 +222,14 @@ static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 	char *text, *key, *a, *b, *c, *d, line[4096];
 	size_t i, n;
 	bool skipped;
+	unsigned flags;
 
 	a = member_text(doc, "provider");
 	b = member_text(doc, "name");
 	snprintf(line, sizeof(line), "%s/%s", a ? a : "", b ? b : "");
 	free(a);
 	free(b);
-	print_field("model:", line);
+	print_field("model:", line, 0);
 	mreg_json_iter_init(&it, doc.p, doc.len);
 	while (mreg_json_iter_next(&it, &k, &v)) {
 		key = mreg_json_string_dup(k.p, k.len, NULL);
@@ -236,6 +242,7 @@ static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 			free(key);
 			continue;
 		}
+		flags = 0;
 		if (v.p[0] == '[') {
 			text = array_text(v);
 		} else if (strcmp(key, "default") == 0 && v.len == 4 &&
@@ -247,10 +254,12 @@ static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 			text = strdup(line);
 		} else {
 			text = value_text(v);
+			if (v.p[0] != '"')
+				flags = MREG_ESC_JSON;
 		}
 		snprintf(line, sizeof(line), "%s:", key);
 		free(key);
-		print_field(line, text ? text : "");
+		print_field(line, text ? text : "", flags);
 		free(text);
 	}
 	if (mreg_json_get(doc.p, doc.len, "source", &src) && src.p[0] == '{') {
@@ -264,9 +273,9 @@ static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 		free(b);
 		free(c);
 		free(d);
-		print_field("source:", line);
+		print_field("source:", line, 0);
 	} else {
-		print_field("source:", "(none)");
+		print_field("source:", "(none)", 0);
 	}
 	if (!mreg_json_get(doc.p, doc.len, "artifacts", &arts))
 		arts.len = 0;

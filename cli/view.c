@@ -53,7 +53,7 @@ int view_unknown_model(const struct cli_ctx *ctx, struct mreg_conn *conn,
 	cli_fail(ctx, 0, "unknown model \"%s\"", ident);
 	if (mreg_suggest(conn, MREG_SQL_SUGGEST_MODELS, 2, v, hint,
 			 sizeof(hint)))
-		fprintf(stderr, "HINT: did you mean %s?\n", hint);
+		cli_hint("did you mean %s?", hint);
 	return MREG_EXIT_DATA;
 }
 
@@ -83,7 +83,7 @@ static int check_known(const struct cli_ctx *ctx, struct mreg_conn *conn,
 		v[1] = value;
 	}
 	if (mreg_suggest(conn, suggest_sql, nsuggest, v, hint, sizeof(hint)))
-		fprintf(stderr, "HINT: did you mean %s?\n", hint);
+		cli_hint("did you mean %s?", hint);
 	return MREG_EXIT_DATA;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "dsn.h"
 
 /* --- one request ----------------------------------------------------------- */
 
@@ -141,7 +142,22 @@ static PGconn *connect_own(const struct mreg_bench *b, struct mreg_error *err)
 		return NULL;
 	}
 	if (PQstatus(pg) != CONNECTION_OK) {
-		mreg_error_from_conn(err, pg);
+		struct mreg_dsn_secrets sec;
+		char why[256];
+
+		if (mreg_dsn_check(b->cfg.dsn, why, sizeof(why)) < 0) {
+			/* libpq's message would quote the DSN */
+			mreg_error_set(err, MREG_EXIT_FAILURE,
+				       "invalid connection string: %s", why);
+		} else {
+			mreg_error_from_conn(err, pg);
+			mreg_dsn_secrets_init(&sec, b->cfg.dsn);
+			mreg_dsn_secrets_scrub(&sec, err->message,
+					       sizeof(err->message));
+			mreg_dsn_secrets_scrub(&sec, err->detail,
+					       sizeof(err->detail));
+			mreg_dsn_secrets_finish(&sec);
+		}
 		PQfinish(pg);
 		return NULL;
 	}

@@ -21,6 +21,33 @@ static void copy_trimmed(char *dst, size_t len, const char *src)
 		dst[--n] = '\0';
 }
 
+/*
+ * A message from libpq itself (not the server's fields): its first line
+ * is the message, the lines after it (indented with tabs) are joined with
+ * spaces into the detail, so that no newline reaches the user.
+ */
+static void set_libpq_message(struct mreg_error *err, const char *msg)
+{
+	char *nl, *p, *q;
+
+	copy_trimmed(err->message, sizeof(err->message), msg);
+	nl = strchr(err->message, '\n');
+	if (!nl)
+		return;
+	copy_trimmed(err->detail, sizeof(err->detail), nl + 1);
+	*nl = '\0';
+	/* "a\n\tb" -> "a b" */
+	for (p = q = err->detail; *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == '\r') {
+			if (q > err->detail && q[-1] != ' ')
+				*q++ = ' ';
+			continue;
+		}
+		*q++ = *p;
+	}
+	*q = '\0';
+}
+
 void mreg_error_clear(struct mreg_error *err)
 {
 	if (!err)
@@ -105,7 +132,6 @@ int mreg_sqlstate_is_disconnect(const char *sqlstate)
 void mreg_error_from_conn(struct mreg_error *err, const PGconn *conn)
 {
 	const char *msg = conn ? PQerrorMessage(conn) : NULL;
-	char *nl;
 
 	if (!err)
 		return;
@@ -117,13 +143,8 @@ void mreg_error_from_conn(struct mreg_error *err, const PGconn *conn)
 		msg += 8;
 	else if (strncmp(msg, "FATAL:  ", 8) == 0)
 		msg += 8;
-	copy_trimmed(err->message, sizeof(err->message), msg);
-	/* libpq's multi-line messages: keep the first line as the message */
-	nl = strchr(err->message, '\n');
-	if (nl) {
-		copy_trimmed(err->detail, sizeof(err->detail), nl + 1);
-		*nl = '\0';
-	}
+	/* libpq's multi-line messages: the first line is the message */
+	set_libpq_message(err, msg);
 	if (!conn || PQstatus(conn) != CONNECTION_OK)
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "08006");
 }
@@ -149,7 +170,7 @@ void mreg_error_from_result(struct mreg_error *err, const PGresult *res,
 		}
 		mreg_error_clear(err);
 		err->status = MREG_EXIT_FAILURE;
-		copy_trimmed(err->message, sizeof(err->message), m);
+		set_libpq_message(err, m);
 		if (!conn || PQstatus(conn) != CONNECTION_OK)
 			snprintf(err->sqlstate, sizeof(err->sqlstate),
 				 "08006");

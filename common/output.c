@@ -1,6 +1,8 @@
 /* output.c - result writers: table, JSON, NDJSON, CSV (see output.h) */
 #include "output.h"
 
+#include "escape.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,63 +33,10 @@ struct mreg_output {
 	bool sized;
 };
 
-/* ---- UTF-8 -------------------------------------------------------------- */
+/* ---- UTF-8: common/escape.c ------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1-4) with its code point, or 0. */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	uint32_t c;
-	size_t n, i;
-
-	if (len == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-static int cp_width(uint32_t c)
-{
-	/* combining marks and zero-width characters */
-	if ((c >= 0x300 && c <= 0x36f) || (c >= 0x200b && c <= 0x200f) ||
-	    (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0x20d0 && c <= 0x20ff))
-		return 0;
-	/* East Asian wide and fullwidth, emoji */
-	if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0x303e) ||
-	    (c >= 0x3041 && c <= 0x33ff) || (c >= 0x3400 && c <= 0x4dbf) ||
-	    (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xa000 && c <= 0xa4cf) ||
-	    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
-	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
-	    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
-	    (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd))
-		return 2;
-	return 1;
-}
+#define utf8_decode mreg_utf8_decode
+#define cp_width mreg_char_width
 
 size_t mreg_display_width(const char *s, size_t len)
 {
@@ -147,47 +96,7 @@ static void buf_str(struct buf *b, const char *s)
 
 char *mreg_cell_escape(const char *s, size_t len, size_t *cols)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	struct buf b = { 0 };
-	size_t i = 0, n, w = 0;
-	uint32_t c;
-	char esc[16];
-
-	buf_add(&b, "", 0);
-	while (i < len) {
-		n = utf8_decode(p + i, len - i, &c);
-		if (n == 0) {
-			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
-			buf_str(&b, esc);
-			w += strlen(esc);
-			i++;
-			continue;
-		}
-		if (c == '\n' || c == '\t' || c == '\r') {
-			buf_str(&b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r");
-			w += 2;
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", (unsigned)c);
-			buf_str(&b, esc);
-			w += 4;
-		} else if (c >= 0x80 && c <= 0x9f) {
-			/* C1 controls: some terminals act on them */
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c);
-			buf_str(&b, esc);
-			w += 6;
-		} else {
-			buf_add(&b, s + i, n);
-			w += (size_t)cp_width(c);
-		}
-		i += n;
-	}
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	if (cols)
-		*cols = w;
-	return b.p;
+	return mreg_escape(s, len, 0, cols);
 }
 
 /* ---- JSON and CSV scalars ------------------------------------------------- */
@@ -428,24 +337,38 @@ static char *joined_strings(const char *v, bool *oom)
 	return b.p;
 }
 
-/* The text a table cell shows for v, before escaping (malloc'd). */
-static char *table_text(const struct mreg_column *col, const char *v)
+/* Escape text (malloc'd, NULL if out of memory) for a cell. */
+static char *cell(const char *text, size_t len, unsigned flags, size_t *cols)
+{
+	return mreg_escape(text, len, flags, cols);
+}
+
+/*
+ * What a table cell shows for v, escaped (malloc'd, NULL if out of
+ * memory), and its display width.  JSON text keeps its own escapes.
+ */
+static char *table_text(const struct mreg_column *col, const char *v,
+			size_t *cols)
 {
 	bool oom = false;
-	char *s;
+	char *s, *out;
 	int bv;
 
 	if (!v)
-		return strdup("");
+		return cell("", 0, 0, cols);
 	if (col->kind == MREG_COL_BOOL && (bv = parse_bool(v)) >= 0)
-		return strdup(bv ? "true" : "false");
+		return cell(bv ? "true" : "false", bv ? 4 : 5, 0, cols);
 	if (col->kind != MREG_COL_JSON)
-		return strdup(v);
+		return cell(v, strlen(v), 0, cols);
 	/* a JSON array of strings reads better as "a, b, c" */
 	s = joined_strings(v, &oom);
-	if (s || oom)
-		return s;
-	return strdup(v);
+	if (oom)
+		return NULL;
+	if (!s)
+		return cell(v, strlen(v), MREG_ESC_JSON, cols);
+	out = cell(s, strlen(s), 0, cols);
+	free(s);
+	return out;
 }
 
 static bool visible(const struct mreg_output *o, int i)
@@ -618,7 +541,6 @@ static int table_row(struct mreg_output *o, const char *const *values,
 {
 	char **cells;
 	size_t *cols;
-	char *t;
 	int i;
 
 	if (o->nheld == o->cfg.window)
@@ -626,9 +548,7 @@ static int table_row(struct mreg_output *o, const char *const *values,
 	cells = o->held + o->nheld * (size_t)o->ncols;
 	cols = o->held_cols + o->nheld * (size_t)o->ncols;
 	for (i = 0; i < o->ncols; i++) {
-		t = table_text(&o->cols[i], values[i]);
-		cells[i] = t ? mreg_cell_escape(t, strlen(t), &cols[i]) : NULL;
-		free(t);
+		cells[i] = table_text(&o->cols[i], values[i], &cols[i]);
 		if (!cells[i]) {
 			while (i-- > 0) {
 				free(cells[i]);

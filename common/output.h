@@ -8,9 +8,10 @@
  *           `window` rows are held back to size the columns; later rows
  *           reuse those widths.  With a width limit, columns shrink
  *           (widest first) to fit and a cut cell ends in "\u2026" (an
- *           ellipsis).  Control
- *           characters are shown escaped (\n, \t, \x1b) so a value can
- *           neither break the layout nor drive the terminal.
+ *           ellipsis).  Cells are escaped as escape.h says (\n, \t,
+ *           \x1b, \\, \u202e, ...) so a value can neither break the
+ *           layout nor drive the terminal; JSON cells keep their own
+ *           escapes.
  *   json    {"items": [ {...}, ... ], "next": CURSOR-or-null[, "count": N]}
  *   ndjson  one object per line, nothing else
  *   csv     RFC 4180: header line, CRLF line ends, fields quoted when they
@@ -102,9 +103,9 @@ int mreg_json_write_string(FILE *out, const char *s, size_t len);
 int mreg_csv_write_field(FILE *out, const char *s, size_t len);
 
 /*
- * Render s for a terminal cell: control characters and invalid UTF-8
- * escaped.  Returns a malloc'd string (NULL if out of memory) and its
- * display width in *cols.
+ * Render s for a terminal cell: mreg_escape(s, len, 0, cols) (escape.h).
+ * Returns a malloc'd string (NULL if out of memory) and its display width
+ * in *cols.
  */
 char *mreg_cell_escape(const char *s, size_t len, size_t *cols);
 

@@ -17,7 +17,8 @@ struct mreg_pool {
 	struct mreg_pool_config cfg;
 	char *dsn;
 	char *appname;
-	char password[256];
+	struct mreg_dsn_secrets secrets; /* to scrub libpq's messages with */
+	char dsn_error[256]; /* why libpq cannot parse the DSN, or "" */
 	char redacted[1024];
 	struct mreg_conn *slots;
 	long long broken_before_ns; /* recycle connections opened before */
@@ -78,7 +79,8 @@ struct mreg_pool *mreg_pool_create(const struct mreg_pool_config *cfg,
 		pool->slots[i].pool = pool;
 	}
 	mreg_dsn_redact(pool->dsn, pool->redacted, sizeof(pool->redacted));
-	mreg_dsn_password(pool->dsn, pool->password, sizeof(pool->password));
+	mreg_dsn_secrets_init(&pool->secrets, pool->dsn);
+	mreg_dsn_check(pool->dsn, pool->dsn_error, sizeof(pool->dsn_error));
 	pool->seed = (unsigned int)now_ns();
 	pool->stats.max_size = cfg->max_size;
 	pthread_mutex_init(&pool->lock, NULL);
@@ -103,7 +105,7 @@ void mreg_pool_destroy(struct mreg_pool *pool)
 		PQfinish(pool->slots[i].pg);
 	pthread_cond_destroy(&pool->freed);
 	pthread_mutex_destroy(&pool->lock);
-	memset(pool->password, 0, sizeof(pool->password));
+	mreg_dsn_secrets_finish(&pool->secrets);
 	free(pool->slots);
 	free(pool->dsn);
 	free(pool->appname);
@@ -131,6 +133,13 @@ static int open_conn(struct mreg_pool *pool, struct mreg_conn *c,
 	PGconn *pg;
 	int n = 0, i;
 
+	if (pool->dsn_error[0]) {
+		/* libpq's own message would quote the DSN, secrets and all */
+		mreg_error_set(err, MREG_EXIT_FAILURE, "%s", pool->dsn_error);
+		mreg_error_prefix(err, "could not connect to %s",
+				  pool->redacted);
+		return -1;
+	}
 	snprintf(timeout, sizeof(timeout), "%d", pool->cfg.connect_timeout_s);
 	/* earlier entries are overridden by what the DSN itself says */
 	keys[n] = "connect_timeout";
@@ -146,8 +155,12 @@ static int open_conn(struct mreg_pool *pool, struct mreg_conn *c,
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (!pg || PQstatus(pg) != CONNECTION_OK) {
 		mreg_error_from_conn(err, pg);
-		mreg_scrub(err->message, sizeof(err->message), pool->password);
-		mreg_scrub(err->detail, sizeof(err->detail), pool->password);
+		mreg_dsn_secrets_scrub(&pool->secrets, err->message,
+				       sizeof(err->message));
+		mreg_dsn_secrets_scrub(&pool->secrets, err->detail,
+				       sizeof(err->detail));
+		mreg_dsn_secrets_scrub(&pool->secrets, err->hint,
+				       sizeof(err->hint));
 		mreg_error_prefix(err, "could not connect to %s",
 				  pool->redacted);
 		PQfinish(pg);

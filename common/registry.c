@@ -1,10 +1,13 @@
 /* registry.c - identity, cursors, streaming, suggestions (see registry.h) */
 #include "registry.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "escape.h"
+#include "timeparse.h"
 
 int mreg_identity_split(const char *s, char *provider, size_t plen,
 			const char **name, struct mreg_error *err)
@@ -117,43 +120,130 @@ char *mreg_cursor_encode(char kind, const char *key, const char *id)
 	return tok;
 }
 
+/* The longest token a real cursor makes (a 200-character name of 4-byte
+ * characters, an id and the framing), with room to spare. */
+#define CURSOR_MAX_TOKEN 2048
+
+/* ^[a-z0-9][a-z0-9._-]{0,63}$: provider names and types */
+static bool is_slug(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 1 || len > 64)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* A model name: valid UTF-8, 1-200 characters, no control characters. */
+static bool is_model_name(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, chars = 0;
+	uint32_t c;
+
+	while (i < len) {
+		n = mreg_utf8_decode(p + i, len - i, &c);
+		if (n == 0 || c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
+			return false;
+		i += n;
+		chars++;
+	}
+	return chars >= 1 && chars <= 200;
+}
+
+/* A row id: 1 to 9223372036854775807, digits only, no leading zero. */
+static bool is_row_id(const char *s, size_t len)
+{
+	static const char max[] = "9223372036854775807";
+	size_t i;
+
+	if (len < 1 || len > sizeof(max) - 1 || s[0] == '0')
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return len < sizeof(max) - 1 || memcmp(s, max, len) <= 0;
+}
+
+/*
+ * What each listing's cursor holds: n models by name (name, id), u models
+ * by update time (timestamp, id), a audit entries (timestamp, id),
+ * p providers (name), d defaults (type).
+ */
+static bool cursor_fields_valid(char kind, const char *key, size_t klen,
+				const char *id, size_t ilen)
+{
+	switch (kind) {
+	case 'n':
+		return is_model_name(key, klen) && is_row_id(id, ilen);
+	case 'u':
+	case 'a':
+		return klen == strlen(key) && mreg_time_is_canonical(key) &&
+		       is_row_id(id, ilen);
+	case 'p':
+	case 'd':
+		return is_slug(key, klen) && ilen == 0;
+	default:
+		return false;
+	}
+}
+
+static int cursor_invalid(const char *token, struct mreg_error *err)
+{
+	mreg_error_set(err, MREG_EXIT_USAGE, "invalid cursor \"%.64s%s\"",
+		       token, strlen(token) > 64 ? "..." : "");
+	mreg_error_hint(err, "Pass the cursor printed by the previous page, "
+			     "unchanged.");
+	return -1;
+}
+
 int mreg_cursor_decode(const char *token, char kind, char **key, char **id,
 		       struct mreg_error *err)
 {
 	unsigned char *raw = NULL;
-	const char *sep;
-	size_t len = 0, i;
+	const char *sep, *k;
+	size_t len = 0, ilen, klen;
 
 	*key = *id = NULL;
+	/* the whole token is checked before anything reaches the server:
+	 * alphabet and length, framing, the listing, then every field */
+	if (strlen(token) > CURSOR_MAX_TOKEN)
+		return cursor_invalid(token, err);
 	raw = b64url_decode(token, &len);
 	if (!raw || len < 4 || raw[0] != '1' || raw[2] != 0x1f ||
 	    memchr(raw, '\0', len) ||
-	    !(sep = memchr(raw + 3, 0x1f, len - 3))) {
-		mreg_error_set(err, MREG_EXIT_USAGE,
-			       "invalid cursor \"%.64s\"", token);
-		mreg_error_hint(err, "Pass the cursor printed by the previous "
-				     "page, unchanged.");
+	    !(sep = memchr(raw + 3, 0x1f, len - 3)) ||
+	    !strchr("nuapd", raw[1])) {
 		free(raw);
-		return -1;
+		return cursor_invalid(token, err);
 	}
 	if (raw[1] != (unsigned char)kind) {
 		mreg_error_set(err, MREG_EXIT_USAGE,
 			       "cursor \"%.64s\" belongs to another listing or "
 			       "sort order", token);
+		mreg_error_hint(err, "Pass a cursor back to the listing (and "
+				     "--sort) that printed it.");
 		free(raw);
 		return -1;
 	}
-	for (i = 3; raw + i < (const unsigned char *)sep; i++)
-		if (raw[i] < '0' || raw[i] > '9')
-			break;
-	if (raw + i != (const unsigned char *)sep) {
-		mreg_error_set(err, MREG_EXIT_USAGE,
-			       "invalid cursor \"%.64s\"", token);
+	ilen = (size_t)(sep - (const char *)raw) - 3;
+	k = sep + 1;
+	klen = len - (size_t)(k - (const char *)raw);
+	/* no third separator, no field beyond the two */
+	if (memchr(k, 0x1f, klen) ||
+	    !cursor_fields_valid(kind, k, klen, (const char *)raw + 3, ilen)) {
 		free(raw);
-		return -1;
+		return cursor_invalid(token, err);
 	}
-	*id = strndup((const char *)raw + 3, (size_t)(sep - (char *)raw) - 3);
-	*key = strdup(sep + 1);
+	*id = strndup((const char *)raw + 3, ilen);
+	*key = strndup(k, klen);
 	free(raw);
 	if (!*id || !*key) {
 		free(*id);

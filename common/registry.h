@@ -24,11 +24,18 @@ int mreg_identity_split(const char *s, char *provider, size_t plen,
 			const char **name, struct mreg_error *err);
 
 /*
- * Keyset cursors.  A cursor is an opaque token (base64url) naming what it
- * continues (kind: one letter per listing and sort order) and the sort
- * key and id of the last row of the page.  Decode returns malloc'd key
- * and id (id may be empty), or -1 with err filled (MREG_EXIT_USAGE) when
- * the token is malformed or belongs to another listing.
+ * Keyset cursors.  A cursor is an opaque token (base64url of "1", the
+ * kind, US, the id, US, the key) naming what it continues (kind: one
+ * letter per listing and sort order: n models by name, u models by
+ * update time, a audit entries, p providers, d defaults) and the sort key
+ * and id of the last row of the page.  Decode checks the whole token
+ * before any SQL sees it: the alphabet, canonical padding bits, the
+ * framing (exactly two fields), the kind, and each field (an id of 1 to
+ * 2^63-1 without leading zeros, a model name of valid UTF-8 without
+ * control characters, a timestamp exactly as the queries print it, a
+ * provider or type slug).  It returns malloc'd key and id (id may be
+ * empty), or -1 with err filled (MREG_EXIT_USAGE): "invalid cursor", or
+ * "belongs to another listing or sort order".
  */
 char *mreg_cursor_encode(char kind, const char *key, const char *id);
 int mreg_cursor_decode(const char *token, char kind, char **key, char **id,

@@ -14,9 +14,110 @@ static void redacts(const char *dsn, const char *want, const char *secret)
 		ok(strstr(out, secret) == NULL, "no \"%s\" in %s", secret, out);
 }
 
+/* mreg_dsn_check: libpq's reason, without the text of the DSN */
+static void check_bad(const char *dsn, const char *secret, const char *want)
+{
+	char why[256];
+
+	ok(mreg_dsn_check(dsn, why, sizeof(why)) == -1, "check refuses %s",
+	   want);
+	ok(strstr(why, secret) == NULL, "... without \"%s\": %s", secret, why);
+	ok(strstr(why, want) != NULL, "... keeping libpq's words: %s", why);
+}
+
+static void test_secret_keywords(void)
+{
+	ok(mreg_dsn_keyword_is_secret("password"), "password is secret");
+	ok(mreg_dsn_keyword_is_secret("sslpassword"),
+	   "sslpassword is secret (libpq's dispchar says so)");
+	ok(!mreg_dsn_keyword_is_secret("user"), "user is not");
+	ok(!mreg_dsn_keyword_is_secret("host"), "host is not");
+	ok(!mreg_dsn_keyword_is_secret(NULL), "NULL is not");
+}
+
+static void test_more_redaction(void)
+{
+	char why[64];
+
+	redacts("host=/tmp sslpassword=hunter22 sslkey=/k",
+		"host=/tmp sslkey=/k sslpassword=***", "hunter22");
+	redacts("postgresql://h/db?sslpassword=hunter22&sslmode=require",
+		"postgresql://h/db?sslpassword=***&sslmode=require",
+		"hunter22");
+	/* libpq decodes URI keywords: so does the redaction */
+	redacts("postgresql://h/db?%70assword=hunter22",
+		"postgresql://h/db?password=***", "hunter22");
+	redacts("postgresql://h/db?%73sl%70assword=hunter22&x%5fy",
+		"(invalid connection string)", "hunter22");
+	redacts("postgresql://h/db?ssl%70assword=hunter22&application_name=a",
+		"postgresql://h/db?sslpassword=***&application_name=a",
+		"hunter22");
+	redacts("postgresql://h/db?PASSWORD=hunter22",
+		"(invalid connection string)", "hunter22");
+	/* odd URIs: whatever libpq takes for the password is masked */
+	redacts("postgresql://bob:pa?hunter22@h/db",
+		"postgresql://bob:***@h/db", "hunter22");
+	redacts("postgresql://bob:p@ss@hunter22@h/db",
+		"postgresql://bob:***@h/db", "hunter22");
+	redacts("postgresql://bob:hunter22@h1,h2:5433/db",
+		"postgresql://bob:***@h1,h2:5433/db", "hunter22");
+	redacts("postgresql://u:hunter22@[::1/x", "(invalid connection string)",
+		"hunter22");
+
+	check_bad("postgresql://u:hunter22@[::1/x", "hunter22",
+		  "end of string reached when looking for matching \"]\"");
+	check_bad("host=x password=hunter22 'bad", "bad",
+		  "missing \"=\" after \"...\"");
+	check_bad("password= hunter22 x", "hunter22", "missing \"=\"");
+	check_bad("postgresql://u:hunter22@h/db?nosuch=1", "hunter22",
+		  "invalid URI query parameter");
+	check_bad("nosuch=hunter22", "nosuch", "invalid connection option");
+	check_bad("postgresql://u:hunter22@h/db?a=%zz", "hunter22",
+		  "percent");
+	ok(mreg_dsn_check("host=/tmp dbname=x", why, sizeof(why)) == 0 &&
+		   why[0] == '\0', "check accepts a good DSN");
+	ok(mreg_dsn_check(NULL, why, sizeof(why)) == 0, "check accepts NULL");
+}
+
+static void test_secrets(void)
+{
+	struct mreg_dsn_secrets sec;
+	char msg[256];
+
+	mreg_dsn_secrets_init(&sec, "password=hunter22 sslpassword=keypass99");
+	is_int(sec.n, 2, "two secrets");
+	snprintf(msg, sizeof(msg), "failed for hunter22 with keypass99");
+	mreg_dsn_secrets_scrub(&sec, msg, sizeof(msg));
+	is_str(msg, "failed for *** with ***", "both scrubbed");
+	mreg_dsn_secrets_finish(&sec);
+	is_int(sec.n, 0, "finished");
+	mreg_dsn_secrets_finish(&sec);
+	mreg_dsn_secrets_finish(NULL);
+	mreg_dsn_secrets_init(&sec, "postgresql://u:p%40ss@h/d?sslpassword=k%26k");
+	is_int(sec.n, 2, "URI secrets");
+	snprintf(msg, sizeof(msg), "p@ss k&k");
+	mreg_dsn_secrets_scrub(&sec, msg, sizeof(msg));
+	is_str(msg, "*** ***", "decoded URI secrets scrubbed");
+	mreg_dsn_secrets_finish(&sec);
+	mreg_dsn_secrets_init(&sec, "garbage");
+	is_int(sec.n, 0, "none from an unparseable DSN");
+	mreg_dsn_secrets_finish(&sec);
+
+	snprintf(msg, sizeof(msg), "abab");
+	mreg_scrub(msg, 6, "ab");
+	is_str(msg, "***", "a growing scrub stays in its buffer");
+	snprintf(msg, sizeof(msg), "xab");
+	mreg_scrub(msg, 4, "ab");
+	is_str(msg, "x", "no room for the mask: cut");
+}
+
 int main(void)
 {
 	char pw[64], msg[256];
+
+	test_secret_keywords();
+	test_more_redaction();
+	test_secrets();
 
 	redacts("host=/tmp dbname=reg user=bob password=hunter22",
 		"user=bob password=*** dbname=reg host=/tmp", "hunter22");

@@ -368,6 +368,43 @@ static void test_exact_json(void)
 	free(text);
 }
 
+/* The table shows hostile text escaped, the data formats keep it exact. */
+static void test_hostile(void)
+{
+	const char *rows[] = {
+		"m\xe2\x80\xaetxt.exe", "1", "t", "[\"a\\\\b\", \"c\\nd\"]",
+		"back\\slash", "2", "t", "{\"p\": \"C:\\\\m\\u202e\"}",
+		"new\nline", "3", "t", "{\"p\": \"x\xe2\x80\xaey\"}",
+	};
+	char *text;
+
+	text = render(MREG_OUT_TABLE, 0, false, 0, rows, 3, NULL, -1);
+	ok(strstr(text, "m\\u202etxt.exe") != NULL,
+	   "table: U+202E shown as \\u202e");
+	ok(!strstr(text, "\xe2\x80\xae"), "table: no raw U+202E");
+	ok(strstr(text, "back\\\\slash") != NULL,
+	   "table: a real backslash shown doubled");
+	ok(strstr(text, "new\\nline") != NULL, "table: a newline as \\n");
+	ok(strstr(text, "a\\\\b, c\\nd") != NULL,
+	   "table: array elements are text, escaped");
+	ok(strstr(text, "{\"p\": \"C:\\\\m\\u202e\"}") != NULL,
+	   "table: JSON text keeps its own escapes");
+	ok(strstr(text, "{\"p\": \"x\\u202ey\"}") != NULL,
+	   "table: a raw U+202E in JSON text becomes \\u202e");
+	free(text);
+
+	text = render(MREG_OUT_NDJSON, 0, false, 0, rows, 3, NULL, -1);
+	ok(strstr(text, "\"m\xe2\x80\xaetxt.exe\"") != NULL,
+	   "ndjson: U+202E exact");
+	ok(strstr(text, "\"back\\\\slash\"") != NULL,
+	   "ndjson: backslash as JSON says");
+	free(text);
+	text = render(MREG_OUT_CSV, 0, false, 0, rows, 3, NULL, -1);
+	ok(strstr(text, "m\xe2\x80\xaetxt.exe,") != NULL, "csv: U+202E exact");
+	ok(strstr(text, "back\\slash,") != NULL, "csv: backslash exact");
+	free(text);
+}
+
 static void test_width(void)
 {
 	size_t cols;
@@ -435,6 +472,7 @@ int main(void)
 	test_csv();
 	test_table();
 	test_exact_json();
+	test_hostile();
 	test_width();
 	test_write_error();
 	test_formats();
