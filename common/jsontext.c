@@ -165,7 +165,7 @@ char *mreg_json_mask(const char *s, size_t len, struct mreg_json_issue *issue)
 					issue->offset = i;
 					snprintf(issue->message,
 						 sizeof(issue->message), "%s",
-						 "\\u0000 (NUL) in a string: "
+						 "a NUL character (U+0000) in a string: "
 						 "PostgreSQL cannot store it");
 				}
 				i++; /* the escaped character */

@@ -67,10 +67,14 @@ count_lines() {
 	assert_success
 	no_raw_controls "$output"
 	assert_line --index 0 "deactivated models/evil/title ($d/$EVIL_SHOWN gone)"
-	# the JSON summary is data: exact
-	run --separate-stderr "$MREG" import-dir --source "$EVIL" --format json "$d"
+	# the JSON summary is data: exact (a source name with control
+	# characters is refused, escaped in the message)
+	run --separate-stderr "$MREG" import-dir --source "evil\\name" --format json "$d"
 	assert_success
-	assert_equal "$(jq -r .source <<<"$output")" "$EVIL"
+	assert_equal "$(jq -r .source <<<"$output")" 'evil\name'
+	run --separate-stderr "$MREG" import-dir --source "$EVIL" --format json "$d"
+	assert_failure 2
+	no_raw_controls "$stderr"
 }
 
 @test "import-dir: invalid UTF-8 in a file name shows as \\xNN" {
@@ -169,7 +173,7 @@ count_lines() {
 	run -0 "$MREG" show bs/backslash
 	assert_line 'description:  a\\nb'
 	# JSON text keeps JSON's own escapes
-	assert_line 'config:       {"path":"C:\\m"}'
+	assert_line 'config:       {"path": "C:\\m"}'
 	run -0 "$MREG" show bs/newline
 	assert_line 'description:  a\nb'
 	# exact in the data formats

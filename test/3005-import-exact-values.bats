@@ -160,7 +160,7 @@ J
 	assert_failure 3
 	[[ $stderr == *"$B/bad/huge.json:2:27: key 'config.limits[1]': number 1e1000000 is out of range for PostgreSQL numeric: more than 131072 digits before the decimal point"* ]]
 	[[ $stderr == *"$B/bad/tiny.json:1:67: key 'metadata.eps': number 1e-20000 is out of range for PostgreSQL numeric: more than 16383 digits after the decimal point"* ]]
-	[[ $stderr == *"$B/bad/nul.json:1:64: key 'description': \\u0000 (NUL) in a string: PostgreSQL cannot store it"* ]]
+	[[ $stderr == *"$B/bad/nul.json:1:64: key 'description': a NUL character (U+0000) in a string: PostgreSQL cannot store it"* ]]
 	[[ $stderr == *"$B/bad/digits.json:1:63: key 'config.n': number 10000000000000000000... is out of range for PostgreSQL numeric: more than 131072 digits before the decimal point"* ]]
 	assert_equal "$(summary failed)" 4
 	assert_equal "$(summary added)" 1

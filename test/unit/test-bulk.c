@@ -463,7 +463,7 @@ static void test_exact(void)
 	n = read_all("[{\"model\": \"a/b\",\n \"set\": {\"description\": "
 		     "\"a\\u0000b\"}}]", NULL, NULL, &err);
 	ok(n == -1 && has(err.message, "array index 0: key "
-			  "\"set.description\": \\u0000 (NUL) in a string"),
+			  "\"set.description\": a NUL character (U+0000) in a string"),
 	   "array: NUL escape named");
 	if (!has(err.message, "NUL"))
 		diag("  got: %s", err.message);

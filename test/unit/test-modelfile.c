@@ -117,7 +117,7 @@ static void test_bad(void)
 	bad("{\"name\":\"a\\u0085b\",\"provider\":\"p\",\"type\":\"llm\"}",
 	    "control characters", 0, 0, "C1 control character in name");
 	bad("{\"name\":\"a\\u0000b\",\"provider\":\"p\",\"type\":\"llm\"}",
-	    "key 'name': \\u0000 (NUL) in a string: PostgreSQL cannot store it",
+	    "key 'name': a NUL character (U+0000) in a string: PostgreSQL cannot store it",
 	    1, 11, "NUL in a string");
 	bad("{\"name\":\" \\u00a0\\t\",\"provider\":\"p\",\"type\":\"llm\"}",
 	    "control characters", 0, 0, "tab in a blank name");
