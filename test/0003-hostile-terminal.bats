@@ -212,16 +212,11 @@ fill_registry() {
 	    WHERE p.name = 'fill' ON CONFLICT DO NOTHING"
 }
 
-# Wait (10 s at most) until no session named $1 is left on the server.
+# Wait until no session named $1 is left on the server (it ends the
+# session on its own once the client is gone).
 wait_sessions_gone() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'")" = 0 ] && return 0
-		# poll: the server ends the session on its own
-		sleep 0.05
-	done
-	echo "sessions of $1 still there" >&2
-	return 1
+	wait_for "the sessions of $1 to end" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'\")\" = 0 ]"
 }
 
 # What the server logged for sessions named $1 since byte $2 of its log.
