@@ -160,6 +160,54 @@ static void test_many_threads(void)
 	mreg_pool_destroy(pool);
 }
 
+static struct mreg_pool *waiter_pool;
+
+static void *acquire_and_release(void *arg)
+{
+	struct mreg_error err;
+	struct mreg_conn *c = mreg_pool_acquire(waiter_pool, &err);
+
+	(void)arg;
+	if (c)
+		mreg_pool_release(waiter_pool, c);
+	return c ? (void *)1 : NULL;
+}
+
+/* A wait that ends with a connection: counted, with its time. */
+static void test_wait(void)
+{
+	struct mreg_error err;
+	struct mreg_conn *a;
+	struct mreg_pool_stats s;
+	pthread_t t;
+	void *got = NULL;
+	int i;
+
+	waiter_pool = make_pool(1, 60000);
+	a = mreg_pool_acquire(waiter_pool, &err);
+	ok(a != NULL, "the only connection taken");
+	pthread_create(&t, NULL, acquire_and_release, NULL);
+	/* an event: the other thread is waiting in the pool */
+	for (i = 0;; i++) {
+		mreg_pool_get_stats(waiter_pool, &s);
+		if (s.waits == 1)
+			break;
+		if (i == 6000)
+			bail_out("the second acquire did not wait within 60 s");
+		sleep_ms(10); /* polling */
+	}
+	mreg_pool_release(waiter_pool, a);
+	pthread_join(t, &got);
+	ok(got != NULL, "the waiting acquire got the connection once released");
+	mreg_pool_get_stats(waiter_pool, &s);
+	is_int(s.waits, 1, "one wait counted");
+	is_int(s.timeouts, 0, "no timeout");
+	ok(s.wait_total_ms > 0 && s.wait_max_ms > 0,
+	   "its time counted (%.3f ms)", s.wait_total_ms);
+	mreg_pool_destroy(waiter_pool);
+	waiter_pool = NULL;
+}
+
 static void test_timeout(void)
 {
 	struct mreg_pool *pool = make_pool(1, 200);
@@ -365,6 +413,7 @@ int main(void)
 	PQfinish(probe);
 	test_many_threads();
 	test_timeout();
+	test_wait();
 	test_killed_idle();
 	test_killed_in_use();
 	test_open_transaction_discarded();
