@@ -211,13 +211,36 @@ static char *array_text(struct mreg_json_span v)
 	return strdup(line);
 }
 
+/* The "source:" line: the file the model was last imported from. */
+static void print_source(struct mreg_json_span doc)
+{
+	struct mreg_json_span src;
+	char *a, *b, *c, *d, line[4096];
+
+	if (!mreg_json_get(doc.p, doc.len, "source", &src) || src.p[0] != '{') {
+		print_field("source:", "(none)", 0);
+		return;
+	}
+	a = member_text(src, "source");
+	b = member_text(src, "path");
+	c = member_text(src, "size");
+	d = member_text(src, "sha256");
+	snprintf(line, sizeof(line), "%s/%s (%s bytes, sha256 %s)",
+		 a ? a : "", b ? b : "", c ? c : "?", d ? d : "");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	print_field("source:", line, 0);
+}
+
 static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 {
 	static const char *const skip[] = { "id", "provider", "name",
 					    "artifacts", "source", "audit" };
 	struct mreg_json_iter it;
-	struct mreg_json_span k, v, src, arts, audit;
-	char *text, *key, *a, *b, *c, *d, line[4096];
+	struct mreg_json_span k, v, arts, audit;
+	char *text, *key, *a, *b, line[4096];
 	size_t i, n;
 	bool skipped;
 	unsigned flags;
@@ -260,21 +283,7 @@ static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 		print_field(line, text ? text : "", flags);
 		free(text);
 	}
-	if (mreg_json_get(doc.p, doc.len, "source", &src) && src.p[0] == '{') {
-		a = member_text(src, "source");
-		b = member_text(src, "path");
-		c = member_text(src, "size");
-		d = member_text(src, "sha256");
-		snprintf(line, sizeof(line), "%s/%s (%s bytes, sha256 %s)",
-			 a ? a : "", b ? b : "", c ? c : "?", d ? d : "");
-		free(a);
-		free(b);
-		free(c);
-		free(d);
-		print_field("source:", line, 0);
-	} else {
-		print_field("source:", "(none)", 0);
-	}
+	print_source(doc);
 	if (!mreg_json_get(doc.p, doc.len, "artifacts", &arts))
 		arts.len = 0;
 	n = 0;

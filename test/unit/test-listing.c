@@ -4,7 +4,8 @@
  * parameter count and types must be what the listing's named parameters
  * say, position by position, its result columns the listing's columns,
  * name by name, and its cursor columns must exist.  So the positions
- * cannot drift apart again.  Then one listing is paged through for real.
+ * cannot drift apart again.  Then one listing is paged through for real
+ * and each filter is seen to filter what its name says.
  * Needs the database (test/pg-sandbox run); a missing one is a failure.
  */
 #include <stdlib.h>
@@ -251,6 +252,89 @@ static void check_paging(struct mreg_conn *conn)
 	mreg_listing_query_finish(&q);
 }
 
+/* The rows listing id gives for filter f; -1 when it fails. */
+static int rows_of(struct mreg_conn *conn, enum mreg_listing_id id,
+		   struct mreg_listing_filter f)
+{
+	struct mreg_listing_result res = { 0 };
+	struct mreg_listing_query q;
+	struct mreg_error err;
+	int rows = 0, rc;
+
+	f.limit = f.limit ? f.limit : -1;
+	rc = mreg_listing_query_init(&q, id, &f, &err) == 0 &&
+	     mreg_listing_run(conn, &q, false, count_row, &rows, &res,
+			      &err) == 0;
+	if (!rc)
+		diag("  %s", err.message);
+	mreg_listing_query_finish(&q);
+	free(res.next);
+	return rc ? rows : -1;
+}
+
+/*
+ * Each named filter lands on the $n that filters what it says: values
+ * that match under one name and not under another tell two text
+ * parameters apart, which their types cannot.
+ */
+static void check_filters(struct mreg_conn *conn)
+{
+	static const char *const x[] = { "x" };
+	struct mreg_error err;
+
+	if (mreg_db_command(conn,
+			    "INSERT INTO mreg.models (provider_id, name, type,"
+			    "  tags, active)"
+			    " SELECT id, 'alpha-model', 'llm', '{x}'::text[], true"
+			    "   FROM mreg.providers WHERE name = 'a'"
+			    " UNION ALL SELECT id, 'beta-model', 'emb', '{}'::text[],"
+			    "  false FROM mreg.providers WHERE name = 'b'",
+			    0, NULL, &err) < 0 ||
+	    mreg_db_command(conn,
+			    "INSERT INTO mreg.audit_log (actor, action,"
+			    "  resource, logged_at) VALUES"
+			    " ('alice', 'model.update', 'models/a/alpha-model',"
+			    "  '2026-01-01T00:00:00Z'),"
+			    " ('bob', 'default.set', 'defaults/llm',"
+			    "  '2026-02-01T00:00:00Z')",
+			    0, NULL, &err) < 0)
+		bail_out(err.message);
+	is_int(rows_of(conn, MREG_LISTING_MODELS, (struct mreg_listing_filter){
+		       .type = "emb", .active = MREG_ACTIVE_ANY }), 1,
+	       "models: --type");
+	is_int(rows_of(conn, MREG_LISTING_MODELS, (struct mreg_listing_filter){
+		       .provider = "b", .active = MREG_ACTIVE_ANY }), 1,
+	       "models: --provider");
+	is_int(rows_of(conn, MREG_LISTING_MODELS_UPDATED,
+		       (struct mreg_listing_filter){ .tags = x, .ntags = 1,
+						     .active = MREG_ACTIVE_ANY }),
+	       1, "models: --tag");
+	is_int(rows_of(conn, MREG_LISTING_MODELS, (struct mreg_listing_filter){
+		       .active = MREG_INACTIVE_ONLY }), 1, "models: --inactive");
+	is_int(rows_of(conn, MREG_LISTING_AUDIT, (struct mreg_listing_filter){
+		       .actor = "alice" }), 1, "audit: --actor");
+	is_int(rows_of(conn, MREG_LISTING_AUDIT, (struct mreg_listing_filter){
+		       .action = "default.set" }), 1, "audit: --action");
+	is_int(rows_of(conn, MREG_LISTING_AUDIT, (struct mreg_listing_filter){
+		       .since = "2026-01-15T00:00:00Z",
+		       .until = "2026-03-01T00:00:00Z" }), 1,
+	       "audit: --since and --until");
+	is_int(rows_of(conn, MREG_LISTING_AUDIT, (struct mreg_listing_filter){
+		       .until = "2026-01-15T00:00:00Z" }), 1, "audit: --until");
+	is_int(rows_of(conn, MREG_LISTING_AUDIT, (struct mreg_listing_filter){
+		       .model_provider = "a", .model_name = "alpha-model" }),
+	       1, "audit: --model");
+	is_int(rows_of(conn, MREG_LISTING_SEARCH, (struct mreg_listing_filter){
+		       .query = "alpha", .type = "llm", .limit = 5 }), 1,
+	       "search: QUERY and --type");
+	is_int(rows_of(conn, MREG_LISTING_SEARCH, (struct mreg_listing_filter){
+		       .query = "alpha", .provider = "a", .limit = 5 }), 1,
+	       "search: --provider");
+	is_int(rows_of(conn, MREG_LISTING_SEARCH, (struct mreg_listing_filter){
+		       .query = "alpha", .provider = "b", .limit = 5 }), 0,
+	       "search: --provider that does not match");
+}
+
 int main(void)
 {
 	struct mreg_pool *pool;
@@ -276,6 +360,7 @@ int main(void)
 	ok(mreg_listing_get(MREG_LISTING_N) == NULL, "no listing past the end");
 	check_bench();
 	check_paging(conn);
+	check_filters(conn);
 
 	mreg_pool_release(pool, conn);
 	mreg_pool_destroy(pool);
