@@ -4,13 +4,11 @@
  * query, the bare "provider/name" on stdout.  The extra lookups that
  * explain a missing default run only on that error path.
  */
-#include <string.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "db.h"
-#include "queries.h"
-#include "registry.h"
+#include "lookup.h"
 
 static const struct cli_option options[] = {
 	CLI_END,
@@ -28,18 +26,12 @@ static const struct cli_spec spec = {
 static int no_default(struct cli_ctx *ctx, struct mreg_conn *conn,
 		      const char *type)
 {
-	const char *v[2] = { type, NULL };
 	struct mreg_error err;
 	char hint[512];
-	PGresult *res;
 	bool exists;
 
-	res = mreg_db_exec(conn, MREG_SQL_TYPE_EXISTS, 1, v, PGRES_TUPLES_OK,
-			   &err);
-	if (!res)
+	if (mreg_lookup_type_exists(conn, type, &exists, &err) < 0)
 		return cli_report(ctx, &err);
-	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
 	if (exists) {
 		cli_fail(ctx, 0, "type \"%s\" has no default model", type);
 		cli_hint("Choose one with 'mreg set-default PROVIDER/NAME' "
@@ -47,10 +39,7 @@ static int no_default(struct cli_ctx *ctx, struct mreg_conn *conn,
 		return MREG_EXIT_DATA;
 	}
 	cli_fail(ctx, 0, "unknown type \"%s\"", type);
-	v[0] = NULL;
-	v[1] = type;
-	if (mreg_suggest(conn, MREG_SQL_SUGGEST_TYPES, 2, v, hint,
-			 sizeof(hint)))
+	if (mreg_lookup_suggest_types(conn, type, hint, sizeof(hint)))
 		cli_hint("did you mean %s?", hint);
 	return MREG_EXIT_DATA;
 }
@@ -60,8 +49,8 @@ int cmd_default(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool;
 	struct mreg_error err;
-	PGresult *res = NULL;
-	const char *v[1];
+	char *model = NULL;
+	const char *type;
 	int first, rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv, NULL, NULL, &first);
@@ -72,27 +61,26 @@ int cmd_default(struct cli_ctx *ctx, int argc, char **argv)
 	if (first + 1 < argc)
 		return cli_finish(ctx, cli_usage(ctx, "unexpected argument "
 						      "'%s'", argv[first + 1]));
-	v[0] = argv[first];
+	type = argv[first];
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err)))
 		return cli_finish(ctx, cli_report(ctx, &err));
-	res = mreg_db_exec(conn, MREG_SQL_GET_DEFAULT, 1, v, PGRES_TUPLES_OK,
-			   &err);
-	if (!res) {
+	rc = mreg_lookup_default(conn, type, &model, &err);
+	if (rc < 0) {
 		mreg_error_prefix(&err, "could not read the default of \"%s\"",
-				  v[0]);
+				  type);
 		rc = cli_report(ctx, &err);
-	} else if (PQntuples(res) == 0) {
-		rc = no_default(ctx, conn, v[0]);
+	} else if (rc == 0) {
+		rc = no_default(ctx, conn, type);
 	} else {
 		/* exact for $(mreg default TYPE); escaped for a person */
 		if (cli_isatty(stdout))
-			cli_printf(stdout, "%s\n", PQgetvalue(res, 0, 0));
+			cli_printf(stdout, "%s\n", model);
 		else
-			puts(PQgetvalue(res, 0, 0));
+			puts(model);
 		rc = 0;
 	}
-	PQclear(res);
+	free(model);
 	mreg_pool_release(pool, conn);
 	return cli_finish(ctx, rc);
 }

@@ -5,8 +5,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "db.h"
-#include "queries.h"
+#include "listing.h"
 #include "registry.h"
 #include "timeparse.h"
 #include "view.h"
@@ -85,45 +84,44 @@ struct opts {
 	enum mreg_out_format format;
 	const char *type, *provider, *after, *since, *until, *actor;
 	const char *action, *model;
-	char **tags;
+	const char **tags;
 	int ntags;
-	int active;        /* 1 active, 0 inactive, -1 all */
+	enum mreg_activity active;
 	bool sort_updated, count, explain;
 	long limit;        /* -1: every row */
 	unsigned model_opts, audit_opts; /* which subject's options were used */
 };
 
-static int handle(void *state, int id, const char *arg)
+/* --type, --provider, --tag, --active, --inactive, --all, --sort */
+static int handle_models(struct opts *o, int id, const char *arg)
 {
-	struct opts *o = state;
-	char **tags;
+	const char **tags;
 
+	o->model_opts |= 1;
 	switch (id) {
-	case 'o':
-		return view_parse_format(o->ctx, arg, &o->format);
 	case OPT_TYPE:
 		o->type = arg;
-		break;
+		return 0;
 	case OPT_PROVIDER:
 		o->provider = arg;
-		break;
+		return 0;
 	case OPT_TAG:
 		tags = realloc(o->tags, (size_t)(o->ntags + 1) * sizeof(*tags));
 		if (!tags)
 			return cli_fail(o->ctx, MREG_EXIT_FAILURE,
 					"out of memory");
 		o->tags = tags;
-		o->tags[o->ntags++] = (char *)arg;
-		break;
+		o->tags[o->ntags++] = arg;
+		return 0;
 	case OPT_ACTIVE:
-		o->active = 1;
-		break;
+		o->active = MREG_ACTIVE_ONLY;
+		return 0;
 	case OPT_INACTIVE:
-		o->active = 0;
-		break;
+		o->active = MREG_INACTIVE_ONLY;
+		return 0;
 	case OPT_ALL:
-		o->active = -1;
-		break;
+		o->active = MREG_ACTIVE_ANY;
+		return 0;
 	case OPT_SORT:
 		if (strcmp(arg, "updated") == 0)
 			o->sort_updated = true;
@@ -132,7 +130,42 @@ static int handle(void *state, int id, const char *arg)
 		else
 			return cli_usage(o->ctx, "--sort must be name or "
 						 "updated, not '%s'", arg);
-		break;
+		return 0;
+	}
+	return cli_usage(o->ctx, "unhandled option");
+}
+
+/* --since, --until, --actor, --action, --model */
+static int handle_audit(struct opts *o, int id, const char *arg)
+{
+	o->audit_opts |= 1;
+	switch (id) {
+	case OPT_SINCE:
+		o->since = arg;
+		return 0;
+	case OPT_UNTIL:
+		o->until = arg;
+		return 0;
+	case OPT_ACTOR_FILTER:
+		o->actor = arg;
+		return 0;
+	case OPT_ACTION:
+		o->action = arg;
+		return 0;
+	case OPT_MODEL:
+		o->model = arg;
+		return 0;
+	}
+	return cli_usage(o->ctx, "unhandled option");
+}
+
+static int handle(void *state, int id, const char *arg)
+{
+	struct opts *o = state;
+
+	switch (id) {
+	case 'o':
+		return view_parse_format(o->ctx, arg, &o->format);
 	case OPT_LIMIT:
 		if (cli_parse_long(arg, 1, 1000000000L, &o->limit) < 0)
 			return cli_usage(o->ctx, "--limit must be a positive "
@@ -148,60 +181,13 @@ static int handle(void *state, int id, const char *arg)
 		o->explain = true;
 		return 0;
 	case OPT_SINCE:
-		o->since = arg;
-		o->audit_opts |= 1;
-		return 0;
 	case OPT_UNTIL:
-		o->until = arg;
-		o->audit_opts |= 1;
-		return 0;
 	case OPT_ACTOR_FILTER:
-		o->actor = arg;
-		o->audit_opts |= 1;
-		return 0;
 	case OPT_ACTION:
-		o->action = arg;
-		o->audit_opts |= 1;
-		return 0;
 	case OPT_MODEL:
-		o->model = arg;
-		o->audit_opts |= 1;
-		return 0;
-	default:
-		return cli_usage(o->ctx, "unhandled option");
+		return handle_audit(o, id, arg);
 	}
-	o->model_opts |= 1;
-	return 0;
-}
-
-/* A text[] literal for a $n parameter: every element double-quoted. */
-static char *array_literal(char **items, int n)
-{
-	size_t len = 3, i;
-	char *out, *p;
-	int k;
-
-	for (k = 0; k < n; k++)
-		len += 2 * strlen(items[k]) + 3;
-	out = malloc(len);
-	if (!out)
-		return NULL;
-	p = out;
-	*p++ = '{';
-	for (k = 0; k < n; k++) {
-		if (k)
-			*p++ = ',';
-		*p++ = '"';
-		for (i = 0; items[k][i]; i++) {
-			if (items[k][i] == '"' || items[k][i] == '\\')
-				*p++ = '\\';
-			*p++ = items[k][i];
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return out;
+	return handle_models(o, id, arg);
 }
 
 /*
@@ -222,68 +208,44 @@ static int parse_time(const struct cli_ctx *ctx, const char *opt,
 	return 0;
 }
 
-static const struct mreg_column model_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "model", MREG_COL_TEXT, 0 },
-	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "type", MREG_COL_TEXT, 0 },
-	{ "version", MREG_COL_TEXT, 0 },
-	{ "active", MREG_COL_BOOL, 0 },
-	{ "display_name", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "tags", MREG_COL_JSON, 0 },
-	{ "updated_at", MREG_COL_TEXT, 0 },
-};
-
-static const struct mreg_column provider_cols[] = {
-	{ "name", MREG_COL_TEXT, 0 },
-	{ "active_models", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "models", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "created_at", MREG_COL_TEXT, 0 },
-};
-
-static const struct mreg_column default_cols[] = {
-	{ "type", MREG_COL_TEXT, 0 },
-	{ "model", MREG_COL_TEXT, 0 },
-	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "updated_at", MREG_COL_TEXT, 0 },
-};
-
-static const struct mreg_column audit_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "logged_at", MREG_COL_TEXT, 0 },
-	{ "actor", MREG_COL_TEXT, 0 },
-	{ "db_role", MREG_COL_TEXT, 0 },
-	{ "action", MREG_COL_TEXT, 0 },
-	{ "resource", MREG_COL_TEXT, 0 },
-	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "details", MREG_COL_JSON, 0 },
-};
-
-/* What one listing runs. */
-struct query {
-	const char *sql, *count_sql;
-	const char *values[9];
-	int nparams, ncount;  /* count_sql takes the first ncount values */
-	const struct mreg_column *cols;
-	int ncols;
-	struct mreg_page page;
-	const char *noun;     /* "models", ... */
-};
-
-static int run(struct cli_ctx *ctx, struct opts *o, struct mreg_conn *conn,
-	       struct query *q, enum subject subj)
+static int put_row(void *out, const char *const *row, struct mreg_error *err)
 {
+	return mreg_output_row(out, row, err);
+}
+
+/* After the rows: the total and the next page's cursor, where the format
+ * has no place for them on stdout, on stderr. */
+static void print_trailer(const struct opts *o, const char *noun,
+			  const struct mreg_listing_result *res)
+{
+	if (o->format == MREG_OUT_TABLE) {
+		if (res->total >= 0)
+			printf("-- %lld %s in total\n", res->total, noun);
+		if (res->next)
+			printf("-- next page: --after %s\n", res->next);
+	} else if (o->format != MREG_OUT_JSON) {
+		if (res->total >= 0)
+			fprintf(stderr, "mreg list: %lld %s in total\n",
+				res->total, noun);
+		if (res->next)
+			fprintf(stderr, "mreg list: next page: --after %s\n",
+				res->next);
+	}
+}
+
+static int run(struct cli_ctx *ctx, const struct opts *o,
+	       struct mreg_conn *conn, const struct mreg_listing_query *q,
+	       enum subject subj)
+{
+	struct mreg_listing_result res = { 0 };
 	struct mreg_output_config cfg;
 	struct mreg_output *out = NULL;
 	struct mreg_error err;
-	long long total = -1;
-	bool in_tx = false;
 	char *plan = NULL;
 	int rc = 0;
 
 	if (o->explain) {
-		plan = mreg_explain(conn, q->sql, q->nparams, q->values, &err);
+		plan = mreg_listing_explain(conn, q, &err);
 		if (!plan)
 			return cli_report(ctx, &err);
 		printf("%s\n", plan);
@@ -291,63 +253,32 @@ static int run(struct cli_ctx *ctx, struct opts *o, struct mreg_conn *conn,
 		return 0;
 	}
 	view_config(stdout, o->format, &cfg);
-	out = mreg_output_create(stdout, &cfg, q->cols, q->ncols, &err);
+	out = mreg_output_create(stdout, &cfg, q->l->cols, q->l->ncols, &err);
 	if (!out)
 		return cli_report(ctx, &err);
-	if (o->count) {
-		/* the total and the page from one snapshot */
-		if (mreg_db_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE "
-					  "READ, READ ONLY", 0, NULL, &err) < 0)
-			goto fail;
-		in_tx = true;
-		if (mreg_query_count(conn, q->count_sql, q->ncount, q->values,
-				     &total, &err) < 0)
-			goto fail;
-	}
-	if (mreg_stream_page(conn, q->sql, q->nparams, q->values, out,
-			     &q->page, &err) < 0) {
+	if (mreg_listing_run(conn, q, o->count, put_row, out, &res,
+			     &err) < 0) {
 		if (mreg_output_errno(out)) {
 			rc = view_write_failed(ctx, out, &err);
-			goto cleanup;
+		} else {
+			mreg_error_prefix(&err, "could not list %s",
+					  q->l->noun);
+			rc = cli_report(ctx, &err);
 		}
-		goto fail;
+		goto cleanup;
 	}
-	if (in_tx) {
-		in_tx = false;
-		if (mreg_db_commit(conn, &err) < 0)
-			goto fail;
-	}
-	if (q->page.rows == 0 && subj == S_MODELS && !o->after) {
+	if (res.rows == 0 && subj == S_MODELS && !o->after) {
 		rc = view_check_filters(ctx, conn, o->type, o->provider);
 		if (rc)
 			goto cleanup;
 	}
-	if (mreg_output_finish(out, q->page.next, total, &err) < 0) {
+	if (mreg_output_finish(out, res.next, res.total, &err) < 0) {
 		rc = view_write_failed(ctx, out, &err);
 		goto cleanup;
 	}
-	if (o->format == MREG_OUT_TABLE) {
-		if (total >= 0)
-			printf("-- %lld %s in total\n", total, q->noun);
-		if (q->page.next)
-			printf("-- next page: --after %s\n", q->page.next);
-	} else if (o->format != MREG_OUT_JSON) {
-		if (total >= 0)
-			fprintf(stderr, "mreg list: %lld %s in total\n", total,
-				q->noun);
-		if (q->page.next)
-			fprintf(stderr, "mreg list: next page: --after %s\n",
-				q->page.next);
-	}
-	goto cleanup;
-fail:
-	mreg_error_prefix(&err, "could not list %s", q->noun);
-	rc = cli_report(ctx, &err);
+	print_trailer(o, q->l->noun, &res);
 cleanup:
-	if (in_tx)
-		mreg_db_rollback(conn);
-	free(q->page.next);
-	q->page.next = NULL;
+	free(res.next);
 	mreg_output_destroy(out);
 	return rc;
 }
@@ -375,131 +306,109 @@ static int parse_subject(struct cli_ctx *ctx, int argc, char **argv,
 			      "defaults or audit)", argv[first]);
 }
 
+/* Options of one subject used with another? */
+static int check_subject(struct cli_ctx *ctx, const struct opts *o,
+			 enum subject subj)
+{
+	if (subj != S_MODELS && o->model_opts)
+		return cli_usage(ctx, "--type, --provider, --tag, --active, "
+				      "--inactive, --all and --sort go with "
+				      "'list models'");
+	if (subj != S_AUDIT && o->audit_opts)
+		return cli_usage(ctx, "--since, --until, --actor, --action and "
+				      "--model go with 'list audit'");
+	return 0;
+}
+
+/* Storage for the audit filter's values. */
+struct audit_args {
+	char provider[256], since[64], until[64];
+};
+
+/* --model, --since, --until into f; 0, or the exit status (printed). */
+static int audit_filter(struct cli_ctx *ctx, const struct opts *o,
+			struct audit_args *a, struct mreg_listing_filter *f)
+{
+	struct mreg_error err;
+	int rc;
+
+	if (o->model) {
+		if (mreg_identity_split(o->model, a->provider,
+					sizeof(a->provider), &f->model_name,
+					&err) < 0)
+			return cli_usage(ctx, "--model: %s", err.message);
+		f->model_provider = a->provider;
+	}
+	if (o->since) {
+		rc = parse_time(ctx, "--since", o->since, a->since,
+				sizeof(a->since));
+		if (rc)
+			return rc;
+		f->since = a->since;
+	}
+	if (o->until) {
+		rc = parse_time(ctx, "--until", o->until, a->until,
+				sizeof(a->until));
+		if (rc)
+			return rc;
+		f->until = a->until;
+	}
+	return 0;
+}
+
+/* The options as a listing query; 0, or the exit status (printed). */
+static int make_query(struct cli_ctx *ctx, const struct opts *o,
+		      enum subject subj, struct audit_args *a,
+		      struct mreg_listing_query *q)
+{
+	static const enum mreg_listing_id ids[] = {
+		[S_MODELS] = MREG_LISTING_MODELS,
+		[S_PROVIDERS] = MREG_LISTING_PROVIDERS,
+		[S_DEFAULTS] = MREG_LISTING_DEFAULTS,
+		[S_AUDIT] = MREG_LISTING_AUDIT,
+	};
+	struct mreg_listing_filter f = {
+		.type = o->type, .provider = o->provider, .tags = o->tags,
+		.ntags = o->ntags, .active = o->active, .actor = o->actor,
+		.action = o->action, .after = o->after, .limit = o->limit,
+	};
+	enum mreg_listing_id id = ids[subj];
+	struct mreg_error err;
+	int rc;
+
+	if (subj == S_MODELS && o->sort_updated)
+		id = MREG_LISTING_MODELS_UPDATED;
+	if (subj == S_AUDIT && (rc = audit_filter(ctx, o, a, &f)) != 0)
+		return rc;
+	if (mreg_listing_query_init(q, id, &f, &err) < 0)
+		return err.status == MREG_EXIT_USAGE
+			       ? cli_usage(ctx, "%s", err.message)
+			       : cli_report(ctx, &err);
+	return 0;
+}
+
 int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE, .active = 1,
-			  .limit = -1 };
-	struct query q = { 0 };
+	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE,
+			  .active = MREG_ACTIVE_ONLY, .limit = -1 };
+	struct mreg_listing_query q = { 0 };
 	struct mreg_conn *conn = NULL;
+	struct audit_args audit;
 	struct mreg_pool *pool;
 	struct mreg_error err;
 	enum subject subj;
-	char *tags = NULL, *key = NULL, *id = NULL;
-	char provider[256], since[64], until[64], limit[32];
-	const char *name = NULL;
-	char kind;
 	int first, rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		goto done;
 	rc = parse_subject(ctx, argc, argv, first, &subj);
+	if (rc == 0)
+		rc = check_subject(ctx, &o, subj);
+	if (rc == 0)
+		rc = make_query(ctx, &o, subj, &audit, &q);
 	if (rc)
 		goto done;
-	if (subj != S_MODELS && o.model_opts) {
-		rc = cli_usage(ctx, "--type, --provider, --tag, --active, "
-				    "--inactive, --all and --sort go with "
-				    "'list models'");
-		goto done;
-	}
-	if (subj != S_AUDIT && o.audit_opts) {
-		rc = cli_usage(ctx, "--since, --until, --actor, --action and "
-				    "--model go with 'list audit'");
-		goto done;
-	}
-
-	kind = subj == S_MODELS ? (o.sort_updated ? 'u' : 'n')
-	       : subj == S_PROVIDERS ? 'p' : subj == S_DEFAULTS ? 'd' : 'a';
-	if (o.after && mreg_cursor_decode(o.after, kind, &key, &id, &err) < 0) {
-		rc = cli_usage(ctx, "%s", err.message);
-		goto done;
-	}
-	if (o.limit >= 0)
-		snprintf(limit, sizeof(limit), "%ld", o.limit + 1);
-	q.page.limit = o.limit;
-	q.page.kind = kind;
-
-	switch (subj) {
-	case S_MODELS:
-		if (o.ntags && !(tags = array_literal(o.tags, o.ntags))) {
-			rc = cli_fail(ctx, MREG_EXIT_FAILURE, "out of memory");
-			goto done;
-		}
-		q.sql = o.sort_updated ? MREG_SQL_LIST_MODELS_BY_UPDATED
-				       : MREG_SQL_LIST_MODELS_BY_NAME;
-		q.count_sql = MREG_SQL_COUNT_MODELS;
-		q.values[0] = o.type;
-		q.values[1] = o.provider;
-		q.values[2] = tags;
-		q.values[3] = o.active < 0 ? NULL : o.active ? "true" : "false";
-		q.values[4] = key;
-		q.values[5] = id;
-		q.values[6] = o.limit >= 0 ? limit : NULL;
-		q.nparams = 7;
-		q.ncount = 4;
-		q.cols = model_cols;
-		q.ncols = sizeof(model_cols) / sizeof(model_cols[0]);
-		q.page.key_col = o.sort_updated ? 9 : 3;
-		q.page.id_col = 0;
-		q.noun = "models";
-		break;
-	case S_PROVIDERS:
-		q.sql = MREG_SQL_LIST_PROVIDERS;
-		q.count_sql = MREG_SQL_COUNT_PROVIDERS;
-		q.values[0] = key;
-		q.values[1] = o.limit >= 0 ? limit : NULL;
-		q.nparams = 2;
-		q.cols = provider_cols;
-		q.ncols = sizeof(provider_cols) / sizeof(provider_cols[0]);
-		q.page.key_col = 0;
-		q.page.id_col = -1;
-		q.noun = "providers";
-		break;
-	case S_DEFAULTS:
-		q.sql = MREG_SQL_LIST_DEFAULTS;
-		q.count_sql = MREG_SQL_COUNT_DEFAULTS;
-		q.values[0] = key;
-		q.values[1] = o.limit >= 0 ? limit : NULL;
-		q.nparams = 2;
-		q.cols = default_cols;
-		q.ncols = sizeof(default_cols) / sizeof(default_cols[0]);
-		q.page.key_col = 0;
-		q.page.id_col = -1;
-		q.noun = "defaults";
-		break;
-	case S_AUDIT:
-		if (o.model && mreg_identity_split(o.model, provider,
-						   sizeof(provider), &name,
-						   &err) < 0) {
-			rc = cli_usage(ctx, "--model: %s", err.message);
-			goto done;
-		}
-		if ((o.since && (rc = parse_time(ctx, "--since", o.since, since,
-						 sizeof(since)))) ||
-		    (o.until && (rc = parse_time(ctx, "--until", o.until, until,
-						 sizeof(until)))))
-			goto done;
-		q.sql = MREG_SQL_LIST_AUDIT;
-		q.count_sql = MREG_SQL_COUNT_AUDIT;
-		q.values[0] = o.since ? since : NULL;
-		q.values[1] = o.until ? until : NULL;
-		q.values[2] = o.actor;
-		q.values[3] = o.action;
-		q.values[4] = o.model ? provider : NULL;
-		q.values[5] = name;
-		q.values[6] = key;
-		q.values[7] = id;
-		q.values[8] = o.limit >= 0 ? limit : NULL;
-		q.nparams = 9;
-		q.ncount = 6;
-		q.cols = audit_cols;
-		q.ncols = sizeof(audit_cols) / sizeof(audit_cols[0]);
-		q.page.key_col = 1;
-		q.page.id_col = 0;
-		q.noun = "audit entries";
-		break;
-	}
-
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);
@@ -508,9 +417,7 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	rc = run(ctx, &o, conn, &q, subj);
 	mreg_pool_release(pool, conn);
 done:
-	free(tags);
-	free(key);
-	free(id);
+	mreg_listing_query_finish(&q);
 	free(o.tags);
 	return cli_finish(ctx, rc);
 }

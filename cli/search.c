@@ -1,12 +1,9 @@
 /* search.c - mreg search QUERY: ranked search over the registry */
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "db.h"
-#include "queries.h"
-#include "registry.h"
+#include "listing.h"
 #include "view.h"
 
 enum {
@@ -73,29 +70,55 @@ static int handle(void *state, int id, const char *arg)
 	return cli_usage(o->ctx, "unhandled option");
 }
 
-static const struct mreg_column cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "model", MREG_COL_TEXT, 0 },
-	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "type", MREG_COL_TEXT, 0 },
-	{ "active", MREG_COL_BOOL, 0 },
-	{ "display_name", MREG_COL_TEXT, 0 },
-	{ "tags", MREG_COL_JSON, 0 },
-	{ "score", MREG_COL_NUMBER, MREG_COL_RIGHT },
-};
+static int put_row(void *out, const char *const *row, struct mreg_error *err)
+{
+	return mreg_output_row(out, row, err);
+}
+
+/* The results of q, written as o asks. */
+static int print_results(struct cli_ctx *ctx, const struct opts *o,
+			 struct mreg_conn *conn,
+			 const struct mreg_listing_query *q)
+{
+	struct mreg_listing_result res = { 0 };
+	struct mreg_output_config cfg;
+	struct mreg_output *out;
+	struct mreg_error err;
+	int rc = 0;
+
+	view_config(stdout, o->format, &cfg);
+	out = mreg_output_create(stdout, &cfg, q->l->cols, q->l->ncols, &err);
+	if (!out)
+		return cli_report(ctx, &err);
+	if (mreg_listing_run(conn, q, false, put_row, out, &res, &err) < 0) {
+		if (mreg_output_errno(out)) {
+			rc = view_write_failed(ctx, out, &err);
+		} else {
+			mreg_error_prefix(&err, "search failed");
+			rc = cli_report(ctx, &err);
+		}
+		goto cleanup;
+	}
+	if (res.rows == 0 && (rc = view_check_filters(ctx, conn, o->type,
+						     o->provider)) != 0)
+		goto cleanup;
+	if (mreg_output_finish(out, NULL, -1, &err) < 0)
+		rc = view_write_failed(ctx, out, &err);
+cleanup:
+	free(res.next);
+	mreg_output_destroy(out);
+	return rc;
+}
 
 int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE, .limit = 20 };
-	struct mreg_page page = { .limit = -1, .kind = 's', .id_col = -1 };
-	struct mreg_output_config cfg;
-	struct mreg_output *out = NULL;
+	struct mreg_listing_filter f = { 0 };
+	struct mreg_listing_query q = { 0 };
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool = NULL;
 	struct mreg_error err;
-	char limit[32], *plan = NULL;
-	const char *v[4];
+	char *plan = NULL;
 	int first, rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
@@ -110,52 +133,28 @@ int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 						 argv[first + 1]));
 	if (!*argv[first])
 		return cli_finish(ctx, cli_usage(ctx, "empty QUERY"));
-	snprintf(limit, sizeof(limit), "%ld", o.limit);
-	v[0] = argv[first];
-	v[1] = o.type;
-	v[2] = o.provider;
-	v[3] = limit;
+	f.query = argv[first];
+	f.type = o.type;
+	f.provider = o.provider;
+	f.limit = o.limit;
+	if (mreg_listing_query_init(&q, MREG_LISTING_SEARCH, &f, &err) < 0)
+		return cli_finish(ctx, cli_report(ctx, &err));
 
 	rc = 0;
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);
-		goto cleanup;
-	}
-	if (o.explain) {
-		plan = mreg_explain(conn, MREG_SQL_SEARCH, 4, v, &err);
+	} else if (o.explain) {
+		plan = mreg_listing_explain(conn, &q, &err);
 		if (!plan)
 			rc = cli_report(ctx, &err);
 		else
 			printf("%s\n", plan);
-		goto cleanup;
+	} else {
+		rc = print_results(ctx, &o, conn, &q);
 	}
-	view_config(stdout, o.format, &cfg);
-	out = mreg_output_create(stdout, &cfg, cols,
-				 sizeof(cols) / sizeof(cols[0]), &err);
-	if (!out) {
-		rc = cli_report(ctx, &err);
-		goto cleanup;
-	}
-	if (mreg_stream_page(conn, MREG_SQL_SEARCH, 4, v, out, &page,
-			     &err) < 0) {
-		if (mreg_output_errno(out)) {
-			rc = view_write_failed(ctx, out, &err);
-		} else {
-			mreg_error_prefix(&err, "search failed");
-			rc = cli_report(ctx, &err);
-		}
-		goto cleanup;
-	}
-	if (page.rows == 0 && (rc = view_check_filters(ctx, conn, o.type,
-						      o.provider)) != 0)
-		goto cleanup;
-	if (mreg_output_finish(out, NULL, -1, &err) < 0)
-		rc = view_write_failed(ctx, out, &err);
-cleanup:
 	free(plan);
-	free(page.next);
-	mreg_output_destroy(out);
+	mreg_listing_query_finish(&q);
 	if (conn)
 		mreg_pool_release(pool, conn);
 	return cli_finish(ctx, rc);

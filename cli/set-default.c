@@ -1,19 +1,15 @@
 /* set-default.c - mreg set-default PROVIDER/NAME
  *
- * One statement (MREG_SQL_SET_DEFAULT) moves the default and writes the
- * audit row with the exact previous default, atomically and in one round
- * trip.  The database refuses an inactive default on its own (trigger
+ * One statement (mreg_set_default, common/lookup.c) moves the default
+ * and writes the audit row with the exact previous default, atomically
+ * and in one round trip.  The database refuses an inactive default on its own (trigger
  * model_defaults_active); the statement's own check gives the clearer
  * message in the common case.
  */
-#include <string.h>
-
 #include "cli.h"
 #include "view.h"
 #include "commands.h"
-#include "db.h"
-#include "queries.h"
-#include "registry.h"
+#include "lookup.h"
 
 enum { OPT_QUIET = 'q' };
 
@@ -45,12 +41,12 @@ static int handle(void *state, int id, const char *arg)
 
 int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct mreg_default_change c = { 0 };
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool;
 	struct mreg_error err;
-	PGresult *res = NULL;
 	char provider[256];
-	const char *name, *ident, *v[3];
+	const char *name, *ident;
 	bool quiet = false;
 	int first, rc;
 
@@ -66,40 +62,33 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err)))
 		return cli_finish(ctx, cli_report(ctx, &err));
-	v[0] = provider;
-	v[1] = name;
-	v[2] = cli_actor(ctx);
-	res = mreg_db_exec(conn, MREG_SQL_SET_DEFAULT, 3, v, PGRES_TUPLES_OK,
-			   &err);
-	if (!res) {
+	if (mreg_set_default(conn, provider, name, cli_actor(ctx), &c,
+			     &err) < 0) {
 		/* 23514 from the trigger: deactivated while we ran */
 		mreg_error_prefix(&err, "could not make \"%s\" the default",
 				  ident);
 		rc = cli_report(ctx, &err);
-	} else if (PQntuples(res) == 0) {
+	} else if (!c.found) {
 		rc = view_unknown_model(ctx, conn, provider, name, ident);
-	} else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+	} else if (!c.active) {
 		cli_fail(ctx, 0, "could not make \"%s\" the default: the model "
 				 "is inactive", ident);
 		fputs("HINT: Only an active model can be the default for its "
 		      "type.\n", stderr);
 		rc = MREG_EXIT_DATA;
-	} else if (strcmp(PQgetvalue(res, 0, 3), "0") == 0) {
+	} else if (!c.changed) {
 		if (!quiet)
 			cli_printf(stdout, "%s is already the default for "
-				   "type %s: nothing changed\n", ident,
-				   PQgetvalue(res, 0, 1));
+				   "type %s: nothing changed\n", ident, c.type);
 		rc = 0;
 	} else {
 		if (!quiet)
 			cli_printf(stdout, "default for type %s: %s -> %s\n",
-				   PQgetvalue(res, 0, 1),
-				   PQgetisnull(res, 0, 4)
-					   ? "(none)" : PQgetvalue(res, 0, 4),
+				   c.type, c.previous ? c.previous : "(none)",
 				   ident);
 		rc = 0;
 	}
-	PQclear(res);
+	mreg_default_change_finish(&c);
 	mreg_pool_release(pool, conn);
 	return cli_finish(ctx, rc);
 }

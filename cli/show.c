@@ -12,11 +12,9 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "db.h"
 #include "escape.h"
 #include "jsontext.h"
-#include "queries.h"
-#include "registry.h"
+#include "lookup.h"
 #include "view.h"
 
 enum { OPT_AUDIT = 256 };
@@ -213,13 +211,36 @@ static char *array_text(struct mreg_json_span v)
 	return strdup(line);
 }
 
+/* The "source:" line: the file the model was last imported from. */
+static void print_source(struct mreg_json_span doc)
+{
+	struct mreg_json_span src;
+	char *a, *b, *c, *d, line[4096];
+
+	if (!mreg_json_get(doc.p, doc.len, "source", &src) || src.p[0] != '{') {
+		print_field("source:", "(none)", 0);
+		return;
+	}
+	a = member_text(src, "source");
+	b = member_text(src, "path");
+	c = member_text(src, "size");
+	d = member_text(src, "sha256");
+	snprintf(line, sizeof(line), "%s/%s (%s bytes, sha256 %s)",
+		 a ? a : "", b ? b : "", c ? c : "?", d ? d : "");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	print_field("source:", line, 0);
+}
+
 static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 {
 	static const char *const skip[] = { "id", "provider", "name",
 					    "artifacts", "source", "audit" };
 	struct mreg_json_iter it;
-	struct mreg_json_span k, v, src, arts, audit;
-	char *text, *key, *a, *b, *c, *d, line[4096];
+	struct mreg_json_span k, v, arts, audit;
+	char *text, *key, *a, *b, line[4096];
 	size_t i, n;
 	bool skipped;
 	unsigned flags;
@@ -262,21 +283,7 @@ static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 		print_field(line, text ? text : "", flags);
 		free(text);
 	}
-	if (mreg_json_get(doc.p, doc.len, "source", &src) && src.p[0] == '{') {
-		a = member_text(src, "source");
-		b = member_text(src, "path");
-		c = member_text(src, "size");
-		d = member_text(src, "sha256");
-		snprintf(line, sizeof(line), "%s/%s (%s bytes, sha256 %s)",
-			 a ? a : "", b ? b : "", c ? c : "?", d ? d : "");
-		free(a);
-		free(b);
-		free(c);
-		free(d);
-		print_field("source:", line, 0);
-	} else {
-		print_field("source:", "(none)", 0);
-	}
+	print_source(doc);
 	if (!mreg_json_get(doc.p, doc.len, "artifacts", &arts))
 		arts.len = 0;
 	n = 0;
@@ -326,19 +333,46 @@ static int print_csv(struct mreg_json_span doc)
 	return 0;
 }
 
+/* Print the document doc (checked to be a JSON object) in o's format. */
+static int print_doc(struct cli_ctx *ctx, const struct opts *o,
+		     struct mreg_json_span doc)
+{
+	struct mreg_error err;
+
+	switch (o->format) {
+	case MREG_OUT_JSON:
+		mreg_json_write(stdout, doc.p, doc.len, 2);
+		putchar('\n');
+		break;
+	case MREG_OUT_NDJSON:
+		mreg_json_write(stdout, doc.p, doc.len, 0);
+		putchar('\n');
+		break;
+	case MREG_OUT_CSV:
+		if (print_csv(doc) < 0)
+			return cli_fail(ctx, MREG_EXIT_FAILURE,
+					"out of memory");
+		break;
+	case MREG_OUT_TABLE:
+		if (print_table(doc, &err) < 0)
+			return cli_report(ctx, &err);
+		break;
+	}
+	return 0;
+}
+
 int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE, .audit = 10 };
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool = NULL;
 	struct mreg_error err;
-	PGresult *res = NULL;
 	json_t *check = NULL;
 	json_error_t jerr;
 	enum mreg_json_fail fail;
-	struct mreg_json_span doc;
-	char provider[256], audit[16];
-	const char *name, *ident, *v[3];
+	struct mreg_json_span doc = { NULL, 0 };
+	char provider[256], *text = NULL;
+	const char *name, *ident;
 	int first, rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
@@ -356,23 +390,19 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_report(ctx, &err);
 		goto cleanup;
 	}
-	snprintf(audit, sizeof(audit), "%ld", o.audit);
-	v[0] = provider;
-	v[1] = name;
-	v[2] = audit;
-	res = mreg_db_exec(conn, MREG_SQL_SHOW, 3, v, PGRES_TUPLES_OK, &err);
-	if (!res) {
+	rc = mreg_lookup_show(conn, provider, name, o.audit, &text, &doc.len,
+			      &err);
+	if (rc < 0) {
 		mreg_error_prefix(&err, "could not read \"%s\"", ident);
 		rc = cli_report(ctx, &err);
 		goto cleanup;
 	}
-	if (PQntuples(res) == 0) {
+	if (rc == 0) {
 		rc = view_unknown_model(ctx, conn, provider, name, ident);
 		goto cleanup;
 	}
 	/* the span readers below take valid JSON: check it first */
-	doc.p = PQgetvalue(res, 0, 0);
-	doc.len = (size_t)PQgetlength(res, 0, 0);
+	doc.p = text;
 	check = mreg_json_loadb(doc.p, doc.len, 0, &jerr, &fail);
 	if (!check || !json_is_object(check)) {
 		rc = cli_fail(ctx, MREG_EXIT_FAILURE, "could not read \"%s\": "
@@ -380,27 +410,10 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 			      check ? "not an object" : jerr.text);
 		goto cleanup;
 	}
-	switch (o.format) {
-	case MREG_OUT_JSON:
-		mreg_json_write(stdout, doc.p, doc.len, 2);
-		putchar('\n');
-		break;
-	case MREG_OUT_NDJSON:
-		mreg_json_write(stdout, doc.p, doc.len, 0);
-		putchar('\n');
-		break;
-	case MREG_OUT_CSV:
-		if (print_csv(doc) < 0)
-			rc = cli_fail(ctx, MREG_EXIT_FAILURE, "out of memory");
-		break;
-	case MREG_OUT_TABLE:
-		if (print_table(doc, &err) < 0)
-			rc = cli_report(ctx, &err);
-		break;
-	}
+	rc = print_doc(ctx, &o, doc);
 cleanup:
 	json_decref(check);
-	PQclear(res);
+	free(text);
 	if (conn)
 		mreg_pool_release(pool, conn);
 	return cli_finish(ctx, rc);

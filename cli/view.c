@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "queries.h"
+#include "lookup.h"
 #include "registry.h"
 
 void view_config(FILE *out, enum mreg_out_format format,
@@ -47,42 +46,11 @@ int view_unknown_model(const struct cli_ctx *ctx, struct mreg_conn *conn,
 		       const char *provider, const char *name,
 		       const char *ident)
 {
-	const char *v[2] = { provider, name };
 	char hint[1024];
 
 	cli_fail(ctx, 0, "unknown model \"%s\"", ident);
-	if (mreg_suggest(conn, MREG_SQL_SUGGEST_MODELS, 2, v, hint,
-			 sizeof(hint)))
-		cli_hint("did you mean %s?", hint);
-	return MREG_EXIT_DATA;
-}
-
-/* Does value exist (exists_sql, $1)?  Else say so with suggestions. */
-static int check_known(const struct cli_ctx *ctx, struct mreg_conn *conn,
-		       const char *noun, const char *exists_sql,
-		       const char *suggest_sql, int nsuggest,
-		       const char *value)
-{
-	const char *v[2] = { value, NULL };
-	struct mreg_error err;
-	char hint[512];
-	PGresult *res;
-	bool exists;
-
-	res = mreg_db_exec(conn, exists_sql, 1, v, PGRES_TUPLES_OK, &err);
-	if (!res)
-		return cli_report(ctx, &err);
-	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	if (exists)
-		return 0;
-	cli_fail(ctx, 0, "unknown %s \"%s\"", noun, value);
-	/* the type suggestions take the value as $2 */
-	if (nsuggest == 2) {
-		v[0] = NULL;
-		v[1] = value;
-	}
-	if (mreg_suggest(conn, suggest_sql, nsuggest, v, hint, sizeof(hint)))
+	if (mreg_lookup_suggest_models(conn, provider, name, hint,
+				       sizeof(hint)))
 		cli_hint("did you mean %s?", hint);
 	return MREG_EXIT_DATA;
 }
@@ -90,16 +58,18 @@ static int check_known(const struct cli_ctx *ctx, struct mreg_conn *conn,
 int view_check_filters(const struct cli_ctx *ctx, struct mreg_conn *conn,
 		       const char *type, const char *provider)
 {
-	int rc = 0;
+	struct mreg_unknown u;
+	struct mreg_error err;
+	int rc = mreg_lookup_filters(conn, type, provider, &u, &err);
 
-	if (type)
-		rc = check_known(ctx, conn, "type", MREG_SQL_TYPE_EXISTS,
-				 MREG_SQL_SUGGEST_TYPES, 2, type);
-	if (rc == 0 && provider)
-		rc = check_known(ctx, conn, "provider",
-				 MREG_SQL_PROVIDER_EXISTS,
-				 MREG_SQL_SUGGEST_PROVIDERS, 1, provider);
-	return rc;
+	if (rc < 0)
+		return cli_report(ctx, &err);
+	if (rc == 0)
+		return 0;
+	cli_fail(ctx, 0, "unknown %s \"%s\"", u.noun, u.value);
+	if (u.suggest[0])
+		cli_hint("did you mean %s?", u.suggest);
+	return MREG_EXIT_DATA;
 }
 
 int view_identity_arg(const struct cli_ctx *ctx, int argc, char **argv,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "listing.h"
 #include "queries.h"
 
 static void params_get_default(struct bench_client *c, int step,
@@ -26,7 +27,9 @@ static const struct bench_step get_default_steps[] = {
 	{ "mreg_get_default", MREG_SQL_GET_DEFAULT, 1, PGRES_TUPLES_OK, 1, 1 },
 };
 
-/* mreg list --type T --count: the total and the page from one snapshot */
+/* mreg list --type T --count: the total and the page from one snapshot
+ * (as mreg_listing_run does; test-listing checks these statements and
+ * their parameter counts against the listing table) */
 static const struct bench_step list_steps[] = {
 	{ NULL, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0,
 	  PGRES_COMMAND_OK, 0, 0 },
@@ -174,11 +177,14 @@ static void params_list(struct bench_client *c, int step, const char **values)
 		c->pick = (int)rng_below(&c->w->rng, (uint64_t)d->nlist_types);
 		return;
 	}
-	/* $1 type, $2 provider, $3 tags, $4 active, $5 $6 cursor, $7 limit */
-	values[0] = d->list_types[c->pick];
-	values[3] = "true";
-	if (step == 2)
-		values[6] = LIST_PAGE;
+	const char *named[MREG_LP_N] = { NULL };
+
+	/* mreg list --type T --count, positions from the listing table */
+	named[MREG_LP_TYPE] = d->list_types[c->pick];
+	named[MREG_LP_ACTIVE] = "true";
+	named[MREG_LP_LIMIT] = LIST_PAGE;
+	mreg_listing_bind(mreg_listing_get(MREG_LISTING_MODELS), named,
+			  step == 1, values);
 }
 
 static void params_show(struct bench_client *c, int step, const char **values)
@@ -197,9 +203,14 @@ static void params_search(struct bench_client *c, int step,
 {
 	const struct mreg_bench_data *d = c->w->b->cfg.data;
 
+	const char *named[MREG_LP_N] = { NULL };
+
 	(void)step;
-	values[0] = d->terms[rng_below(&c->w->rng, (uint64_t)d->nterms)];
-	values[3] = SEARCH_LIMIT;
+	named[MREG_LP_QUERY] = d->terms[rng_below(&c->w->rng,
+						  (uint64_t)d->nterms)];
+	named[MREG_LP_LIMIT] = SEARCH_LIMIT;
+	mreg_listing_bind(mreg_listing_get(MREG_LISTING_SEARCH), named, false,
+			  values);
 }
 
 static void params_set_default(struct bench_client *c, int step,

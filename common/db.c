@@ -11,8 +11,8 @@ static void note_failure(struct mreg_conn *conn, struct mreg_error *err)
 	mreg_conn_note_sqlstate(conn, err->sqlstate);
 }
 
-static PGresult *check(struct mreg_conn *conn, PGresult *res,
-		       ExecStatusType expect, struct mreg_error *err)
+PGresult *mreg_db_check(struct mreg_conn *conn, PGresult *res,
+			ExecStatusType expect, struct mreg_error *err)
 {
 	struct mreg_error ignored;
 
@@ -42,7 +42,7 @@ PGresult *mreg_db_exec(struct mreg_conn *conn, const char *sql, int nparams,
 	PGresult *res = PQexecParams(conn->pg, sql, nparams, NULL, values,
 				     NULL, NULL, 0);
 
-	return check(conn, res, expect, err);
+	return mreg_db_check(conn, res, expect, err);
 }
 
 PGresult *mreg_db_exec_prepared(struct mreg_conn *conn, const char *name,
@@ -52,7 +52,7 @@ PGresult *mreg_db_exec_prepared(struct mreg_conn *conn, const char *name,
 	PGresult *res = PQexecPrepared(conn->pg, name, nparams, values, NULL,
 				       NULL, 0);
 
-	return check(conn, res, expect, err);
+	return mreg_db_check(conn, res, expect, err);
 }
 
 int mreg_db_command(struct mreg_conn *conn, const char *sql, int nparams,
@@ -84,7 +84,7 @@ int mreg_db_commit(struct mreg_conn *conn, struct mreg_error *err)
 			       "the transaction was rolled back");
 		return -1;
 	}
-	res = check(conn, res, PGRES_COMMAND_OK, err);
+	res = mreg_db_check(conn, res, PGRES_COMMAND_OK, err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -158,7 +158,7 @@ int mreg_copy_begin(struct mreg_copy *cp, struct mreg_conn *conn,
 	memset(cp, 0, sizeof(*cp));
 	cp->conn = conn;
 	res = PQexec(conn->pg, copy_sql);
-	res = check(conn, res, PGRES_COPY_IN, err);
+	res = mreg_db_check(conn, res, PGRES_COPY_IN, err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -243,7 +243,7 @@ long mreg_copy_end(struct mreg_copy *cp, struct mreg_error *err)
 		copy_drain(cp);
 		return -1;
 	}
-	res = check(cp->conn, PQgetResult(cp->conn->pg), PGRES_COMMAND_OK, err);
+	res = mreg_db_check(cp->conn, PQgetResult(cp->conn->pg), PGRES_COMMAND_OK, err);
 	if (res) {
 		rows = strtol(PQcmdTuples(res), NULL, 10);
 		PQclear(res);

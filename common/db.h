@@ -25,6 +25,14 @@ PGresult *mreg_db_exec(struct mreg_conn *conn, const char *sql, int nparams,
 		       const char *const *values, ExecStatusType expect,
 		       struct mreg_error *err);
 
+/*
+ * Check a result libpq handed back (NULL included): res itself when its
+ * status is expect, else NULL with err filled and res cleared.  For code
+ * that sends its own queries (single-row mode, pipelines).
+ */
+PGresult *mreg_db_check(struct mreg_conn *conn, PGresult *res,
+			ExecStatusType expect, struct mreg_error *err);
+
 /* The same for a statement that returns no rows: 0 ok, -1 error. */
 int mreg_db_command(struct mreg_conn *conn, const char *sql, int nparams,
 		    const char *const *values, struct mreg_error *err);

@@ -1,8 +1,12 @@
 /* queries.h - the SQL of the registry's hot read and write paths
  *
- * One definition shared by the commands (cli/default.c, list.c, ...) and
- * by 'mreg bench', which must measure exactly what the commands run.
- * Every value is a $n parameter.
+ * One definition shared by the commands (through common/listing.c for
+ * the listings, common/lookup.c for the small reads) and by 'mreg bench',
+ * which must measure exactly what the commands run.  Every value is a $n
+ * parameter.  Which named filter feeds each $n of a listing, and its
+ * result columns, are written once, in listing.c's table (the comments
+ * here describe it; test/unit/test-listing.c checks the table against the
+ * server's description of each statement).
  *
  * Optional filters are written "($n IS NULL OR ...)".  The commands run
  * these statements unnamed (PQexecParams), so the planner sees the

@@ -257,21 +257,6 @@ int mreg_cursor_decode(const char *token, char kind, char **key, char **id,
 
 /* ---- streaming ------------------------------------------------------------- */
 
-static void stream_fail(struct mreg_stream *s, PGresult *res,
-			struct mreg_error *err)
-{
-	if (res && PQresultStatus(res) != PGRES_FATAL_ERROR &&
-	    PQresultStatus(res) != PGRES_NONFATAL_ERROR)
-		mreg_error_set(err, MREG_EXIT_FAILURE,
-			       "unexpected result from the server: %s",
-			       PQresStatus(PQresultStatus(res)));
-	else
-		mreg_error_from_result(err, res, s->conn->pg);
-	if (PQstatus(s->conn->pg) != CONNECTION_OK && !err->sqlstate[0])
-		memcpy(err->sqlstate, "08006", 6);
-	mreg_conn_note_sqlstate(s->conn, err->sqlstate);
-}
-
 int mreg_stream_open(struct mreg_stream *s, struct mreg_conn *conn,
 		     const char *sql, int nparams, const char *const *values,
 		     struct mreg_error *err)
@@ -281,7 +266,7 @@ int mreg_stream_open(struct mreg_stream *s, struct mreg_conn *conn,
 	s->active = false;
 	if (!PQsendQueryParams(conn->pg, sql, nparams, NULL, values, NULL,
 			       NULL, 0)) {
-		stream_fail(s, NULL, err);
+		mreg_db_check(conn, NULL, PGRES_TUPLES_OK, err);
 		return -1;
 	}
 	s->active = true;
@@ -316,8 +301,7 @@ int mreg_stream_next(struct mreg_stream *s, struct mreg_error *err)
 		mreg_stream_close(s);
 		return 0;
 	default:
-		stream_fail(s, res, err);
-		PQclear(res);
+		mreg_db_check(s->conn, res, PGRES_SINGLE_TUPLE, err); /* clears */
 		mreg_stream_close(s);
 		return -1;
 	}
@@ -348,70 +332,6 @@ void mreg_stream_close(struct mreg_stream *s)
 	s->active = false;
 	while ((res = PQgetResult(s->conn->pg)) != NULL)
 		PQclear(res);
-}
-
-int mreg_stream_page(struct mreg_conn *conn, const char *sql, int nparams,
-		     const char *const *values, struct mreg_output *out,
-		     struct mreg_page *page, struct mreg_error *err)
-{
-	struct mreg_stream s;
-	const char **row = NULL;
-	char *key = NULL, *id = NULL;
-	int ncols, i, rc, status = -1;
-
-	page->rows = 0;
-	page->next = NULL;
-	if (mreg_stream_open(&s, conn, sql, nparams, values, err) < 0)
-		return -1;
-	while ((rc = mreg_stream_next(&s, err)) == 1) {
-		if (page->limit >= 0 && page->rows == page->limit) {
-			/* the extra row: there is a next page */
-			page->next = mreg_cursor_encode(page->kind, key, id);
-			if (!page->next) {
-				mreg_error_set(err, MREG_EXIT_FAILURE,
-					       "out of memory");
-				goto cleanup;
-			}
-			break;
-		}
-		ncols = PQnfields(s.row);
-		if (!row) {
-			row = calloc((size_t)ncols, sizeof(*row));
-			if (!row) {
-				mreg_error_set(err, MREG_EXIT_FAILURE,
-					       "out of memory");
-				goto cleanup;
-			}
-		}
-		for (i = 0; i < ncols; i++)
-			row[i] = PQgetisnull(s.row, 0, i)
-					 ? NULL : PQgetvalue(s.row, 0, i);
-		if (mreg_output_row(out, row, err) < 0)
-			goto cleanup;
-		page->rows++;
-		if (page->limit >= 0 && page->rows == page->limit) {
-			key = strdup(PQgetvalue(s.row, 0, page->key_col));
-			id = strdup(page->id_col >= 0
-					    ? PQgetvalue(s.row, 0, page->id_col)
-					    : "");
-			if (!key || !id) {
-				mreg_error_set(err, MREG_EXIT_FAILURE,
-					       "out of memory");
-				goto cleanup;
-			}
-		}
-	}
-	if (rc < 0)
-		goto cleanup;
-	status = 0;
-cleanup:
-	if (status < 0)
-		mreg_stream_cancel(&s); /* e.g. the reader went away */
-	mreg_stream_close(&s);
-	free(row);
-	free(key);
-	free(id);
-	return status;
 }
 
 /* ---- small queries --------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /* registry.h - helpers of the registry read/write commands
  *
- * Model identity, opaque keyset cursors, streaming a query's rows into an
- * output writer with bounded memory, and close-name suggestions.
+ * Model identity, opaque keyset cursors, streaming a query's rows one at
+ * a time (bounded memory), and close-name suggestions.
  */
 #ifndef MREG_REGISTRY_H
 #define MREG_REGISTRY_H
@@ -12,7 +12,6 @@
 #include <libpq-fe.h>
 
 #include "error.h"
-#include "output.h"
 #include "pool.h"
 
 /*
@@ -61,26 +60,6 @@ void mreg_stream_close(struct mreg_stream *s);
 /* Ask the server to stop sending rows (before close, when giving up on a
  * large result). */
 void mreg_stream_cancel(struct mreg_stream *s);
-
-/*
- * Stream the rows of sql into out.  Column i of the result feeds output
- * column i.  With limit >= 0 the query must ask for limit + 1 rows: when
- * that extra row comes, there is a next page, and *next is set to the
- * cursor (kind, key column, id column; id_col < 0: no id) of the last row
- * written.  *rows gets the number of rows written.
- */
-struct mreg_page {
-	long long limit;  /* < 0: all rows */
-	char kind;        /* cursor kind */
-	int key_col;      /* result column of the sort key */
-	int id_col;       /* result column of the id, or -1 */
-	long long rows;   /* out: rows written */
-	char *next;       /* out: malloc'd cursor, or NULL */
-};
-
-int mreg_stream_page(struct mreg_conn *conn, const char *sql, int nparams,
-		     const char *const *values, struct mreg_output *out,
-		     struct mreg_page *page, struct mreg_error *err);
 
 /*
  * Run sql (one text column) and join up to max values into buf as

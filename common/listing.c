@@ -1,0 +1,351 @@
+/* listing.c - the registry's listings (see listing.h) */
+#include "listing.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "queries.h"
+#include "registry.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- the table ------------------------------------------------------------- */
+
+static const enum mreg_listing_param model_params[] = {
+	MREG_LP_TYPE, MREG_LP_PROVIDER, MREG_LP_TAGS, MREG_LP_ACTIVE,
+	MREG_LP_AFTER_KEY, MREG_LP_AFTER_ID, MREG_LP_LIMIT,
+};
+
+static const struct mreg_column model_cols[] = {
+	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
+	{ "model", MREG_COL_TEXT, 0 },
+	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN },
+	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN },
+	{ "type", MREG_COL_TEXT, 0 },
+	{ "version", MREG_COL_TEXT, 0 },
+	{ "active", MREG_COL_BOOL, 0 },
+	{ "display_name", MREG_COL_TEXT, MREG_COL_HIDDEN },
+	{ "tags", MREG_COL_JSON, 0 },
+	{ "updated_at", MREG_COL_TEXT, 0 },
+};
+
+/* providers and defaults: $1 cursor, $2 limit */
+static const enum mreg_listing_param key_params[] = {
+	MREG_LP_AFTER_KEY, MREG_LP_LIMIT,
+};
+
+static const struct mreg_column provider_cols[] = {
+	{ "name", MREG_COL_TEXT, 0 },
+	{ "active_models", MREG_COL_NUMBER, MREG_COL_RIGHT },
+	{ "models", MREG_COL_NUMBER, MREG_COL_RIGHT },
+	{ "created_at", MREG_COL_TEXT, 0 },
+};
+
+static const struct mreg_column default_cols[] = {
+	{ "type", MREG_COL_TEXT, 0 },
+	{ "model", MREG_COL_TEXT, 0 },
+	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
+	{ "updated_at", MREG_COL_TEXT, 0 },
+};
+
+static const enum mreg_listing_param audit_params[] = {
+	MREG_LP_SINCE, MREG_LP_UNTIL, MREG_LP_ACTOR, MREG_LP_ACTION,
+	MREG_LP_MODEL_PROVIDER, MREG_LP_MODEL_NAME,
+	MREG_LP_AFTER_KEY, MREG_LP_AFTER_ID, MREG_LP_LIMIT,
+};
+
+static const struct mreg_column audit_cols[] = {
+	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT },
+	{ "logged_at", MREG_COL_TEXT, 0 },
+	{ "actor", MREG_COL_TEXT, 0 },
+	{ "db_role", MREG_COL_TEXT, 0 },
+	{ "action", MREG_COL_TEXT, 0 },
+	{ "resource", MREG_COL_TEXT, 0 },
+	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
+	{ "details", MREG_COL_JSON, 0 },
+};
+
+static const enum mreg_listing_param search_params[] = {
+	MREG_LP_QUERY, MREG_LP_TYPE, MREG_LP_PROVIDER, MREG_LP_LIMIT,
+};
+
+static const struct mreg_column search_cols[] = {
+	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
+	{ "model", MREG_COL_TEXT, 0 },
+	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN },
+	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN },
+	{ "type", MREG_COL_TEXT, 0 },
+	{ "active", MREG_COL_BOOL, 0 },
+	{ "display_name", MREG_COL_TEXT, 0 },
+	{ "tags", MREG_COL_JSON, 0 },
+	{ "score", MREG_COL_NUMBER, MREG_COL_RIGHT },
+};
+
+static const struct mreg_listing listings[MREG_LISTING_N] = {
+	[MREG_LISTING_MODELS] = {
+		"models", "models", MREG_SQL_LIST_MODELS_BY_NAME,
+		MREG_SQL_COUNT_MODELS, model_params, N(model_params), 4,
+		model_cols, N(model_cols), "name", "id", 'n' },
+	[MREG_LISTING_MODELS_UPDATED] = {
+		"models --sort updated", "models",
+		MREG_SQL_LIST_MODELS_BY_UPDATED, MREG_SQL_COUNT_MODELS,
+		model_params, N(model_params), 4, model_cols, N(model_cols),
+		"updated_at", "id", 'u' },
+	[MREG_LISTING_PROVIDERS] = {
+		"providers", "providers", MREG_SQL_LIST_PROVIDERS,
+		MREG_SQL_COUNT_PROVIDERS, key_params, N(key_params), 0,
+		provider_cols, N(provider_cols), "name", NULL, 'p' },
+	[MREG_LISTING_DEFAULTS] = {
+		"defaults", "defaults", MREG_SQL_LIST_DEFAULTS,
+		MREG_SQL_COUNT_DEFAULTS, key_params, N(key_params), 0,
+		default_cols, N(default_cols), "type", NULL, 'd' },
+	[MREG_LISTING_AUDIT] = {
+		"audit", "audit entries", MREG_SQL_LIST_AUDIT,
+		MREG_SQL_COUNT_AUDIT, audit_params, N(audit_params), 6,
+		audit_cols, N(audit_cols), "logged_at", "id", 'a' },
+	[MREG_LISTING_SEARCH] = {
+		"search", "results", MREG_SQL_SEARCH, NULL, search_params,
+		N(search_params), 0, search_cols, N(search_cols), NULL, NULL,
+		's' },
+};
+
+const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id)
+{
+	if ((int)id < 0 || id >= MREG_LISTING_N)
+		return NULL;
+	return &listings[id];
+}
+
+int mreg_listing_column(const struct mreg_listing *l, const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < l->ncols; i++)
+		if (strcmp(l->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+void mreg_listing_bind(const struct mreg_listing *l,
+		       const char *const named[MREG_LP_N], bool count,
+		       const char **values)
+{
+	int n = count ? l->ncount : l->nparams;
+
+	for (int i = 0; i < n; i++)
+		values[i] = named[l->params[i]];
+}
+
+/* ---- filters -> parameters -------------------------------------------------- */
+
+/* A text[] literal for a $n parameter: every element double-quoted. */
+static char *array_literal(const char *const *items, int n)
+{
+	size_t len = 3, i;
+	char *out, *p;
+	int k;
+
+	for (k = 0; k < n; k++)
+		len += 2 * strlen(items[k]) + 3;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = out;
+	*p++ = '{';
+	for (k = 0; k < n; k++) {
+		if (k)
+			*p++ = ',';
+		*p++ = '"';
+		for (i = 0; items[k][i]; i++) {
+			if (items[k][i] == '"' || items[k][i] == '\\')
+				*p++ = '\\';
+			*p++ = items[k][i];
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+int mreg_listing_query_init(struct mreg_listing_query *q,
+			    enum mreg_listing_id id,
+			    const struct mreg_listing_filter *f,
+			    struct mreg_error *err)
+{
+	const char **v = q->named;
+
+	memset(q, 0, sizeof(*q));
+	q->l = mreg_listing_get(id);
+	q->limit = f->limit;
+	if (!q->l) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "no such listing");
+		return -1;
+	}
+	if (f->after && q->l->key_col &&
+	    mreg_cursor_decode(f->after, q->l->kind, &q->key, &q->id, err) < 0)
+		return -1;
+	if (f->ntags && !(q->tags = array_literal(f->tags, f->ntags))) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	/* a page asks for one row more, to learn whether there is a next */
+	if (f->limit >= 0)
+		snprintf(q->limit_text, sizeof(q->limit_text), "%lld",
+			 f->limit + (q->l->key_col ? 1 : 0));
+	v[MREG_LP_QUERY] = f->query;
+	v[MREG_LP_TYPE] = f->type;
+	v[MREG_LP_PROVIDER] = f->provider;
+	v[MREG_LP_TAGS] = q->tags;
+	v[MREG_LP_ACTIVE] = f->active == MREG_ACTIVE_ANY ? NULL
+			    : f->active == MREG_ACTIVE_ONLY ? "true" : "false";
+	v[MREG_LP_SINCE] = f->since;
+	v[MREG_LP_UNTIL] = f->until;
+	v[MREG_LP_ACTOR] = f->actor;
+	v[MREG_LP_ACTION] = f->action;
+	v[MREG_LP_MODEL_PROVIDER] = f->model_provider;
+	v[MREG_LP_MODEL_NAME] = f->model_name;
+	v[MREG_LP_AFTER_KEY] = q->key;
+	v[MREG_LP_AFTER_ID] = q->id;
+	v[MREG_LP_LIMIT] = f->limit >= 0 ? q->limit_text : NULL;
+	return 0;
+}
+
+void mreg_listing_query_finish(struct mreg_listing_query *q)
+{
+	if (!q)
+		return;
+	free(q->tags);
+	free(q->key);
+	free(q->id);
+	q->tags = q->key = q->id = NULL;
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+struct page {
+	int key_col, id_col;  /* -1: none */
+	long long limit;      /* < 0: every row; else the rows of the page */
+	char *key, *id;       /* of the last row handed over */
+};
+
+static int oom(struct mreg_error *err)
+{
+	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+/* The page's last row: remember its cursor fields. */
+static int remember(struct page *pg, PGresult *row, struct mreg_error *err)
+{
+	pg->key = strdup(PQgetvalue(row, 0, pg->key_col));
+	pg->id = strdup(pg->id_col >= 0 ? PQgetvalue(row, 0, pg->id_col) : "");
+	return pg->key && pg->id ? 0 : oom(err);
+}
+
+static int stream_page(struct mreg_conn *conn,
+		       const struct mreg_listing_query *q, struct page *pg,
+		       mreg_listing_row_fn fn, void *arg,
+		       struct mreg_listing_result *res, struct mreg_error *err)
+{
+	const char *values[MREG_LISTING_MAX_PARAMS];
+	const char **row = NULL;
+	struct mreg_stream s;
+	int ncols, i, rc, status = -1;
+
+	mreg_listing_bind(q->l, q->named, false, values);
+	if (mreg_stream_open(&s, conn, q->l->sql, q->l->nparams, values,
+			     err) < 0)
+		return -1;
+	while ((rc = mreg_stream_next(&s, err)) == 1) {
+		if (pg->limit >= 0 && res->rows == pg->limit) {
+			/* the extra row: there is a next page */
+			res->next = mreg_cursor_encode(q->l->kind, pg->key,
+						       pg->id);
+			if (!res->next) {
+				oom(err);
+				goto cleanup;
+			}
+			break;
+		}
+		ncols = PQnfields(s.row);
+		if (!row && !(row = calloc((size_t)ncols, sizeof(*row)))) {
+			oom(err);
+			goto cleanup;
+		}
+		for (i = 0; i < ncols; i++)
+			row[i] = PQgetisnull(s.row, 0, i)
+					 ? NULL : PQgetvalue(s.row, 0, i);
+		if (fn(arg, row, err) < 0)
+			goto cleanup;
+		res->rows++;
+		if (pg->limit >= 0 && res->rows == pg->limit &&
+		    remember(pg, s.row, err) < 0)
+			goto cleanup;
+	}
+	if (rc < 0)
+		goto cleanup;
+	status = 0;
+cleanup:
+	if (status < 0)
+		mreg_stream_cancel(&s); /* e.g. the reader went away */
+	mreg_stream_close(&s);
+	free(row);
+	return status;
+}
+
+int mreg_listing_run(struct mreg_conn *conn,
+		     const struct mreg_listing_query *q, bool count,
+		     mreg_listing_row_fn fn, void *arg,
+		     struct mreg_listing_result *res, struct mreg_error *err)
+{
+	const char *values[MREG_LISTING_MAX_PARAMS];
+	struct page pg = { -1, -1, -1, NULL, NULL };
+	bool in_tx = false;
+	int status = -1;
+
+	res->rows = 0;
+	res->total = -1;
+	res->next = NULL;
+	if (q->l->key_col) {
+		pg.key_col = mreg_listing_column(q->l, q->l->key_col);
+		pg.id_col = mreg_listing_column(q->l, q->l->id_col);
+		pg.limit = q->limit;
+	}
+	if (count && q->l->count_sql) {
+		/* the total and the page from one snapshot */
+		if (mreg_db_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE "
+					  "READ, READ ONLY", 0, NULL, err) < 0)
+			goto cleanup;
+		in_tx = true;
+		mreg_listing_bind(q->l, q->named, true, values);
+		if (mreg_query_count(conn, q->l->count_sql, q->l->ncount,
+				     values, &res->total, err) < 0)
+			goto cleanup;
+	}
+	if (stream_page(conn, q, &pg, fn, arg, res, err) < 0)
+		goto cleanup;
+	if (in_tx) {
+		in_tx = false;
+		if (mreg_db_commit(conn, err) < 0)
+			goto cleanup;
+	}
+	status = 0;
+cleanup:
+	if (in_tx)
+		mreg_db_rollback(conn);
+	free(pg.key);
+	free(pg.id);
+	return status;
+}
+
+char *mreg_listing_explain(struct mreg_conn *conn,
+			   const struct mreg_listing_query *q,
+			   struct mreg_error *err)
+{
+	const char *values[MREG_LISTING_MAX_PARAMS];
+
+	mreg_listing_bind(q->l, q->named, false, values);
+	return mreg_explain(conn, q->l->sql, q->l->nparams, values, err);
+}

@@ -1,0 +1,172 @@
+/* lookup.c - the registry's small reads (see lookup.h) */
+#include "lookup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "queries.h"
+#include "registry.h"
+
+static int oom(struct mreg_error *err)
+{
+	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	return -1;
+}
+
+int mreg_lookup_suggest_models(struct mreg_conn *conn, const char *provider,
+			       const char *name, char *buf, size_t len)
+{
+	const char *v[2] = { provider, name };
+
+	return mreg_suggest(conn, MREG_SQL_SUGGEST_MODELS, 2, v, buf, len);
+}
+
+int mreg_lookup_suggest_types(struct mreg_conn *conn, const char *type,
+			      char *buf, size_t len)
+{
+	/* $1 is the (unused) prefix of MREG_SQL_TYPES */
+	const char *v[2] = { NULL, type };
+
+	return mreg_suggest(conn, MREG_SQL_SUGGEST_TYPES, 2, v, buf, len);
+}
+
+static int exists(struct mreg_conn *conn, const char *sql, const char *value,
+		  bool *out, struct mreg_error *err)
+{
+	const char *v[1] = { value };
+	PGresult *res = mreg_db_exec(conn, sql, 1, v, PGRES_TUPLES_OK, err);
+
+	if (!res)
+		return -1;
+	*out = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+int mreg_lookup_type_exists(struct mreg_conn *conn, const char *type,
+			    bool *out, struct mreg_error *err)
+{
+	return exists(conn, MREG_SQL_TYPE_EXISTS, type, out, err);
+}
+
+int mreg_lookup_filters(struct mreg_conn *conn, const char *type,
+			const char *provider, struct mreg_unknown *u,
+			struct mreg_error *err)
+{
+	const char *v[1] = { provider };
+	bool known;
+
+	u->noun = u->value = NULL;
+	u->suggest[0] = '\0';
+	if (type) {
+		if (exists(conn, MREG_SQL_TYPE_EXISTS, type, &known, err) < 0)
+			return -1;
+		if (!known) {
+			u->noun = "type";
+			u->value = type;
+			mreg_lookup_suggest_types(conn, type, u->suggest,
+						  sizeof(u->suggest));
+			return 1;
+		}
+	}
+	if (provider) {
+		if (exists(conn, MREG_SQL_PROVIDER_EXISTS, provider, &known,
+			   err) < 0)
+			return -1;
+		if (!known) {
+			u->noun = "provider";
+			u->value = provider;
+			mreg_suggest(conn, MREG_SQL_SUGGEST_PROVIDERS, 1, v,
+				     u->suggest, sizeof(u->suggest));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The first column of the first row, malloc'd: 1, 0 no row, -1. */
+static int one_value(struct mreg_conn *conn, const char *sql, int nparams,
+		     const char *const *v, char **out, size_t *len,
+		     struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, sql, nparams, v, PGRES_TUPLES_OK,
+				     err);
+	size_t n;
+
+	*out = NULL;
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	n = (size_t)PQgetlength(res, 0, 0);
+	*out = malloc(n + 1);
+	if (*out) {
+		memcpy(*out, PQgetvalue(res, 0, 0), n + 1);
+		if (len)
+			*len = n;
+	}
+	PQclear(res);
+	return *out ? 1 : oom(err);
+}
+
+int mreg_lookup_default(struct mreg_conn *conn, const char *type,
+			char **model, struct mreg_error *err)
+{
+	const char *v[1] = { type };
+
+	return one_value(conn, MREG_SQL_GET_DEFAULT, 1, v, model, NULL, err);
+}
+
+int mreg_lookup_show(struct mreg_conn *conn, const char *provider,
+		     const char *name, long audit, char **doc, size_t *len,
+		     struct mreg_error *err)
+{
+	char n[32];
+	const char *v[3] = { provider, name, n };
+
+	snprintf(n, sizeof(n), "%ld", audit);
+	return one_value(conn, MREG_SQL_SHOW, 3, v, doc, len, err);
+}
+
+int mreg_set_default(struct mreg_conn *conn, const char *provider,
+		     const char *name, const char *actor,
+		     struct mreg_default_change *c, struct mreg_error *err)
+{
+	const char *v[3] = { provider, name, actor };
+	PGresult *res;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	res = mreg_db_exec(conn, MREG_SQL_SET_DEFAULT, 3, v, PGRES_TUPLES_OK,
+			   err);
+	if (!res)
+		return -1;
+	/* model_id, type, active, changed, previous, audit_id */
+	if (PQntuples(res) == 1) {
+		c->found = true;
+		c->active = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		c->changed = strcmp(PQgetvalue(res, 0, 3), "0") != 0;
+		c->type = strdup(PQgetvalue(res, 0, 1));
+		if (!PQgetisnull(res, 0, 4))
+			c->previous = strdup(PQgetvalue(res, 0, 4));
+		if (!c->type || (!PQgetisnull(res, 0, 4) && !c->previous))
+			rc = oom(err);
+	}
+	PQclear(res);
+	if (rc < 0)
+		mreg_default_change_finish(c);
+	return rc;
+}
+
+void mreg_default_change_finish(struct mreg_default_change *c)
+{
+	if (!c)
+		return;
+	free(c->type);
+	free(c->previous);
+	c->type = c->previous = NULL;
+}
