@@ -229,7 +229,8 @@ static void add_options(const struct cli_option *o, struct option *lo,
 struct parse {
 	const struct cli_option *tables[5];
 	bool global;        /* before the command: stop at the first operand */
-	void (*help)(FILE *out);
+	const struct cli_spec *spec; /* the command's, for its --help */
+	void (*help)(FILE *out);     /* else this prints --help */
 	void (*version)(void);
 	cli_handler handler;
 	void *state;
@@ -271,7 +272,9 @@ static int parse_tables(struct cli_ctx *ctx, const struct parse *p,
 	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			if (p->help)
+			if (p->spec)
+				cli_print_help(ctx, p->spec, stdout);
+			else if (p->help)
 				p->help(stdout);
 			rc = 0;
 			goto done;
@@ -342,14 +345,6 @@ int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
 	return parse_tables(ctx, &p, argc, argv, first);
 }
 
-static const struct cli_spec *help_spec;
-static const struct cli_ctx *help_ctx;
-
-static void command_help(FILE *out)
-{
-	cli_print_help(help_ctx, help_spec, out);
-}
-
 int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	      char **argv, cli_handler handler, void *state, int *first_arg)
 {
@@ -359,7 +354,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 			    flags & CLI_DB ? cli_db_options : NULL,
 			    flags & CLI_ACTOR ? cli_actor_options : NULL,
 			    cli_base_options, NULL },
-		.help = command_help,
+		.spec = spec,
 		.handler = handler,
 		.state = state,
 	};
@@ -367,8 +362,6 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	const char *why, *env;
 	int rc, nargs;
 
-	help_spec = spec;
-	help_ctx = ctx;
 	rc = parse_tables(ctx, &p, argc, argv, first_arg);
 	if (rc >= 0)
 		return rc;

@@ -2,10 +2,11 @@
  *
  * Each subcommand is one file cli/<name>.c with one entry point
  *   int cmd_<name>(struct cli_ctx *ctx, int argc, char **argv);
- * registered in the table in cli/main.c.  argv[0] is the command name.
- * A command declares its options in a struct cli_spec; cli_parse() turns
- * that table into getopt_long() input, prints --help from it (so help and
- * parser cannot disagree) and handles the common options for you.
+ * and its options, const struct cli_spec cmd_<name>_spec, registered by
+ * one line of the command table in cli/commands.h.  argv[0] is the
+ * command name.  cli_parse() turns the spec into getopt_long() input,
+ * prints --help from it (so help and parser cannot disagree), handles the
+ * common options and checks the number of operands the table allows.
  */
 #ifndef MREG_CLI_H
 #define MREG_CLI_H
