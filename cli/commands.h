@@ -44,7 +44,8 @@
 	  "directory", "format=text|json", "import a tree of model files")    \
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
-	  "format=table|json", "apply a batch of changes, all or nothing")
+	  "format=table|json", "apply a batch of changes, all or nothing")    \
+	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \
 			     values, summary)                                 \
