@@ -95,11 +95,10 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_bench_spec = {
 	.usage = "[options]",
 	.description = "Load-test the registry with the SQL the commands run.",
 	.options = options,
-	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue =
 		"The import workload runs import-dir's pipeline over generated "
 		"trees, one\nper client (--import-files, --import-change); it "
@@ -799,11 +798,9 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	int first, rc;
 	double t;
 
-	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	rc = cli_parse(ctx, &cmd_bench_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return rc;
-	if (first < argc)
-		return cli_usage(ctx, "unexpected argument '%s'", argv[first]);
 	rc = check_opts(ctx, &o);
 	if (rc >= 0)
 		return rc;

@@ -30,12 +30,11 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_bulk_update_spec = {
 	.usage = "[options] FILE\n[options] -",
 	.description = "Apply a batch of model changes in one transaction, all "
 		       "or nothing.",
 	.options = options,
-	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue =
 		"Items (one per NDJSON line, or elements of one JSON array):\n"
 		"  {\"model\": \"provider/name\", \"set\": {...}, "
@@ -226,15 +225,9 @@ int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
 	double t0;
 	int first, rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	rc = cli_parse(ctx, &cmd_bulk_update_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return rc;
-	if (first >= argc)
-		return cli_usage(ctx, "missing input: give a FILE, or '-' "
-				      "for standard input");
-	if (first + 1 < argc)
-		return cli_usage(ctx, "unexpected argument '%s'",
-				 argv[first + 1]);
 	path = argv[first];
 
 	if (strcmp(path, "-") == 0) {

@@ -15,26 +15,93 @@
 
 enum {
 	OPT_ACTOR = 1000,
+	OPT_LIST_COMMANDS,
 };
 
-static const struct cli_option db_options[] = {
+const struct cli_option cli_db_options[] = {
 	{ 'd', 'd', "dsn", "CONNINFO",
 	  "libpq connection string or URI (default: $MREG_DSN, then libpq's "
 	  "PG* environment)" },
 	CLI_END,
 };
-static const struct cli_option actor_options[] = {
+const struct cli_option cli_actor_options[] = {
 	{ OPT_ACTOR, 0, "actor", "NAME",
 	  "name recorded in the audit log (default: $MREG_ACTOR, then the OS "
 	  "user)" },
 	CLI_END,
 };
-static const struct cli_option base_options[] = {
+const struct cli_option cli_base_options[] = {
 	{ 'v', 'v', "verbose", NULL,
 	  "print connection and pool details to stderr" },
 	{ 'h', 'h', "help", NULL, "show this help and exit" },
 	CLI_END,
 };
+const struct cli_option cli_version_options[] = {
+	{ 'V', 'V', "version", NULL, "show the version and exit" },
+	{ OPT_LIST_COMMANDS, 0, "list-commands", NULL, NULL }, /* hidden */
+	CLI_END,
+};
+
+const struct cli_exit_code cli_exit_codes[] = {
+	{ MREG_EXIT_OK, "MREG_EXIT_OK", "success", "Success." },
+	{ MREG_EXIT_FAILURE, "MREG_EXIT_FAILURE", "runtime or database error",
+	  "A runtime or database error (connection refused, statement failed, "
+	  "migration drift)." },
+	{ MREG_EXIT_USAGE, "MREG_EXIT_USAGE", "usage error",
+	  "A usage error: unknown command or option, bad option value, missing "
+	  "or extra operand." },
+	{ MREG_EXIT_DATA, "MREG_EXIT_DATA",
+	  "invalid input data, or an unknown model, type or provider",
+	  "Invalid input data, or an unknown model, type or provider. For "
+	  "*import-dir*: some files were rejected." },
+	{ MREG_EXIT_LOCKED, "MREG_EXIT_LOCKED", "another run holds the lock",
+	  "Another run holds the lock (a concurrent *migrate* or *import-dir* "
+	  "of the same source)." },
+	{ MREG_EXIT_PENDING, "MREG_EXIT_PENDING",
+	  "pending work (migrate status --exit-code)",
+	  "Pending work: *mreg migrate status --exit-code* found migrations to "
+	  "apply." },
+};
+const size_t cli_nexit_codes = sizeof(cli_exit_codes) /
+			       sizeof(cli_exit_codes[0]);
+
+const struct cli_command *cli_find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cli_ncommands; i++)
+		if (strcmp(cli_commands[i].name, name) == 0)
+			return &cli_commands[i];
+	return NULL;
+}
+
+const char *cli_value_kind(const char *arg)
+{
+	static const struct { const char *arg, *kind; } kinds[] = {
+		{ "TYPE", "type" },
+		{ "PROVIDER", "provider" },
+		{ "PROVIDER/NAME", "model" },
+		{ "MODEL", "model" },
+		{ "TAG", "tag" },
+		{ "DIR", "directory" },
+		{ "FILE", "file" },
+		{ "FORMAT", "format" },
+		{ "DURATION", "duration" },
+		{ "N", "number" },
+		{ "J", "number" },
+		{ "R", "number" },
+		{ "PCT", "number" },
+		{ "BYTES", "number" },
+	};
+	size_t i;
+
+	if (!arg)
+		return "none";
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(arg, kinds[i].arg) == 0)
+			return kinds[i].kind;
+	return "text";
+}
 
 #define HELP_COL 26
 #define HELP_WIDTH 79
@@ -85,16 +152,15 @@ static void print_option(FILE *out, const struct cli_option *o)
 	print_wrapped(out, o->help, HELP_COL);
 }
 
-static void print_table(FILE *out, const struct cli_option *o, bool heading)
+void cli_print_options(FILE *out, const struct cli_option *o)
 {
-	if (heading && o->id != 0)
-		fputs("\nOptions:\n", out);
-	for (; o->id || o->help; o++) {
+	for (; o && (o->id || o->help); o++) {
 		if (!o->longopt) {
 			fprintf(out, "\n%s\n", o->help);
 			continue;
 		}
-		print_option(out, o);
+		if (o->help)
+			print_option(out, o);
 	}
 }
 
@@ -102,6 +168,7 @@ void cli_print_help(const struct cli_ctx *ctx, const struct cli_spec *spec,
 		    FILE *out)
 {
 	const char *u = spec->usage, *nl;
+	unsigned flags = ctx->cmd ? ctx->cmd->flags : 0;
 	bool first = true;
 
 	fprintf(out, "%s\n\n", spec->description);
@@ -112,14 +179,17 @@ void cli_print_help(const struct cli_ctx *ctx, const struct cli_spec *spec,
 		first = false;
 		u = nl ? nl + 1 : u + strlen(u);
 	}
-	if (spec->options && (spec->options->id || spec->options->help))
-		print_table(out, spec->options, true);
+	if (spec->options && (spec->options->id || spec->options->help)) {
+		if (spec->options->id != 0)
+			fputs("\nOptions:\n", out);
+		cli_print_options(out, spec->options);
+	}
 	fputs("\nCommon options:\n", out);
-	if (spec->flags & CLI_DB)
-		print_table(out, db_options, false);
-	if (spec->flags & CLI_ACTOR)
-		print_table(out, actor_options, false);
-	print_table(out, base_options, false);
+	if (flags & CLI_DB)
+		cli_print_options(out, cli_db_options);
+	if (flags & CLI_ACTOR)
+		cli_print_options(out, cli_actor_options);
+	cli_print_options(out, cli_base_options);
 	if (spec->epilogue)
 		fprintf(out, "\n%s\n", spec->epilogue);
 	fprintf(out, "\nSee mreg-%s(1) for details and exit codes.\n",
@@ -155,27 +225,46 @@ static void add_options(const struct cli_option *o, struct option *lo,
 	}
 }
 
-int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
-	      char **argv, cli_handler handler, void *state, int *first_arg)
+/* What one parse is about: the tables, and what to do with each option. */
+struct parse {
+	const struct cli_option *tables[5];
+	bool global;        /* before the command: stop at the first operand */
+	const struct cli_spec *spec; /* the command's, for its --help */
+	void (*help)(FILE *out);     /* else this prints --help */
+	void (*version)(void);
+	cli_handler handler;
+	void *state;
+};
+
+static int set_actor(struct cli_ctx *ctx, const char *arg)
+{
+	char why_buf[64];
+	const char *why = cli_actor_problem(arg, why_buf, sizeof(why_buf));
+
+	if (why)
+		return cli_usage(ctx, "--actor: %s", why);
+	ctx->actor = arg;
+	return 0;
+}
+
+static int parse_tables(struct cli_ctx *ctx, const struct parse *p,
+			int argc, char **argv, int *first_arg)
 {
 	struct option *lo;
-	char shorts[256], why_buf[64];
-	const char *why, *env;
-	size_t n = 0, sn = 0, total;
+	char shorts[256];
+	size_t n = 0, sn = 0, total = 1, t;
 	int c, rc = -1;
 
-	total = count_options(spec->options) + count_options(db_options) +
-		count_options(actor_options) + count_options(base_options) + 1;
+	for (t = 0; t < 5; t++)
+		total += count_options(p->tables[t]);
 	lo = calloc(total, sizeof(*lo));
 	if (!lo)
 		return cli_fail(ctx, MREG_EXIT_FAILURE, "out of memory");
+	if (p->global)
+		shorts[sn++] = '+'; /* the command name ends the options */
 	shorts[sn++] = ':'; /* report a missing argument as ':' */
-	add_options(spec->options, lo, &n, shorts, &sn);
-	if (spec->flags & CLI_DB)
-		add_options(db_options, lo, &n, shorts, &sn);
-	if (spec->flags & CLI_ACTOR)
-		add_options(actor_options, lo, &n, shorts, &sn);
-	add_options(base_options, lo, &n, shorts, &sn);
+	for (t = 0; t < 5; t++)
+		add_options(p->tables[t], lo, &n, shorts, &sn);
 	shorts[sn] = '\0';
 
 	optind = 0; /* glibc: full reinitialisation */
@@ -183,11 +272,28 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			cli_print_help(ctx, spec, stdout);
+			if (p->spec)
+				cli_print_help(ctx, p->spec, stdout);
+			else if (p->help)
+				p->help(stdout);
+			rc = 0;
+			goto done;
+		case 'V':
+			if (!p->version)
+				goto call;
+			p->version();
+			rc = 0;
+			goto done;
+		case OPT_LIST_COMMANDS:
+			if (!p->global)
+				goto call;
+			for (t = 0; t < cli_ncommands; t++)
+				if (!(cli_commands[t].flags & CLI_HIDDEN))
+					puts(cli_commands[t].name);
 			rc = 0;
 			goto done;
 		case 'd':
-			if (!(spec->flags & CLI_DB))
+			if (!p->global && !(ctx->cmd && ctx->cmd->flags & CLI_DB))
 				goto call;
 			ctx->dsn = optarg;
 			break;
@@ -195,12 +301,9 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 			ctx->verbose++;
 			break;
 		case OPT_ACTOR:
-			if ((why = cli_actor_problem(optarg, why_buf,
-						     sizeof(why_buf)))) {
-				rc = cli_usage(ctx, "--actor: %s", why);
+			if ((rc = set_actor(ctx, optarg)) != 0)
 				goto done;
-			}
-			ctx->actor = optarg;
+			rc = -1;
 			break;
 		case ':':
 			rc = cli_usage(ctx, "option '%s' needs a value",
@@ -216,22 +319,75 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 			goto done;
 		default:
 call:
-			rc = handler ? handler(state, c, optarg) : 0;
+			rc = p->handler ? p->handler(p->state, c, optarg) : 0;
 			if (rc != 0)
 				goto done;
 			rc = -1;
 		}
 	}
 	*first_arg = optind;
-	rc = -1;
-	/* the environment's actor is checked where an actor is recorded */
-	env = getenv("MREG_ACTOR");
-	if ((spec->flags & CLI_ACTOR) && !(ctx->actor && *ctx->actor) && env &&
-	    *env && (why = cli_actor_problem(env, why_buf, sizeof(why_buf))))
-		rc = cli_usage(ctx, "MREG_ACTOR: %s", why);
 done:
 	free(lo);
 	return rc;
+}
+
+int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
+		     void (*help)(FILE *out), void (*version)(void))
+{
+	struct parse p = {
+		.tables = { cli_db_options, cli_actor_options,
+			    cli_base_options, cli_version_options, NULL },
+		.global = true,
+		.help = help,
+		.version = version,
+	};
+
+	return parse_tables(ctx, &p, argc, argv, first);
+}
+
+int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
+	      char **argv, cli_handler handler, void *state, int *first_arg)
+{
+	unsigned flags = ctx->cmd ? ctx->cmd->flags : 0;
+	struct parse p = {
+		.tables = { spec->options,
+			    flags & CLI_DB ? cli_db_options : NULL,
+			    flags & CLI_ACTOR ? cli_actor_options : NULL,
+			    cli_base_options, NULL },
+		.spec = spec,
+		.handler = handler,
+		.state = state,
+	};
+	char why_buf[64];
+	const char *why, *env;
+	int rc, nargs;
+
+	rc = parse_tables(ctx, &p, argc, argv, first_arg);
+	if (rc >= 0)
+		return rc;
+	/* the operands, as the command table says */
+	nargs = argc - *first_arg;
+	if (ctx->cmd && ctx->cmd->spec == spec) {
+		const char *m = ctx->cmd->missing ? ctx->cmd->missing
+						  : "missing operand";
+		const char *bar = strchr(m, '|');
+
+		if (nargs < ctx->cmd->min_args)
+			return cli_usage(ctx, "%.*s",
+					 bar ? (int)(bar - m) : (int)strlen(m),
+					 m);
+		if (ctx->cmd->max_args >= 0 && nargs > ctx->cmd->max_args)
+			return cli_usage(ctx, "unexpected argument '%s'%s%s%s",
+					 argv[*first_arg + ctx->cmd->max_args],
+					 bar ? " (" : "", bar ? bar + 1 : "",
+					 bar ? ")" : "");
+	}
+	/* the environment's actor is checked where an actor is recorded */
+	env = getenv("MREG_ACTOR");
+	if ((flags & CLI_ACTOR) && !(ctx->actor && *ctx->actor) && env &&
+	    *env && (why = cli_actor_problem(env, why_buf, sizeof(why_buf))))
+		return cli_usage(ctx, "MREG_ACTOR: %s", why);
+	return -1;
 }
 
 /* ---- printing text people read ------------------------------------------
@@ -339,12 +495,22 @@ static void put_line(FILE *f, const char *prefix, const char *text)
 	line_put(f, &l);
 }
 
+/* "mreg <command>", or "mreg" before a command. */
+static const char *who(const struct cli_ctx *ctx, char *buf, size_t len)
+{
+	if (!ctx->command || !ctx->command[0])
+		return "mreg";
+	snprintf(buf, len, "mreg %s", ctx->command);
+	return buf;
+}
+
 static void put_msg(const struct cli_ctx *ctx, const char *what,
 		    const char *fmt, va_list ap)
 {
-	char prefix[96], *text = vformat(fmt, ap);
+	char prefix[96], name[80], *text = vformat(fmt, ap);
 
-	snprintf(prefix, sizeof(prefix), "mreg %s: %s", ctx->command, what);
+	snprintf(prefix, sizeof(prefix), "%s: %s",
+		 who(ctx, name, sizeof(name)), what);
 	put_line(stderr, prefix, text);
 	free(text);
 }
@@ -352,22 +518,22 @@ static void put_msg(const struct cli_ctx *ctx, const char *what,
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
+	char name[80];
 
 	va_start(ap, fmt);
 	put_msg(ctx, "", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try 'mreg %s --help' for more information.\n",
-		ctx->command);
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+		who(ctx, name, sizeof(name)));
 	return MREG_EXIT_USAGE;
 }
 
 int cli_report(const struct cli_ctx *ctx, const struct mreg_error *err)
 {
 	struct line l = { 0 };
-	char num[32];
+	char num[32], name[80];
 
-	line_str(&l, "mreg ");
-	line_str(&l, ctx->command);
+	line_str(&l, who(ctx, name, sizeof(name)));
 	line_str(&l, ": ");
 	if (err->path[0]) {
 		line_esc(&l, err->path, 0);
@@ -533,14 +699,15 @@ int cli_finish(struct cli_ctx *ctx, int status)
 {
 	if (ctx->pool && ctx->verbose) {
 		struct mreg_pool_stats s;
+		char name[80];
 
 		mreg_pool_get_stats(ctx->pool, &s);
 		fprintf(stderr,
-			"mreg %s: pool: size %d, created %lu, closed %lu, "
+			"%s: pool: size %d, created %lu, closed %lu, "
 			"acquires %lu, waits %lu (total %.1f ms, max %.1f ms), "
 			"timeouts %lu, broken %lu, probes %lu, connect "
 			"failures %lu\n",
-			ctx->command, s.max_size, s.created, s.closed,
+			who(ctx, name, sizeof(name)), s.max_size, s.created, s.closed,
 			s.acquires, s.waits, s.wait_total_ms, s.wait_max_ms,
 			s.timeouts, s.broken, s.probes, s.connect_failures);
 	}
@@ -612,23 +779,6 @@ int cli_parse_duration(const char *s, double *seconds)
 		return -1;
 	*seconds = v * scale;
 	return 0;
-}
-
-int cli_parse_format(const char *s, enum cli_format *out)
-{
-	static const struct { const char *name; enum cli_format f; } names[] = {
-		{ "table", CLI_FORMAT_TABLE }, { "json", CLI_FORMAT_JSON },
-		{ "ndjson", CLI_FORMAT_NDJSON }, { "csv", CLI_FORMAT_CSV },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(s, names[i].name) == 0) {
-			*out = names[i].f;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 bool cli_isatty(FILE *f)

@@ -2,10 +2,11 @@
  *
  * Each subcommand is one file cli/<name>.c with one entry point
  *   int cmd_<name>(struct cli_ctx *ctx, int argc, char **argv);
- * registered in the table in cli/main.c.  argv[0] is the command name.
- * A command declares its options in a struct cli_spec; cli_parse() turns
- * that table into getopt_long() input, prints --help from it (so help and
- * parser cannot disagree) and handles the common options for you.
+ * and its options, const struct cli_spec cmd_<name>_spec, registered by
+ * one line of the command table in cli/commands.h.  argv[0] is the
+ * command name.  cli_parse() turns the spec into getopt_long() input,
+ * prints --help from it (so help and parser cannot disagree), handles the
+ * common options and checks the number of operands the table allows.
  */
 #ifndef MREG_CLI_H
 #define MREG_CLI_H
@@ -16,8 +17,11 @@
 #include "error.h"
 #include "pool.h"
 
+struct cli_command;
+
 struct cli_ctx {
-	const char *command;  /* "list", "import-dir", ... */
+	const char *command;  /* "list", "import-dir", ..., "" before one */
+	const struct cli_command *cmd; /* its entry in the command table */
 	const char *dsn;      /* -d/--dsn, else MREG_DSN, else NULL */
 	const char *actor;    /* --actor, else NULL (see cli_actor) */
 	int verbose;          /* -v/--verbose, counted */
@@ -28,8 +32,10 @@ struct cli_ctx {
 /*
  * One option.  id is what the handler receives: the short option letter
  * when there is one, else any value >= 256.  arg names the argument in
- * --help (NULL for a flag).  An entry with only help set (longopt NULL,
- * id 0) starts a new group in --help.  The table ends with {0}.
+ * --help (NULL for a flag); it also tells the shell completions what to
+ * offer (see cli_value_kind()).  An entry with only help set (longopt
+ * NULL, id 0) starts a new group in --help; one with a longopt and no help
+ * is hidden from --help.  The table ends with {0}.
  */
 struct cli_option {
 	int id;
@@ -42,18 +48,90 @@ struct cli_option {
 #define CLI_GROUP(title) { 0, 0, NULL, NULL, title }
 #define CLI_END { 0, 0, NULL, NULL, NULL }
 
-enum cli_spec_flags {
-	CLI_DB = 1 << 0,    /* add -d/--dsn (connection options group) */
-	CLI_ACTOR = 1 << 1, /* add --actor (commands that write) */
+/* Flags of a command-table entry (struct cli_command). */
+enum cli_command_flags {
+	CLI_DB = 1 << 0,     /* needs the database: add -d/--dsn */
+	CLI_ACTOR = 1 << 1,  /* writes: add --actor */
+	CLI_HIDDEN = 1 << 2, /* not listed in help (completion helper) */
 };
 
+/*
+ * What a command file exports (const struct cli_spec cmd_<name>_spec):
+ * its usage, description and options.  The rest of what is known about a
+ * command (operand counts, flags, summary, completion hints) is its line
+ * in the command table, cli/main.c.
+ */
 struct cli_spec {
 	const char *usage;       /* lines after "Usage: ", '\n'-separated */
 	const char *description; /* one line */
 	const struct cli_option *options;
-	unsigned flags;          /* enum cli_spec_flags */
 	const char *epilogue;    /* optional text after the options, or NULL */
 };
+
+/*
+ * One line of the command table (cli/main.c), the one source of truth
+ * for dispatch, help, the man page's EXIT STATUS and the completions.
+ */
+struct cli_command {
+	const char *name;
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+	const struct cli_spec *spec;
+	unsigned flags;       /* enum cli_command_flags */
+	int min_args;         /* operands after the options, checked by */
+	int max_args;         /* cli_parse(); max -1: no limit */
+	/*
+	 * The usage error for too few operands, optionally followed by '|'
+	 * and a hint added to "unexpected argument 'X'" for too many.
+	 */
+	const char *missing;
+	/*
+	 * Completion: operands is the kind of each operand, space separated
+	 * (a kind of cli_value_kind(), or "word:A|B|C"; the last one repeats
+	 * when max_args is -1); values overrides what an option's value
+	 * completes to: "format=table|json sort=name|updated".
+	 */
+	const char *operands;
+	const char *values;
+	const char *summary;  /* one line for mreg --help */
+};
+
+/* The command table and the global options, for help and completion. */
+extern const struct cli_command cli_commands[];
+extern const size_t cli_ncommands;
+const struct cli_command *cli_find_command(const char *name);
+
+/*
+ * The option tables every command shares: the connection (-d, with
+ * CLI_DB), --actor (with CLI_ACTOR), and -v/-h.  The dispatcher takes
+ * them before the command, too (plus -V).
+ */
+extern const struct cli_option cli_db_options[];
+extern const struct cli_option cli_actor_options[];
+extern const struct cli_option cli_base_options[];
+extern const struct cli_option cli_version_options[];
+
+/* What the shells should offer for an option's ARG name (or an operand). */
+const char *cli_value_kind(const char *arg);
+
+/* The exit codes, one table: mreg --help and mreg(1) print it. */
+struct cli_exit_code {
+	int code;
+	const char *name;    /* MREG_EXIT_... */
+	const char *summary; /* for --help */
+	const char *text;    /* for the man page (scdoc) */
+};
+extern const struct cli_exit_code cli_exit_codes[];
+extern const size_t cli_nexit_codes;
+
+/* Print the option table o as --help does (groups and hidden lines too). */
+void cli_print_options(FILE *out, const struct cli_option *o);
+
+/*
+ * Parse the global options in argv (up to the command name).  Returns -1
+ * with *first set to the command's index, else an exit status.
+ */
+int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
+		     void (*help)(FILE *out), void (*version)(void));
 
 /*
  * The handler: 0 to go on, or an exit status (after printing a message,
@@ -63,10 +141,11 @@ typedef int (*cli_handler)(void *state, int id, const char *arg);
 
 /*
  * Parse argv against spec.  Common options (-h/--help, -d/--dsn, -v/
- * --verbose, --actor) are handled here and recorded in ctx.  Returns -1 on
- * success with *first_arg set to the index of the first operand; otherwise
- * the exit status the command should return (0 after --help, 2 after a
- * usage error, or whatever the handler returned).
+ * --verbose, --actor) are handled here and recorded in ctx, and the
+ * number of operands is checked against the command's table entry.
+ * Returns -1 on success with *first_arg set to the index of the first
+ * operand; otherwise the exit status the command should return (0 after
+ * --help, 2 after a usage error, or whatever the handler returned).
  */
 int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	      char **argv, cli_handler handler, void *state, int *first_arg);
@@ -140,8 +219,8 @@ const char *cli_actor(const struct cli_ctx *ctx);
 const char *cli_actor_problem(const char *s, char *buf, size_t len);
 
 /*
- * Finish a command: print pool statistics with --verbose, destroy the
- * pool, flush stdout.  A failed flush is an error (exit 1) unless the
+ * Finish a command (or the dispatcher, before one: ctx->command ""):
+ * print pool statistics with --verbose, destroy the pool, flush stdout.  A failed flush is an error (exit 1) unless the
  * reader went away (EPIPE).  Returns the status to exit with.
  */
 int cli_finish(struct cli_ctx *ctx, int status);
@@ -157,11 +236,6 @@ int cli_parse_duration(const char *s, double *seconds);
  */
 int cli_parse_report_format(const struct cli_ctx *ctx, const char *arg,
 			    const char *human, bool *json);
-
-/* Output format shared by the read commands. */
-enum cli_format { CLI_FORMAT_TABLE, CLI_FORMAT_JSON, CLI_FORMAT_NDJSON,
-		  CLI_FORMAT_CSV };
-int cli_parse_format(const char *s, enum cli_format *out);
 
 /* Is this stream an interactive terminal? */
 bool cli_isatty(FILE *f);

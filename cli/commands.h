@@ -1,18 +1,56 @@
-/* commands.h - the entry point of every subcommand (one file each) */
+/* commands.h - the command table: one line per subcommand
+ *
+ * The one source of truth for dispatch, operand counts, help, the man
+ * page's EXIT STATUS and the shell completions (mreg __complete --spec).
+ * A new command is its cli/<name>.c (int cmd_<name>() and const struct
+ * cli_spec cmd_<name>_spec), its man page, its tests and one X() line
+ * here.  Each line:
+ *
+ *   X(id, "name", flags, min operands, max operands (-1: any),
+ *     the usage error for too few ["|" a hint for too many],
+ *     operand kinds (see struct cli_command), option values, summary)
+ */
 #ifndef MREG_COMMANDS_H
 #define MREG_COMMANDS_H
 
 #include "cli.h"
 
-int cmd_bench(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_complete(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_default(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_list(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_search(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv);
-int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
+#define MREG_FORMATS "format=table|json|ndjson|csv"
+
+#define MREG_COMMANDS(X)                                                      \
+	X(bench, "bench", CLI_DB | CLI_ACTOR, 0, 0, NULL, "",                 \
+	  "workload=get-default|list|show|search|set-default|import|mixed "   \
+	  "protocol=prepared|extended format=table|json",                     \
+	  "load-test the registry")                                           \
+	X(migrate, "migrate", CLI_DB | CLI_ACTOR, 0, 1, NULL, "word:status",  \
+	  "format=table|json", "apply or inspect schema migrations")          \
+	X(list, "list", CLI_DB, 0, 1, NULL,                                   \
+	  "word:models|providers|defaults|audit",                             \
+	  MREG_FORMATS " provider=provider sort=name|updated "                \
+	  "action=model.create|model.update|model.deactivate|default.set",    \
+	  "list models, providers, defaults or audit entries")                \
+	X(show, "show", CLI_DB, 1, 1, "missing PROVIDER/NAME", "model",       \
+	  MREG_FORMATS, "show one model in full")                             \
+	X(search, "search", CLI_DB, 1, 1, "missing QUERY|quote a query of several words", "text",            \
+	  MREG_FORMATS " provider=provider", "ranked search over models")     \
+	X(default, "default", CLI_DB, 1, 1, "missing TYPE", "type", "",       \
+	  "print the default model of a type")                                \
+	X(set_default, "set-default", CLI_DB | CLI_ACTOR, 1, 1,               \
+	  "missing PROVIDER/NAME", "model", "",                               \
+	  "make a model the default for its type")                            \
+	X(complete, "__complete", CLI_DB | CLI_HIDDEN, 0, -1, NULL, "text",   \
+	  "", "values for shell completion")                                  \
+	X(import_dir, "import-dir", CLI_DB | CLI_ACTOR, 1, 1, "missing DIR",  \
+	  "directory", "format=text|json", "import a tree of model files")    \
+	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
+	  "missing input: give a FILE, or '-' for standard input", "file",    \
+	  "format=table|json", "apply a batch of changes, all or nothing")    \
+	/* a new command: its X(...) line above this one */
+
+#define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \
+			     values, summary)                                 \
+	int cmd_##id(struct cli_ctx *ctx, int argc, char **argv);             \
+	extern const struct cli_spec cmd_##id##_spec;
+MREG_COMMANDS(MREG_DECLARE_COMMAND)
 
 #endif

@@ -14,11 +14,10 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_default_spec = {
 	.usage = "TYPE",
 	.description = "Print the default model of TYPE as provider/name.",
 	.options = options,
-	.flags = CLI_DB,
 	.epilogue = "Exits 3 when TYPE is unknown or has no default model.",
 };
 
@@ -53,14 +52,9 @@ int cmd_default(struct cli_ctx *ctx, int argc, char **argv)
 	const char *type;
 	int first, rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv, NULL, NULL, &first);
+	rc = cli_parse(ctx, &cmd_default_spec, argc, argv, NULL, NULL, &first);
 	if (rc >= 0)
 		return cli_finish(ctx, rc);
-	if (first >= argc)
-		return cli_finish(ctx, cli_usage(ctx, "missing TYPE"));
-	if (first + 1 < argc)
-		return cli_finish(ctx, cli_usage(ctx, "unexpected argument "
-						      "'%s'", argv[first + 1]));
 	type = argv[first];
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err)))

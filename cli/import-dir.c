@@ -76,11 +76,10 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_import_dir_spec = {
 	.usage = "[options] DIR",
 	.description = "Import a tree of model files into the registry.",
 	.options = options,
-	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue =
 		"Exit status: 0 all files imported, 3 some files were bad (the\n"
 		"others were imported), 4 another import of the source is running,\n"
@@ -483,14 +482,9 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	atomic_init(&run.progress_stop, false);
 	pthread_mutex_init(&run.print_lock, NULL);
 	o.jobs = default_jobs();
-	rc = cli_parse(ctx, &spec, argc, argv, on_option, &ps, &argi);
+	rc = cli_parse(ctx, &cmd_import_dir_spec, argc, argv, on_option, &ps, &argi);
 	if (rc != -1) {
 		status = rc;
-		goto done;
-	}
-	if (argc - argi != 1) {
-		status = cli_usage(ctx, argc - argi < 1 ? "missing DIR"
-						       : "only one DIR, please");
 		goto done;
 	}
 	run.ctx = ctx;

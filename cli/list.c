@@ -63,7 +63,7 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_list_spec = {
 	.usage = "[models] [--type TYPE] [--provider NAME] [--tag TAG]...\n"
 		 "providers\n"
 		 "defaults\n"
@@ -71,7 +71,6 @@ static const struct cli_spec spec = {
 	.description = "List models, providers, default models or audit "
 		       "entries.",
 	.options = options,
-	.flags = CLI_DB,
 	.epilogue = "Pages are keyset-paginated: pass the printed cursor to "
 		    "--after for the next\npage (JSON output carries it as "
 		    "\"next\"; other formats print it after the rows).",
@@ -293,9 +292,6 @@ static int parse_subject(struct cli_ctx *ctx, int argc, char **argv,
 	*subj = S_MODELS;
 	if (first >= argc)
 		return 0;
-	if (first + 1 < argc)
-		return cli_usage(ctx, "unexpected argument '%s'",
-				 argv[first + 1]);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(argv[first], names[i]) == 0) {
 			*subj = (enum subject)i;
@@ -399,7 +395,7 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	enum subject subj;
 	int first, rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	rc = cli_parse(ctx, &cmd_list_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		goto done;
 	rc = parse_subject(ctx, argc, argv, first, &subj);

@@ -18,45 +18,12 @@
 #define MREG_VERSION "unknown"
 #endif
 
-enum command_flags {
-	CMD_HIDDEN = 1 << 0, /* not listed in help (completion helper) */
-};
-
-struct command {
-	const char *name;
-	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
-	const char *summary;
-	unsigned flags;
-};
-
-/* The one command table: help, 'mreg help' and the completions follow it. */
-static const struct command commands[] = {
-	{ "bench", cmd_bench, "load-test the registry", 0 },
-	{ "migrate", cmd_migrate, "apply or inspect schema migrations", 0 },
-	{ "list", cmd_list, "list models, providers, defaults or audit entries",
-	  0 },
-	{ "show", cmd_show, "show one model in full", 0 },
-	{ "search", cmd_search, "ranked search over models", 0 },
-	{ "default", cmd_default, "print the default model of a type", 0 },
-	{ "set-default", cmd_set_default,
-	  "make a model the default for its type", 0 },
-	{ "__complete", cmd_complete, "values for shell completion",
-	  CMD_HIDDEN },
-	{ "import-dir", cmd_import_dir, "import a tree of model files", 0 },
-	{ "bulk-update", cmd_bulk_update,
-	  "apply a batch of changes, all or nothing", 0 },
-};
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-static const struct command *find_command(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
+/* The one command table (its lines are in commands.h). */
+#define ENTRY(id, name, flags, min, max, missing, operands, values, summary) \
+	{ name, cmd_##id, &cmd_##id##_spec, flags, min, max, missing,         \
+	  operands, values, summary },
+const struct cli_command cli_commands[] = { MREG_COMMANDS(ENTRY) };
+const size_t cli_ncommands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Optimal string alignment distance, for "did you mean". */
 static size_t edit_distance(const char *a, const char *b)
@@ -98,33 +65,31 @@ static void print_main_help(FILE *out)
 	      "       mreg help COMMAND\n"
 	      "\n"
 	      "Commands:\n", out);
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!(commands[i].flags & CMD_HIDDEN))
-			fprintf(out, "  %-14s%s\n", commands[i].name,
-				commands[i].summary);
-	fputs("\n"
-	      "Global options:\n"
-	      "  -d, --dsn CONNINFO      libpq connection string or URI "
-	      "(default: $MREG_DSN,\n"
-	      "                          then libpq's PG* environment)\n"
-	      "  -v, --verbose           print connection and pool details to "
-	      "stderr\n"
-	      "      --actor NAME        name recorded in the audit log "
-	      "(default: $MREG_ACTOR,\n"
-	      "                          then the OS user)\n"
-	      "  -h, --help              show this help and exit\n"
-	      "  -V, --version           show the version and exit\n"
-	      "\n"
-	      "Exit status:\n"
-	      "  0  success\n"
-	      "  1  runtime or database error\n"
-	      "  2  usage error\n"
-	      "  3  invalid input data, or an unknown model, type or provider\n"
-	      "  4  another run holds the lock\n"
-	      "  5  pending work (migrate status --exit-code)\n"
-	      "\n"
-	      "Run 'mreg COMMAND --help' for a command's options; see mreg(1).\n",
-	      out);
+	for (i = 0; i < cli_ncommands; i++)
+		if (!(cli_commands[i].flags & CLI_HIDDEN))
+			fprintf(out, "  %-14s%s\n", cli_commands[i].name,
+				cli_commands[i].summary);
+	fputs("\nGlobal options:\n", out);
+	cli_print_options(out, cli_db_options);
+	cli_print_options(out, cli_actor_options);
+	cli_print_options(out, cli_base_options);
+	cli_print_options(out, cli_version_options);
+	fputs("\nExit status:\n", out);
+	for (i = 0; i < cli_nexit_codes; i++)
+		fprintf(out, "  %d  %s\n", cli_exit_codes[i].code,
+			cli_exit_codes[i].summary);
+	fputs("\nRun 'mreg COMMAND --help' for a command's options; see "
+	      "mreg(1).\n", out);
+}
+
+static void print_version(void)
+{
+	int v = PQlibVersion();
+
+	printf("mreg %s\n"
+	       "built with libpq %d.%d, jansson %s, %s\n",
+	       MREG_VERSION, v / 10000, v % 100, JANSSON_VERSION,
+	       OPENSSL_VERSION_TEXT);
 }
 
 static int unknown_command(const char *name)
@@ -132,12 +97,12 @@ static int unknown_command(const char *name)
 	const char *best = NULL;
 	size_t i, bestd = 3;
 
-	for (i = 0; i < NCOMMANDS; i++) {
-		size_t d = edit_distance(name, commands[i].name);
+	for (i = 0; i < cli_ncommands; i++) {
+		size_t d = edit_distance(name, cli_commands[i].name);
 
-		if (!(commands[i].flags & CMD_HIDDEN) && d < bestd) {
+		if (!(cli_commands[i].flags & CLI_HIDDEN) && d < bestd) {
 			bestd = d;
-			best = commands[i].name;
+			best = cli_commands[i].name;
 		}
 	}
 	cli_printf(stderr, "mreg: '%s' is not an mreg command%s%s%s\n", name,
@@ -145,38 +110,6 @@ static int unknown_command(const char *name)
 		   best ? "'?" : "");
 	fputs("Try 'mreg --help' for more information.\n", stderr);
 	return MREG_EXIT_USAGE;
-}
-
-static int global_usage(const char *what, const char *arg)
-{
-	cli_printf(stderr, "mreg: %s '%s'\n", what, arg);
-	fputs("Try 'mreg --help' for more information.\n", stderr);
-	return MREG_EXIT_USAGE;
-}
-
-/* The global --actor: 0 fine, else the usage error was printed. */
-static int check_actor(const char *actor)
-{
-	char buf[64];
-	const char *why = cli_actor_problem(actor, buf, sizeof(buf));
-
-	if (!why)
-		return 0;
-	fprintf(stderr, "mreg: --actor: %s\n"
-			"Try 'mreg --help' for more information.\n", why);
-	return MREG_EXIT_USAGE;
-}
-
-static int finish_main(int status)
-{
-	errno = 0;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno == EPIPE)
-			return status; /* the reader went away: not an error */
-		perror("mreg: could not write to standard output");
-		return MREG_EXIT_FAILURE;
-	}
-	return status;
 }
 
 /*
@@ -207,10 +140,11 @@ static int hold_closed_std_fds(void)
 	return 0;
 }
 
-static int run_command(struct cli_ctx *ctx, const struct command *cmd,
+static int run_command(struct cli_ctx *ctx, const struct cli_command *cmd,
 		       int argc, char **argv)
 {
 	ctx->command = cmd->name;
+	ctx->cmd = cmd;
 	snprintf(ctx->appname, sizeof(ctx->appname), "mreg %s", cmd->name);
 	return cmd->run(ctx, argc, argv);
 }
@@ -218,9 +152,9 @@ static int run_command(struct cli_ctx *ctx, const struct command *cmd,
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .command = "" };
-	const struct command *cmd;
+	const struct cli_command *cmd;
 	const char *env;
-	int i;
+	int i, rc;
 
 	/* first of all, before anything can open a descriptor */
 	if (hold_closed_std_fds() < 0)
@@ -231,64 +165,10 @@ int main(int argc, char **argv)
 	if (env && *env)
 		ctx.dsn = env;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (a[0] != '-' || strcmp(a, "-") == 0)
-			break;
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			print_main_help(stdout);
-			return finish_main(0);
-		}
-		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			int v = PQlibVersion();
-
-			printf("mreg %s\n"
-			       "built with libpq %d.%d, jansson %s, %s\n",
-			       MREG_VERSION, v / 10000, v % 100,
-			       JANSSON_VERSION, OPENSSL_VERSION_TEXT);
-			return finish_main(0);
-		}
-		if (strcmp(a, "--list-commands") == 0) {
-			size_t j;
-
-			for (j = 0; j < NCOMMANDS; j++)
-				if (!(commands[j].flags & CMD_HIDDEN))
-					puts(commands[j].name);
-			return finish_main(0);
-		}
-		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-			ctx.verbose++;
-			continue;
-		}
-		if (strcmp(a, "-d") == 0 || strcmp(a, "--dsn") == 0 ||
-		    strcmp(a, "--actor") == 0) {
-			if (i + 1 >= argc)
-				return global_usage("a value is needed by option", a);
-			if (a[1] == 'd' || a[2] == 'd')
-				ctx.dsn = argv[++i];
-			else if (check_actor(argv[i + 1]) != 0)
-				return MREG_EXIT_USAGE;
-			else
-				ctx.actor = argv[++i];
-			continue;
-		}
-		if (strncmp(a, "--dsn=", 6) == 0) {
-			ctx.dsn = a + 6;
-			continue;
-		}
-		if (strncmp(a, "--actor=", 8) == 0) {
-			if (check_actor(a + 8) != 0)
-				return MREG_EXIT_USAGE;
-			ctx.actor = a + 8;
-			continue;
-		}
-		return global_usage("unknown option", a);
-	}
+	rc = cli_parse_global(&ctx, argc, argv, &i, print_main_help,
+			      print_version);
+	if (rc >= 0)
+		return cli_finish(&ctx, rc);
 	if (i >= argc) {
 		print_main_help(stderr);
 		return MREG_EXIT_USAGE;
@@ -296,9 +176,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 >= argc) {
 			print_main_help(stdout);
-			return finish_main(0);
+			return cli_finish(&ctx, 0);
 		}
-		cmd = find_command(argv[i + 1]);
+		cmd = cli_find_command(argv[i + 1]);
 		if (!cmd)
 			return unknown_command(argv[i + 1]);
 		{
@@ -307,7 +187,7 @@ int main(int argc, char **argv)
 			return run_command(&ctx, cmd, 2, help_argv);
 		}
 	}
-	cmd = find_command(argv[i]);
+	cmd = cli_find_command(argv[i]);
 	if (!cmd)
 		return unknown_command(argv[i]);
 	return run_command(&ctx, cmd, argc - i, argv + i);

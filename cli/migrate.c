@@ -33,11 +33,10 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_migrate_spec = {
 	.usage = "[options]\nstatus [--format FORMAT] [--exit-code]",
 	.description = "Apply pending schema migrations, or show their status.",
 	.options = options,
-	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue = "Migrations run one at a time under an advisory lock; use "
 		    "a direct connection,\nnot PgBouncer in transaction mode.",
 };
@@ -316,7 +315,7 @@ int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
 	bool status = false;
 	int first, rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	rc = cli_parse(ctx, &cmd_migrate_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return rc;
 	if (first < argc) {
@@ -325,9 +324,6 @@ int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
 					      "'status' or nothing)",
 					 argv[first]);
 		status = true;
-		if (first + 1 < argc)
-			return cli_usage(ctx, "unexpected argument '%s'",
-					 argv[first + 1]);
 	}
 	if (!status && (o.exit_code || o.json))
 		return cli_usage(ctx, "--exit-code and --format go with "

@@ -24,12 +24,11 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_search_spec = {
 	.usage = "QUERY [--type TYPE] [--provider NAME] [--limit N]",
 	.description = "Ranked search over model names, display names, "
 		       "descriptions, tags and synonyms.",
 	.options = options,
-	.flags = CLI_DB,
 	.epilogue = "QUERY is matched word by word (web-search syntax: "
 		    "\"a phrase\", or) and, as a\nwhole, by trigram "
 		    "similarity against model names, so a misspelt name "
@@ -121,16 +120,9 @@ int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 	char *plan = NULL;
 	int first, rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	rc = cli_parse(ctx, &cmd_search_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return cli_finish(ctx, rc);
-	if (first >= argc)
-		return cli_finish(ctx, cli_usage(ctx, "missing QUERY"));
-	if (first + 1 < argc)
-		return cli_finish(ctx, cli_usage(ctx, "unexpected argument "
-						      "'%s' (quote a query of "
-						      "several words)",
-						 argv[first + 1]));
 	if (!*argv[first])
 		return cli_finish(ctx, cli_usage(ctx, "empty QUERY"));
 	f.query = argv[first];

@@ -18,11 +18,10 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_set_default_spec = {
 	.usage = "PROVIDER/NAME",
 	.description = "Make a model the default for its type.",
 	.options = options,
-	.flags = CLI_DB | CLI_ACTOR,
 	.epilogue = "The change and its audit entry (action default.set, "
 		    "resource defaults/TYPE,\nwith the previous and the new "
 		    "default) are written in one transaction.\nSetting the "
@@ -50,7 +49,7 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 	bool quiet = false;
 	int first, rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv, handle, &quiet, &first);
+	rc = cli_parse(ctx, &cmd_set_default_spec, argc, argv, handle, &quiet, &first);
 	if (rc >= 0)
 		return cli_finish(ctx, rc);
 	rc = view_identity_arg(ctx, argc, argv, first, provider,

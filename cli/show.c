@@ -27,12 +27,11 @@ static const struct cli_option options[] = {
 	CLI_END,
 };
 
-static const struct cli_spec spec = {
+const struct cli_spec cmd_show_spec = {
 	.usage = "PROVIDER/NAME [--format FORMAT]",
 	.description = "Show one model in full: fields, artifacts, default "
 		       "status, source, audit.",
 	.options = options,
-	.flags = CLI_DB,
 	.epilogue = "A model is named provider/name, split at the first '/' "
 		    "(the name may hold more).",
 };
@@ -375,7 +374,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	const char *name, *ident;
 	int first, rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
+	rc = cli_parse(ctx, &cmd_show_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return cli_finish(ctx, rc);
 	rc = view_identity_arg(ctx, argc, argv, first, provider,

@@ -78,11 +78,6 @@ int view_identity_arg(const struct cli_ctx *ctx, int argc, char **argv,
 {
 	struct mreg_error err;
 
-	if (first >= argc)
-		return cli_usage(ctx, "missing PROVIDER/NAME");
-	if (first + 1 < argc)
-		return cli_usage(ctx, "unexpected argument '%s'",
-				 argv[first + 1]);
 	if (mreg_identity_split(argv[first], provider, len, name, &err) < 0)
 		return cli_usage(ctx, "%s", err.message);
 	return -1;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
 # 0002 contract: every command answers --help, rejects a bogus option, and
 # every option its --help lists is in its man page and in the bash, zsh and
-# fish completions (between the "# >>> NAME" / "# <<< NAME" markers).
+# fish completions (between the "# >>> NAME" / "# <<< NAME" markers of the
+# scripts completions/gen.py generates from the command table).
 
 load helpers
 
 src=$MREG_SOURCE_ROOT
+comp=$MREG_COMPLETIONS
 
 # Long options of a help text, before the "Common options:" group.
 own_options() {
@@ -56,9 +58,9 @@ block() {
 		local man="$src/man/mreg-$cmd.1.scd"
 		[ -f "$man" ] || { missing+=" $man(missing)"; continue; }
 		local bash_b zsh_b fish_b
-		bash_b=$(block "$src/completions/mreg.bash" "$cmd")
-		zsh_b=$(block "$src/completions/_mreg" "$cmd")
-		fish_b=$(block "$src/completions/mreg.fish" "$cmd")
+		bash_b=$(block "$comp/mreg" "$cmd")
+		zsh_b=$(block "$comp/_mreg" "$cmd")
+		fish_b=$(block "$comp/mreg.fish" "$cmd")
 		[ -n "$bash_b" ] || missing+=" bash:$cmd(no block)"
 		[ -n "$zsh_b" ] || missing+=" zsh:$cmd(no block)"
 		[ -n "$fish_b" ] || missing+=" fish:$cmd(no block)"
@@ -79,45 +81,54 @@ block() {
 		for opt in $("$MREG" "$cmd" --help | common_options); do
 			local name=${opt#--}
 			grep -qF -- "$opt" "$src/man/mreg.1.scd" || missing+=" man:$opt"
-			block "$src/completions/mreg.bash" global | grep -qF -- "$opt" || missing+=" bash:$opt"
-			block "$src/completions/_mreg" global | grep -qF -- "$opt" || missing+=" zsh:$opt"
-			block "$src/completions/mreg.fish" global | grep -qE -- "-l $name( |$)" || missing+=" fish:$opt"
+			block "$comp/mreg" global | grep -qF -- "$opt" || missing+=" bash:$opt"
+			block "$comp/_mreg" global | grep -qF -- "$opt" || missing+=" zsh:$opt"
+			block "$comp/mreg.fish" global | grep -qE -- "-l $name( |$)" || missing+=" fish:$opt"
 		done
 	done
 	[ -z "$missing" ] || { echo "missing:$missing" >&2; return 1; }
 }
 
 @test "every command is named in mreg(1) and offered by every completion" {
-	local missing=""
+	# mreg(1)'s COMMANDS and SEE ALSO are filled in from the command
+	# table at build time (man/fill.py)
+	local missing="" man=${MREG_BUILD_ROOT:-$(dirname "$MREG")}/mreg.1.scd
+	[ -f "$man" ] || { echo "$man not built" >&2; return 1; }
 	for cmd in $("$MREG" --list-commands); do
-		grep -qF -- "*$cmd*" "$src/man/mreg.1.scd" || missing+=" man:$cmd"
-		grep -qE "^\s*local commands=.*\b$cmd\b" "$src/completions/mreg.bash" || missing+=" bash:$cmd"
-		grep -qF "'$cmd:" "$src/completions/_mreg" || missing+=" zsh:$cmd"
-		grep -qE "^set -l mreg_commands .*\b$cmd\b" "$src/completions/mreg.fish" || missing+=" fish:$cmd"
+		grep -qF -- "*$cmd*" "$man" || missing+=" man:$cmd"
+		grep -qF -- "*mreg-$cmd*(1)" "$man" || missing+=" man-see-also:$cmd"
+		grep -qE "^_mreg_commands=.*\b$cmd\b" "$comp/mreg" || missing+=" bash:$cmd"
+		grep -qF "'$cmd:" "$comp/_mreg" || missing+=" zsh:$cmd"
+		grep -qE "^set -g __mreg_commands .*\b$cmd\b" "$comp/mreg.fish" || missing+=" fish:$cmd"
 	done
 	[ -z "$missing" ] || { echo "missing:$missing" >&2; return 1; }
 }
 
 @test "the exit codes in mreg --help are the ones documented in mreg(1)" {
-	local codes
+	# mreg(1)'s EXIT STATUS is filled in at build time from the program's
+	# table (man/fill.py): the built page must list exactly --help's codes
+	local codes man=${MREG_BUILD_ROOT:-$(dirname "$MREG")}/mreg.1.scd
+	[ -f "$man" ] || { echo "$man not built" >&2; return 1; }
+	grep -qx '@EXIT_STATUS@' "$src/man/mreg.1.scd"
 	codes=$("$MREG" --help | sed -n '/^Exit status:/,/^$/p' | grep -oE '^  [0-9]+' | tr -d ' ')
 	[ -n "$codes" ]
 	for c in $codes; do
-		grep -qE "^\*$c\*" "$src/man/mreg.1.scd" || { echo "exit code $c not in mreg.1.scd" >&2; return 1; }
+		grep -qE "^\*$c\*" "$man" || { echo "exit code $c not in mreg.1.scd" >&2; return 1; }
 	done
+	[ "$(sed -n '/^# EXIT STATUS/,/^# /p' "$man" | grep -oE '^\*[0-9]+\*' | tr -d '*' | xargs)" = "$(xargs <<<"$codes")" ]
 }
 
 @test "the completion scripts are valid shell" {
-	bash -n "$src/completions/mreg.bash"
+	bash -n "$comp/mreg"
 	# never skipped: test/setup-debian installs both shells
-	zsh -n "$src/completions/_mreg"
-	fish --no-execute "$src/completions/mreg.fish"
+	zsh -n "$comp/_mreg"
+	fish --no-execute "$comp/mreg.fish"
 }
 
 @test "bash completion offers commands and a command's options" {
 	run bash -c "
 		source /usr/share/bash-completion/bash_completion 2>/dev/null || true
-		source '$src/completions/mreg.bash'
+		source '$comp/mreg'
 		COMP_WORDS=(mreg mig); COMP_CWORD=1; COMP_LINE='mreg mig'; COMP_POINT=8
 		_mreg; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(mreg migrate --dr); COMP_CWORD=2; COMP_LINE='mreg migrate --dr'; COMP_POINT=17
@@ -139,8 +150,14 @@ block() {
 	for cmd in $("$MREG" --list-commands); do
 		[ -f "$share/man/man1/mreg-$cmd.1" ] || { echo "no installed man page for $cmd" >&2; return 1; }
 	done
+	# where Debian's shells look under a /usr prefix (meson options
+	# bash_completions_dir, zsh_completions_dir, fish_completions_dir)
 	[ -f "$share/bash-completion/completions/mreg" ]
-	[ -f "$share/zsh/site-functions/_mreg" ]
+	[ -f "$share/zsh/vendor-completions/_mreg" ]
 	[ -f "$share/fish/vendor_completions.d/mreg.fish" ]
+	# the generated scripts, as built
+	cmp "$share/bash-completion/completions/mreg" "$comp/mreg"
+	cmp "$share/zsh/vendor-completions/_mreg" "$comp/_mreg"
+	cmp "$share/fish/vendor_completions.d/mreg.fish" "$comp/mreg.fish"
 	rm -rf "$dest"
 }

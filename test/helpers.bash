@@ -19,7 +19,9 @@ bats_load_library bats-assert
 
 : "${MREG:?MREG must name the mreg binary (meson test sets it)}"
 : "${MREG_SOURCE_ROOT:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
-export MREG MREG_SOURCE_ROOT
+# the completions generated from the command table (completions/gen.py)
+: "${MREG_COMPLETIONS:=$(dirname "$MREG")/completions}"
+export MREG MREG_SOURCE_ROOT MREG_COMPLETIONS
 export NO_COLOR=1
 export PGOPTIONS='-c client_min_messages=warning'
 unset MREG_DSN MREG_ACTOR
