@@ -35,6 +35,8 @@ struct mreg_bulk_reader {
 	char *raw;       /* the current item's text */
 	size_t raw_len, raw_cap;
 	bool raw_overflow;
+	bool nul;        /* array: the item held a NUL byte, at: */
+	long nul_line, nul_column;
 	long seq;        /* items returned so far */
 	long index;      /* next array index */
 	bool done;
@@ -135,6 +137,26 @@ static int raw_add(struct mreg_bulk_reader *r, char c)
 }
 
 /* ---- errors --------------------------------------------------------------*/
+
+/*
+ * JSON has no NUL byte outside a string (there, only as \u0000, which
+ * mreg refuses), but jansson silently drops one that follows a number or
+ * a literal (1\0 parses as 1) and the item's raw text, NUL included,
+ * would reach the server.  The reader refuses the byte itself.
+ */
+#define NUL_MESSAGE "malformed JSON: NUL byte"
+
+/* 1-based column (in characters) of byte off of a line s */
+static long text_column(const char *s, size_t off)
+{
+	long col = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
 
 static void set_read_error(struct mreg_bulk_reader *r, struct mreg_error *err)
 {
@@ -651,6 +673,7 @@ static int next_ndjson(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 		bool blank = true;
 		json_error_t jerr;
 		json_t *root;
+		const char *nul;
 		int c;
 
 		if (r->done)
@@ -684,6 +707,13 @@ static int next_ndjson(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 			continue;
 		if (r->raw_len > 0 && r->raw[r->raw_len - 1] == '\r')
 			r->raw[--r->raw_len] = '\0';
+		nul = memchr(r->raw, '\0', r->raw_len);
+		if (nul) {
+			data_error(r, err, line,
+				   text_column(r->raw, (size_t)(nul - r->raw)),
+				   -1, NUL_MESSAGE);
+			return -1;
+		}
 		root = json_loadb(r->raw, r->raw_len, JSON_REJECT_DUPLICATES,
 				  &jerr);
 		if (!root) {
@@ -706,6 +736,12 @@ static size_t feed_one(void *buffer, size_t buflen, void *data)
 	c = rd_get(r);
 	if (c == EOF)
 		return r->read_errno ? (size_t)-1 : 0;
+	if (c == '\0') {
+		r->nul = true;
+		r->nul_line = r->line;
+		r->nul_column = r->column - 1;
+		return (size_t)-1;
+	}
 	if (raw_add(r, (char)c) < 0)
 		return (size_t)-1;
 	*(char *)buffer = (char)c;
@@ -785,6 +821,7 @@ static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 	column = r->column;
 	r->raw_len = 0;
 	r->raw_overflow = false;
+	r->nul = false;
 	root = json_load_callback(feed_one, r,
 				  JSON_REJECT_DUPLICATES |
 				  JSON_DISABLE_EOF_CHECK, &jerr);
@@ -795,6 +832,9 @@ static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 			data_error(r, err, line, column, r->index,
 				   "item longer than %ld bytes",
 				   MREG_BULK_MAX_ITEM);
+		} else if (r->nul) {
+			data_error(r, err, r->nul_line, r->nul_column,
+				   r->index, NUL_MESSAGE);
 		} else {
 			/* shift jansson's item-relative position */
 			long el = jerr.line > 0 ? jerr.line : 1;
