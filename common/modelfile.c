@@ -406,6 +406,7 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 {
 	json_t *root = NULL;
 	json_error_t jerr;
+	const char *nul;
 	size_t bad;
 	long line, col;
 	int rc = -1;
@@ -417,6 +418,15 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 		mreg_error_set(err, MREG_EXIT_DATA,
 			       "invalid UTF-8 (byte 0x%02x)",
 			       (unsigned char)buf[bad]);
+		mreg_error_at(err, path, line, col);
+		goto cleanup;
+	}
+	/* JSON has no NUL byte (jansson skips one after a number or literal) */
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		position_of(buf, (size_t)(nul - buf), &line, &col);
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "NUL byte (not allowed in JSON)");
 		mreg_error_at(err, path, line, col);
 		goto cleanup;
 	}

@@ -1,9 +1,9 @@
 /* fuzz-modelfile.c - mreg_model_parse() on arbitrary bytes
  *
- * Besides memory errors: a file that parses has a valid UTF-8 name of
- * 1-200 characters without control characters, slug provider and type,
- * and every field equal to what an independent jansson parse of the same
- * bytes holds; a file that does not parse leaves the model empty and
+ * Besides memory errors: a file that parses is UTF-8 without a NUL byte,
+ * has a valid UTF-8 name of 1-200 characters without control characters,
+ * slug provider and type, and every field equal to what an independent
+ * jansson parse of the same bytes holds; a file that does not parse leaves the model empty and
  * says why, naming the file.
  */
 #include <jansson.h>
@@ -124,6 +124,8 @@ static void check_model(const uint8_t *data, size_t size,
 
 	fuzz_check(fuzz_utf8((const char *)data, size, &chars, &control),
 		   "parsed a file that is not UTF-8");
+	fuzz_check(memchr(data, '\0', size) == NULL,
+		   "parsed a file with a NUL byte, which JSON has not");
 	root = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES,
 			  &jerr);
 	fuzz_check(root && json_is_object(root),
