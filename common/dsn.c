@@ -95,7 +95,7 @@ static void redact_uri(const char *dsn, const PQconninfoOption *opts,
 	if (*p == '@')
 		first_at = end = p;
 	for (p = auth; *p && *p != '/' && *p != '?'; p++)
-		if (*p == '@' && p > end)
+		if (*p == '@' && end && p > end)
 			end = p;
 	if (end)
 		colon = memchr(auth, ':', (size_t)(end - auth));
