@@ -43,6 +43,8 @@ struct mreg_bulk_reader {
 	char *raw;       /* the current item's text */
 	size_t raw_len, raw_cap;
 	bool raw_overflow;
+	bool nul;        /* array: the item held a NUL byte, at: */
+	long nul_line, nul_column;
 	long seq;        /* items returned so far */
 	long index;      /* next array index */
 	bool done;
@@ -143,6 +145,26 @@ static int raw_add(struct mreg_bulk_reader *r, char c)
 }
 
 /* ---- errors --------------------------------------------------------------*/
+
+/*
+ * JSON has no NUL byte outside a string (there, only as \u0000, which
+ * mreg refuses), but jansson silently drops one that follows a number or
+ * a literal (1\0 parses as 1) and the item's raw text, NUL included,
+ * would reach the server.  The reader refuses the byte itself.
+ */
+#define NUL_MESSAGE "malformed JSON: NUL byte"
+
+/* 1-based column (in characters) of byte off of a line s */
+static long text_column(const char *s, size_t off)
+{
+	long col = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
 
 static void set_read_error(struct mreg_bulk_reader *r, struct mreg_error *err)
 {
@@ -722,6 +744,7 @@ static int next_ndjson(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 		json_error_t jerr;
 		enum mreg_json_fail fail;
 		json_t *root;
+		const char *nul;
 		int c;
 
 		if (r->done)
@@ -755,6 +778,13 @@ static int next_ndjson(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 			continue;
 		if (r->raw_len > 0 && r->raw[r->raw_len - 1] == '\r')
 			r->raw[--r->raw_len] = '\0';
+		nul = memchr(r->raw, '\0', r->raw_len);
+		if (nul) {
+			data_error(r, err, line,
+				   text_column(r->raw, (size_t)(nul - r->raw)),
+				   -1, NUL_MESSAGE);
+			return -1;
+		}
 		root = mreg_json_loadb(r->raw, r->raw_len,
 				       JSON_REJECT_DUPLICATES, &jerr, &fail);
 		if (!root) {
@@ -870,6 +900,7 @@ static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 	json_error_t jerr;
 	enum mreg_json_fail fail = MREG_JSON_OK;
 	json_t *root = NULL;
+	const char *nul, *p;
 	int c, rc;
 
 	if (r->done)
@@ -902,6 +933,19 @@ static int next_array(struct mreg_bulk_reader *r, struct mreg_bulk_item *item,
 	r->raw_len = 0;
 	r->raw_overflow = false;
 	rc = read_element(r);
+	if (rc == 0 && (nul = memchr(r->raw, '\0', r->raw_len)) != NULL) {
+		/* where the NUL is: from the element's start */
+		for (p = r->raw; p < nul; p++) {
+			if (*p == '\n') {
+				line++;
+				column = 1;
+			} else if (((unsigned char)*p & 0xC0) != 0x80) {
+				column++;
+			}
+		}
+		data_error(r, err, line, column, r->index, NUL_MESSAGE);
+		return -1;
+	}
 	if (rc == 0)
 		root = mreg_json_loadb(r->raw, r->raw_len,
 				       JSON_REJECT_DUPLICATES, &jerr, &fail);

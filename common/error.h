@@ -39,7 +39,8 @@ void mreg_error_clear(struct mreg_error *err);
 void mreg_error_set(struct mreg_error *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void mreg_error_setv(struct mreg_error *err, int status, const char *fmt,
-		     va_list ap);
+		     va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Prefix the current message with "<prefix>: " (printf format). */
 void mreg_error_prefix(struct mreg_error *err, const char *fmt, ...)

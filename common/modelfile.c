@@ -508,6 +508,7 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 	json_error_t jerr;
 	enum mreg_json_fail fail;
 	char where[256];
+	const char *nul;
 	size_t bad;
 	long line, col;
 	int rc = -1;
@@ -524,6 +525,15 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 		mreg_error_set(err, MREG_EXIT_DATA,
 			       "invalid UTF-8 (byte 0x%02x)",
 			       (unsigned char)buf[bad]);
+		mreg_error_at(err, path, line, col);
+		goto cleanup;
+	}
+	/* JSON has no NUL byte (jansson skips one after a number or literal) */
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		position_of(buf, (size_t)(nul - buf), &line, &col);
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "NUL byte (not allowed in JSON)");
 		mreg_error_at(err, path, line, col);
 		goto cleanup;
 	}

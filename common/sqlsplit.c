@@ -41,8 +41,10 @@ static long count_lines(const char *s, size_t from, size_t to)
 static int push(const char *s, struct mreg_sql_stmt **v, size_t *n,
 		size_t *cap, size_t off, size_t len, long line)
 {
+	/* the white space skipped between statements, \f included */
 	while (len > 0 && (s[off + len - 1] == ' ' || s[off + len - 1] == '\n' ||
-			   s[off + len - 1] == '\t' || s[off + len - 1] == '\r'))
+			   s[off + len - 1] == '\t' || s[off + len - 1] == '\r' ||
+			   s[off + len - 1] == '\f'))
 		len--;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;

@@ -482,6 +482,56 @@ static void test_exact(void)
 	ok(n == -1 && err.status == MREG_EXIT_DATA, "half a BOM is malformed");
 }
 
+/*
+ * Found by test/fuzz/fuzz-bulk: jansson drops a NUL byte that follows a
+ * number or literal, so such an item passed validation with the NUL in
+ * its raw text (the text sent to the server).  The reader refuses it.
+ */
+static void test_nul_byte(void)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		long line, column;
+		const char *message;
+	} cases[] = {
+#define NUL_CASE(s, l, c, m) { s, sizeof(s) - 1, l, c, m }
+		NUL_CASE("{\"model\": \"a/b\", \"set\": {\"config\": {\"n\": 1\0}}}\n",
+			 1, 43, "malformed JSON: NUL byte"),
+		NUL_CASE("{\"model\": \"a/b\", \"set_default\": true}\n"
+			 "{\"model\": \"a/\u00e9\", \"set_default\": true\0}\n",
+			 2, 37, "malformed JSON: NUL byte"),
+		NUL_CASE("[{\"model\": \"a/b\", \"set\": {\"active\": true\0}}]",
+			 1, 41, "array index 0: malformed JSON: NUL byte"),
+#undef NUL_CASE
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fmemopen((void *)cases[i].text, cases[i].len, "r");
+		struct mreg_bulk_reader *r;
+		struct mreg_bulk_item item;
+		struct mreg_error err;
+		int rc;
+
+		if (!f)
+			bail_out("fmemopen failed");
+		mreg_error_clear(&err);
+		r = mreg_bulk_reader_create(f, "batch.json", &err);
+		while ((rc = mreg_bulk_reader_next(r, &item, &err)) == 1)
+			mreg_bulk_item_finish(&item);
+		ok(rc == -1 && err.status == MREG_EXIT_DATA &&
+		   has(err.message, cases[i].message),
+		   "NUL case %zu: %s", i, cases[i].message);
+		if (!has(err.message, cases[i].message))
+			diag("  got: %s", err.message);
+		is_int(err.line, cases[i].line, "NUL case %zu: line", i);
+		is_int(err.column, cases[i].column, "NUL case %zu: column", i);
+		mreg_bulk_reader_destroy(r);
+		fclose(f);
+	}
+}
+
 int main(void)
 {
 	test_ndjson();
@@ -492,5 +542,6 @@ int main(void)
 	test_big();
 	test_pipe();
 	test_exact();
+	test_nul_byte();
 	return tap_done();
 }

@@ -138,6 +138,25 @@ int main(void)
 	redacts("nosuchkey=1 password=hunter22", "(invalid connection string)",
 		"hunter22");
 
+	/* found by test/fuzz/fuzz-dsn: where libpq finds a password, and
+	 * sslpassword (libpq's other hidden option) */
+	redacts("postgresql://bob:hunter?22@db/reg",
+		"postgresql://bob:***@db/reg", "hunter");
+	redacts("postgresql://bob@db/reg?pass%77ord=hunter22",
+		"postgresql://bob@db/reg?password=***", "hunter22");
+	redacts("postgresql://[fe80::1?x]/reg?password=hunter22",
+		"postgresql://[fe80::1?x]/reg?password=***", "hunter22");
+	redacts("postgresql://a:b@h?password=c@d/e",
+		"postgresql://a:***@d/e", "c@d");
+	redacts("host=db sslkey=c.key sslpassword=keysecret",
+		"host=db sslkey=c.key sslpassword=***", "keysecret");
+	redacts("postgresql://db/reg?sslkey=c.key&sslpassword=keysecret",
+		"postgresql://db/reg?sslkey=c.key&sslpassword=***",
+		"keysecret");
+	/* a raw '@' in a password stays hidden (libpq would split there) */
+	redacts("postgresql://bob:p@ss@db/reg", "postgresql://bob:***@db/reg",
+		"ss@");
+
 	mreg_dsn_password("user=a password=s3cr3t!", pw, sizeof(pw));
 	is_str(pw, "s3cr3t!", "password of a conninfo string");
 	mreg_dsn_password("postgresql://a:p%40ss@h/d", pw, sizeof(pw));
@@ -151,5 +170,16 @@ int main(void)
 	snprintf(msg, sizeof(msg), "x=ab y=ab");
 	mreg_scrub(msg, sizeof(msg), "ab");
 	is_str(msg, "x=*** y=***", "scrub a short secret");
+	/* found by test/fuzz/fuzz-dsn: a short secret grows the string; the
+	 * capacity counts from the buffer's start, every time */
+	{
+		char small[12] = "pw x pw pw";
+
+		mreg_scrub(small, sizeof(small), "pw");
+		is_str(small, "*** x *** p", "scrub cuts the tail at the capacity");
+		snprintf(small, sizeof(small), "abcdefghij");
+		mreg_scrub(small, 11, "j");
+		is_str(small, "abcdefghi", "a secret in the last bytes: cut, not shown");
+	}
 	return tap_done();
 }

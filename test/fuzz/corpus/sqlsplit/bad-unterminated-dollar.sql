@@ -1,0 +1,1 @@
+DO $tag$ BEGIN RAISE NOTICE $$x$$; END $ta$;
