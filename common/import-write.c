@@ -229,36 +229,20 @@ static int take_unchanged(struct mreg_importer *w,
 
 /* --- taking results ------------------------------------------------------ */
 
-/* Handle one result; -1 on a fatal error. */
-int mreg_importer_take(struct mreg_importer *w, struct mreg_scan_result *r,
-		       struct mreg_error *err)
+/*
+ * What one result (not UNCHANGED) means: reported, counted, claimed.
+ * true when it goes into the batch; *rp is NULL when it waits for its
+ * model's recorded file.  err->status on a fatal error.
+ */
+static bool sort_result(struct mreg_importer *w, struct mreg_scan_result **rp,
+			struct mreg_error *err)
 {
+	struct mreg_scan_result *r = *rp;
+	const struct mreg_cache_entry *e = r->entry;
 	char key[MREG_MODEL_KEY_MAX];
-	bool keep = false;
 	struct mreg_claim *c;
-	char *rel = NULL;
-	size_t i;
+	bool keep;
 
-	if (r->kind == MREG_SCAN_UNCHANGED) {
-		atomic_fetch_add(&w->scan->done, (long)r->nmany);
-		for (i = 0; i < r->nmany; i++)
-			if (take_unchanged(w, r->many[i], err) < 0)
-				break;
-		mreg_scan_result_free(r);
-		return err->status ? -1 : 0;
-	}
-	atomic_fetch_add(&w->scan->done, 1);
-	if (r->kind != MREG_SCAN_WALK && !(rel = strdup(r->rel))) {
-		mreg_scan_result_free(r);
-		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
-	if (r->kind == MREG_SCAN_MODEL && !w->claims_active &&
-	    activate_claims(w, err) < 0) {
-		mreg_scan_result_free(r);
-		free(rel);
-		return -1;
-	}
 	switch (r->kind) {
 	case MREG_SCAN_WALK:
 		mreg_importer_report(w, r->rel, r->error, false);
@@ -266,58 +250,93 @@ int mreg_importer_take(struct mreg_importer *w, struct mreg_scan_result *r,
 		w->failed++;
 		if (w->cfg->strict)
 			w->abort_writes = true;
-		break;
+		return false;
 	case MREG_SCAN_FAIL:
-		mreg_importer_report(w, r->rel, r->error, false);
-		mreg_importer_mark_failed(w);
-		break;
 	case MREG_SCAN_ERROR:
 		mreg_importer_report(w, r->rel, r->error, false);
 		mreg_importer_mark_failed(w);
-		keep = true;
-		break;
-	case MREG_SCAN_UNCHANGED: /* handled above */
+		/* an invalid file is recorded, with its error */
+		return r->kind == MREG_SCAN_ERROR;
+	case MREG_SCAN_UNCHANGED: /* handled by the caller */
 	case MREG_SCAN_TOUCH:
-		if (r->entry && r->entry->error) {
-			mreg_importer_report(w, r->rel, r->entry->error, false);
+		if (e && e->error) {
+			mreg_importer_report(w, r->rel, e->error, false);
 			mreg_importer_mark_failed(w);
-		} else if (r->entry && r->entry->key && w->claims_active) {
-			claim_key(w, r->entry->key, r->entry->path, true, err);
+		} else if (e && e->key && w->claims_active) {
+			claim_key(w, e->key, e->path, true, err);
 		}
-		keep = r->kind == MREG_SCAN_TOUCH;
-		break;
+		return r->kind == MREG_SCAN_TOUCH;
 	case MREG_SCAN_MODEL:
-		snprintf(key, sizeof(key), "%s/%s", r->model.provider,
-			 r->model.name);
-		keep = claim_key(w, key, r->rel, false, err);
-		if (keep && (c = mreg_claims_find(&w->claims, key)) != NULL) {
-			r->claim = c;
-			if (must_wait_for_owner(w, key, r->rel)) {
-				c->deferred = r;
-				keep = false;
-				r = NULL;
-			}
-		}
 		break;
 	}
-	if (err->status) {
-		mreg_scan_result_free(r);
-		free(rel);
-		return -1;
+	snprintf(key, sizeof(key), "%s/%s", r->model.provider, r->model.name);
+	keep = claim_key(w, key, r->rel, false, err);
+	if (keep && (c = mreg_claims_find(&w->claims, key)) != NULL) {
+		r->claim = c;
+		if (must_wait_for_owner(w, key, r->rel)) {
+			c->deferred = r;
+			*rp = NULL;
+			return false;
+		}
 	}
-	if (r && !keep)
+	return keep;
+}
+
+/* A bunch of cache hits: each is handled, nothing is written for them. */
+static int take_unchanged_many(struct mreg_importer *w,
+			       struct mreg_scan_result *r,
+			       struct mreg_error *err)
+{
+	size_t i;
+
+	atomic_fetch_add(&w->scan->done, (long)r->nmany);
+	for (i = 0; i < r->nmany; i++)
+		if (take_unchanged(w, r->many[i], err) < 0)
+			break;
+	mreg_scan_result_free(r);
+	return err->status ? -1 : 0;
+}
+
+/* Handle one result; -1 on a fatal error. */
+int mreg_importer_take(struct mreg_importer *w, struct mreg_scan_result *r,
+		       struct mreg_error *err)
+{
+	bool keep;
+	char *rel = NULL;
+	int rc = -1;
+
+	if (r->kind == MREG_SCAN_UNCHANGED)
+		return take_unchanged_many(w, r, err);
+	atomic_fetch_add(&w->scan->done, 1);
+	if (r->kind != MREG_SCAN_WALK && !(rel = strdup(r->rel))) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		goto cleanup;
+	}
+	if (r->kind == MREG_SCAN_MODEL && !w->claims_active &&
+	    activate_claims(w, err) < 0)
+		goto cleanup;
+	keep = sort_result(w, &r, err);
+	if (err->status)
+		goto cleanup;
+	if (r && keep) {
+		struct mreg_scan_result *taken = r;
+
+		r = NULL; /* the batch owns it now */
+		if (batch_add(w, taken, err) < 0)
+			goto cleanup;
+	} else {
 		mreg_scan_result_free(r);
-	else if (r && batch_add(w, r, err) < 0)
-		goto fail;
+		r = NULL;
+	}
 	if (rel && release_waiting(w, rel, err) < 0)
-		goto fail;
-	free(rel);
+		goto cleanup;
+	rc = 0;
 	if (w->ninvalid >= (size_t)w->cfg->batch_size)
-		return mreg_importer_write_batch(w, err);
-	return 0;
-fail:
+		rc = mreg_importer_write_batch(w, err);
+cleanup:
+	mreg_scan_result_free(r);
 	free(rel);
-	return -1;
+	return rc;
 }
 
 /* --- setting up and finishing ------------------------------------------- */
