@@ -67,15 +67,83 @@ static const char *const prune_delete_sql =
 	" WHERE s.source = $1 AND s.path = g.path AND NOT EXISTS"
 	" (SELECT 1 FROM mreg.model_defaults d WHERE d.model_id = s.model_id)";
 
-int mreg_importer_prune(struct mreg_importer *w, struct mreg_error *err)
+/* The gone files into the temporary table mreg_import_gone. */
+static int copy_gone(struct mreg_importer *w, struct mreg_error *err)
+{
+	struct mreg_copy cp;
+	struct gone g = { &cp, w, 0 };
+
+	if (mreg_db_command(w->cfg->conn,
+			    "CREATE TEMP TABLE mreg_import_gone (path text"
+			    " PRIMARY KEY) ON COMMIT DROP", 0, NULL, err) < 0 ||
+	    mreg_copy_begin(&cp, w->cfg->conn,
+			    "COPY mreg_import_gone (path) FROM STDIN", err) < 0)
+		return -1;
+	mreg_cache_foreach(w->scan->cache, gone_cb, &g);
+	return mreg_copy_end(&cp, err);
+}
+
+/* Warn of the gone files whose model is a default: it stays active. */
+static int tell_kept_defaults(struct mreg_importer *w, struct mreg_error *err)
+{
+	const char *params[1] = { w->cfg->source };
+	char msg[1024];
+	PGresult *res;
+	int k;
+
+	res = mreg_db_exec(w->cfg->conn, prune_defaults_sql, 1, params,
+			   PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	for (k = 0; k < PQntuples(res); k++) {
+		snprintf(msg, sizeof(msg),
+			 "file is gone but model \"%s\" is the default for type \"%s\": not deactivated",
+			 PQgetvalue(res, k, 1), PQgetvalue(res, k, 2));
+		mreg_importer_report(w, PQgetvalue(res, k, 0), msg, true);
+		w->kept_defaults++;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Deactivate the models of the gone files and tell which. */
+static int deactivate(struct mreg_importer *w, struct mreg_error *err)
 {
 	const char *params[2] = { w->cfg->source, w->cfg->actor };
-	struct gone g = { NULL, w, 0 };
-	struct mreg_copy cp;
-	PGresult *res = NULL;
+	const struct mreg_import_events *ev = &w->cfg->ev;
 	const char **rows = NULL;
-	char msg[1024];
+	PGresult *res;
 	int k, n, rc = -1;
+
+	res = mreg_db_exec(w->cfg->conn, prune_sql, 2, params, PGRES_TUPLES_OK,
+			   err);
+	if (!res)
+		return -1;
+	w->pruned = n = PQntuples(res);
+	if (ev->deactivated) {
+		/* resources then files, pointing into res */
+		if (n > 0 && !(rows = calloc(2 * (size_t)n, sizeof(*rows)))) {
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			goto cleanup;
+		}
+		for (k = 0; k < n; k++) {
+			rows[k] = PQgetvalue(res, k, 0);
+			rows[n + k] = PQgetvalue(res, k, 1);
+		}
+		ev->deactivated(ev->arg, n, rows, rows ? rows + n : NULL);
+	}
+	rc = 0;
+cleanup:
+	free(rows);
+	PQclear(res);
+	return rc;
+}
+
+int mreg_importer_prune(struct mreg_importer *w, struct mreg_error *err)
+{
+	const char *params[1] = { w->cfg->source };
+	struct gone g = { NULL, w, 0 };
+	char msg[1024];
 
 	mreg_cache_foreach(w->scan->cache, gone_cb, &g);
 	w->missing = g.n;
@@ -89,57 +157,13 @@ int mreg_importer_prune(struct mreg_importer *w, struct mreg_error *err)
 			w->cfg->ev.warn(w->cfg->ev.arg, msg);
 		return 0;
 	}
-	if (mreg_importer_begin(w, err) < 0)
+	if (mreg_importer_begin(w, err) < 0 || copy_gone(w, err) < 0 ||
+	    tell_kept_defaults(w, err) < 0 || deactivate(w, err) < 0)
 		return -1;
-	if (mreg_db_command(w->cfg->conn,
-			    "CREATE TEMP TABLE mreg_import_gone (path text"
-			    " PRIMARY KEY) ON COMMIT DROP", 0, NULL, err) < 0 ||
-	    mreg_copy_begin(&cp, w->cfg->conn,
-			    "COPY mreg_import_gone (path) FROM STDIN", err) < 0)
-		goto cleanup;
-	g.cp = &cp;
-	g.n = 0;
-	mreg_cache_foreach(w->scan->cache, gone_cb, &g);
-	if (mreg_copy_end(&cp, err) < 0)
-		goto cleanup;
-	res = mreg_db_exec(w->cfg->conn, prune_defaults_sql, 1, params,
-			   PGRES_TUPLES_OK, err);
-	if (!res)
-		goto cleanup;
-	for (k = 0; k < PQntuples(res); k++) {
-		snprintf(msg, sizeof(msg),
-			 "file is gone but model \"%s\" is the default for type \"%s\": not deactivated",
-			 PQgetvalue(res, k, 1), PQgetvalue(res, k, 2));
-		mreg_importer_report(w, PQgetvalue(res, k, 0), msg, true);
-		w->kept_defaults++;
-	}
-	PQclear(res);
-	res = mreg_db_exec(w->cfg->conn, prune_sql, 2, params, PGRES_TUPLES_OK,
-			   err);
-	if (!res)
-		goto cleanup;
-	w->pruned = n = PQntuples(res);
-	if (w->cfg->ev.deactivated) {
-		/* resources then files, pointing into res */
-		if (n > 0 && !(rows = calloc(2 * (size_t)n, sizeof(*rows)))) {
-			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
-			goto cleanup;
-		}
-		for (k = 0; k < n; k++) {
-			rows[k] = PQgetvalue(res, k, 0);
-			rows[n + k] = PQgetvalue(res, k, 1);
-		}
-		w->cfg->ev.deactivated(w->cfg->ev.arg, n, rows, rows ? rows + n : NULL);
-	}
-	PQclear(res);
-	res = NULL;
-	if (mreg_db_command(w->cfg->conn, prune_delete_sql, 1, params, err) < 0 ||
-	    mreg_db_command(w->cfg->conn, "DROP TABLE mreg_import_gone", 0, NULL,
-			    err) < 0)
-		goto cleanup;
-	rc = 0;
-cleanup:
-	free(rows);
-	PQclear(res);
-	return rc;
+	if (mreg_db_command(w->cfg->conn, prune_delete_sql, 1, params,
+			    err) < 0 ||
+	    mreg_db_command(w->cfg->conn, "DROP TABLE mreg_import_gone", 0,
+			    NULL, err) < 0)
+		return -1;
+	return 0;
 }
