@@ -1,18 +1,10 @@
 /* import-dir.c - mreg import-dir: bring the registry in line with a tree
  *
- * Pipeline: a walker thread lists the tree and consults the content-hash
- * cache; files it cannot trust go to a bounded job queue read by --jobs
- * worker threads (common/scan.c); every outcome lands on a bounded result
- * queue read by the main thread, which checks provider/name claims across
- * files and writes batches: one transaction per batch carries the model
- * rows, their audit rows and the cache rows of the files they came from
- * (common/importer.c).  common/import.c runs the pieces in order
- * (mreg_import_run, shared with the import workload of mreg bench).  A
- * session advisory lock on a second connection keeps two imports of the
- * same source apart.
- *
- * This file parses the options, takes the lock, runs the import and says
- * what happened: progress, problems and the summary.
+ * This file parses the options into the run's one struct
+ * mreg_import_config, takes the source's lock (common/source.c) on a
+ * connection of its own, runs the pipeline (mreg_import_run; the map of
+ * its files is in common/import.h) and says what happened: progress,
+ * problems and the summary.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,10 +23,9 @@
 #include "commands.h"
 #include "db.h"
 #include "hashcache.h"
+#include "import-scan.h"
 #include "import.h"
-#include "importer.h"
-#include "modelfile.h"
-#include "scan.h"
+#include "source.h"
 #include "walk.h"
 
 enum {
@@ -86,14 +77,24 @@ const struct cli_spec cmd_import_dir_spec = {
 		"1 runtime or database error.  The file format: mreg-model(5).",
 };
 
-struct opts {
-	const char *pattern;
-	const char *source;
-	long jobs;
-	long batch_size;
-	long long max_file_size;
-	bool rehash, strict, dry_run, prune, wait, progress, quiet, json;
-	bool follow_external;
+/* One run of the command: its options, the tree and what is shown. */
+struct run {
+	struct cli_ctx *ctx;
+	struct mreg_import_config cfg; /* filled once, then read const */
+	/* options of the command alone */
+	bool wait, force_progress, quiet, json;
+	char *label_root;       /* DIR as the user wrote it, without the
+				   trailing slashes */
+	char real[PATH_MAX];    /* DIR's canonical path */
+	/* while the import runs */
+	const struct mreg_scan *scan; /* for progress */
+	pthread_mutex_t print_lock;
+	bool show_progress;
+	bool progress_shown;
+	atomic_bool progress_stop;
+	pthread_t progress;
+	bool progress_started;
+	struct timespec t0;
 };
 
 static int parse_size(const char *s, long long *out)
@@ -117,107 +118,74 @@ static int parse_size(const char *s, long long *out)
 	return 0;
 }
 
-struct parse_state {
-	struct cli_ctx *ctx;
-	struct opts *o;
-};
-
-/*
- * Why name cannot be a source (it is part of mreg.source_files' primary
- * key, a btree), or NULL.  given: named with --source, where a control
- * character is a mistake.
- */
-static const char *source_problem(const char *name, bool given, char *buf,
-				  size_t len)
+/* The options with an argument. */
+static int on_value(struct run *run, int id, const char *arg)
 {
-	size_t n = strlen(name), i;
-
-	if (n == 0)
-		return "empty name";
-	if (n > MREG_SCAN_SOURCE_MAX) {
-		snprintf(buf, len, "too long (%zu bytes, at most %d)", n,
-			 MREG_SCAN_SOURCE_MAX);
-		return buf;
-	}
-	if (!mreg_utf8_valid(name, n))
-		return "not valid UTF-8";
-	for (i = 0; given && i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return "contains a control character";
-	return NULL;
-}
-
-static int on_option(void *state, int id, const char *arg)
-{
-	struct parse_state *ps = state;
-	struct opts *o = ps->o;
+	struct mreg_import_config *cfg = &run->cfg;
 	const char *why;
 	char why_buf[64];
+	long n;
 
 	switch (id) {
 	case OPT_PATTERN:
 		if (!*arg)
-			return cli_usage(ps->ctx, "--pattern: empty pattern");
-		o->pattern = arg;
-		break;
+			return cli_usage(run->ctx, "--pattern: empty pattern");
+		cfg->pattern = arg;
+		return 0;
 	case OPT_SOURCE:
-		why = source_problem(arg, true, why_buf, sizeof(why_buf));
+		why = mreg_source_name_problem(arg, true, why_buf,
+					       sizeof(why_buf));
 		if (why)
-			return cli_usage(ps->ctx, "--source: %s", why);
-		o->source = arg;
-		break;
+			return cli_usage(run->ctx, "--source: %s", why);
+		cfg->source = arg;
+		return 0;
 	case OPT_JOBS:
 	case 'j':
-		if (cli_parse_long(arg, 1, 256, &o->jobs) < 0)
-			return cli_usage(ps->ctx,
+		if (cli_parse_long(arg, 1, 256, &n) < 0)
+			return cli_usage(run->ctx,
 					 "--jobs: \"%s\" is not a number from 1 to 256",
 					 arg);
-		break;
+		cfg->jobs = (int)n;
+		return 0;
 	case OPT_BATCH_SIZE:
-		if (cli_parse_long(arg, 1, 100000, &o->batch_size) < 0)
-			return cli_usage(ps->ctx,
+		if (cli_parse_long(arg, 1, 100000, &cfg->batch_size) < 0)
+			return cli_usage(run->ctx,
 					 "--batch-size: \"%s\" is not a number from 1 to 100000",
 					 arg);
-		break;
+		return 0;
 	case OPT_MAX_FILE_SIZE:
-		if (parse_size(arg, &o->max_file_size) < 0 ||
-		    o->max_file_size < 1)
-			return cli_usage(ps->ctx,
+		if (parse_size(arg, &cfg->max_file_size) < 0 ||
+		    cfg->max_file_size < 1)
+			return cli_usage(run->ctx,
 					 "--max-file-size: \"%s\" is not a size",
 					 arg);
-		break;
-	case OPT_REHASH: o->rehash = true; break;
-	case OPT_STRICT: o->strict = true; break;
-	case OPT_DRY_RUN: o->dry_run = true; break;
-	case OPT_PRUNE: o->prune = true; break;
-	case OPT_FOLLOW_EXTERNAL: o->follow_external = true; break;
-	case OPT_WAIT: o->wait = true; break;
-	case OPT_PROGRESS: o->progress = true; break;
-	case 'q': o->quiet = true; break;
+		return 0;
 	case OPT_FORMAT:
-		return cli_parse_report_format(ps->ctx, arg, "text", &o->json);
-	default:
-		return cli_usage(ps->ctx, "unexpected option");
+		return cli_parse_report_format(run->ctx, arg, "text",
+					       &run->json);
+	}
+	return cli_usage(run->ctx, "unexpected option");
+}
+
+static int on_option(void *state, int id, const char *arg)
+{
+	struct run *run = state;
+
+	switch (id) {
+	case OPT_REHASH: run->cfg.rehash = true; break;
+	case OPT_STRICT: run->cfg.strict = true; break;
+	case OPT_DRY_RUN: run->cfg.dry_run = true; break;
+	case OPT_PRUNE: run->cfg.prune = true; break;
+	case OPT_FOLLOW_EXTERNAL: run->cfg.follow_external = true; break;
+	case OPT_WAIT: run->wait = true; break;
+	case OPT_PROGRESS: run->force_progress = true; break;
+	case 'q': run->quiet = true; break;
+	default: return on_value(run, id, arg);
 	}
 	return 0;
 }
 
 /* --- shared state -------------------------------------------------------- */
-
-struct run {
-	struct cli_ctx *ctx;
-	struct opts *o;
-	const char *label_root; /* DIR as the user wrote it */
-	char *source;
-	struct mreg_scan *scan; /* while the import runs (progress) */
-	pthread_mutex_t print_lock;
-	bool show_progress;
-	bool progress_shown;
-	atomic_bool progress_stop;
-	pthread_t progress;
-	bool progress_started;
-	struct timespec t0;
-};
 
 static double elapsed_s(const struct run *run)
 {
@@ -279,7 +247,7 @@ static void *progress_main(void *arg)
 }
 
 /* The scan runs: say what the cache holds, start the progress line. */
-static void on_started(void *arg, struct mreg_scan *scan)
+static void on_started(void *arg, const struct mreg_scan *scan)
 {
 	struct run *run = arg;
 
@@ -287,7 +255,7 @@ static void on_started(void *arg, struct mreg_scan *scan)
 		cli_verbose(run->ctx, "\"%s\" is not writable: racy boundary from the system clock",
 			    run->label_root);
 	cli_verbose(run->ctx, "source \"%s\": %zu files recorded (loaded at %.3f s)",
-		    run->source, mreg_cache_count(scan->cache), elapsed_s(run));
+		    run->cfg.source, mreg_cache_count(scan->cache), elapsed_s(run));
 	run->scan = scan;
 	if (run->show_progress &&
 	    pthread_create(&run->progress, NULL, progress_main, run) == 0)
@@ -305,7 +273,7 @@ static void progress_stop(struct run *run)
 
 /* The import is over: a log gets the final counts, a terminal loses the
  * line. */
-static void on_ended(void *arg, struct mreg_scan *scan)
+static void on_ended(void *arg, const struct mreg_scan *scan)
 {
 	struct run *run = arg;
 	bool shown = run->progress_started;
@@ -353,7 +321,7 @@ static void on_changed(void *arg, bool create, const char *resource,
 {
 	struct run *run = arg;
 
-	if (run->o->dry_run && !run->o->json && !run->o->quiet) {
+	if (run->cfg.dry_run && !run->json && !run->quiet) {
 		pthread_mutex_lock(&run->print_lock);
 		progress_clear(run);
 		cli_printf(stdout, "would %s %s (%s/%s)\n",
@@ -369,12 +337,12 @@ static void on_deactivated(void *arg, int n, const char *const *resources,
 	struct run *run = arg;
 	int k;
 
-	if (!run->o->json && !run->o->quiet) {
+	if (!run->json && !run->quiet) {
 		pthread_mutex_lock(&run->print_lock);
 		progress_clear(run);
 		for (k = 0; k < n; k++)
 			cli_printf(stdout, "%s %s (%s/%s gone)\n",
-				   run->o->dry_run ? "would deactivate"
+				   run->cfg.dry_run ? "would deactivate"
 						   : "deactivated",
 				   resources[k], run->label_root, rels[k]);
 		pthread_mutex_unlock(&run->print_lock);
@@ -389,9 +357,9 @@ static void print_summary(struct run *run, const struct mreg_import_counts *c)
 	json_t *o;
 	char *s;
 
-	if (run->o->json) {
+	if (run->json) {
 		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
-			      "source", run->source,
+			      "source", run->cfg.source,
 			      "scanned", (json_int_t)c->scanned,
 			      "hashed", (json_int_t)c->hashed,
 			      "unchanged", (json_int_t)c->unchanged,
@@ -400,17 +368,17 @@ static void print_summary(struct run *run, const struct mreg_import_counts *c)
 			      "failed", (json_int_t)c->failed,
 			      "pruned", (json_int_t)c->pruned,
 			      "missing", (json_int_t)c->missing,
-			      "elapsed", t, "dry_run", run->o->dry_run);
+			      "elapsed", t, "dry_run", run->cfg.dry_run);
 		s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6))
 		      : NULL;
 		if (s)
 			printf("%s\n", s);
 		free(s);
 		json_decref(o);
-	} else if (!run->o->quiet) {
+	} else if (!run->quiet) {
 		printf("%sscanned %ld, unchanged %ld, added %ld, updated %ld, "
 		       "failed %ld, pruned %ld, missing %ld in %.2f s\n",
-		       run->o->dry_run ? "dry run: " : "", c->scanned,
+		       run->cfg.dry_run ? "dry run: " : "", c->scanned,
 		       c->unchanged, c->added, c->updated, c->failed,
 		       c->pruned, c->missing, t);
 	}
@@ -439,156 +407,144 @@ static int take_lock(struct run *run, struct mreg_conn *conn)
 
 	for (;;) {
 		mreg_error_clear(&err);
-		lk = mreg_import_try_lock(conn, run->source, &err);
+		lk = mreg_source_try_lock(conn, run->cfg.source, &err);
 		if (lk == 1)
 			return 0;
 		if (lk == 0)
 			mreg_error_hint(&err, "Use --wait to wait for it to finish.");
-		if (lk < 0 || !run->o->wait)
+		if (lk < 0 || !run->wait)
 			return cli_report(run->ctx, &err);
-		if (!said && !run->o->quiet) {
+		if (!said && !run->quiet) {
 			cli_verbose(run->ctx, "%s", err.detail);
 			cli_fail(run->ctx, 0,
 				 "waiting for another import of \"%s\"",
-				 run->source);
+				 run->cfg.source);
 			said = true;
 		}
 		sleep_ms(250);
 	}
 }
 
-int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
+/*
+ * Open DIR (argument dir) and resolve it; name the source after its real
+ * path unless --source did.  -1 when done, else the exit status.
+ */
+static int open_tree(struct run *run, const char *dir)
 {
-	struct opts o = { .pattern = "*.json", .max_file_size = 1024 * 1024,
-			  .batch_size = 1000 };
-	struct parse_state ps = { ctx, &o };
-	struct run run;
-	struct mreg_import_config cfg;
+	struct mreg_import_config *cfg = &run->cfg;
+	char ebuf[128], why_buf[64];
+	const char *why;
+	size_t n;
+
+	run->label_root = strdup(dir);
+	if (!run->label_root)
+		return cli_fail(run->ctx, MREG_EXIT_FAILURE, "out of memory");
+	n = strlen(run->label_root);
+	while (n > 1 && run->label_root[n - 1] == '/')
+		run->label_root[--n] = '\0';
+	cfg->label_root = run->label_root;
+	cfg->rootfd = open(run->label_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfg->rootfd < 0)
+		return cli_fail(run->ctx, MREG_EXIT_DATA,
+				"could not open directory \"%s\": %s",
+				run->label_root,
+				mreg_strerror(errno, ebuf, sizeof(ebuf)));
+	/* the tree's real path bounds what the import may read */
+	if (mreg_dir_realpath(cfg->rootfd, run->real, sizeof(run->real)) < 0)
+		return cli_fail(run->ctx, MREG_EXIT_DATA,
+				"could not resolve \"%s\": %s", run->label_root,
+				mreg_strerror(errno, ebuf, sizeof(ebuf)));
+	cfg->root_real = run->real;
+	if (cfg->source)
+		return -1;
+	why = mreg_source_name_problem(run->real, false, why_buf,
+				       sizeof(why_buf));
+	if (why)
+		return cli_usage(run->ctx, "the real path of \"%s\" cannot name the source: %s; name it with --source",
+				 run->label_root, why);
+	cfg->source = run->real;
+	return -1;
+}
+
+/* Run the import on conn and say how it went: the exit status. */
+static int import(struct run *run, struct mreg_conn *conn)
+{
+	struct mreg_import_config *cfg = &run->cfg;
 	struct mreg_import_counts counts;
 	struct mreg_error err;
-	struct mreg_pool *pool = NULL;
-	struct mreg_conn *lock_conn = NULL, *conn = NULL;
-	bool locked = false;
-	char real[PATH_MAX], ebuf[128], why_buf[64];
-	const char *why;
-	char *label = NULL;
-	size_t n;
-	int rc, rootfd = -1, argi = 0, status = MREG_EXIT_FAILURE;
 
-	memset(&run, 0, sizeof(run));
-	memset(&cfg, 0, sizeof(cfg));
 	mreg_error_clear(&err);
+	json_object_seed(0); /* before any thread uses jansson */
+	run->show_progress = !run->quiet &&
+			     (run->force_progress ||
+			      (cli_isatty(stderr) && !getenv("NO_COLOR")));
+	cfg->actor = cli_actor(run->ctx);
+	cfg->conn = conn;
+	cfg->ev = (struct mreg_import_events){ run, on_file, on_warn,
+					       on_changed, on_deactivated };
+	cfg->started = on_started;
+	cfg->ended = on_ended;
+	if (mreg_import_run(cfg, &counts, &err) < 0)
+		return cli_report(run->ctx, &err);
+	if (counts.aborted)
+		cli_fail(run->ctx, MREG_EXIT_DATA,
+			 "nothing imported: %ld bad file%s (--strict)",
+			 counts.failed, counts.failed == 1 ? "" : "s");
+	print_summary(run, &counts);
+	return counts.failed > 0 ? MREG_EXIT_DATA : MREG_EXIT_OK;
+}
+
+/*
+ * Take the source's lock on a connection of its own, import on another,
+ * release the lock: the exit status.
+ */
+static int lock_and_import(struct run *run)
+{
+	struct mreg_error err;
+	struct mreg_pool *pool;
+	struct mreg_conn *lock_conn = NULL, *conn = NULL;
+	int status;
+
+	mreg_error_clear(&err);
+	pool = cli_pool(run->ctx, 2, &err);
+	if (!pool || !(lock_conn = mreg_pool_acquire(pool, &err)))
+		return cli_report(run->ctx, &err);
+	status = take_lock(run, lock_conn);
+	if (status != 0) {
+		mreg_pool_release(pool, lock_conn);
+		return status;
+	}
+	cli_verbose(run->ctx, "lock on \"%s\" taken at %.3f s",
+		    run->cfg.source, elapsed_s(run));
+	conn = mreg_pool_acquire(pool, &err);
+	status = conn ? import(run, conn) : cli_report(run->ctx, &err);
+	if (conn)
+		mreg_pool_release(pool, conn);
+	mreg_source_unlock(lock_conn, run->cfg.source);
+	mreg_pool_release(pool, lock_conn);
+	return status;
+}
+
+int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct run run = {
+		.ctx = ctx,
+		.cfg = { MREG_IMPORT_CONFIG_DEFAULTS, .rootfd = -1 },
+	};
+	int rc, argi = 0, status;
+
 	clock_gettime(CLOCK_MONOTONIC, &run.t0);
 	atomic_init(&run.progress_stop, false);
 	pthread_mutex_init(&run.print_lock, NULL);
-	o.jobs = default_jobs();
-	rc = cli_parse(ctx, &cmd_import_dir_spec, argc, argv, on_option, &ps, &argi);
-	if (rc != -1) {
+	run.cfg.jobs = (int)default_jobs();
+	rc = cli_parse(ctx, &cmd_import_dir_spec, argc, argv, on_option, &run, &argi);
+	if (rc != -1)
 		status = rc;
-		goto done;
-	}
-	run.ctx = ctx;
-	run.o = &o;
-
-	label = strdup(argv[argi]);
-	if (!label)
-		goto oom;
-	n = strlen(label);
-	while (n > 1 && label[n - 1] == '/')
-		label[--n] = '\0';
-	run.label_root = label;
-	rootfd = open(label, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		status = cli_fail(ctx, MREG_EXIT_DATA,
-				  "could not open directory \"%s\": %s", label,
-				  mreg_strerror(errno, ebuf, sizeof(ebuf)));
-		goto cleanup;
-	}
-	/* the tree's real path bounds what the import may read */
-	if (mreg_dir_realpath(rootfd, real, sizeof(real)) < 0) {
-		status = cli_fail(ctx, MREG_EXIT_DATA,
-				  "could not resolve \"%s\": %s", label,
-				  mreg_strerror(errno, ebuf, sizeof(ebuf)));
-		goto cleanup;
-	}
-	if (o.source) {
-		run.source = strdup(o.source);
-	} else if ((why = source_problem(real, false, why_buf, sizeof(why_buf)))) {
-		status = cli_usage(ctx, "the real path of \"%s\" cannot name the source: %s; name it with --source",
-				   label, why);
-		goto cleanup;
-	} else {
-		run.source = strdup(real);
-	}
-	if (!run.source)
-		goto oom;
-
-	pool = cli_pool(ctx, 2, &err);
-	if (!pool)
-		goto report;
-	lock_conn = mreg_pool_acquire(pool, &err);
-	if (!lock_conn)
-		goto report;
-	rc = take_lock(&run, lock_conn);
-	if (rc != 0) {
-		status = rc;
-		goto cleanup;
-	}
-	locked = true;
-	cli_verbose(ctx, "lock on \"%s\" taken at %.3f s", run.source,
-		    elapsed_s(&run));
-	conn = mreg_pool_acquire(pool, &err);
-	if (!conn)
-		goto report;
-
-	json_object_seed(0); /* before any thread uses jansson */
-	run.show_progress = !o.quiet &&
-			    (o.progress || (cli_isatty(stderr) && !getenv("NO_COLOR")));
-	cfg.rootfd = rootfd;
-	cfg.label_root = label;
-	cfg.root_real = real;
-	cfg.follow_external = o.follow_external;
-	cfg.pattern = o.pattern;
-	cfg.max_file_size = o.max_file_size;
-	cfg.rehash = o.rehash;
-	cfg.jobs = (int)o.jobs;
-	cfg.source = run.source;
-	cfg.actor = cli_actor(ctx);
-	cfg.batch_size = o.batch_size;
-	cfg.strict = o.strict;
-	cfg.dry_run = o.dry_run;
-	cfg.prune = o.prune;
-	cfg.conn = conn;
-	cfg.ev = (struct mreg_import_events){ &run, on_file, on_warn,
-					      on_changed, on_deactivated };
-	cfg.started = on_started;
-	cfg.ended = on_ended;
-	if (mreg_import_run(&cfg, &counts, &err) < 0)
-		goto report;
-	if (counts.aborted)
-		cli_fail(ctx, MREG_EXIT_DATA,
-			 "nothing imported: %ld bad file%s (--strict)",
-			 counts.failed, counts.failed == 1 ? "" : "s");
-	print_summary(&run, &counts);
-	status = counts.failed > 0 ? MREG_EXIT_DATA : MREG_EXIT_OK;
-	goto cleanup;
-
-oom:
-	mreg_error_set(&err, MREG_EXIT_FAILURE, "out of memory");
-report:
-	status = cli_report(ctx, &err);
-cleanup:
-	if (conn)
-		mreg_pool_release(pool, conn);
-	if (locked)
-		mreg_import_unlock(lock_conn, run.source);
-	if (lock_conn)
-		mreg_pool_release(pool, lock_conn);
-	if (rootfd >= 0)
-		close(rootfd);
-	free(run.source);
-	free(label);
-done:
+	else if ((status = open_tree(&run, argv[argi])) == -1)
+		status = lock_and_import(&run);
+	if (run.cfg.rootfd >= 0)
+		close(run.cfg.rootfd);
+	free(run.label_root);
 	pthread_mutex_destroy(&run.print_lock);
 	return cli_finish(ctx, status);
 }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "benchtree.h"
+#include "modelfile.h"
+#include "source.h"
 
 #define PROVIDERS 8
 
@@ -36,7 +38,7 @@ static void set_errno(struct mreg_error *err, int errnum, const char *what,
 
 /* "mreg-bench-cCCC-pK/<name>.json" of file i, and the pieces. */
 struct file_names {
-	char provider[32];
+	char provider[MREG_SLUG_MAX + 1];
 	char name[64];
 	char rel[128];
 	const char *type, *w1, *w2;
@@ -197,15 +199,13 @@ int mreg_bench_tree_import(struct mreg_bench_tree *t, struct mreg_conn *conn,
 			   size_t problem_len, struct mreg_error *err)
 {
 	struct problem p = { problem, problem_len };
-	struct mreg_import_config cfg = {
+	const struct mreg_import_config cfg = {
+		MREG_IMPORT_CONFIG_DEFAULTS,
 		.rootfd = t->dirfd,
 		.label_root = t->path,
-		.pattern = "*.json",
-		.max_file_size = 1024 * 1024,
 		.jobs = jobs,
 		.source = t->source,
 		.actor = actor,
-		.batch_size = 1000,
 		.conn = conn,
 		.ev = { .arg = &p, .file = on_file },
 	};
@@ -214,11 +214,11 @@ int mreg_bench_tree_import(struct mreg_bench_tree *t, struct mreg_conn *conn,
 	memset(out, 0, sizeof(*out));
 	if (problem_len)
 		problem[0] = '\0';
-	rc = mreg_import_try_lock(conn, t->source, err);
+	rc = mreg_source_try_lock(conn, t->source, err);
 	if (rc <= 0)
 		return -1;
 	rc = mreg_import_run(&cfg, out, err);
-	mreg_import_unlock(conn, t->source);
+	mreg_source_unlock(conn, t->source);
 	return rc;
 }
 

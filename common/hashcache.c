@@ -356,91 +356,171 @@ int mreg_read_and_hash(int dirfd, const char *name, const char *label,
 	return rc;
 }
 
+/* Why reading a file failed, past the first checks. */
+enum read_outcome {
+	READ_OK,
+	READ_ERROR,    /* read() failed: errno */
+	READ_CHANGED,  /* a size other than fstat's */
+	READ_DIGEST,   /* OpenSSL failed */
+	READ_NOMEM,
+	READ_STAT,     /* the second fstat failed: err is set */
+};
+
+/* fstat fd before reading: a regular file of at most max_size bytes. */
+static int stat_before(int fd, long long max_size, struct stat *before,
+		       struct mreg_error *err)
+{
+	char ebuf[128];
+
+	if (fstat(fd, before) < 0) {
+		mreg_error_set(err, MREG_EXIT_DATA, "could not stat: %s",
+			       mreg_strerror(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	if (!S_ISREG(before->st_mode)) {
+		mreg_error_set(err, MREG_EXIT_DATA, "not a regular file");
+		return -1;
+	}
+	if (max_size >= 0 && (long long)before->st_size > max_size) {
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "file is too large (%lld bytes, the limit is %lld)",
+			       (long long)before->st_size, max_size);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the whole file (size bytes by fstat) into *data and hash it. */
+static enum read_outcome read_whole(int fd, EVP_MD_CTX *md, size_t size,
+				    char **data, size_t *got)
+{
+	/* one byte more than expected shows a file that grew */
+	size_t cap = size + 1;
+	ssize_t n;
+
+	*data = malloc(cap);
+	if (!*data)
+		return READ_NOMEM;
+	while (*got < cap) {
+		n = read_some(fd, *data + *got, cap - *got);
+		if (n < 0)
+			return READ_ERROR;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	if (*got != size)
+		return READ_CHANGED;
+	if (EVP_DigestUpdate(md, *data, *got) != 1)
+		return READ_DIGEST;
+	return READ_OK;
+}
+
+/* Hash the file in chunks, keeping nothing (artifacts, any size). */
+static enum read_outcome read_stream(int fd, EVP_MD_CTX *md, size_t size,
+				     size_t *got)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read_some(fd, chunk, sizeof(chunk));
+		if (n < 0)
+			return READ_ERROR;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+		if (EVP_DigestUpdate(md, chunk, (size_t)n) != 1)
+			return READ_DIGEST;
+	}
+	return *got == size ? READ_OK : READ_CHANGED;
+}
+
+/* Finish the digest and fstat again: the file must not have changed. */
+static enum read_outcome read_end(int fd, EVP_MD_CTX *md,
+				  const struct stat *before,
+				  struct mreg_stat *st,
+				  unsigned char d[MREG_SHA256_LEN],
+				  struct mreg_error *err)
+{
+	struct stat after;
+	struct mreg_stat sa;
+	unsigned int dlen = 0;
+	char ebuf[128];
+
+	if (EVP_DigestFinal_ex(md, d, &dlen) != 1 || dlen != MREG_SHA256_LEN)
+		return READ_DIGEST;
+	if (fstat(fd, &after) < 0) {
+		mreg_error_set(err, MREG_EXIT_DATA, "could not stat: %s",
+			       mreg_strerror(errno, ebuf, sizeof(ebuf)));
+		return READ_STAT;
+	}
+	mreg_stat_from(st, before);
+	mreg_stat_from(&sa, &after);
+	return mreg_stat_equal(st, &sa) ? READ_OK : READ_CHANGED;
+}
+
+/* The message of a failed read. */
+static void read_failed(enum read_outcome why, int errnum,
+			struct mreg_error *err)
+{
+	char ebuf[128];
+
+	switch (why) {
+	case READ_OK:
+	case READ_STAT:
+		break;
+	case READ_ERROR:
+		mreg_error_set(err, MREG_EXIT_DATA, "could not read: %s",
+			       mreg_strerror(errnum, ebuf, sizeof(ebuf)));
+		break;
+	case READ_DIGEST:
+		mreg_error_set(err, MREG_EXIT_FAILURE, "SHA-256 failed");
+		break;
+	case READ_NOMEM:
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		break;
+	case READ_CHANGED:
+		mreg_error_set(err, MREG_EXIT_DATA,
+			       "file changed while it was being read");
+		mreg_error_hint(err,
+				"Run the import again once writers are done.");
+		break;
+	}
+}
+
 int mreg_hash_fd(int fd, const char *label, long long max_size, char **buf,
 		 size_t *len, struct mreg_stat *st,
 		 unsigned char d[MREG_SHA256_LEN], struct mreg_error *err)
 {
 	EVP_MD_CTX *md = NULL;
-	struct stat before, after;
-	struct mreg_stat sa;
-	char *data = NULL, chunk[65536], ebuf[128];
-	size_t cap = 0, got = 0;
-	unsigned int dlen = 0;
-	ssize_t n;
-	int rc = -1, e;
+	struct stat before;
+	enum read_outcome why;
+	char *data = NULL;
+	size_t got = 0;
+	int rc = -1;
 
 	if (buf)
 		*buf = NULL;
 	if (len)
 		*len = 0;
-	if (fstat(fd, &before) < 0) {
-		e = errno;
-		mreg_error_set(err, MREG_EXIT_DATA, "could not stat: %s",
-			       mreg_strerror(e, ebuf, sizeof(ebuf)));
-		goto fail;
-	}
-	if (!S_ISREG(before.st_mode)) {
-		mreg_error_set(err, MREG_EXIT_DATA, "not a regular file");
-		goto fail;
-	}
-	if (max_size >= 0 && (long long)before.st_size > max_size) {
-		mreg_error_set(err, MREG_EXIT_DATA,
-			       "file is too large (%lld bytes, the limit is %lld)",
-			       (long long)before.st_size, max_size);
-		goto fail;
-	}
+	if (stat_before(fd, max_size, &before, err) < 0)
+		goto cleanup;
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		mreg_error_set(err, MREG_EXIT_FAILURE,
 			       "could not set up SHA-256");
-		goto fail;
+		goto cleanup;
 	}
-	if (buf) {
-		/* one byte more than expected shows a file that grew */
-		cap = (size_t)before.st_size + 1;
-		data = malloc(cap);
-		if (!data) {
-			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
-			goto fail;
-		}
-		while (got < cap) {
-			n = read_some(fd, data + got, cap - got);
-			if (n < 0)
-				goto read_error;
-			if (n == 0)
-				break;
-			got += (size_t)n;
-		}
-		if (got != (size_t)before.st_size)
-			goto changed;
-		if (EVP_DigestUpdate(md, data, got) != 1)
-			goto digest_error;
-	} else {
-		for (;;) {
-			n = read_some(fd, chunk, sizeof(chunk));
-			if (n < 0)
-				goto read_error;
-			if (n == 0)
-				break;
-			got += (size_t)n;
-			if (EVP_DigestUpdate(md, chunk, (size_t)n) != 1)
-				goto digest_error;
-		}
-		if (got != (size_t)before.st_size)
-			goto changed;
+	errno = 0;
+	why = buf ? read_whole(fd, md, (size_t)before.st_size, &data, &got)
+		  : read_stream(fd, md, (size_t)before.st_size, &got);
+	if (why == READ_OK)
+		why = read_end(fd, md, &before, st, d, err);
+	if (why != READ_OK) {
+		read_failed(why, errno, err);
+		goto cleanup;
 	}
-	if (EVP_DigestFinal_ex(md, d, &dlen) != 1 || dlen != MREG_SHA256_LEN)
-		goto digest_error;
-	if (fstat(fd, &after) < 0) {
-		e = errno;
-		mreg_error_set(err, MREG_EXIT_DATA, "could not stat: %s",
-			       mreg_strerror(e, ebuf, sizeof(ebuf)));
-		goto fail;
-	}
-	mreg_stat_from(st, &before);
-	mreg_stat_from(&sa, &after);
-	if (!mreg_stat_equal(st, &sa))
-		goto changed;
 	if (buf) {
 		*buf = data;
 		data = NULL;
@@ -448,23 +528,9 @@ int mreg_hash_fd(int fd, const char *label, long long max_size, char **buf,
 	if (len)
 		*len = got;
 	rc = 0;
-	goto cleanup;
-
-read_error:
-	e = errno;
-	mreg_error_set(err, MREG_EXIT_DATA, "could not read: %s",
-		       mreg_strerror(e, ebuf, sizeof(ebuf)));
-	goto fail;
-digest_error:
-	mreg_error_set(err, MREG_EXIT_FAILURE, "SHA-256 failed");
-	goto fail;
-changed:
-	mreg_error_set(err, MREG_EXIT_DATA,
-		       "file changed while it was being read");
-	mreg_error_hint(err, "Run the import again once writers are done.");
-fail:
-	mreg_error_at(err, label, 0, 0);
 cleanup:
+	if (rc < 0)
+		mreg_error_at(err, label, 0, 0);
 	free(data);
 	EVP_MD_CTX_free(md);
 	return rc;

@@ -1,16 +1,32 @@
-/* import.h - one whole import-dir run: the scan and the importer in order
+/* import.h - one import-dir run: its map, its one configuration, its counts
  *
- * mreg_import_run reads the filesystem's clock, starts the scan's workers
- * and walker, loads the source's cache while the walk runs, feeds every
- * result to the importer, joins the scan and completes the import (last
- * batch, prune, commit).  'mreg import-dir' and the import workload of
- * 'mreg bench' both call it, so the benchmark measures the command's own
- * code.
+ * The pipeline, file by file:
  *
- * It never prints: problems go to the events (see importer.h), counts to
- * struct mreg_import_counts, a fatal error to struct mreg_error.  The
- * caller takes the source's lock if it wants one (mreg_import_try_lock)
- * and must have called json_object_seed() before (threads parse JSON).
+ *   import-run.c    the whole run: reads the filesystem's clock, starts
+ *                   the producer, loads the source's cache meanwhile,
+ *                   feeds every result to the consumer, completes it
+ *                   (mreg_import_run, below)
+ *   import-scan.c   the producer: a walker thread lists the tree and
+ *                   consults the cache; worker threads read, hash, parse
+ *                   and validate the files it cannot trust; a bounded
+ *                   result queue (import-scan.h)
+ *   import-write.c  the consumer, on the caller's thread: provider/name
+ *                   claims across files, filling batches (import-write.h)
+ *   import-batch.c  the batch writer: COPY into a temporary table, then
+ *                   set-based statements, one transaction per batch
+ *   import-prune.c  after the last batch: the files that are gone
+ *   source.c        a source's advisory lock and the loading of its cache
+ *                   (mreg.source_files), used by import-dir and bench
+ *
+ * 'mreg import-dir' (cli/import-dir.c) and the import workload of 'mreg
+ * bench' (common/benchtree.c) fill one struct mreg_import_config and pass
+ * it, const, to mreg_import_run: the producer and the consumer read their
+ * options from it, never from copies.
+ *
+ * Nothing here prints: problems go to the events, counts to struct
+ * mreg_import_counts, a fatal error to struct mreg_error.  The caller
+ * takes the source's lock if it wants one (mreg_source_try_lock) and must
+ * have called json_object_seed() before (threads parse JSON).
  */
 #ifndef MREG_IMPORT_H
 #define MREG_IMPORT_H
@@ -20,10 +36,38 @@
 
 #include "db.h"
 #include "error.h"
-#include "importer.h"
-#include "scan.h"
 
+struct mreg_scan;
+
+/* What happened, for the caller to show; called on the consumer's thread. */
+struct mreg_import_events {
+	void *arg;
+	/* a file's problem: an error (counted as failed) or a warning */
+	void (*file)(void *arg, const char *rel, const char *text,
+		     bool warning);
+	/* a warning about the run */
+	void (*warn)(void *arg, const char *text);
+	/* a model a batch adds (create) or updates, from file rel */
+	void (*changed)(void *arg, bool create, const char *resource,
+			const char *rel);
+	/* the n models prune deactivated, and the files that were gone */
+	void (*deactivated)(void *arg, int n, const char *const *resources,
+			    const char *const *rels);
+};
+
+/* The defaults of import-dir's options, shared with bench's workload. */
+#define MREG_IMPORT_DEFAULT_PATTERN "*.json"
+#define MREG_IMPORT_DEFAULT_MAX_FILE_SIZE (1024LL * 1024)
+#define MREG_IMPORT_DEFAULT_BATCH_SIZE 1000L
+/* for an initializer: { MREG_IMPORT_CONFIG_DEFAULTS, .rootfd = ..., } */
+#define MREG_IMPORT_CONFIG_DEFAULTS                                    \
+	.pattern = MREG_IMPORT_DEFAULT_PATTERN,                        \
+	.max_file_size = MREG_IMPORT_DEFAULT_MAX_FILE_SIZE,            \
+	.batch_size = MREG_IMPORT_DEFAULT_BATCH_SIZE
+
+/* Filled once by the caller; read (const) by every part of the run. */
 struct mreg_import_config {
+	/* what to read (the producer) */
 	int rootfd;                 /* the tree, open O_DIRECTORY */
 	const char *label_root;     /* the tree as the user named it */
 	const char *root_real;      /* rootfd's canonical path; NULL: found
@@ -33,11 +77,15 @@ struct mreg_import_config {
 	long long max_file_size;
 	bool rehash;                /* ignore the content-hash cache */
 	int jobs;                   /* worker threads, >= 1 */
+	/* what to write (the consumer) */
 	const char *source;         /* the source's name in source_files */
 	const char *actor;          /* of the audit rows */
 	long batch_size;            /* files per transaction, >= 1 */
-	bool strict, dry_run, prune;
+	bool strict;                /* a bad file: nothing is written */
+	bool dry_run;               /* everything but the commit */
+	bool prune;                 /* deactivate the models of gone files */
 	struct mreg_conn *conn;     /* cache load and writes; left idle */
+	/* what the caller hears */
 	struct mreg_import_events ev;
 	/*
 	 * Optional, called with ev.arg on the caller's thread: started once
@@ -45,8 +93,8 @@ struct mreg_import_config {
 	 * read until ended returns, e.g. for progress); ended after the
 	 * import completed or failed, before the scan is freed.
 	 */
-	void (*started)(void *arg, struct mreg_scan *scan);
-	void (*ended)(void *arg, struct mreg_scan *scan);
+	void (*started)(void *arg, const struct mreg_scan *scan);
+	void (*ended)(void *arg, const struct mreg_scan *scan);
 };
 
 struct mreg_import_counts {
@@ -68,7 +116,7 @@ struct mreg_import_counts {
  * Run one import.  0 when it ran to the end (bad files are counted, not
  * fatal), -1 with err filled otherwise (out is still filled with what was
  * counted).  With --strict or --dry-run nothing was committed when
- * out->aborted or dry_run.
+ * out->aborted or cfg->dry_run.
  */
 int mreg_import_run(const struct mreg_import_config *cfg,
 		    struct mreg_import_counts *out, struct mreg_error *err);

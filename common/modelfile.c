@@ -18,7 +18,7 @@ bool mreg_is_slug(const char *s)
 		return false;
 	for (i = 1; s[i]; i++) {
 		char c = s[i];
-		if (i >= 64)
+		if (i >= MREG_SLUG_MAX)
 			return false;
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '_' || c == '-'))

@@ -31,6 +31,12 @@
 #include "error.h"
 
 #define MREG_NAME_MAX_CHARS 200
+/* The longest slug (bytes): a provider or a type, [a-z0-9][a-z0-9._-]{0,63}.
+ * A buffer for one holds MREG_SLUG_MAX + 1. */
+#define MREG_SLUG_MAX 64
+/* The longest "provider/name" (bytes, with its NUL): a name's characters
+ * take up to 4 bytes each in UTF-8. */
+#define MREG_MODEL_KEY_MAX (MREG_SLUG_MAX + 1 + 4 * MREG_NAME_MAX_CHARS + 1)
 /*
  * Values that land in a btree or GIN index, whose entries hold at most
  * about 2700 bytes: a tag (models_tags_idx) and an artifact path

@@ -188,179 +188,247 @@ static int leave(const struct mreg_tree *t, const char *full,
 	return rc;
 }
 
+/* The state of one mreg_tree_open: the path left to resolve, and where. */
+struct resolve {
+	const struct mreg_tree *t;
+	const char *rel;           /* as asked, for messages */
+	enum mreg_tree_want want;
+	struct mreg_tree_found *out;
+	struct mreg_error *err;
+	char path[TREE_PATH_MAX];  /* being resolved from the root */
+	char next[TREE_PATH_MAX];  /* to resolve instead (STEP_AGAIN) */
+	char link[TREE_PATH_MAX];  /* the last link followed, or "" */
+	size_t target_end;         /* path[0, target_end) came from a link */
+	int dfd;                   /* the directory reached so far */
+	int hops;                  /* links expanded, retries */
+	int rc;                    /* the result, at STEP_DONE */
+};
+
+enum step {
+	STEP_DESCEND,  /* into a directory: go on with the rest */
+	STEP_AGAIN,    /* resolve next instead, from the root */
+	STEP_RESTART,  /* something changed: resolve path again */
+	STEP_DONE,     /* finished with rc */
+	STEP_LOOP,     /* too many links */
+	STEP_TOO_LONG, /* a path too long */
+};
+
+static enum step step_done(struct resolve *r, int rc)
+{
+	r->rc = rc;
+	return STEP_DONE;
+}
+
+/* One more link or retry, then go on as then says. */
+static enum step step_hop(struct resolve *r, enum step then)
+{
+	return ++r->hops > TREE_MAX_HOPS ? STEP_LOOP : then;
+}
+
+/* The root itself (or a path ending in "/", "/."). */
+static enum step step_root(struct resolve *r)
+{
+	struct stat st;
+	int rc;
+
+	if (fstat(r->dfd, &st) < 0) {
+		tree_fail(r->out, errno, r->err, "could not stat", errno);
+		return step_done(r, -1);
+	}
+	rc = open_found(r->dfd, ".", &st, r->want, true, r->out, r->err);
+	if (rc > 0)
+		rc = tree_fail(r->out, EAGAIN, r->err,
+			       "changed while being opened", 0);
+	return step_done(r, rc);
+}
+
+/* "..", at p: drop the last real directory, or leave the root. */
+static enum step step_up(struct resolve *r, const char *p, const char *rest)
+{
+	char full[TREE_PATH_MAX];
+	size_t keep = (size_t)(p - r->path);
+	int rc;
+
+	if (keep == 0) {
+		snprintf(full, sizeof(full), "%s/%s",
+			 strcmp(r->t->real, "/") ? r->t->real : "", p);
+		rc = leave(r->t, full, r->link, r->rel, r->want, r->out,
+			   r->next, sizeof(r->next), r->err);
+		if (rc != 1)
+			return step_done(r, rc);
+		r->target_end = 0;
+		return step_hop(r, STEP_AGAIN);
+	}
+	keep--; /* the '/' before p */
+	while (keep > 0 && r->path[keep - 1] != '/')
+		keep--;
+	snprintf(r->next, sizeof(r->next), "%.*s%s", (int)keep, r->path, rest);
+	r->target_end = 0;
+	return STEP_AGAIN;
+}
+
+/* The symbolic link comp (clen bytes at p): its target replaces it. */
+static enum step step_link(struct resolve *r, const char *p,
+			   const char *comp, size_t clen, const char *rest)
+{
+	char target[PATH_MAX], full[TREE_PATH_MAX];
+	const char *in;
+	size_t before = (size_t)(p - r->path);
+	int n, rc;
+
+	if (++r->hops > TREE_MAX_HOPS)
+		return STEP_LOOP;
+	n = (int)readlinkat(r->dfd, comp, target, sizeof(target) - 1);
+	if (n < 0 && errno == EINVAL)
+		return STEP_RESTART; /* no longer a link (counted) */
+	if (n < 0) {
+		tree_fail(r->out, errno, r->err,
+			  "could not read symbolic link", errno);
+		return step_done(r, -1);
+	}
+	if ((size_t)n >= sizeof(target) - 1)
+		return STEP_TOO_LONG; /* maybe cut short */
+	target[n] = '\0';
+	snprintf(r->link, sizeof(r->link), "%.*s", (int)(before + clen),
+		 r->path);
+	if (target[0] == '/' && !inside(r->t, target, &in)) {
+		n = snprintf(full, sizeof(full), "%s%s%s", target,
+			     *rest ? "/" : "", rest);
+		if ((size_t)n >= sizeof(full))
+			return STEP_TOO_LONG;
+		rc = leave(r->t, full, r->link, r->rel, r->want, r->out,
+			   r->next, sizeof(r->next), r->err);
+		if (rc != 1)
+			return step_done(r, rc);
+		r->target_end = 0;
+		return STEP_AGAIN;
+	}
+	if (target[0] == '/') {
+		n = snprintf(r->next, sizeof(r->next), "%s%s%s", in,
+			     *rest ? "/" : "", rest);
+		r->target_end = strlen(in);
+	} else {
+		n = snprintf(r->next, sizeof(r->next), "%.*s%s%s%s",
+			     (int)before, r->path, target, *rest ? "/" : "",
+			     rest);
+		r->target_end = before + strlen(target);
+	}
+	if ((size_t)n >= sizeof(r->next))
+		return STEP_TOO_LONG;
+	return STEP_AGAIN;
+}
+
+/* comp (st) is a directory on the way: open it, without following. */
+static enum step step_into(struct resolve *r, const char *comp,
+			   const struct stat *st)
+{
+	int nfd;
+
+	if (!S_ISDIR(st->st_mode)) {
+		tree_fail(r->out, ENOTDIR, r->err, "could not open", ENOTDIR);
+		return step_done(r, -1);
+	}
+	nfd = openat(r->dfd, comp,
+		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (nfd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		return step_hop(r, STEP_RESTART); /* a link now */
+	if (nfd < 0) {
+		tree_fail(r->out, errno, r->err, "could not open directory",
+			  errno);
+		return step_done(r, -1);
+	}
+	if (r->dfd != r->t->rootfd)
+		close(r->dfd);
+	r->dfd = nfd;
+	return STEP_DESCEND;
+}
+
+/*
+ * The component at *pp: one step.  r->path[0, *pp) names real
+ * directories, each with its '/'; at STEP_DESCEND *pp moves past it.
+ */
+static enum step step_component(struct resolve *r, const char **pp)
+{
+	const char *p = *pp, *rest;
+	char comp[NAME_MAX + 1];
+	struct stat st;
+	size_t clen;
+	enum step s;
+	int rc;
+
+	while (*p == '/' || (p[0] == '.' && (p[1] == '/' || !p[1])))
+		p++;
+	if (!*p)
+		return step_root(r);
+	clen = strcspn(p, "/");
+	rest = p + clen;
+	while (*rest == '/')
+		rest++;
+	if (clen == 2 && p[0] == '.' && p[1] == '.')
+		return step_up(r, p, rest);
+	if (clen > NAME_MAX) {
+		tree_fail(r->out, ENAMETOOLONG, r->err, "could not open",
+			  ENAMETOOLONG);
+		return step_done(r, -1);
+	}
+	memcpy(comp, p, clen);
+	comp[clen] = '\0';
+	if (fstatat(r->dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT && (size_t)(p - r->path) < r->target_end)
+			tree_fail(r->out, ENOENT, r->err,
+				  "dangling symbolic link", 0);
+		else
+			tree_fail(r->out, errno, r->err, "could not open",
+				  errno);
+		return step_done(r, -1);
+	}
+	if (S_ISLNK(st.st_mode))
+		return step_link(r, p, comp, clen, rest);
+	if (!*rest) {
+		rc = open_found(r->dfd, comp, &st, r->want, false, r->out,
+				r->err);
+		return rc > 0 ? step_hop(r, STEP_RESTART) : step_done(r, rc);
+	}
+	s = step_into(r, comp, &st);
+	if (s == STEP_DESCEND)
+		*pp = rest;
+	return s;
+}
+
 int mreg_tree_open(const struct mreg_tree *t, const char *rel,
 		   enum mreg_tree_want want, struct mreg_tree_found *out,
 		   struct mreg_error *err)
 {
-	char path[TREE_PATH_MAX], next[TREE_PATH_MAX], full[TREE_PATH_MAX];
-	char target[PATH_MAX], link[TREE_PATH_MAX], comp[NAME_MAX + 1];
-	struct stat st;
-	const char *p, *rest;
-	size_t clen, target_end = 0;
-	int dfd = t->rootfd, hops = 0, rc = -1, n;
+	struct resolve r = { .t = t, .rel = rel, .want = want, .out = out,
+			     .err = err, .dfd = t->rootfd, .rc = -1 };
+	const char *p;
+	enum step s;
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
-	link[0] = '\0';
-	if ((size_t)snprintf(path, sizeof(path), "%s", rel) >= sizeof(path))
+	if ((size_t)snprintf(r.path, sizeof(r.path), "%s", rel) >=
+	    sizeof(r.path))
 		return tree_fail(out, ENAMETOOLONG, err, "path too long", 0);
-restart:
-	if (dfd != t->rootfd)
-		close(dfd);
-	dfd = t->rootfd;
-	p = path;
 	for (;;) {
-		/* path[0 .. p) names real directories, each with its '/' */
-		while (*p == '/' || (p[0] == '.' && (p[1] == '/' || !p[1])))
-			p++;
-		if (!*p) {
-			/* the root itself (or a path ending in "/", "/.") */
-			if (fstat(dfd, &st) < 0) {
-				tree_fail(out, errno, err, "could not stat", errno);
-				goto done;
-			}
-			rc = open_found(dfd, ".", &st, want, true, out, err);
-			if (rc > 0)
-				rc = tree_fail(out, EAGAIN, err,
-					       "changed while being opened", 0);
-			goto done;
-		}
-		clen = strcspn(p, "/");
-		rest = p + clen;
-		while (*rest == '/')
-			rest++;
-		if (clen == 2 && p[0] == '.' && p[1] == '.') {
-			/* up: drop the last real directory, or leave */
-			size_t keep = (size_t)(p - path);
-			if (keep == 0) {
-				snprintf(full, sizeof(full), "%s/%s",
-					 strcmp(t->real, "/") ? t->real : "", p);
-				rc = leave(t, full, link, rel, want, out, next,
-					   sizeof(next), err);
-				if (rc != 1)
-					goto done;
-				rc = -1;
-				if (++hops > TREE_MAX_HOPS)
-					goto loop;
-				target_end = 0;
-				goto again;
-			}
-			keep--; /* the '/' before p */
-			while (keep > 0 && path[keep - 1] != '/')
-				keep--;
-			snprintf(next, sizeof(next), "%.*s%s", (int)keep, path,
-				 rest);
-			target_end = 0;
-			goto again;
-		}
-		if (clen > NAME_MAX) {
-			tree_fail(out, ENAMETOOLONG, err, "could not open",
-				  ENAMETOOLONG);
-			goto done;
-		}
-		memcpy(comp, p, clen);
-		comp[clen] = '\0';
-		if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT && (size_t)(p - path) < target_end)
-				tree_fail(out, ENOENT, err,
-					  "dangling symbolic link", 0);
-			else
-				tree_fail(out, errno, err, "could not open", errno);
-			goto done;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			const char *in;
-			size_t before = (size_t)(p - path);
-
-			if (++hops > TREE_MAX_HOPS)
-				goto loop;
-			n = (int)readlinkat(dfd, comp, target, sizeof(target) - 1);
-			if (n < 0 && errno == EINVAL)
-				goto restart; /* no longer a link (counted) */
-			if (n < 0) {
-				tree_fail(out, errno, err,
-					  "could not read symbolic link", errno);
-				goto done;
-			}
-			if ((size_t)n >= sizeof(target) - 1)
-				goto too_long; /* maybe cut short */
-			target[n] = '\0';
-			snprintf(link, sizeof(link), "%.*s", (int)(before + clen),
-				 path);
-			if (target[0] == '/' && !inside(t, target, &in)) {
-				n = snprintf(full, sizeof(full), "%s%s%s", target,
-					     *rest ? "/" : "", rest);
-				if ((size_t)n >= sizeof(full))
-					goto too_long;
-				rc = leave(t, full, link, rel, want, out, next,
-					   sizeof(next), err);
-				if (rc != 1)
-					goto done;
-				rc = -1;
-				target_end = 0;
-				goto again;
-			}
-			if (target[0] == '/') {
-				n = snprintf(next, sizeof(next), "%s%s%s", in,
-					     *rest ? "/" : "", rest);
-				target_end = strlen(in);
-			} else {
-				n = snprintf(next, sizeof(next), "%.*s%s%s%s",
-					     (int)before, path, target,
-					     *rest ? "/" : "", rest);
-				target_end = before + strlen(target);
-			}
-			if ((size_t)n >= sizeof(next))
-				goto too_long;
-			goto again;
-		}
-		if (*rest) {
-			int nfd;
-
-			if (!S_ISDIR(st.st_mode)) {
-				tree_fail(out, ENOTDIR, err, "could not open",
-					  ENOTDIR);
-				goto done;
-			}
-			nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY |
-							O_NOFOLLOW | O_CLOEXEC);
-			if (nfd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
-				if (++hops > TREE_MAX_HOPS)
-					goto loop;
-				goto restart; /* a link now */
-			}
-			if (nfd < 0) {
-				tree_fail(out, errno, err,
-					  "could not open directory", errno);
-				goto done;
-			}
-			if (dfd != t->rootfd)
-				close(dfd);
-			dfd = nfd;
-			p = rest;
-			continue;
-		}
-		rc = open_found(dfd, comp, &st, want, false, out, err);
-		if (rc > 0) {
-			rc = -1;
-			if (++hops > TREE_MAX_HOPS)
-				goto loop;
-			goto restart;
-		}
-		goto done;
-again:
-		memcpy(path, next, sizeof(path));
-		goto restart;
+		/* from the root, one component at a time */
+		if (r.dfd != t->rootfd)
+			close(r.dfd);
+		r.dfd = t->rootfd;
+		p = r.path;
+		while ((s = step_component(&r, &p)) == STEP_DESCEND)
+			;
+		if (s == STEP_AGAIN)
+			memcpy(r.path, r.next, sizeof(r.path));
+		else if (s != STEP_RESTART)
+			break;
 	}
-too_long:
-	tree_fail(out, ENAMETOOLONG, err, "path too long", 0);
-	goto done;
-loop:
-	tree_fail(out, ELOOP, err, "symbolic link loop", 0);
-done:
-	if (dfd != t->rootfd)
-		close(dfd);
-	return rc;
+	if (s == STEP_TOO_LONG)
+		r.rc = tree_fail(out, ENAMETOOLONG, err, "path too long", 0);
+	else if (s == STEP_LOOP)
+		r.rc = tree_fail(out, ELOOP, err, "symbolic link loop", 0);
+	if (r.dfd != t->rootfd)
+		close(r.dfd);
+	return r.rc;
 }
 
 /* --- the walk ------------------------------------------------------------ */

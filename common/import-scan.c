@@ -1,4 +1,8 @@
-/* scan.c - the producer side of import-dir: walk, consult the cache, read */
+/* import-scan.c - the producer of import-dir: walk, consult the cache, read
+ *
+ * Threads: one walker (walker_main) and cfg->jobs workers (worker_main);
+ * see import-scan.h.
+ */
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -7,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scan.h"
+#include "import-scan.h"
 #include "walk.h"
 #include "workqueue.h"
 
@@ -125,7 +129,7 @@ static int walk_file(struct mreg_scan *s, char *rel,
 	e = mreg_cache_get(s->cache, rel);
 	if (e)
 		e->seen = true;
-	if (!s->rehash && mreg_cache_judge(e, now) == MREG_CACHE_HIT) {
+	if (!s->cfg->rehash && mreg_cache_judge(e, now) == MREG_CACHE_HIT) {
 		/* nothing to read: sent in bunches to spare the queue */
 		free(rel);
 		if (!s->hits &&
@@ -142,7 +146,7 @@ static int walk_file(struct mreg_scan *s, char *rel,
 		return 1;
 	}
 	j->rel = rel;
-	j->entry = s->rehash ? NULL : e;
+	j->entry = s->cfg->rehash ? NULL : e;
 	if (mreg_queue_push(s->jobs, j) < 0) {
 		free(j->rel);
 		free(j);
@@ -272,7 +276,7 @@ static void *walker_main(void *arg)
 {
 	struct mreg_scan *s = arg;
 
-	s->walk_rc = mreg_walk(&s->tree, s->pattern, on_walk, s,
+	s->walk_rc = mreg_walk(&s->tree, s->cfg->pattern, on_walk, s,
 			       &s->walk_err);
 	if (s->pending) {
 		if (wait_for_cache(s) < 0)
@@ -385,7 +389,7 @@ static struct mreg_scan_result *process(struct mreg_scan *s,
 	j->rel = NULL;
 	r->entry = e;
 	mreg_error_clear(&err);
-	if (read_file(s, r->rel, s->max_file_size, &buf, &len, &r->st, r->sha,
+	if (read_file(s, r->rel, s->cfg->max_file_size, &buf, &len, &r->st, r->sha,
 		      &err) < 0) {
 		r->kind = MREG_SCAN_FAIL;
 		r->error = format_error(&err);
@@ -434,20 +438,22 @@ static void *worker_main(void *arg)
 
 /* --- the public side ----------------------------------------------------- */
 
-void mreg_scan_init(struct mreg_scan *s)
+void mreg_scan_init(struct mreg_scan *s, const struct mreg_import_config *cfg,
+		    const char *root_real)
 {
 	memset(s, 0, sizeof(*s));
-	s->rootfd = -1;
+	s->cfg = cfg;
+	s->tree.rootfd = cfg->rootfd;
+	s->tree.real = root_real;
+	s->tree.follow_external = cfg->follow_external;
 	pthread_mutex_init(&s->ready_lock, NULL);
 	pthread_cond_init(&s->ready_cond, NULL);
 }
 
-int mreg_scan_start_workers(struct mreg_scan *s, int jobs,
-			    struct mreg_error *err)
+int mreg_scan_start_workers(struct mreg_scan *s, struct mreg_error *err)
 {
-	s->tree.rootfd = s->rootfd;
-	s->tree.real = s->root_real;
-	s->tree.follow_external = s->follow_external;
+	int jobs = s->cfg->jobs;
+
 	s->jobs = mreg_queue_create((size_t)jobs * 64, err);
 	s->results = s->jobs ? mreg_queue_create(1024, err) : NULL;
 	if (!s->results)

@@ -1,4 +1,4 @@
-/* scan.h - the producer side of import-dir: walk, consult the cache, read
+/* import-scan.h - the producer of import-dir: walk, consult the cache, read
  *
  * A walker thread lists the tree and consults the content-hash cache;
  * files it cannot trust go to a bounded job queue read by worker threads
@@ -7,12 +7,15 @@
  * The walk starts while the cache is still loading: files found before
  * mreg_scan_cache_ready() wait in memory.
  *
+ * Its options come from the run's struct mreg_import_config (import.h):
+ * rootfd, root_real, follow_external, pattern, max_file_size, rehash, jobs.
+ *
  * Use: mreg_scan_init, mreg_scan_start_workers, mreg_scan_start_walker,
  * load the cache, mreg_scan_cache_ready, mreg_scan_next until NULL,
  * mreg_scan_join, mreg_scan_finish.
  */
-#ifndef MREG_SCAN_H
-#define MREG_SCAN_H
+#ifndef MREG_IMPORT_SCAN_H
+#define MREG_IMPORT_SCAN_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +24,7 @@
 
 #include "error.h"
 #include "hashcache.h"
+#include "import.h"
 #include "modelfile.h"
 #include "walk.h"
 
@@ -36,13 +40,12 @@ enum mreg_scan_kind {
 };
 
 /*
- * The longest path below the root (bytes) and source name a file can be
- * recorded under: mreg.source_files' primary key (source, path) is a
- * btree, whose entries hold at most 2704 bytes.  A longer path is a bad
- * file; a longer source is refused before anything starts.
+ * The longest path below the root (bytes) a file can be recorded under:
+ * mreg.source_files' primary key (source, path) is a btree, whose entries
+ * hold at most 2704 bytes (see MREG_SOURCE_NAME_MAX for the source).  A
+ * longer path is a bad file.
  */
 #define MREG_SCAN_PATH_MAX 2000
-#define MREG_SCAN_SOURCE_MAX 512
 
 struct mreg_scan_artifact {
 	char *path;
@@ -74,13 +77,8 @@ struct mreg_scan_pending;
 
 /* Read the counters atomically. */
 struct mreg_scan {
+	const struct mreg_import_config *cfg; /* the run's options */
 	/* set by the caller after mreg_scan_init; the caller owns them */
-	int rootfd;
-	const char *root_real;      /* rootfd's canonical absolute path */
-	bool follow_external;       /* follow links out of the tree */
-	const char *pattern;
-	long long max_file_size;
-	bool rehash;
 	struct mreg_fs_clock clock;
 	struct mreg_cache *cache;
 	/* progress, for anyone */
@@ -91,7 +89,7 @@ struct mreg_scan {
 	int walk_rc;
 	struct mreg_error walk_err;
 	/* private */
-	struct mreg_tree tree;
+	struct mreg_tree tree;      /* cfg's root, at its real path */
 	struct mreg_queue *jobs;
 	struct mreg_queue *results;
 	struct mreg_workers *workers;
@@ -109,18 +107,19 @@ struct mreg_scan {
 };
 
 /*
- * Zero s (rootfd -1) and set up its locks; then the caller fills in the
- * first fields: the cache, empty, is loaded while the walk runs.  Nothing
- * starts yet.  Pair with mreg_scan_finish.
+ * Zero s, keep cfg (read until mreg_scan_finish) and cfg's tree at
+ * root_real, its canonical path, and set up the locks; then the caller
+ * fills in the clock and the cache, empty, loaded while the walk runs.
+ * Nothing starts yet.  Pair with mreg_scan_finish.
  */
-void mreg_scan_init(struct mreg_scan *s);
+void mreg_scan_init(struct mreg_scan *s, const struct mreg_import_config *cfg,
+		    const char *root_real);
 
 /*
- * Create the queues and start jobs worker threads.  -1 (err filled) when
- * not all of them started: nothing is left running.
+ * Create the queues and start cfg->jobs worker threads.  -1 (err filled)
+ * when not all of them started: nothing is left running.
  */
-int mreg_scan_start_workers(struct mreg_scan *s, int jobs,
-			    struct mreg_error *err);
+int mreg_scan_start_workers(struct mreg_scan *s, struct mreg_error *err);
 /*
  * Start the walker.  -1 (err filled) when it could not start: the
  * workers see the closed job queue and leave; still drain and join.
@@ -142,8 +141,8 @@ void mreg_scan_stop(struct mreg_scan *s);
 /* Wait for the walker and the workers. */
 void mreg_scan_join(struct mreg_scan *s);
 
-/* Free the queues and locks; after mreg_scan_join.  The cache and rootfd
- * stay the caller's. */
+/* Free the queues and locks; after mreg_scan_join.  The cache and the
+ * config stay the caller's. */
 void mreg_scan_finish(struct mreg_scan *s);
 
 #endif

@@ -1,0 +1,510 @@
+/* import-batch.c - the batch writer of import-dir: COPY into a temporary
+ * table, then set-based statements, split when the server refuses a value
+ * (see import-write.h) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "import-write.h"
+
+/* --- the batch table ----------------------------------------------------- */
+
+/*
+ * The batch table's columns that COPY fills after kind and path (every row
+ * has those two; a row to invalidate has nothing else): name and type, in
+ * the order copy_row writes them.
+ */
+#define BATCH_FIELDS(X)                                                      \
+	X(size, "bigint") X(mtime_ns, "bigint") X(ctime_ns, "bigint")        \
+	X(inode, "bigint") X(device, "bigint") X(sha256, "text")             \
+	X(racy, "boolean") X(error, "text") X(provider, "text")              \
+	X(name, "text") X(type, "text") X(version, "text")                   \
+	X(display_name, "text") X(description, "text") X(tags, "jsonb")      \
+	X(synonyms, "jsonb") X(active, "boolean") X(config, "jsonb")         \
+	X(metadata, "jsonb") X(artifacts, "jsonb")
+#define FIELD_DEF(n, t) ", " #n " " t
+#define FIELD_NAME(n, t) ", " #n
+#define FIELD_ONE(n, t) +1
+
+/* COPY's fields per row after kind and path */
+enum { BATCH_NFIELDS = 0 BATCH_FIELDS(FIELD_ONE) };
+
+/* the copied columns, then those the statements fill */
+static const char *const create_batch_sql =
+	"CREATE TEMP TABLE mreg_import_batch ("
+	"kind text NOT NULL, path text NOT NULL" BATCH_FIELDS(FIELD_DEF)
+	", provider_id bigint, model_id bigint, old jsonb, late_error text"
+	") ON COMMIT DROP";
+
+static const char *const copy_batch_sql =
+	"COPY mreg_import_batch (kind, path" BATCH_FIELDS(FIELD_NAME)
+	") FROM STDIN";
+
+/* --- the statements ------------------------------------------------------ */
+
+/* The state of a model as the audit log records it. */
+#define SNAPSHOT(m)                                                          \
+	"jsonb_build_object('type', " m ".type, 'version', " m ".version,"    \
+	" 'display_name', " m ".display_name, 'description', " m             \
+	".description, 'tags', to_jsonb(" m ".tags), 'synonyms',"            \
+	" to_jsonb(" m ".synonyms), 'active', " m ".active, 'config', " m    \
+	".config, 'metadata', " m ".metadata, 'artifacts', coalesce(("        \
+	"SELECT jsonb_agg(jsonb_build_object('path', a.path, 'size', a.size," \
+	" 'sha256', a.sha256) ORDER BY a.path) FROM mreg.artifacts a"         \
+	" WHERE a.model_id = " m ".id), '[]'::jsonb))"
+
+/* The parameters a statement takes: each takes only those it uses. */
+enum step_params {
+	STEP_NONE,
+	STEP_SOURCE,        /* $1 source */
+	STEP_ACTOR_SOURCE,  /* $1 actor, $2 source */
+};
+
+struct batch_step {
+	enum step_params params;
+	const char *sql;
+};
+
+static const struct batch_step batch_steps[] = {
+	/* providers, created on first use */
+	{ STEP_ACTOR_SOURCE,
+		"WITH ins AS (INSERT INTO mreg.providers (name)"
+		" SELECT DISTINCT provider FROM mreg_import_batch WHERE kind = 'model'"
+		" ORDER BY 1 ON CONFLICT (name) DO NOTHING RETURNING name)"
+		" INSERT INTO mreg.audit_log (actor, action, resource, details)"
+		" SELECT $1, 'provider.create', 'providers/' || name,"
+		" jsonb_build_object('source', $2::text) FROM ins" },
+
+	{ STEP_NONE,
+		"UPDATE mreg_import_batch b SET provider_id = p.id"
+		" FROM mreg.providers p WHERE b.kind = 'model' AND p.name = b.provider" },
+
+	/* the models as they were, locked against concurrent writers */
+	{ STEP_NONE,
+		"UPDATE mreg_import_batch b SET model_id = m.id, old = " SNAPSHOT("m")
+		" FROM (SELECT * FROM mreg.models WHERE (provider_id, name) IN"
+		" (SELECT provider_id, name FROM mreg_import_batch WHERE kind = 'model')"
+		" ORDER BY id FOR UPDATE) m"
+		" WHERE b.kind = 'model' AND m.provider_id = b.provider_id"
+		" AND m.name = b.name" },
+
+	/* a default model keeps its type and stays active: refuse the file */
+	{ STEP_NONE,
+		"UPDATE mreg_import_batch b SET kind = 'late', late_error ="
+		" CASE WHEN b.type <> m.type THEN format('model \"%s/%s\" is the"
+		" default for type \"%s\": its type cannot change to \"%s\"',"
+		" b.provider, b.name, m.type, b.type)"
+		" ELSE format('model \"%s/%s\" is the default for type \"%s\": it"
+		" cannot be deactivated', b.provider, b.name, m.type) END"
+		" FROM mreg.model_defaults d JOIN mreg.models m ON m.id = d.model_id"
+		" WHERE b.kind = 'model' AND b.model_id = d.model_id"
+		" AND (b.type <> m.type OR NOT b.active)" },
+
+	{ STEP_NONE,
+		"INSERT INTO mreg.models AS m (provider_id, name, type, version,"
+		" display_name, description, tags, synonyms, active, config, metadata)"
+		" SELECT provider_id, name, type, version, display_name, description,"
+		" ARRAY(SELECT jsonb_array_elements_text(tags)),"
+		" ARRAY(SELECT jsonb_array_elements_text(synonyms)),"
+		" active, config, metadata FROM mreg_import_batch"
+		" WHERE kind = 'model'"
+		" ORDER BY provider_id, name"
+		" ON CONFLICT (provider_id, name) DO UPDATE SET type = EXCLUDED.type,"
+		" version = EXCLUDED.version, display_name = EXCLUDED.display_name,"
+		" description = EXCLUDED.description, tags = EXCLUDED.tags,"
+		" synonyms = EXCLUDED.synonyms, active = EXCLUDED.active,"
+		" config = EXCLUDED.config, metadata = EXCLUDED.metadata,"
+		" updated_at = now()"
+		" WHERE (m.type, m.version, m.display_name, m.description, m.tags,"
+		" m.synonyms, m.active, m.config, m.metadata) IS DISTINCT FROM"
+		" (EXCLUDED.type, EXCLUDED.version, EXCLUDED.display_name,"
+		" EXCLUDED.description, EXCLUDED.tags, EXCLUDED.synonyms,"
+		" EXCLUDED.active, EXCLUDED.config, EXCLUDED.metadata)" },
+
+	{ STEP_NONE,
+		"UPDATE mreg_import_batch b SET model_id = m.id FROM mreg.models m"
+		" WHERE b.kind = 'model' AND b.model_id IS NULL"
+		" AND m.provider_id = b.provider_id AND m.name = b.name" },
+
+	{ STEP_NONE,
+		"DELETE FROM mreg.artifacts a USING mreg_import_batch b"
+		" WHERE b.kind = 'model' AND b.old IS NOT NULL"
+		" AND a.model_id = b.model_id"
+		" AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(b.artifacts) e"
+		" WHERE e->>'path' = a.path)" },
+
+	{ STEP_NONE,
+		"INSERT INTO mreg.artifacts AS a (model_id, path, size, sha256)"
+		" SELECT b.model_id, e->>'path', (e->>'size')::bigint, e->>'sha256'"
+		" FROM mreg_import_batch b, jsonb_array_elements(b.artifacts) e"
+		" WHERE b.kind = 'model' AND b.artifacts <> '[]'"
+		" ON CONFLICT (model_id, path) DO UPDATE SET size = EXCLUDED.size,"
+		" sha256 = EXCLUDED.sha256 WHERE (a.size, a.sha256) IS DISTINCT FROM"
+		" (EXCLUDED.size, EXCLUDED.sha256)" },
+
+	/* the cache rows, in the same transaction as the models */
+	{ STEP_SOURCE,
+		"INSERT INTO mreg.source_files AS s (source, path, size, mtime_ns,"
+		" ctime_ns, inode, device, sha256, racy, error, model_id)"
+		" SELECT $1::text, path, size, mtime_ns, ctime_ns, inode, device, sha256,"
+		" racy, error, model_id FROM mreg_import_batch"
+		" WHERE kind IN ('model', 'touch', 'error')"
+		" ON CONFLICT (source, path) DO UPDATE SET size = EXCLUDED.size,"
+		" mtime_ns = EXCLUDED.mtime_ns, ctime_ns = EXCLUDED.ctime_ns,"
+		" inode = EXCLUDED.inode, device = EXCLUDED.device,"
+		" sha256 = EXCLUDED.sha256, racy = EXCLUDED.racy,"
+		" error = EXCLUDED.error,"
+		" model_id = coalesce(EXCLUDED.model_id, s.model_id),"
+		" recorded_at = now()" },
+
+	/* files in a provider/name conflict: hash and parse them next time */
+	{ STEP_SOURCE,
+		"UPDATE mreg.source_files s SET racy = true, sha256 = repeat('0', 64)"
+		" FROM mreg_import_batch b WHERE b.kind = 'invalidate'"
+		" AND s.source = $1 AND s.path = b.path" },
+};
+
+/*
+ * After the upsert a model holds exactly the batch's values, so its new
+ * state is built from the batch row (no second look at the table); it is
+ * shaped like SNAPSHOT so that an unchanged model compares equal.
+ */
+static const char *const audit_sql = /* $1 actor, $2 source */
+	"WITH n AS (SELECT b.path, b.sha256, b.model_id, b.provider, b.name,"
+	" b.old, jsonb_build_object('type', b.type, 'version', b.version,"
+	" 'display_name', b.display_name, 'description', b.description,"
+	" 'tags', b.tags, 'synonyms', b.synonyms, 'active', b.active,"
+	" 'config', b.config, 'metadata', b.metadata, 'artifacts',"
+	" (SELECT coalesce(jsonb_agg(e ORDER BY e->>'path'), '[]'::jsonb)"
+	"  FROM jsonb_array_elements(b.artifacts) e)) AS new"
+	" FROM mreg_import_batch b WHERE b.kind = 'model')"
+	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
+	" SELECT $1, CASE WHEN old IS NULL THEN 'model.create'"
+	" ELSE 'model.update' END, 'models/' || provider || '/' || name,"
+	" model_id, jsonb_build_object('source', $2::text, 'path', path,"
+	" 'sha256', sha256, 'old', old, 'new', new)"
+	" FROM n WHERE old IS NULL OR old <> new"
+	" RETURNING action, resource, details->>'path'";
+
+static const char *const late_sql =
+	"SELECT path, late_error FROM mreg_import_batch"
+	" WHERE late_error IS NOT NULL";
+
+static void copy_ll(struct mreg_copy *cp, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	mreg_copy_field(cp, buf);
+}
+
+static char *artifacts_json(const struct mreg_scan_result *r)
+{
+	json_t *a = json_array();
+	char *s;
+	size_t i;
+
+	if (!a)
+		return NULL;
+	for (i = 0; i < r->narts; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:s}", "path",
+						   r->arts[i].path, "size",
+						   (json_int_t)r->arts[i].size,
+						   "sha256", r->arts[i].sha));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static void copy_row(struct mreg_copy *cp,
+		     const struct mreg_scan_result *r, const char *kind)
+{
+	char hex[MREG_SHA256_HEX];
+	const struct mreg_model *m = &r->model;
+	bool model = r->kind == MREG_SCAN_MODEL;
+	char *arts = NULL;
+
+	/* kind, path, then BATCH_FIELDS in order */
+	mreg_copy_field(cp, kind);
+	mreg_copy_field(cp, r->rel);
+	copy_ll(cp, r->st.size);
+	copy_ll(cp, r->st.mtime_ns);
+	copy_ll(cp, r->st.ctime_ns);
+	copy_ll(cp, (long long)r->st.inode);
+	copy_ll(cp, (long long)r->st.device);
+	mreg_digest_to_hex(r->sha, hex);
+	mreg_copy_field(cp, hex);
+	mreg_copy_field(cp, r->racy ? "t" : "f");
+	if (r->kind == MREG_SCAN_ERROR)
+		mreg_copy_field(cp, r->error);
+	else if (r->kind == MREG_SCAN_TOUCH && r->entry)
+		mreg_copy_field(cp, r->entry->error);
+	else
+		mreg_copy_field(cp, NULL);
+	mreg_copy_field(cp, model ? m->provider : NULL);
+	mreg_copy_field(cp, model ? m->name : NULL);
+	mreg_copy_field(cp, model ? m->type : NULL);
+	mreg_copy_field(cp, model ? m->version : NULL);
+	mreg_copy_field(cp, model ? m->display_name : NULL);
+	mreg_copy_field(cp, model ? m->description : NULL);
+	mreg_copy_field(cp, model ? m->tags_json : NULL);
+	mreg_copy_field(cp, model ? m->synonyms_json : NULL);
+	mreg_copy_field(cp, model ? (m->active ? "t" : "f") : NULL);
+	mreg_copy_field(cp, model ? m->config_json : NULL);
+	mreg_copy_field(cp, model ? m->metadata_json : NULL);
+	if (model)
+		arts = artifacts_json(r);
+	mreg_copy_field(cp, model ? (arts ? arts : "[]") : NULL);
+	free(arts);
+	mreg_copy_row(cp);
+}
+
+/*
+ * SQLSTATEs by which the server refuses a value of one file rather than
+ * the batch: data exceptions (22: too long, invalid text, an encoding),
+ * integrity violations (23) and program limits (54: an index entry or a
+ * tsvector too large).  The batch is then split to find the file.
+ * Anything else (a lost connection, a serialization failure, a bug) ends
+ * the run as before.
+ */
+static bool refuses_a_value(const char *sqlstate)
+{
+	return strncmp(sqlstate, "22", 2) == 0 ||
+	       strncmp(sqlstate, "23", 2) == 0 ||
+	       strncmp(sqlstate, "54", 2) == 0;
+}
+
+/* Item i of the batch: a scan result, then the paths to invalidate. */
+static bool item_copied(const struct mreg_importer *w, size_t i)
+{
+	const struct mreg_scan_result *r;
+
+	if (i >= w->nbatch)
+		return true;
+	r = w->batch[i];
+	/* a claim found in conflict after the row was queued */
+	return !(r->kind == MREG_SCAN_MODEL && r->claim && r->claim->conflicted);
+}
+
+static void copy_item(struct mreg_copy *cp, const struct mreg_importer *w,
+		      size_t i)
+{
+	const struct mreg_scan_result *r;
+	int k;
+
+	if (i >= w->nbatch) {
+		mreg_copy_field(cp, "invalidate");
+		mreg_copy_field(cp, w->invalid[i - w->nbatch]);
+		for (k = 0; k < BATCH_NFIELDS; k++)
+			mreg_copy_field(cp, NULL);
+		mreg_copy_row(cp);
+		return;
+	}
+	r = w->batch[i];
+	copy_row(cp, r, r->kind == MREG_SCAN_MODEL   ? "model"
+			: r->kind == MREG_SCAN_TOUCH ? "touch"
+						     : "error");
+}
+
+/* The statements of batch_steps in order, each with its parameters. */
+static int run_steps(const struct mreg_importer *w, struct mreg_error *err)
+{
+	const char *source[1] = { w->cfg->source };
+	const char *actor_source[2] = { w->cfg->actor, w->cfg->source };
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; rc == 0 && k < sizeof(batch_steps) / sizeof(*batch_steps);
+	     k++) {
+		const struct batch_step *s = &batch_steps[k];
+
+		switch (s->params) {
+		case STEP_NONE:
+			rc = mreg_db_command(w->cfg->conn, s->sql, 0, NULL, err);
+			break;
+		case STEP_SOURCE:
+			rc = mreg_db_command(w->cfg->conn, s->sql, 1, source,
+					     err);
+			break;
+		case STEP_ACTOR_SOURCE:
+			rc = mreg_db_command(w->cfg->conn, s->sql, 2,
+					     actor_source, err);
+			break;
+		}
+	}
+	return rc;
+}
+
+/*
+ * Items [lo, hi) through the batch statements.  0 with the rows of the
+ * audit and of the refused defaults in *audit and *late (the caller
+ * clears them), or -1 with err filled; the transaction is then failed.
+ */
+static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
+		     PGresult **audit, PGresult **late,
+		     struct mreg_error *err)
+{
+	struct mreg_conn *conn = w->cfg->conn;
+	const char *params[2] = { w->cfg->actor, w->cfg->source };
+	struct mreg_copy cp;
+	size_t i;
+
+	*audit = *late = NULL;
+	if (mreg_db_command(conn, create_batch_sql, 0, NULL, err) < 0)
+		return -1;
+	if (mreg_copy_begin(&cp, conn, copy_batch_sql, err) < 0)
+		return -1;
+	for (i = lo; i < hi; i++)
+		if (item_copied(w, i))
+			copy_item(&cp, w, i);
+	if (mreg_copy_end(&cp, err) < 0)
+		return -1;
+	if (run_steps(w, err) < 0)
+		return -1;
+	*audit = mreg_db_exec(conn, audit_sql, 2, params, PGRES_TUPLES_OK,
+			      err);
+	if (*audit)
+		*late = mreg_db_exec(w->cfg->conn, late_sql, 0, NULL,
+				     PGRES_TUPLES_OK, err);
+	if (*late && mreg_db_command(w->cfg->conn, "DROP TABLE mreg_import_batch",
+				     0, NULL, err) == 0)
+		return 0;
+	PQclear(*audit);
+	PQclear(*late);
+	*audit = *late = NULL;
+	return -1;
+}
+
+/* What a written part of the batch did: counts and events. */
+static void tell_written(struct mreg_importer *w, PGresult *audit,
+			 PGresult *late)
+{
+	int k;
+
+	for (k = 0; k < PQntuples(audit); k++) {
+		bool create = strcmp(PQgetvalue(audit, k, 0), "model.create") == 0;
+		if (create)
+			w->added++;
+		else
+			w->updated++;
+		if (w->cfg->ev.changed)
+			w->cfg->ev.changed(w->cfg->ev.arg, create,
+				      PQgetvalue(audit, k, 1),
+				      PQgetvalue(audit, k, 2));
+	}
+	for (k = 0; k < PQntuples(late); k++) {
+		mreg_importer_report(w, PQgetvalue(late, k, 0), PQgetvalue(late, k, 1),
+			    false);
+		mreg_importer_mark_failed(w);
+	}
+}
+
+/*
+ * The server refused item i alone (why).  A model file is a bad file;
+ * it is not recorded, so the next run reads it again (and imports it
+ * once it is fixed).  A cache refresh or an invalidation that fails
+ * leaves the file to be read again: a warning.
+ */
+static void refused(struct mreg_importer *w, size_t i,
+		    const struct mreg_error *why)
+{
+	char msg[sizeof(why->message) + 64];
+
+	if (i < w->nbatch && w->batch[i]->kind == MREG_SCAN_MODEL) {
+		snprintf(msg, sizeof(msg), "the database refused it: %s",
+			 why->message);
+		mreg_importer_report(w, w->batch[i]->rel, msg, false);
+		mreg_importer_mark_failed(w);
+		return;
+	}
+	snprintf(msg, sizeof(msg),
+		 "could not record the file: the database refused it: %s",
+		 why->message);
+	mreg_importer_report(w, i < w->nbatch ? w->batch[i]->rel
+				     : w->invalid[i - w->nbatch],
+		    msg, true);
+}
+
+/*
+ * Write items [lo, hi) under a savepoint.  When the server refuses a
+ * value, roll back to it and split the range in two until the refused
+ * items stand alone: they are reported, every other item is written.
+ * -1 (err filled) on any other failure.
+ */
+static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
+		       struct mreg_error *err)
+{
+	PGresult *audit = NULL, *late = NULL;
+	struct mreg_error why;
+	size_t i, mid;
+
+	for (i = lo; i < hi && !item_copied(w, i); i++)
+		;
+	if (i == hi || w->abort_writes)
+		return 0; /* nothing to write, or --strict gave up */
+	if (mreg_db_command(w->cfg->conn, "SAVEPOINT mreg_batch", 0, NULL, err) < 0)
+		return -1;
+	if (try_items(w, lo, hi, &audit, &late, err) == 0) {
+		if (mreg_db_command(w->cfg->conn, "RELEASE SAVEPOINT mreg_batch", 0,
+				    NULL, err) < 0) {
+			PQclear(audit);
+			PQclear(late);
+			return -1;
+		}
+		tell_written(w, audit, late);
+		PQclear(audit);
+		PQclear(late);
+		return 0;
+	}
+	if (!refuses_a_value(err->sqlstate))
+		return -1;
+	why = *err;
+	mreg_error_clear(err);
+	if (mreg_db_command(w->cfg->conn, "ROLLBACK TO SAVEPOINT mreg_batch", 0,
+			    NULL, err) < 0 ||
+	    mreg_db_command(w->cfg->conn, "RELEASE SAVEPOINT mreg_batch", 0, NULL,
+			    err) < 0)
+		return -1;
+	if (hi - lo == 1) {
+		refused(w, lo, &why);
+		return 0;
+	}
+	mid = lo + (hi - lo) / 2;
+	if (write_items(w, lo, mid, err) < 0)
+		return -1;
+	return write_items(w, mid, hi, err);
+}
+
+int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
+{
+	size_t i;
+	int rc = -1;
+
+	if (w->nbatch == 0 && w->ninvalid == 0)
+		return 0;
+	if (w->abort_writes) {
+		rc = 0;
+		goto cleanup;
+	}
+	if (mreg_importer_begin(w, err) < 0)
+		goto cleanup;
+	if (write_items(w, 0, w->nbatch + w->ninvalid, err) < 0)
+		goto cleanup;
+	if (!w->one_txn) {
+		if (mreg_db_commit(w->cfg->conn, err) < 0)
+			goto cleanup;
+		w->in_txn = false;
+	}
+	rc = 0;
+cleanup:
+	for (i = 0; i < w->nbatch; i++)
+		mreg_scan_result_free(w->batch[i]);
+	w->nbatch = 0;
+	for (i = 0; i < w->ninvalid; i++)
+		free(w->invalid[i]);
+	w->ninvalid = 0;
+	return rc;
+}
+

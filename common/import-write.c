@@ -1,0 +1,399 @@
+/* import-write.c - the consumer of import-dir: claims and batches
+ * (see import-write.h) */
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "import-write.h"
+#include "modelfile.h"
+
+void mreg_importer_report(const struct mreg_importer *w, const char *rel,
+			  const char *text, bool warning)
+{
+	if (w->cfg->ev.file)
+		w->cfg->ev.file(w->cfg->ev.arg, rel, text, warning);
+}
+
+void mreg_importer_mark_failed(struct mreg_importer *w)
+{
+	w->failed++;
+	w->failed_files++;
+	if (w->cfg->strict)
+		w->abort_writes = true;
+}
+
+int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err)
+{
+	if (w->in_txn)
+		return 0;
+	if (mreg_db_begin(w->cfg->conn, err) < 0)
+		return -1;
+	w->in_txn = true;
+	return 0;
+}
+
+/* --- claims: one file per provider/name ---------------------------------- */
+
+static int add_invalid(struct mreg_importer *w, const char *rel)
+{
+	if (w->ninvalid == w->capinvalid) {
+		size_t n = w->capinvalid ? w->capinvalid * 2 : 16;
+		char **p = realloc(w->invalid, n * sizeof(*p));
+		if (!p)
+			return -1;
+		w->invalid = p;
+		w->capinvalid = n;
+	}
+	if (!(w->invalid[w->ninvalid] = strdup(rel)))
+		return -1;
+	w->ninvalid++;
+	return 0;
+}
+
+/*
+ * Record that rel defines key.  false when another file defines it too:
+ * both are reported and failed, and both are re-read next time.
+ */
+static bool claim_key(struct mreg_importer *w, const char *key,
+		      const char *rel, bool borrow, struct mreg_error *err)
+{
+	struct mreg_claim *first;
+	bool oom;
+	char msg[2048];
+
+	first = mreg_claims_take(&w->claims, key, rel, borrow, &oom);
+	if (oom) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return false;
+	}
+	if (!first)
+		return true;
+	if (first->deferred) {
+		mreg_scan_result_free(first->deferred);
+		first->deferred = NULL;
+	}
+	snprintf(msg, sizeof(msg),
+		 "model \"%s\" is also defined in \"%s/%s\"; neither file is imported",
+		 key, w->cfg->label_root, first->rel);
+	mreg_importer_report(w, rel, msg, false);
+	mreg_importer_mark_failed(w);
+	add_invalid(w, rel);
+	if (!first->conflicted) {
+		first->conflicted = true;
+		snprintf(msg, sizeof(msg),
+			 "model \"%s\" is also defined in \"%s/%s\"; neither file is imported",
+			 key, w->cfg->label_root, rel);
+		mreg_importer_report(w, first->rel, msg, false);
+		mreg_importer_mark_failed(w);
+		add_invalid(w, first->rel);
+	}
+	return false;
+}
+
+static int batch_add(struct mreg_importer *w, struct mreg_scan_result *r,
+		     struct mreg_error *err)
+{
+	w->batch[w->nbatch++] = r;
+	if (w->nbatch >= (size_t)w->cfg->batch_size)
+		return mreg_importer_write_batch(w, err);
+	return 0;
+}
+
+/*
+ * The file recorded for a provider/name is other than rel, still there,
+ * and not handled yet in this run: rel's row waits for it, so that a
+ * conflict between them is found before either is written.
+ */
+static bool must_wait_for_owner(struct mreg_importer *w, const char *key,
+				const char *rel)
+{
+	struct mreg_claim *owner = mreg_claims_find(&w->owners, key);
+	struct mreg_cache_entry *e;
+	struct stat st;
+
+	if (!owner || strcmp(owner->rel, rel) == 0)
+		return false;
+	e = mreg_cache_get(w->scan->cache, owner->rel);
+	if (!e || e->done)
+		return false;
+	return fstatat(w->cfg->rootfd, owner->rel, &st, 0) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
+/* rel has been handled: release a row that waited for it. */
+static int release_waiting(struct mreg_importer *w, const char *rel,
+			   struct mreg_error *err)
+{
+	struct mreg_cache_entry *e = mreg_cache_get(w->scan->cache, rel);
+	struct mreg_claim *c;
+	struct mreg_scan_result *r;
+
+	if (!e)
+		return 0;
+	e->done = true;
+	if (!e->key || !(c = mreg_claims_find(&w->claims, e->key)) ||
+	    !c->deferred)
+		return 0;
+	r = c->deferred;
+	c->deferred = NULL;
+	if (c->conflicted) {
+		mreg_scan_result_free(r);
+		return 0;
+	}
+	return batch_add(w, r, err);
+}
+
+/* At the end: rows still waiting (their owner's file never came). */
+static int release_all(struct mreg_importer *w, struct mreg_error *err)
+{
+	struct mreg_claim *x;
+	struct mreg_scan_result *r;
+	size_t i;
+
+	for (i = 0; i < w->claims.n; i++)
+		for (x = w->claims.b[i]; x; x = x->next) {
+			if (!x->deferred)
+				continue;
+			r = x->deferred;
+			x->deferred = NULL;
+			if (x->conflicted)
+				mreg_scan_result_free(r);
+			else if (batch_add(w, r, err) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int owners_cb(struct mreg_cache_entry *e, void *arg)
+{
+	struct mreg_importer *w = arg;
+	bool oom;
+
+	if (e->key && !e->error) {
+		mreg_claims_take(&w->owners, e->key, e->path, true, &oom);
+		if (oom)
+			return -1;
+	}
+	return 0;
+}
+
+struct activate {
+	struct mreg_importer *w;
+	struct mreg_error *err;
+};
+
+static int activate_cb(struct mreg_cache_entry *e, void *arg)
+{
+	struct activate *a = arg;
+
+	if (owners_cb(e, a->w) != 0) {
+		mreg_error_set(a->err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (e->done && e->key && !e->error)
+		claim_key(a->w, e->key, e->path, true, a->err);
+	return a->err->status ? -1 : 0;
+}
+
+/*
+ * Claims matter only once a model file has been read: until then every
+ * file was unchanged.  The first such file builds the claims of the files
+ * handled so far and the map of recorded owners.
+ */
+static int activate_claims(struct mreg_importer *w, struct mreg_error *err)
+{
+	struct activate a = { w, err };
+
+	w->claims_active = true;
+	return mreg_cache_foreach(w->scan->cache, activate_cb, &a) ? -1 : 0;
+}
+
+/* An unchanged file (cached entry e) has been handled. */
+static int take_unchanged(struct mreg_importer *w,
+			  const struct mreg_cache_entry *e,
+			  struct mreg_error *err)
+{
+	if (e->error) {
+		mreg_importer_report(w, e->path, e->error, false);
+		mreg_importer_mark_failed(w);
+	} else if (e->key && w->claims_active) {
+		claim_key(w, e->key, e->path, true, err);
+		if (err->status)
+			return -1;
+	}
+	return release_waiting(w, e->path, err);
+}
+
+/* --- taking results ------------------------------------------------------ */
+
+/*
+ * What one result (not UNCHANGED) means: reported, counted, claimed.
+ * true when it goes into the batch; *rp is NULL when it waits for its
+ * model's recorded file.  err->status on a fatal error.
+ */
+static bool sort_result(struct mreg_importer *w, struct mreg_scan_result **rp,
+			struct mreg_error *err)
+{
+	struct mreg_scan_result *r = *rp;
+	const struct mreg_cache_entry *e = r->entry;
+	char key[MREG_MODEL_KEY_MAX];
+	struct mreg_claim *c;
+	bool keep;
+
+	switch (r->kind) {
+	case MREG_SCAN_WALK:
+		mreg_importer_report(w, r->rel, r->error, false);
+		w->walk_errors++;
+		w->failed++;
+		if (w->cfg->strict)
+			w->abort_writes = true;
+		return false;
+	case MREG_SCAN_FAIL:
+	case MREG_SCAN_ERROR:
+		mreg_importer_report(w, r->rel, r->error, false);
+		mreg_importer_mark_failed(w);
+		/* an invalid file is recorded, with its error */
+		return r->kind == MREG_SCAN_ERROR;
+	case MREG_SCAN_UNCHANGED: /* handled by the caller */
+	case MREG_SCAN_TOUCH:
+		if (e && e->error) {
+			mreg_importer_report(w, r->rel, e->error, false);
+			mreg_importer_mark_failed(w);
+		} else if (e && e->key && w->claims_active) {
+			claim_key(w, e->key, e->path, true, err);
+		}
+		return r->kind == MREG_SCAN_TOUCH;
+	case MREG_SCAN_MODEL:
+		break;
+	}
+	snprintf(key, sizeof(key), "%s/%s", r->model.provider, r->model.name);
+	keep = claim_key(w, key, r->rel, false, err);
+	if (keep && (c = mreg_claims_find(&w->claims, key)) != NULL) {
+		r->claim = c;
+		if (must_wait_for_owner(w, key, r->rel)) {
+			c->deferred = r;
+			*rp = NULL;
+			return false;
+		}
+	}
+	return keep;
+}
+
+/* A bunch of cache hits: each is handled, nothing is written for them. */
+static int take_unchanged_many(struct mreg_importer *w,
+			       struct mreg_scan_result *r,
+			       struct mreg_error *err)
+{
+	size_t i;
+
+	atomic_fetch_add(&w->scan->done, (long)r->nmany);
+	for (i = 0; i < r->nmany; i++)
+		if (take_unchanged(w, r->many[i], err) < 0)
+			break;
+	mreg_scan_result_free(r);
+	return err->status ? -1 : 0;
+}
+
+/* Handle one result; -1 on a fatal error. */
+int mreg_importer_take(struct mreg_importer *w, struct mreg_scan_result *r,
+		       struct mreg_error *err)
+{
+	bool keep;
+	char *rel = NULL;
+	int rc = -1;
+
+	if (r->kind == MREG_SCAN_UNCHANGED)
+		return take_unchanged_many(w, r, err);
+	atomic_fetch_add(&w->scan->done, 1);
+	if (r->kind != MREG_SCAN_WALK && !(rel = strdup(r->rel))) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		goto cleanup;
+	}
+	if (r->kind == MREG_SCAN_MODEL && !w->claims_active &&
+	    activate_claims(w, err) < 0)
+		goto cleanup;
+	keep = sort_result(w, &r, err);
+	if (err->status)
+		goto cleanup;
+	if (r && keep) {
+		struct mreg_scan_result *taken = r;
+
+		r = NULL; /* the batch owns it now */
+		if (batch_add(w, taken, err) < 0)
+			goto cleanup;
+	} else {
+		mreg_scan_result_free(r);
+		r = NULL;
+	}
+	if (rel && release_waiting(w, rel, err) < 0)
+		goto cleanup;
+	rc = 0;
+	if (w->ninvalid >= (size_t)w->cfg->batch_size)
+		rc = mreg_importer_write_batch(w, err);
+cleanup:
+	mreg_scan_result_free(r);
+	free(rel);
+	return rc;
+}
+
+/* --- setting up and finishing ------------------------------------------- */
+
+static void drop_result(void *r)
+{
+	mreg_scan_result_free(r);
+}
+
+int mreg_importer_init(struct mreg_importer *w,
+		       const struct mreg_import_config *cfg,
+		       struct mreg_scan *scan, struct mreg_error *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->cfg = cfg;
+	w->scan = scan;
+	w->one_txn = cfg->strict || cfg->dry_run;
+	w->batch = calloc((size_t)cfg->batch_size, sizeof(*w->batch));
+	if (!w->batch) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int mreg_importer_complete(struct mreg_importer *w, struct mreg_error *err)
+{
+	if (release_all(w, err) < 0 || mreg_importer_write_batch(w, err) < 0 ||
+	    mreg_importer_prune(w, err) < 0)
+		return -1;
+	if (w->in_txn) {
+		w->in_txn = false;
+		if (w->cfg->dry_run || w->abort_writes)
+			mreg_db_rollback(w->cfg->conn);
+		else if (mreg_db_commit(w->cfg->conn, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void mreg_importer_finish(struct mreg_importer *w)
+{
+	size_t i;
+
+	if (w->in_txn)
+		mreg_db_rollback(w->cfg->conn);
+	w->in_txn = false;
+	for (i = 0; i < w->nbatch; i++)
+		mreg_scan_result_free(w->batch[i]);
+	free(w->batch);
+	w->batch = NULL;
+	w->nbatch = 0;
+	for (i = 0; i < w->ninvalid; i++)
+		free(w->invalid[i]);
+	free(w->invalid);
+	w->invalid = NULL;
+	w->ninvalid = w->capinvalid = 0;
+	mreg_claims_finish(&w->claims, drop_result);
+	mreg_claims_finish(&w->owners, drop_result);
+}

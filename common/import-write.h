@@ -1,0 +1,91 @@
+/* import-write.h - the consumer of import-dir: claims, batches, prune
+ *
+ * The importer takes the producer's results (import-scan.h) one by one
+ * on one thread.  It checks provider/name claims across files (two files
+ * defining the same model are both refused, and a file waits for the
+ * file recorded for its model if that one is still to come), and hands
+ * full batches to the batch writer (import-batch.c): one transaction per
+ * batch carries the model rows, their audit rows and the cache rows of
+ * the files they came from.  With one_txn (--strict, --dry-run) all
+ * batches share one transaction that mreg_importer_complete commits or
+ * rolls back, after prune (import-prune.c).
+ *
+ * Its options come from the run's struct mreg_import_config (import.h):
+ * conn, actor, source, label_root, batch_size, strict, dry_run, prune and
+ * the events.  It never prints: what the user should hear goes to the
+ * events.
+ */
+#ifndef MREG_IMPORT_WRITE_H
+#define MREG_IMPORT_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "claims.h"
+#include "error.h"
+#include "import-scan.h"
+#include "import.h"
+
+struct mreg_importer {
+	const struct mreg_import_config *cfg; /* the run's options */
+	struct mreg_scan *scan;     /* its cache and done counter */
+	/* counts, for the summary */
+	long added, updated, failed, failed_files, pruned, missing;
+	long kept_defaults;
+	long walk_errors;
+	bool abort_writes;          /* --strict after a bad file */
+	/* private */
+	bool one_txn;
+	bool in_txn;
+	struct mreg_scan_result **batch;
+	size_t nbatch;
+	char **invalid;             /* paths to invalidate with this batch */
+	size_t ninvalid, capinvalid;
+	struct mreg_claims claims;
+	struct mreg_claims owners;  /* provider/name -> file recorded for it */
+	bool claims_active;         /* built on the first model file read */
+};
+
+/* Keep cfg and scan (both read until finish), allocate the batch; -1
+ * (err filled) when out of memory. */
+int mreg_importer_init(struct mreg_importer *w,
+		       const struct mreg_import_config *cfg,
+		       struct mreg_scan *scan, struct mreg_error *err);
+/* Roll back an open transaction and free everything; after a failed
+ * init too. */
+void mreg_importer_finish(struct mreg_importer *w);
+
+/* Handle one result (taken over); -1 on a fatal error. */
+int mreg_importer_take(struct mreg_importer *w, struct mreg_scan_result *r,
+		       struct mreg_error *err);
+
+/*
+ * After the last result: write what waits, prune (or count the files
+ * that are gone), then commit the one transaction, or roll it back for
+ * --dry-run and for --strict after a bad file.
+ */
+int mreg_importer_complete(struct mreg_importer *w, struct mreg_error *err);
+
+/* --- inside the consumer: import-write.c, import-batch.c, import-prune.c */
+
+/* rel's problem, for the caller to show (the file event). */
+void mreg_importer_report(const struct mreg_importer *w, const char *rel,
+			  const char *text, bool warning);
+/* A bad file: counted, and with --strict nothing will be written. */
+void mreg_importer_mark_failed(struct mreg_importer *w);
+/* Open the run's transaction unless one is open. */
+int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err);
+
+/*
+ * import-batch.c: write the batch and the paths to invalidate, then empty
+ * both (commit unless one_txn).  A file whose value the server refuses is
+ * reported alone; -1 (err filled) on any other failure.
+ */
+int mreg_importer_write_batch(struct mreg_importer *w,
+			      struct mreg_error *err);
+
+/* import-prune.c: count the files that are gone; with --prune deactivate
+ * their models (in the run's transaction). */
+int mreg_importer_prune(struct mreg_importer *w, struct mreg_error *err);
+
+#endif
