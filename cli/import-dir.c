@@ -34,6 +34,7 @@
 #include "import.h"
 #include "importer.h"
 #include "modelfile.h"
+#include "utf8.h"
 #include "scan.h"
 #include "walk.h"
 

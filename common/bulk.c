@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "jsontext.h"
+#include "utf8.h"
 
 #define READ_CHUNK 65536
 /* nesting an array element may have: above jansson's limit (2048), so
@@ -97,7 +98,7 @@ static int rd_get(struct mreg_bulk_reader *r)
 	if (c == '\n') {
 		r->line++;
 		r->column = 1;
-	} else if ((c & 0xC0) != 0x80) {
+	} else if (!mreg_utf8_is_cont((unsigned char)c)) {
 		/* columns count characters, as jansson's do */
 		r->column++;
 	}

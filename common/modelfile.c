@@ -1,5 +1,6 @@
 /* modelfile.c - parse and validate one model definition file */
 #include "modelfile.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,69 +29,10 @@ bool mreg_is_slug(const char *s)
 }
 
 /*
- * Decode one UTF-8 sequence at s (n bytes left).  Returns its length and
- * sets *cp, or 0 when the bytes are not well-formed UTF-8.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	unsigned long c;
-	size_t len, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* Offset of the first byte that is not well-formed UTF-8, or len. */
-static size_t utf8_first_bad(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	unsigned long cp;
-
-	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
-		if (n == 0)
-			return i;
-		i += n;
-	}
-	return len;
-}
-
-bool mreg_utf8_valid(const char *s, size_t len)
-{
-	return utf8_first_bad(s, len) == len;
-}
-
-/*
  * White space (Unicode White_Space) and the invisible characters that
  * show as nothing (zero-width spaces and joiners, word joiner, BOM).
  */
-static bool is_blank_cp(unsigned long cp)
+static bool is_blank_cp(uint32_t cp)
 {
 	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || cp == 0x180e ||
 	       (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 ||
@@ -102,16 +44,16 @@ const char *mreg_check_name(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n, len = strlen(s), chars = 0;
-	unsigned long cp;
+	uint32_t cp;
 	bool blank = true;
 
 	if (len == 0)
 		return "must not be empty";
 	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
+		n = mreg_utf8_decode(p + i, len - i, &cp);
 		if (n == 0)
 			return "is not valid UTF-8";
-		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+		if (mreg_utf8_is_control(cp))
 			return "must not contain control characters";
 		blank = blank && is_blank_cp(cp);
 		i += n;
@@ -223,17 +165,6 @@ static int dump_to(json_t *v, char **out, struct mreg_error *err)
 	return 0;
 }
 
-/* Characters in s (well-formed UTF-8: jansson checked it). */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -284,7 +215,8 @@ static int get_string_array(json_t *root, const char *key, const char *path,
 			mreg_error_at(err, path, 0, 0);
 			goto cleanup;
 		}
-		if (max_chars && utf8_chars(json_string_value(item)) > max_chars) {
+		if (max_chars && mreg_utf8_chars(json_string_value(item),
+						  strlen(json_string_value(item))) > max_chars) {
 			mreg_error_set(err, MREG_EXIT_DATA,
 				       "key '%s': item %zu is longer than %zu characters",
 				       key, i, max_chars);
@@ -429,23 +361,6 @@ static int get_artifacts(json_t *root, const char *path,
 	return 0;
 }
 
-/* 1-based line and column of byte offset off in buf. */
-static void position_of(const char *buf, size_t off, long *line, long *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
 static int validate(json_t *root, const char *text, size_t len,
 		    const char *path, struct mreg_model *m,
 		    struct mreg_error *err)
@@ -518,9 +433,9 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 		buf += 3;
 		len -= 3;
 	}
-	bad = utf8_first_bad(buf, len);
+	bad = mreg_utf8_first_invalid(buf, len);
 	if (bad < len) {
-		position_of(buf, bad, &line, &col);
+		mreg_utf8_position(buf, len, bad, &line, &col);
 		mreg_error_set(err, MREG_EXIT_DATA,
 			       "invalid UTF-8 (byte 0x%02x)",
 			       (unsigned char)buf[bad]);
