@@ -1,5 +1,6 @@
 /* modelfile.c - parse and validate one model definition file */
 #include "modelfile.h"
+#include "jsoncheck.h"
 #include "utf8.h"
 
 #include <stdarg.h>
@@ -103,21 +104,6 @@ static const char *const known_keys[] = {
 	"tags", "synonyms", "active", "config", "metadata", "artifacts", NULL,
 };
 
-static const char *json_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE: /* fall through */
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "a value";
-}
-
 __attribute__((format(printf, 4, 5)))
 static int key_error(struct mreg_error *err, const char *path,
 		     const char *key, const char *fmt, ...)
@@ -128,7 +114,16 @@ static int key_error(struct mreg_error *err, const char *path,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	mreg_error_set(err, MREG_EXIT_DATA, "key '%s': %s", key, msg);
+	mreg_json_key_error(err, key, "%s", msg);
+	mreg_error_at(err, path, 0, 0);
+	return -1;
+}
+
+/* "key '<key>': must be <what>, not <type of v>" at path. */
+static int want(struct mreg_error *err, const char *path, const char *key,
+		const json_t *v, const char *what)
+{
+	mreg_json_want(err, key, v, what);
 	mreg_error_at(err, path, 0, 0);
 	return -1;
 }
@@ -145,8 +140,7 @@ static int get_string(json_t *root, const char *key, bool required,
 		return 0;
 	}
 	if (!json_is_string(v))
-		return key_error(err, path, key, "must be a string, not %s",
-				 json_type_name(v));
+		return want(err, path, key, v, "a string");
 	*out = xstrdup(json_string_value(v));
 	if (!*out) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
@@ -165,11 +159,6 @@ static int dump_to(json_t *v, char **out, struct mreg_error *err)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * An array of non-empty, distinct strings, as compact JSON; max_chars
  * (0: no limit) bounds each.
@@ -178,10 +167,7 @@ static int get_string_array(json_t *root, const char *key, const char *path,
 			    size_t max_chars, char **out,
 			    struct mreg_error *err)
 {
-	json_t *v = json_object_get(root, key), *item;
-	const char **sorted = NULL;
-	size_t i, n;
-	int rc = -1;
+	json_t *v = json_object_get(root, key);
 
 	if (!v) {
 		*out = xstrdup("[]");
@@ -191,57 +177,12 @@ static int get_string_array(json_t *root, const char *key, const char *path,
 		}
 		return 0;
 	}
-	if (!json_is_array(v))
-		return key_error(err, path, key,
-				 "must be an array of strings, not %s",
-				 json_type_name(v));
-	n = json_array_size(v);
-	if (n > 1 && !(sorted = calloc(n, sizeof(*sorted)))) {
-		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	if (mreg_json_check_strings(err, key, v, max_chars, NULL, NULL) < 0) {
+		if (err->status == MREG_EXIT_DATA)
+			mreg_error_at(err, path, 0, 0);
 		return -1;
 	}
-	json_array_foreach(v, i, item) {
-		if (!json_is_string(item)) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': item %zu must be a string, not %s",
-				       key, i, json_type_name(item));
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-		if (json_string_length(item) == 0) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': item %zu is an empty string",
-				       key, i);
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-		if (max_chars && mreg_utf8_chars(json_string_value(item),
-						  strlen(json_string_value(item))) > max_chars) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': item %zu is longer than %zu characters",
-				       key, i, max_chars);
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-		if (sorted)
-			sorted[i] = json_string_value(item);
-	}
-	/* a tag or synonym listed twice is a mistake, not a wish */
-	if (sorted)
-		qsort(sorted, n, sizeof(*sorted), cmp_str);
-	for (i = 1; sorted && i < n; i++) {
-		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': \"%s\" is listed twice", key,
-				       sorted[i]);
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-	}
-	rc = dump_to(v, out, err);
-cleanup:
-	free(sorted);
-	return rc;
+	return dump_to(v, out, err);
 }
 
 /*
@@ -256,8 +197,7 @@ static int get_object(json_t *root, const char *text, size_t len,
 	struct mreg_json_span span;
 
 	if (v && !json_is_object(v))
-		return key_error(err, path, key, "must be an object, not %s",
-				 json_type_name(v));
+		return want(err, path, key, v, "an object");
 	if (!v) {
 		*out = xstrdup("{}");
 	} else if (!mreg_json_get(text, len, key, &span)) {
@@ -314,7 +254,7 @@ static int get_artifacts(json_t *root, const char *path,
 	if (!json_is_array(v))
 		return key_error(err, path, "artifacts",
 				 "must be an array of paths, not %s",
-				 json_type_name(v));
+				 mreg_json_type_name(v));
 	m->artifacts = calloc(json_array_size(v) + 1, sizeof(char *));
 	if (!m->artifacts) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
@@ -322,11 +262,9 @@ static int get_artifacts(json_t *root, const char *path,
 	}
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key 'artifacts': item %zu must be a string, not %s",
-				       i, json_type_name(item));
-			mreg_error_at(err, path, 0, 0);
-			return -1;
+			return key_error(err, path, "artifacts",
+					 "item %zu must be a string, not %s",
+					 i, mreg_json_type_name(item));
 		}
 		why = check_artifact_path(json_string_value(item), why_buf,
 					  sizeof(why_buf));
@@ -399,8 +337,7 @@ static int validate(json_t *root, const char *text, size_t len,
 
 	v = json_object_get(root, "active");
 	if (v && !json_is_boolean(v))
-		return key_error(err, path, "active",
-				 "must be a boolean, not %s", json_type_name(v));
+		return want(err, path, "active", v, "a boolean");
 	m->active = v ? json_is_true(v) : true;
 
 	if (get_string_array(root, "tags", path, MREG_TAG_MAX_CHARS,
@@ -469,7 +406,7 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 	if (!json_is_object(root)) {
 		mreg_error_set(err, MREG_EXIT_DATA,
 			       "the file must hold one JSON object, not %s",
-			       json_type_name(root));
+			       mreg_json_type_name(root));
 		mreg_error_at(err, path, 1, 1);
 		goto cleanup;
 	}
