@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "bench-cmd.h"
 #include "bench.h"
 #include "cli.h"
 #include "commands.h"
@@ -109,24 +110,8 @@ static const struct cli_spec spec = {
 		"anyway,\nalso after Ctrl-C.  See mreg-bench(1).",
 };
 
-struct opts {
-	const struct cli_ctx *ctx;
-	bool mixed;
-	bool have_mix;
-	unsigned weights[MREG_BENCH_NWORKLOADS];
-	long clients, threads, pool_size, transactions, populate;
-	double duration, warmup, rate, progress, pool_timeout;
-	bool have_duration;
-	bool extended, cpr, force_populate, keep, cleanup, json;
-	unsigned long long seed;
-	const char *type;
-	bool import;                   /* --workload import */
-	long import_files;
-	double import_change;
-	bool have_import_opts;
-};
 
-static int parse_mix(struct opts *o, const char *arg)
+static int parse_mix(struct bench_opts *o, const char *arg)
 {
 	const char *p = arg;
 
@@ -169,7 +154,7 @@ static int parse_mix(struct opts *o, const char *arg)
 
 static int handle(void *state, int id, const char *arg)
 {
-	struct opts *o = state;
+	struct bench_opts *o = state;
 	const struct cli_ctx *ctx = o->ctx;
 	double d;
 	int wl;
@@ -307,312 +292,9 @@ static int handle(void *state, int id, const char *arg)
 	return cli_usage(ctx, "unhandled option");
 }
 
-/* --- Ctrl-C ---------------------------------------------------------------- */
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	got_signal = sig;
-}
-
-/* First Ctrl-C: stop and report; the handler resets, so a second kills. */
-static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESETHAND;
-	got_signal = 0;
-	sigaction(SIGINT, &sa, old_int);
-	sigaction(SIGTERM, &sa, old_term);
-}
-
-static void restore_signals(const struct sigaction *old_int,
-			    const struct sigaction *old_term)
-{
-	sigaction(SIGINT, old_int, NULL);
-	sigaction(SIGTERM, old_term, NULL);
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* --- the report ------------------------------------------------------------ */
-
-static const double report_pcts[] = { 50, 90, 95, 99, 99.9 };
-static const char *const report_pct_names[] = { "p50", "p90", "p95", "p99",
-						"p99.9" };
-#define NPCTS (sizeof(report_pcts) / sizeof(*report_pcts))
-
-static double ms(uint64_t ns)
-{
-	return (double)ns / 1e6;
-}
-
-static json_t *latency_json(const struct mreg_histogram *h)
-{
-	json_t *o;
-
-	if (mreg_histogram_count(h) == 0)
-		return json_null();
-	o = json_object();
-	json_object_set_new(o, "min", json_real(ms(mreg_histogram_min(h))));
-	json_object_set_new(o, "mean", json_real(mreg_histogram_mean(h) / 1e6));
-	for (size_t i = 0; i < NPCTS; i++)
-		json_object_set_new(o, report_pct_names[i],
-				    json_real(ms(mreg_histogram_percentile(
-					    h, report_pcts[i]))));
-	json_object_set_new(o, "max", json_real(ms(mreg_histogram_max(h))));
-	return o;
-}
-
-struct run_info {
-	const struct opts *o;
-	int threads;
-	int pool_size;
-	bool prepared;
-	struct mreg_pool_stats pool; /* during the run */
-	bool have_pool;
-	int import_jobs;             /* import: worker threads per import */
-	long per_request;            /* import: files rewritten per request */
-};
-
-static const char *workload_label(const struct opts *o)
-{
-	if (o->mixed)
-		return "mixed";
-	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
-		if (o->weights[i])
-			return mreg_bench_workload_name(i);
-	return "?";
-}
-
-static int print_json(const struct run_info *ri,
-		      const struct mreg_bench_result *r)
-{
-	const struct opts *o = ri->o;
-	json_t *root = json_object(), *mix = json_object(), *errs,
-	       *kinds = json_object(), *first = json_object(),
-	       *wls = json_object();
-	int rc;
-
-	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++) {
-		json_t *w;
-
-		if (!o->weights[i])
-			continue;
-		json_object_set_new(mix, mreg_bench_workload_name(i),
-				    json_integer(o->weights[i]));
-		w = json_object();
-		json_object_set_new(w, "transactions",
-				    json_integer((json_int_t)mreg_histogram_count(
-					    r->by_workload[i])));
-		json_object_set_new(w, "errors",
-				    json_integer((json_int_t)r->errors_by_workload[i]));
-		json_object_set_new(w, "latency_ms",
-				    latency_json(r->by_workload[i]));
-		json_object_set_new(wls, mreg_bench_workload_name(i), w);
-	}
-	json_object_set_new(root, "workload", json_string(workload_label(o)));
-	json_object_set_new(root, "mix", mix);
-	json_object_set_new(root, "clients", json_integer(o->clients));
-	json_object_set_new(root, "threads", json_integer(ri->threads));
-	json_object_set_new(root, "pool_size",
-			    o->cpr ? json_null() : json_integer(ri->pool_size));
-	json_object_set_new(root, "protocol",
-			    json_string(ri->prepared ? "prepared" : "extended"));
-	json_object_set_new(root, "connect_per_request", json_boolean(o->cpr));
-	json_object_set_new(root, "rate",
-			    o->rate > 0 ? json_real(o->rate) : json_null());
-	json_object_set_new(root, "warmup_s", json_real(o->warmup));
-	json_object_set_new(root, "duration_s", json_real(r->elapsed_s));
-	json_object_set_new(root, "interrupted", json_boolean(r->interrupted));
-	json_object_set_new(root, "populated",
-			    o->populate ? json_integer(o->populate) : json_null());
-	json_object_set_new(root, "transactions",
-			    json_integer((json_int_t)r->transactions));
-	json_object_set_new(root, "tps",
-			    json_real(r->elapsed_s > 0
-					      ? (double)r->transactions / r->elapsed_s
-					      : 0.0));
-	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++) {
-		json_object_set_new(kinds, mreg_bench_error_kind_name(k),
-				    json_integer((json_int_t)r->errors_by_kind[k]));
-		if (r->first_error[k][0])
-			json_object_set_new(first, mreg_bench_error_kind_name(k),
-					    json_string(r->first_error[k]));
-	}
-	errs = json_object();
-	json_object_set_new(errs, "total", json_integer((json_int_t)r->errors));
-	json_object_set_new(errs, "by_kind", kinds);
-	json_object_set_new(errs, "first", first);
-	json_object_set_new(root, "errors", errs);
-	json_object_set_new(root, "latency_ms", latency_json(r->latency));
-	json_object_set_new(root, "schedule_lag_ms",
-			    o->rate > 0 ? latency_json(r->lag) : json_null());
-	json_object_set_new(root, "workloads", wls);
-	if (ri->have_pool && !o->cpr) {
-		const struct mreg_pool_stats *s = &ri->pool;
-
-		json_object_set_new(root, "pool", json_pack(
-			"{s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
-			"connections_created", (json_int_t)s->created,
-			"acquires", (json_int_t)s->acquires,
-			"waits", (json_int_t)s->waits,
-			"wait_total_ms", s->wait_total_ms,
-			"wait_max_ms", s->wait_max_ms,
-			"timeouts", (json_int_t)s->timeouts,
-			"broken", (json_int_t)s->broken,
-			"connect_failures", (json_int_t)s->connect_failures));
-	} else {
-		json_object_set_new(root, "pool", json_null());
-	}
-	json_object_set_new(root, "connections_opened",
-			    o->cpr ? json_integer((json_int_t)r->connections_opened)
-				   : json_null());
-	json_object_set_new(root, "import", !o->import ? json_null() : json_pack(
-		"{s:I, s:f, s:I, s:i}",
-		"files", (json_int_t)o->import_files,
-		"change_pct", o->import_change,
-		"files_per_request", (json_int_t)ri->per_request,
-		"jobs", ri->import_jobs));
-	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-				   JSON_REAL_PRECISION(6));
-	putchar('\n');
-	json_decref(root);
-	return rc;
-}
-
-/* One column per workload (and "all" for a mix), one row per statistic. */
-static void print_latency_table(const struct opts *o,
-				const struct mreg_bench_result *r)
-{
-	const struct mreg_histogram *h[MREG_BENCH_NWORKLOADS + 1];
-	uint64_t err[MREG_BENCH_NWORKLOADS + 1];
-	const char *name[MREG_BENCH_NWORKLOADS + 1];
-	int n = 0;
-
-	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++) {
-		if (!o->weights[i])
-			continue;
-		h[n] = r->by_workload[i];
-		err[n] = r->errors_by_workload[i];
-		name[n++] = mreg_bench_workload_name(i);
-	}
-	if (n > 1 && n <= MREG_BENCH_NWORKLOADS) {
-		h[n] = r->latency;
-		err[n] = r->errors;
-		name[n++] = "all";
-	}
-	printf("%-14s", "latency (ms)");
-	for (int i = 0; i < n; i++)
-		printf(" %12s", name[i]);
-	printf("\n  %-12s", "requests");
-	for (int i = 0; i < n; i++)
-		printf(" %12llu", (unsigned long long)mreg_histogram_count(h[i]));
-	printf("\n  %-12s", "errors");
-	for (int i = 0; i < n; i++)
-		printf(" %12llu", (unsigned long long)err[i]);
-	printf("\n  %-12s", "min");
-	for (int i = 0; i < n; i++)
-		printf(" %12.3f", ms(mreg_histogram_min(h[i])));
-	printf("\n  %-12s", "mean");
-	for (int i = 0; i < n; i++)
-		printf(" %12.3f", mreg_histogram_mean(h[i]) / 1e6);
-	for (size_t p = 0; p < NPCTS; p++) {
-		printf("\n  %-12s", report_pct_names[p]);
-		for (int i = 0; i < n; i++)
-			printf(" %12.3f",
-			       ms(mreg_histogram_percentile(h[i], report_pcts[p])));
-	}
-	printf("\n  %-12s", "max");
-	for (int i = 0; i < n; i++)
-		printf(" %12.3f", ms(mreg_histogram_max(h[i])));
-	putchar('\n');
-}
-
-static void print_table(const struct run_info *ri,
-			const struct mreg_bench_result *r)
-{
-	const struct opts *o = ri->o;
-
-	printf("workload:      %s", workload_label(o));
-	if (o->mixed) {
-		const char *sep = " (";
-
-		for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
-			if (o->weights[i]) {
-				printf("%s%s=%u", sep, mreg_bench_workload_name(i),
-				       o->weights[i]);
-				sep = ",";
-			}
-		putchar(')');
-	}
-	putchar('\n');
-	if (o->import)
-		printf("import:        %ld files per client, %ld rewritten per "
-		       "request (%g%%), %d worker thread%s per import\n",
-		       o->import_files, ri->per_request, o->import_change,
-		       ri->import_jobs, ri->import_jobs == 1 ? "" : "s");
-	printf("clients:       %ld over %d thread%s, ", o->clients, ri->threads,
-	       ri->threads == 1 ? "" : "s");
-	if (o->cpr)
-		printf("a new connection per request");
-	else
-		printf("pool of %d", ri->pool_size);
-	printf(", %s protocol\n", ri->prepared ? "prepared" : "extended");
-	if (o->rate > 0)
-		printf("rate:          %.1f requests/s scheduled (open loop)\n",
-		       o->rate);
-	printf("duration:      %.3f s", r->elapsed_s);
-	if (o->warmup > 0)
-		printf(" after %.3f s warmup", o->warmup);
-	if (r->interrupted)
-		printf(" (interrupted)");
-	putchar('\n');
-	printf("transactions:  %llu (%.1f per second)\n",
-	       (unsigned long long)r->transactions,
-	       r->elapsed_s > 0 ? (double)r->transactions / r->elapsed_s : 0.0);
-	printf("errors:        %llu\n", (unsigned long long)r->errors);
-	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++)
-		if (r->errors_by_kind[k])
-			cli_printf(stdout, "  %-13s %llu (first: %s)\n",
-				   mreg_bench_error_kind_name(k),
-				   (unsigned long long)r->errors_by_kind[k],
-				   r->first_error[k]);
-	print_latency_table(o, r);
-	if (o->rate > 0) {
-		printf("schedule lag (ms): mean %.3f", mreg_histogram_mean(r->lag) / 1e6);
-		for (size_t i = 0; i < NPCTS; i++)
-			printf("  %s %.3f", report_pct_names[i],
-			       ms(mreg_histogram_percentile(r->lag, report_pcts[i])));
-		printf("  max %.3f\n", ms(mreg_histogram_max(r->lag)));
-	}
-	if (o->cpr) {
-		printf("connections:   %lu opened\n", r->connections_opened);
-	} else if (ri->have_pool) {
-		const struct mreg_pool_stats *s = &ri->pool;
-
-		printf("pool:          %lu acquires, %lu waits (%.3f ms in all, "
-		       "%.3f ms at most), %lu timeouts\n"
-		       "               %lu connections opened, %lu broken "
-		       "replaced, %lu connect failures\n",
-		       s->acquires, s->waits, s->wait_total_ms, s->wait_max_ms,
-		       s->timeouts, s->created, s->broken, s->connect_failures);
-	}
-}
-
 /* --- the command ----------------------------------------------------------- */
 
-static void default_mix(struct opts *o)
+static void default_mix(struct bench_opts *o)
 {
 	static const struct { const char *name; unsigned weight; } mix[] = {
 		{ "get-default", 80 }, { "list", 15 }, { "set-default", 5 },
@@ -628,7 +310,7 @@ static void default_mix(struct opts *o)
 }
 
 /* The import workload: its own thread per client, closed loop, pooled. */
-static int check_import_opts(struct cli_ctx *ctx, struct opts *o, long cpus)
+static int check_import_opts(struct cli_ctx *ctx, struct bench_opts *o, long cpus)
 {
 	if (o->rate > 0)
 		return cli_usage(ctx, "--rate does not go with --workload import "
@@ -650,7 +332,7 @@ static int check_import_opts(struct cli_ctx *ctx, struct opts *o, long cpus)
 	return -1;
 }
 
-static int check_opts(struct cli_ctx *ctx, struct opts *o)
+static int check_opts(struct cli_ctx *ctx, struct bench_opts *o)
 {
 	unsigned total = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -693,104 +375,15 @@ static int check_opts(struct cli_ctx *ctx, struct opts *o)
 	return -1;
 }
 
-static int run_cleanup(struct cli_ctx *ctx, struct mreg_pool *pool)
-{
-	struct mreg_error err;
-	struct mreg_conn *conn = mreg_pool_acquire(pool, &err);
-	long n;
-
-	if (!conn)
-		return cli_report(ctx, &err);
-	n = mreg_bench_cleanup(conn, cli_actor(ctx), &err);
-	mreg_pool_release(pool, conn);
-	if (n < 0)
-		return cli_report(ctx, &err);
-	printf("removed %ld synthetic model%s\n", n, n == 1 ? "" : "s");
-	return 0;
-}
-
-/* Run the load; fills res. */
-static int run_load(struct cli_ctx *ctx, struct opts *o,
-		    const struct mreg_bench_config *cfg,
-		    struct mreg_bench_result *res)
-{
-	struct sigaction old_int, old_term;
-	struct mreg_bench_interval iv;
-	struct mreg_error err;
-	struct mreg_bench *b;
-	double next_progress;
-	bool stopped = false;
-	int rc = 0;
-
-	catch_signals(&old_int, &old_term);
-	b = mreg_bench_start(cfg, &err);
-	if (!b) {
-		restore_signals(&old_int, &old_term);
-		return cli_report(ctx, &err);
-	}
-	next_progress = mono_s() + o->progress;
-	while (!mreg_bench_wait(b, 100)) {
-		if (got_signal && !stopped) {
-			mreg_bench_stop(b);
-			stopped = true;
-			cli_warn(ctx, "interrupted: finishing the requests in "
-				      "flight (Ctrl-C again to quit at once)");
-		}
-		if (o->progress > 0 && mono_s() >= next_progress) {
-			mreg_bench_interval(b, &iv);
-			fprintf(stderr,
-				"progress: %.1f s, %llu transactions, %.1f tps, "
-				"p99 %.3f ms, %llu errors%s\n",
-				iv.elapsed_s,
-				(unsigned long long)iv.transactions,
-				iv.interval_s > 0 ? (double)iv.transactions /
-							    iv.interval_s
-						  : 0.0,
-				ms(iv.p99_ns), (unsigned long long)iv.errors,
-				iv.warming_up ? " (warmup)" : "");
-			next_progress += o->progress;
-		}
-	}
-	if (mreg_bench_finish(b, res, &err) < 0)
-		rc = cli_report(ctx, &err);
-	mreg_bench_destroy(b);
-	restore_signals(&old_int, &old_term);
-	return rc;
-}
-
-/*
- * Open the connections the clients will use before the clock starts, as
- * pgbench does: the run measures requests, not connection set-up (that is
- * what --connect-per-request is for).
- */
-static int warm_pool(struct mreg_pool *pool, int n, struct mreg_error *err)
-{
-	struct mreg_conn **conns = calloc((size_t)n, sizeof(*conns));
-	int rc = 0;
-
-	if (!conns) {
-		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
-		return -1;
-	}
-	for (int i = 0; i < n && rc == 0; i++)
-		if (!(conns[i] = mreg_pool_acquire(pool, err)))
-			rc = -1;
-	for (int i = 0; i < n; i++)
-		if (conns[i])
-			mreg_pool_release(pool, conns[i]);
-	free(conns);
-	return rc;
-}
-
 int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct opts o = { .ctx = ctx, .clients = 1, .pool_timeout = 30 };
+	struct bench_opts o = { .ctx = ctx, .clients = 1, .pool_timeout = 30 };
 	struct mreg_pool_config pcfg = { 0 };
 	struct mreg_bench_config cfg = { 0 };
 	struct mreg_bench_data data = { 0 };
 	struct mreg_bench_result res = { 0 };
 	struct mreg_pool_stats before, after;
-	struct run_info ri = { 0 };
+	struct bench_run_info ri = { 0 };
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool;
 	struct mreg_error err;
@@ -822,14 +415,14 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	if (!pool)
 		return cli_finish(ctx, cli_report(ctx, &err));
 	if (o.cleanup)
-		return cli_finish(ctx, run_cleanup(ctx, pool));
+		return cli_finish(ctx, bench_run_cleanup(ctx, pool));
 
 	if (!(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
 	if (o.populate) {
-		t = mono_s();
+		t = bench_mono_s();
 		if (mreg_bench_populate(conn, o.populate, o.force_populate,
 					cli_actor(ctx), &err) < 0) {
 			rc = cli_report(ctx, &err);
@@ -837,7 +430,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		populated = true;
 		cli_verbose(ctx, "populated %ld synthetic models in %.2f s",
-			    o.populate, mono_s() - t);
+			    o.populate, bench_mono_s() - t);
 	}
 	if (o.import) {
 		/* the imported models are bench data: the same rule */
@@ -866,7 +459,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	mreg_pool_release(pool, conn);
 	conn = NULL;
-	if (!o.cpr && warm_pool(pool, o.clients < o.pool_size ? (int)o.clients
+	if (!o.cpr && bench_warm_pool(pool, o.clients < o.pool_size ? (int)o.clients
 							      : (int)o.pool_size,
 				&err) < 0) {
 		rc = cli_report(ctx, &err);
@@ -905,7 +498,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 
 	json_object_seed(0);
 	mreg_pool_get_stats(pool, &before);
-	rc = run_load(ctx, &o, &cfg, &res);
+	rc = bench_run_load(ctx, &o, &cfg, &res);
 	if (rc != 0)
 		goto done;
 	mreg_pool_get_stats(pool, &after);
@@ -920,9 +513,9 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	ri.pool.wait_total_ms = after.wait_total_ms - before.wait_total_ms;
 
 	if (o.json)
-		print_json(&ri, &res);
+		bench_print_json(&ri, &res);
 	else
-		print_table(&ri, &res);
+		bench_print_table(&ri, &res);
 	fflush(stdout);
 	rc = 0;
 	if (res.errors)
