@@ -60,5 +60,29 @@ int bench_run_load(struct cli_ctx *ctx, const struct bench_opts *o,
 		   const struct mreg_bench_config *cfg,
 		   struct mreg_bench_result *res);
 int bench_warm_pool(struct mreg_pool *pool, int n, struct mreg_error *err);
+/* The pool of the run: one connection for --cleanup and per request. */
+struct mreg_pool *bench_open_pool(struct cli_ctx *ctx,
+				  const struct bench_opts *o, bool prepared,
+				  struct mreg_error *err);
+/*
+ * Populate (--populate), check the registry (import), load the
+ * parameters of the requests (--type).  *made is set once there is bench
+ * data to remove after the run, even when a later step fails.  -1 when
+ * all went well, else an exit status.
+ */
+int bench_prepare_data(struct cli_ctx *ctx, const struct bench_opts *o,
+		       struct mreg_conn *conn, struct mreg_bench_data *data,
+		       bool *made);
+/* The run's configuration from the options. */
+void bench_fill_config(struct cli_ctx *ctx, const struct bench_opts *o,
+		       struct mreg_pool *pool,
+		       const struct mreg_bench_data *data,
+		       struct bench_run_info *ri, struct mreg_bench_config *cfg);
+/* Run, measure and print the report; an exit status. */
+int bench_measure(struct cli_ctx *ctx, const struct bench_opts *o,
+		  struct mreg_pool *pool, const struct mreg_bench_config *cfg,
+		  struct bench_run_info *ri);
+/* Without --keep the bench data goes after the run; rc, or 1 if not. */
+int bench_remove_data(struct cli_ctx *ctx, struct mreg_pool *pool, int rc);
 
 #endif

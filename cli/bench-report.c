@@ -44,15 +44,11 @@ static const char *workload_label(const struct bench_opts *o)
 	return "?";
 }
 
-int bench_print_json(const struct bench_run_info *ri,
-		      const struct mreg_bench_result *r)
+/* "mix" (the weights) and "workloads" (each one's figures). */
+static void workloads_json(const struct bench_opts *o,
+			   const struct mreg_bench_result *r, json_t *mix,
+			   json_t *wls)
 {
-	const struct bench_opts *o = ri->o;
-	json_t *root = json_object(), *mix = json_object(), *errs,
-	       *kinds = json_object(), *first = json_object(),
-	       *wls = json_object();
-	int rc;
-
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++) {
 		json_t *w;
 
@@ -70,6 +66,52 @@ int bench_print_json(const struct bench_run_info *ri,
 				    latency_json(r->by_workload[i]));
 		json_object_set_new(wls, mreg_bench_workload_name(i), w);
 	}
+}
+
+static json_t *errors_json(const struct mreg_bench_result *r)
+{
+	json_t *errs = json_object(), *kinds = json_object(),
+	       *first = json_object();
+
+	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++) {
+		json_object_set_new(kinds, mreg_bench_error_kind_name(k),
+				    json_integer((json_int_t)r->errors_by_kind[k]));
+		if (r->first_error[k][0])
+			json_object_set_new(first, mreg_bench_error_kind_name(k),
+					    json_string(r->first_error[k]));
+	}
+	json_object_set_new(errs, "total", json_integer((json_int_t)r->errors));
+	json_object_set_new(errs, "by_kind", kinds);
+	json_object_set_new(errs, "first", first);
+	return errs;
+}
+
+static json_t *pool_json(const struct bench_run_info *ri)
+{
+	const struct mreg_pool_stats *s = &ri->pool;
+
+	if (!ri->have_pool || ri->o->cpr)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
+			 "connections_created", (json_int_t)s->created,
+			 "acquires", (json_int_t)s->acquires,
+			 "waits", (json_int_t)s->waits,
+			 "wait_total_ms", s->wait_total_ms,
+			 "wait_max_ms", s->wait_max_ms,
+			 "timeouts", (json_int_t)s->timeouts,
+			 "broken", (json_int_t)s->broken,
+			 "connect_failures", (json_int_t)s->connect_failures);
+}
+
+int bench_print_json(const struct bench_run_info *ri,
+		     const struct mreg_bench_result *r)
+{
+	const struct bench_opts *o = ri->o;
+	json_t *root = json_object(), *mix = json_object(),
+	       *wls = json_object();
+	int rc;
+
+	workloads_json(o, r, mix, wls);
 	json_object_set_new(root, "workload", json_string(workload_label(o)));
 	json_object_set_new(root, "mix", mix);
 	json_object_set_new(root, "clients", json_integer(o->clients));
@@ -92,38 +134,12 @@ int bench_print_json(const struct bench_run_info *ri,
 			    json_real(r->elapsed_s > 0
 					      ? (double)r->transactions / r->elapsed_s
 					      : 0.0));
-	for (int k = 0; k < MREG_BENCH_NERRKINDS; k++) {
-		json_object_set_new(kinds, mreg_bench_error_kind_name(k),
-				    json_integer((json_int_t)r->errors_by_kind[k]));
-		if (r->first_error[k][0])
-			json_object_set_new(first, mreg_bench_error_kind_name(k),
-					    json_string(r->first_error[k]));
-	}
-	errs = json_object();
-	json_object_set_new(errs, "total", json_integer((json_int_t)r->errors));
-	json_object_set_new(errs, "by_kind", kinds);
-	json_object_set_new(errs, "first", first);
-	json_object_set_new(root, "errors", errs);
+	json_object_set_new(root, "errors", errors_json(r));
 	json_object_set_new(root, "latency_ms", latency_json(r->latency));
 	json_object_set_new(root, "schedule_lag_ms",
 			    o->rate > 0 ? latency_json(r->lag) : json_null());
 	json_object_set_new(root, "workloads", wls);
-	if (ri->have_pool && !o->cpr) {
-		const struct mreg_pool_stats *s = &ri->pool;
-
-		json_object_set_new(root, "pool", json_pack(
-			"{s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
-			"connections_created", (json_int_t)s->created,
-			"acquires", (json_int_t)s->acquires,
-			"waits", (json_int_t)s->waits,
-			"wait_total_ms", s->wait_total_ms,
-			"wait_max_ms", s->wait_max_ms,
-			"timeouts", (json_int_t)s->timeouts,
-			"broken", (json_int_t)s->broken,
-			"connect_failures", (json_int_t)s->connect_failures));
-	} else {
-		json_object_set_new(root, "pool", json_null());
-	}
+	json_object_set_new(root, "pool", pool_json(ri));
 	json_object_set_new(root, "connections_opened",
 			    o->cpr ? json_integer((json_int_t)r->connections_opened)
 				   : json_null());

@@ -152,11 +152,10 @@ static int parse_mix(struct bench_opts *o, const char *arg)
 	return 0;
 }
 
-static int handle(void *state, int id, const char *arg)
+/* --workload, --mix and the import workload's options. */
+static int handle_workload(struct bench_opts *o, int id, const char *arg)
 {
-	struct bench_opts *o = state;
 	const struct cli_ctx *ctx = o->ctx;
-	double d;
 	int wl;
 
 	switch (id) {
@@ -195,6 +194,16 @@ static int handle(void *state, int id, const char *arg)
 		o->have_import_opts = true;
 		return 0;
 	}
+	}
+	return cli_usage(ctx, "unhandled option");
+}
+
+/* The options that take a number. */
+static int handle_number(struct bench_opts *o, int id, const char *arg)
+{
+	const struct cli_ctx *ctx = o->ctx;
+
+	switch (id) {
 	case OPT_CLIENTS:
 	case OPT_THREADS:
 	case OPT_POOL_SIZE:
@@ -214,30 +223,6 @@ static int handle(void *state, int id, const char *arg)
 		if (cli_parse_long(arg, 1, 100000000, &o->populate) < 0)
 			return cli_usage(ctx, "invalid model count '%s'", arg);
 		return 0;
-	case OPT_DURATION:
-	case OPT_WARMUP:
-	case OPT_PROGRESS:
-	case OPT_POOL_TIMEOUT:
-		if (cli_parse_duration(arg, &d) < 0)
-			return cli_usage(ctx, "invalid duration '%s' (try 10s, "
-					      "500ms, 2m)", arg);
-		if (id == OPT_DURATION) {
-			if (d <= 0)
-				return cli_usage(ctx, "--duration must be "
-						      "positive");
-			o->duration = d;
-			o->have_duration = true;
-		} else if (id == OPT_WARMUP) {
-			o->warmup = d;
-		} else if (id == OPT_PROGRESS) {
-			if (d < 0.1)
-				return cli_usage(ctx, "--progress must be at "
-						      "least 100ms");
-			o->progress = d;
-		} else {
-			o->pool_timeout = d;
-		}
-		return 0;
 	case OPT_RATE: {
 		char *end;
 
@@ -255,6 +240,61 @@ static int handle(void *state, int id, const char *arg)
 		o->seed = (unsigned long long)seed;
 		return 0;
 	}
+	}
+	return cli_usage(ctx, "unhandled option");
+}
+
+/* The options that take a duration. */
+static int handle_duration(struct bench_opts *o, int id, const char *arg)
+{
+	const struct cli_ctx *ctx = o->ctx;
+	double d;
+
+	if (cli_parse_duration(arg, &d) < 0)
+		return cli_usage(ctx, "invalid duration '%s' (try 10s, "
+				      "500ms, 2m)", arg);
+	if (id == OPT_DURATION) {
+		if (d <= 0)
+			return cli_usage(ctx, "--duration must be positive");
+		o->duration = d;
+		o->have_duration = true;
+	} else if (id == OPT_WARMUP) {
+		o->warmup = d;
+	} else if (id == OPT_PROGRESS) {
+		if (d < 0.1)
+			return cli_usage(ctx, "--progress must be at least "
+					      "100ms");
+		o->progress = d;
+	} else {
+		o->pool_timeout = d;
+	}
+	return 0;
+}
+
+static int handle(void *state, int id, const char *arg)
+{
+	struct bench_opts *o = state;
+	const struct cli_ctx *ctx = o->ctx;
+
+	switch (id) {
+	case OPT_WORKLOAD:
+	case OPT_MIX:
+	case OPT_IMPORT_FILES:
+	case OPT_IMPORT_CHANGE:
+		return handle_workload(o, id, arg);
+	case OPT_CLIENTS:
+	case OPT_THREADS:
+	case OPT_POOL_SIZE:
+	case OPT_TRANSACTIONS:
+	case OPT_POPULATE:
+	case OPT_RATE:
+	case OPT_SEED:
+		return handle_number(o, id, arg);
+	case OPT_DURATION:
+	case OPT_WARMUP:
+	case OPT_PROGRESS:
+	case OPT_POOL_TIMEOUT:
+		return handle_duration(o, id, arg);
 	case OPT_PROTOCOL:
 		if (strcmp(arg, "extended") == 0)
 			o->extended = true;
@@ -366,9 +406,6 @@ static int check_opts(struct cli_ctx *ctx, struct bench_opts *o)
 		o->threads = o->clients < cpus ? o->clients : cpus < 1 ? 1 : cpus;
 	if (!o->pool_size)
 		o->pool_size = o->clients;
-	if (o->cleanup && (o->populate || o->keep || o->force_populate))
-		return cli_usage(ctx, "--cleanup does not go with --populate, "
-				      "--keep or --force-populate");
 	if (!o->populate && (o->keep || o->force_populate))
 		return cli_usage(ctx, "--keep and --force-populate go with "
 				      "--populate or --workload import");
@@ -378,19 +415,14 @@ static int check_opts(struct cli_ctx *ctx, struct bench_opts *o)
 int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct bench_opts o = { .ctx = ctx, .clients = 1, .pool_timeout = 30 };
-	struct mreg_pool_config pcfg = { 0 };
 	struct mreg_bench_config cfg = { 0 };
 	struct mreg_bench_data data = { 0 };
-	struct mreg_bench_result res = { 0 };
-	struct mreg_pool_stats before, after;
 	struct bench_run_info ri = { 0 };
-	struct mreg_conn *conn = NULL;
+	struct mreg_conn *conn;
 	struct mreg_pool *pool;
 	struct mreg_error err;
-	bool populated = false, imported = false;
-	const char *tmp;
+	bool made = false;
 	int first, rc;
-	double t;
 
 	rc = cli_parse(ctx, &spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
@@ -405,13 +437,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	ri.threads = (int)o.threads;
 	ri.pool_size = (int)o.pool_size;
 	ri.prepared = !o.extended && !o.cpr && !o.import;
-	pcfg.max_size = o.cpr || o.cleanup ? 1 : (int)o.pool_size;
-	pcfg.acquire_timeout_ms = (int)(o.pool_timeout * 1000);
-	if (pcfg.acquire_timeout_ms <= 0)
-		pcfg.acquire_timeout_ms = 1;
-	if (ri.prepared)
-		pcfg.prepare = mreg_bench_statements(&pcfg.nprepare);
-	pool = cli_pool_config(ctx, &pcfg, &err);
+	pool = bench_open_pool(ctx, &o, ri.prepared, &err);
 	if (!pool)
 		return cli_finish(ctx, cli_report(ctx, &err));
 	if (o.cleanup)
@@ -421,127 +447,22 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
-	if (o.populate) {
-		t = bench_mono_s();
-		if (mreg_bench_populate(conn, o.populate, o.force_populate,
-					cli_actor(ctx), &err) < 0) {
-			rc = cli_report(ctx, &err);
-			goto done;
-		}
-		populated = true;
-		cli_verbose(ctx, "populated %ld synthetic models in %.2f s",
-			    o.populate, bench_mono_s() - t);
-	}
-	if (o.import) {
-		/* the imported models are bench data: the same rule */
-		if (mreg_bench_check_registry(conn, o.force_populate,
-					      "run the import workload",
-					      &err) < 0) {
-			rc = cli_report(ctx, &err);
-			goto done;
-		}
-		imported = true; /* from here on, clean up after the run */
-	}
-	if (mreg_bench_data_load(conn, o.weights, &data, &err) < 0) {
-		rc = cli_report(ctx, &err);
-		goto done;
-	}
-	if (o.type) {
-		mreg_bench_data_only_type(&data, o.type);
-		if ((o.weights[MREG_BENCH_GET_DEFAULT] && data.ntypes == 0) ||
-		    (o.weights[MREG_BENCH_LIST] && data.nlist_types == 0)) {
-			rc = cli_fail(ctx, MREG_EXIT_DATA, "type \"%s\" has %s",
-				      o.type, data.nlist_types || !o.weights[MREG_BENCH_LIST]
-						      ? "no default model"
-						      : "no models");
-			goto done;
-		}
-	}
+	rc = bench_prepare_data(ctx, &o, conn, &data, &made);
 	mreg_pool_release(pool, conn);
-	conn = NULL;
-	if (!o.cpr && bench_warm_pool(pool, o.clients < o.pool_size ? (int)o.clients
-							      : (int)o.pool_size,
-				&err) < 0) {
+	if (rc >= 0)
+		goto done;
+	if (!o.cpr && bench_warm_pool(pool, o.clients < o.pool_size
+						    ? (int)o.clients
+						    : (int)o.pool_size,
+				      &err) < 0) {
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
-
-	cfg.pool = pool;
-	cfg.connect_per_request = o.cpr;
-	cfg.dsn = ctx->dsn;
-	cfg.application_name = ctx->appname;
-	cfg.prepared = ri.prepared;
-	cfg.clients = (int)o.clients;
-	cfg.threads = (int)o.threads;
-	cfg.duration_s = o.duration;
-	cfg.transactions = o.transactions;
-	cfg.warmup_s = o.warmup;
-	cfg.rate = o.rate;
-	memcpy(cfg.weights, o.weights, sizeof(cfg.weights));
-	cfg.data = &data;
-	cfg.actor = cli_actor(ctx);
-	cfg.seed = o.seed;
-	if (o.import) {
-		tmp = getenv("TMPDIR");
-		cfg.import_parent = tmp && *tmp ? tmp : "/tmp";
-		cfg.import_files = o.import_files;
-		cfg.import_change_pct = o.import_change;
-		cfg.import_jobs = (int)o.threads;
-		cfg.threads = (int)o.clients;
-		ri.threads = (int)o.clients;
-		ri.import_jobs = (int)o.threads;
-		ri.per_request = mreg_bench_import_per_request(&cfg);
-		cli_verbose(ctx, "import: %ld files per client under \"%s\", "
-				 "%ld rewritten per request",
-			    o.import_files, cfg.import_parent, ri.per_request);
-	}
-
-	json_object_seed(0);
-	mreg_pool_get_stats(pool, &before);
-	rc = bench_run_load(ctx, &o, &cfg, &res);
-	if (rc != 0)
-		goto done;
-	mreg_pool_get_stats(pool, &after);
-	ri.have_pool = true;
-	ri.pool = after;
-	ri.pool.created = after.created - before.created;
-	ri.pool.acquires = after.acquires - before.acquires;
-	ri.pool.waits = after.waits - before.waits;
-	ri.pool.timeouts = after.timeouts - before.timeouts;
-	ri.pool.broken = after.broken - before.broken;
-	ri.pool.connect_failures = after.connect_failures - before.connect_failures;
-	ri.pool.wait_total_ms = after.wait_total_ms - before.wait_total_ms;
-
-	if (o.json)
-		bench_print_json(&ri, &res);
-	else
-		bench_print_table(&ri, &res);
-	fflush(stdout);
-	rc = 0;
-	if (res.errors)
-		rc = cli_fail(ctx, MREG_EXIT_FAILURE,
-			      "%llu of %llu requests failed",
-			      (unsigned long long)res.errors,
-			      (unsigned long long)(res.errors + res.transactions));
-
+	bench_fill_config(ctx, &o, pool, &data, &ri, &cfg);
+	rc = bench_measure(ctx, &o, pool, &cfg, &ri);
 done:
-	if (conn)
-		mreg_pool_release(pool, conn);
-	if ((populated || imported) && !o.keep) {
-		long n;
-
-		conn = mreg_pool_acquire(pool, &err);
-		n = conn ? mreg_bench_cleanup(conn, cli_actor(ctx), &err) : -1;
-		if (conn)
-			mreg_pool_release(pool, conn);
-		if (n < 0) {
-			cli_report(ctx, &err);
-			cli_warn(ctx, "the bench data is still there: "
-				      "remove it with 'mreg bench --cleanup'");
-			rc = MREG_EXIT_FAILURE;
-		}
-	}
-	mreg_bench_result_finish(&res);
+	if (made && !o.keep)
+		rc = bench_remove_data(ctx, pool, rc);
 	mreg_bench_data_finish(&data);
 	return cli_finish(ctx, rc);
 }
