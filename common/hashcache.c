@@ -1,6 +1,7 @@
 /* hashcache.c - stat records, the racy rule, SHA-256 from descriptors */
 #include "hashcache.h"
 #include "strmap.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -232,17 +233,6 @@ void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
 	out[2 * MREG_SHA256_LEN] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
 {
 	int i, hi, lo;
@@ -250,8 +240,8 @@ int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
 	if (!hex || strlen(hex) != 2 * MREG_SHA256_LEN)
 		return -1;
 	for (i = 0; i < MREG_SHA256_LEN; i++) {
-		hi = hexval(hex[2 * i]);
-		lo = hexval(hex[2 * i + 1]);
+		hi = mreg_hex_value(hex[2 * i]);
+		lo = mreg_hex_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		d[i] = (unsigned char)(hi << 4 | lo);
