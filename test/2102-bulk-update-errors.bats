@@ -178,3 +178,22 @@ J
 	grep -q "^mreg bulk-update: " "$BATS_TEST_TMPDIR/err"
 	[ "$(db_state)" = "$before" ]
 }
+
+@test "type errors read as import-dir's: one message for the same mistake" {
+	# the same wrong types in a model file and in a bulk item end alike
+	d=$(mktemp -d "$BATS_TEST_TMPDIR/models.XXXXXX")
+	printf '{"provider": "acme", "name": "m", "type": "llm", "tags": ["a", 7]}\n' >"$d/m.json"
+	run --separate-stderr "$MREG" import-dir --dry-run "$d"
+	[[ $stderr == *"m.json: key 'tags': item 1 must be a string, not an integer"* ]] ||
+		{ echo "import-dir said: $stderr" >&2; return 1; }
+	run --separate-stderr "$MREG" bulk-update - <<<'{"model": "acme/chat-1", "set": {"tags": ["a", 7]}}'
+	assert_failure 3
+	assert_equal "$stderr" "mreg bulk-update: <stdin>:1: key 'set.tags': item 1 must be a string, not an integer"
+	printf '{"provider": "acme", "name": "m", "type": "llm", "active": "yes"}\n' >"$d/m.json"
+	run --separate-stderr "$MREG" import-dir --dry-run "$d"
+	[[ $stderr == *"m.json: key 'active': must be a boolean, not a string"* ]] ||
+		{ echo "import-dir said: $stderr" >&2; return 1; }
+	run --separate-stderr "$MREG" bulk-update - <<<'{"model": "acme/chat-1", "set": {"active": "yes"}}'
+	assert_failure 3
+	assert_equal "$stderr" "mreg bulk-update: <stdin>:1: key 'set.active': must be a boolean, not a string"
+}
