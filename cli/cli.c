@@ -1,6 +1,7 @@
 /* cli.c - option parsing, help, reporting and finishing for subcommands */
 #include "cli.h"
 #include "modelfile.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -25,7 +25,9 @@
 #include "hashcache.h"
 #include "import-scan.h"
 #include "import.h"
+#include "modelfile.h"
 #include "source.h"
+#include "utf8.h"
 #include "walk.h"
 
 enum {

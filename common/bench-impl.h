@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "bench.h"
+#include "connect.h"
 #include "benchtree.h"
 
 #define NS_PER_S 1000000000LL
@@ -118,6 +119,7 @@ struct mreg_bench {
 	int nworkers;
 	struct mreg_histogram *interval_merge;
 	bool pool_can_fill;       /* fewer pooled connections than clients */
+	struct mreg_connector connector; /* connect_per_request */
 	/* import */
 	bool import;
 	char *import_dir;         /* the run's private directory */

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "db.h"
-#include "dsn.h"
 
 /* --- one request ----------------------------------------------------------- */
 
@@ -123,47 +122,6 @@ static void send_step(struct bench_client *c)
 	c->busy = true;
 }
 
-static PGconn *connect_own(const struct mreg_bench *b, struct mreg_error *err)
-{
-	const char *keys[3] = { NULL }, *vals[3] = { NULL };
-	int n = 0;
-	PGconn *pg;
-
-	if (b->cfg.dsn) {
-		keys[n] = "dbname";
-		vals[n++] = b->cfg.dsn;
-	}
-	keys[n] = "fallback_application_name";
-	vals[n++] = b->cfg.application_name ? b->cfg.application_name : "mreg bench";
-	pg = PQconnectdbParams(keys, vals, 1);
-	if (!pg) {
-		mreg_error_set(err, MREG_EXIT_FAILURE,
-			       "could not connect: out of memory");
-		return NULL;
-	}
-	if (PQstatus(pg) != CONNECTION_OK) {
-		struct mreg_dsn_secrets sec;
-		char why[256];
-
-		if (mreg_dsn_check(b->cfg.dsn, why, sizeof(why)) < 0) {
-			/* libpq's message would quote the DSN */
-			mreg_error_set(err, MREG_EXIT_FAILURE,
-				       "invalid connection string: %s", why);
-		} else {
-			mreg_error_from_conn(err, pg);
-			mreg_dsn_secrets_init(&sec, b->cfg.dsn);
-			mreg_dsn_secrets_scrub(&sec, err->message,
-					       sizeof(err->message));
-			mreg_dsn_secrets_scrub(&sec, err->detail,
-					       sizeof(err->detail));
-			mreg_dsn_secrets_finish(&sec);
-		}
-		PQfinish(pg);
-		return NULL;
-	}
-	return pg;
-}
-
 static void start_request(struct bench_client *c, long long intended,
 			   bool recording)
 {
@@ -179,7 +137,7 @@ static void start_request(struct bench_client *c, long long intended,
 	mreg_error_clear(&c->err);
 
 	if (b->cfg.connect_per_request) {
-		c->own = connect_own(b, &c->err);
+		c->own = mreg_db_connect(&b->connector, &c->err);
 		if (c->own)
 			w->connections_opened++;
 	} else {

@@ -95,6 +95,14 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 	if (!b)
 		goto oom;
 	b->cfg = *cfg;
+	if (cfg->connect_per_request &&
+	    mreg_connector_init(&b->connector, cfg->dsn,
+				cfg->application_name ? cfg->application_name
+						      : "mreg bench",
+				0, err) < 0) {
+		mreg_bench_destroy(b);
+		return NULL;
+	}
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
 		b->weight_total += cfg->weights[i];
 	b->import = cfg->weights[MREG_BENCH_IMPORT] != 0;
@@ -337,5 +345,6 @@ void mreg_bench_destroy(struct mreg_bench *b)
 		pthread_cond_destroy(&b->setup_cond);
 	}
 	mreg_histogram_destroy(b->interval_merge);
+	mreg_connector_finish(&b->connector);
 	free(b);
 }

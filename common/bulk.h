@@ -88,8 +88,9 @@ void mreg_bulk_item_finish(struct mreg_bulk_item *item); /* NULL-safe */
  * Check one parsed item and fill out (which takes no reference: the
  * caller sets out->root).  Returns 0, or -1 with err->status
  * MREG_EXIT_DATA and a message naming the key at fault, such as
- *   key "set.tags_add[2]": expected a string, got number
- * (the position is added by the reader).
+ *   key 'set.tags_add': item 2 must be a string, not an integer
+ * in the style of model files (jsoncheck.h); the position is added by
+ * the reader.  See bulk-check.c.
  */
 int mreg_bulk_validate(json_t *obj, struct mreg_bulk_item *out,
 		       struct mreg_error *err);

@@ -1,80 +1,54 @@
 /* claims.c - which file claims a provider/name key */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "claims.h"
-#include "strhash.h"
+
+/* A claim, without its deferred item (finish drops those first). */
+static void claim_free(void *p)
+{
+	struct mreg_claim *x = p;
+
+	if (!x->borrowed) {
+		free(x->key);
+		free(x->rel);
+	}
+	free(x);
+}
 
 void mreg_claims_finish(struct mreg_claims *c, void (*drop)(void *))
 {
-	struct mreg_claim *x, *next;
-	size_t i;
+	struct mreg_claim *x;
+	size_t pos = 0;
 
-	for (i = 0; i < c->n; i++)
-		for (x = c->b[i]; x; x = next) {
-			next = x->next;
-			if (drop && x->deferred)
-				drop(x->deferred);
-			if (!x->borrowed) {
-				free(x->key);
-				free(x->rel);
-			}
-			free(x);
-		}
-	free(c->b);
-	c->b = NULL;
-	c->n = c->count = 0;
-}
-
-static int claims_grow(struct mreg_claims *c)
-{
-	size_t n = c->n ? c->n * 4 : 4096, i;
-	struct mreg_claim **b = calloc(n, sizeof(*b)), *x, *next;
-
-	if (!b)
-		return -1;
-	for (i = 0; i < c->n; i++)
-		for (x = c->b[i]; x; x = next) {
-			size_t h = mreg_strhash(x->key) & (n - 1);
-			next = x->next;
-			x->next = b[h];
-			b[h] = x;
-		}
-	free(c->b);
-	c->b = b;
-	c->n = n;
-	return 0;
+	while ((x = mreg_strmap_next(c->map, &pos, NULL)) != NULL) {
+		if (drop && x->deferred)
+			drop(x->deferred);
+		x->deferred = NULL;
+	}
+	mreg_strmap_destroy(c->map, claim_free);
+	c->map = NULL;
+	c->count = 0;
 }
 
 struct mreg_claim *mreg_claims_find(const struct mreg_claims *c,
 				    const char *key)
 {
-	struct mreg_claim *x;
-
-	if (c->n == 0)
-		return NULL;
-	for (x = c->b[mreg_strhash(key) & (c->n - 1)]; x; x = x->next)
-		if (strcmp(x->key, key) == 0)
-			return x;
-	return NULL;
+	return mreg_strmap_get(c->map, key);
 }
 
 struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 				    const char *rel, bool borrow, bool *oom)
 {
 	struct mreg_claim *x;
-	size_t h;
 
 	*oom = false;
-	if (c->count >= c->n && claims_grow(c) < 0) {
+	if ((x = mreg_strmap_get(c->map, key)) != NULL)
+		return x;
+	if (!c->map && !(c->map = mreg_strmap_create(4096))) {
 		*oom = true;
 		return NULL;
 	}
-	h = mreg_strhash(key) & (c->n - 1);
-	for (x = c->b[h]; x; x = x->next)
-		if (strcmp(x->key, key) == 0)
-			return x;
 	x = calloc(1, sizeof(*x));
 	if (x && borrow) {
 		/* strings owned by the caller, which outlive the claims */
@@ -88,8 +62,16 @@ struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 		*oom = true;
 		return NULL;
 	}
-	x->next = c->b[h];
-	c->b[h] = x;
+	if (mreg_strmap_put(c->map, x->key, x, NULL) < 0) {
+		claim_free(x);
+		*oom = true;
+		return NULL;
+	}
 	c->count++;
 	return NULL;
+}
+
+struct mreg_claim *mreg_claims_next(const struct mreg_claims *c, size_t *pos)
+{
+	return mreg_strmap_next(c->map, pos, NULL);
 }

@@ -12,19 +12,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "strmap.h"
+
 struct mreg_claim {
 	char *key;
 	char *rel;
 	bool borrowed;           /* key and rel belong to someone else */
 	bool conflicted;
 	void *deferred;          /* waiting for the recorded owner's file */
-	struct mreg_claim *next;
 };
 
-/* Zero-initialise; buckets are allocated on the first take. */
+/* Zero-initialise; the map (strmap.h) is created on the first take. */
 struct mreg_claims {
-	struct mreg_claim **b;
-	size_t n, count;
+	struct mreg_strmap *map;
+	size_t count;
 };
 
 /* Free every claim, and each deferred item with drop (may be NULL). */
@@ -42,5 +43,11 @@ struct mreg_claim *mreg_claims_find(const struct mreg_claims *c,
  */
 struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 				    const char *rel, bool borrow, bool *oom);
+
+/*
+ * Iterate over the claims: start with *pos = 0; NULL at the end.  No
+ * take while iterating.
+ */
+struct mreg_claim *mreg_claims_next(const struct mreg_claims *c, size_t *pos);
 
 #endif

@@ -1,5 +1,6 @@
 /* dsn.c - printing connection strings without their secrets */
 #include "dsn.h"
+#include "hex.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -76,27 +77,16 @@ static size_t append(char *out, size_t outlen, size_t pos, const char *s,
 	return pos + n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out (as libpq does with URI keywords). */
 static void percent_decode(const char *s, size_t n, char *out, size_t outlen)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < n && o + 1 < outlen; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 +
-					  hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && mreg_hex_value(s[i + 1]) >= 0 &&
+		    mreg_hex_value(s[i + 2]) >= 0) {
+			out[o++] = (char)(mreg_hex_value(s[i + 1]) * 16 +
+					  mreg_hex_value(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i];

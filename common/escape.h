@@ -30,16 +30,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "utf8.h" /* mreg_utf8_decode */
+
 enum mreg_escape_flags {
 	MREG_ESC_JSON = 1 << 0, /* the text is JSON: keep its backslashes */
 };
-
-/*
- * Length (1-4) of the valid UTF-8 sequence at s with its code point in
- * *cp, or 0 when s does not start one (overlong forms, surrogates and
- * code points past U+10FFFF are invalid).
- */
-size_t mreg_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 
 /* Columns a code point takes on a terminal: 0, 1 or 2 (wide). */
 int mreg_char_width(uint32_t cp);

@@ -1,6 +1,7 @@
 /* hashcache.c - stat records, the racy rule, SHA-256 from descriptors */
 #include "hashcache.h"
-#include "strhash.h"
+#include "strmap.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,9 +117,7 @@ enum mreg_cache_verdict mreg_cache_judge(const struct mreg_cache_entry *e,
 /* --- the in-memory table ------------------------------------------------ */
 
 struct mreg_cache {
-	struct mreg_cache_entry **buckets;
-	size_t nbuckets;
-	size_t count;
+	struct mreg_strmap *map; /* path -> struct mreg_cache_entry */
 };
 
 struct mreg_cache *mreg_cache_create(void)
@@ -127,17 +126,18 @@ struct mreg_cache *mreg_cache_create(void)
 
 	if (!c)
 		return NULL;
-	c->nbuckets = 1024;
-	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
-	if (!c->buckets) {
+	c->map = mreg_strmap_create(1024);
+	if (!c->map) {
 		free(c);
 		return NULL;
 	}
 	return c;
 }
 
-static void entry_free(struct mreg_cache_entry *e)
+static void entry_free(void *p)
 {
+	struct mreg_cache_entry *e = p;
+
 	if (!e)
 		return;
 	free(e->path);
@@ -148,40 +148,10 @@ static void entry_free(struct mreg_cache_entry *e)
 
 void mreg_cache_destroy(struct mreg_cache *c)
 {
-	struct mreg_cache_entry *e, *next;
-	size_t i;
-
 	if (!c)
 		return;
-	for (i = 0; i < c->nbuckets; i++) {
-		for (e = c->buckets[i]; e; e = next) {
-			next = e->next;
-			entry_free(e);
-		}
-	}
-	free(c->buckets);
+	mreg_strmap_destroy(c->map, entry_free);
 	free(c);
-}
-
-static int grow(struct mreg_cache *c)
-{
-	size_t n = c->nbuckets * 4, i;
-	struct mreg_cache_entry **b = calloc(n, sizeof(*b)), *e, *next;
-
-	if (!b)
-		return -1;
-	for (i = 0; i < c->nbuckets; i++) {
-		for (e = c->buckets[i]; e; e = next) {
-			size_t h = mreg_strhash(e->path) & (n - 1);
-			next = e->next;
-			e->next = b[h];
-			b[h] = e;
-		}
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->nbuckets = n;
-	return 0;
 }
 
 static char *dup_or_null(const char *s, bool *failed)
@@ -204,11 +174,9 @@ static char *dup_or_null(const char *s, bool *failed)
 int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
 {
 	struct mreg_cache_entry *e = NULL;
+	void *old = NULL;
 	bool failed = false;
-	size_t h;
 
-	if (c->count >= c->nbuckets && grow(c) < 0)
-		return -1;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -1;
@@ -216,32 +184,24 @@ int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
 	e->path = dup_or_null(src->path, &failed);
 	e->error = dup_or_null(src->error, &failed);
 	e->key = dup_or_null(src->key, &failed);
-	if (failed || !e->path) {
+	if (failed || !e->path || mreg_strmap_put(c->map, e->path, e, &old) < 0) {
 		entry_free(e);
 		return -1;
 	}
-	h = mreg_strhash(e->path) & (c->nbuckets - 1);
-	e->next = c->buckets[h];
-	c->buckets[h] = e;
-	c->count++;
+	/* a path recorded twice: the later entry wins */
+	entry_free(old);
 	return 0;
 }
 
 struct mreg_cache_entry *mreg_cache_get(struct mreg_cache *c,
 					const char *path)
 {
-	struct mreg_cache_entry *e;
-
-	for (e = c->buckets[mreg_strhash(path) & (c->nbuckets - 1)]; e;
-	     e = e->next)
-		if (strcmp(e->path, path) == 0)
-			return e;
-	return NULL;
+	return mreg_strmap_get(c->map, path);
 }
 
 size_t mreg_cache_count(const struct mreg_cache *c)
 {
-	return c ? c->count : 0;
+	return c ? mreg_strmap_count(c->map) : 0;
 }
 
 int mreg_cache_foreach(struct mreg_cache *c,
@@ -249,13 +209,12 @@ int mreg_cache_foreach(struct mreg_cache *c,
 		       void *arg)
 {
 	struct mreg_cache_entry *e;
-	size_t i;
+	size_t pos = 0;
 	int rc;
 
-	for (i = 0; i < c->nbuckets; i++)
-		for (e = c->buckets[i]; e; e = e->next)
-			if ((rc = fn(e, arg)) != 0)
-				return rc;
+	while ((e = mreg_strmap_next(c->map, &pos, NULL)) != NULL)
+		if ((rc = fn(e, arg)) != 0)
+			return rc;
 	return 0;
 }
 
@@ -274,17 +233,6 @@ void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
 	out[2 * MREG_SHA256_LEN] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
 {
 	int i, hi, lo;
@@ -292,8 +240,8 @@ int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
 	if (!hex || strlen(hex) != 2 * MREG_SHA256_LEN)
 		return -1;
 	for (i = 0; i < MREG_SHA256_LEN; i++) {
-		hi = hexval(hex[2 * i]);
-		lo = hexval(hex[2 * i + 1]);
+		hi = mreg_hex_value(hex[2 * i]);
+		lo = mreg_hex_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		d[i] = (unsigned char)(hi << 4 | lo);

@@ -69,7 +69,6 @@ struct mreg_cache_entry {
 	char *error;          /* why the file was rejected, or NULL */
 	long long model_id;   /* 0 when none */
 	char *key;            /* "provider/name" of model_id, or NULL */
-	struct mreg_cache_entry *next; /* hash chain */
 };
 
 enum mreg_cache_verdict {

@@ -151,19 +151,18 @@ static int release_all(struct mreg_importer *w, struct mreg_error *err)
 {
 	struct mreg_claim *x;
 	struct mreg_scan_result *r;
-	size_t i;
+	size_t pos = 0;
 
-	for (i = 0; i < w->claims.n; i++)
-		for (x = w->claims.b[i]; x; x = x->next) {
-			if (!x->deferred)
-				continue;
-			r = x->deferred;
-			x->deferred = NULL;
-			if (x->conflicted)
-				mreg_scan_result_free(r);
-			else if (batch_add(w, r, err) < 0)
-				return -1;
-		}
+	while ((x = mreg_claims_next(&w->claims, &pos)) != NULL) {
+		if (!x->deferred)
+			continue;
+		r = x->deferred;
+		x->deferred = NULL;
+		if (x->conflicted)
+			mreg_scan_result_free(r);
+		else if (batch_add(w, r, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 

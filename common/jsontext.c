@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 static bool is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -213,24 +215,6 @@ char *mreg_json_mask(const char *s, size_t len, struct mreg_json_issue *issue)
 	return m;
 }
 
-/* 1-based line and column (in characters) of byte offset off. */
-static void position_of(const char *s, size_t len, size_t off, int *line,
-			int *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off && i < len; i++) {
-		if (s[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)s[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
 /*
  * jansson quoted a placeholder ("near '0.0'") that ends at its position:
  * quote the original number, and move the position to its end.
@@ -303,9 +287,13 @@ json_t *mreg_json_loadb(const char *s, size_t len, size_t flags,
 	if (issue.message[0] &&
 	    (root || jerr->position < 0 ||
 	     issue.offset < (size_t)jerr->position)) {
+		long line, col;
+
 		json_decref(root);
 		root = NULL;
-		position_of(s, len, issue.offset, &jerr->line, &jerr->column);
+		mreg_utf8_position(s, len, issue.offset, &line, &col);
+		jerr->line = (int)line;
+		jerr->column = (int)col;
 		jerr->position = (int)issue.offset;
 		snprintf(jerr->text, sizeof(jerr->text), "%s", issue.message);
 		*fail = MREG_JSON_UNSTORABLE;
@@ -467,30 +455,6 @@ static long hex4(const char *p, size_t n)
 	return v;
 }
 
-static size_t put_utf8(char *o, unsigned long c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (c >> 18));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 char *mreg_json_string_dup(const char *tok, size_t len, size_t *outlen)
 {
 	char *out, *o;
@@ -533,7 +497,7 @@ char *mreg_json_string_dup(const char *tok, size_t len, size_t *outlen)
 			} else if (c >= 0xd800 && c <= 0xdfff) {
 				c = 0xfffd;
 			}
-			o += put_utf8(o, (unsigned long)c);
+			o += mreg_utf8_encode(o, (uint32_t)c);
 			break;
 		default: /* " \ / */
 			*o++ = tok[i];

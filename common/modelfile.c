@@ -1,5 +1,7 @@
 /* modelfile.c - parse and validate one model definition file */
 #include "modelfile.h"
+#include "jsoncheck.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,69 +30,10 @@ bool mreg_is_slug(const char *s)
 }
 
 /*
- * Decode one UTF-8 sequence at s (n bytes left).  Returns its length and
- * sets *cp, or 0 when the bytes are not well-formed UTF-8.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	unsigned long c;
-	size_t len, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* Offset of the first byte that is not well-formed UTF-8, or len. */
-static size_t utf8_first_bad(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	unsigned long cp;
-
-	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
-		if (n == 0)
-			return i;
-		i += n;
-	}
-	return len;
-}
-
-bool mreg_utf8_valid(const char *s, size_t len)
-{
-	return utf8_first_bad(s, len) == len;
-}
-
-/*
  * White space (Unicode White_Space) and the invisible characters that
  * show as nothing (zero-width spaces and joiners, word joiner, BOM).
  */
-static bool is_blank_cp(unsigned long cp)
+static bool is_blank_cp(uint32_t cp)
 {
 	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || cp == 0x180e ||
 	       (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 ||
@@ -102,16 +45,16 @@ const char *mreg_check_name(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n, len = strlen(s), chars = 0;
-	unsigned long cp;
+	uint32_t cp;
 	bool blank = true;
 
 	if (len == 0)
 		return "must not be empty";
 	while (i < len) {
-		n = utf8_decode(p + i, len - i, &cp);
+		n = mreg_utf8_decode(p + i, len - i, &cp);
 		if (n == 0)
 			return "is not valid UTF-8";
-		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+		if (mreg_utf8_is_control(cp))
 			return "must not contain control characters";
 		blank = blank && is_blank_cp(cp);
 		i += n;
@@ -161,21 +104,6 @@ static const char *const known_keys[] = {
 	"tags", "synonyms", "active", "config", "metadata", "artifacts", NULL,
 };
 
-static const char *json_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE: /* fall through */
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "a value";
-}
-
 __attribute__((format(printf, 4, 5)))
 static int key_error(struct mreg_error *err, const char *path,
 		     const char *key, const char *fmt, ...)
@@ -186,7 +114,16 @@ static int key_error(struct mreg_error *err, const char *path,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	mreg_error_set(err, MREG_EXIT_DATA, "key '%s': %s", key, msg);
+	mreg_json_key_error(err, key, "%s", msg);
+	mreg_error_at(err, path, 0, 0);
+	return -1;
+}
+
+/* "key '<key>': must be <what>, not <type of v>" at path. */
+static int want(struct mreg_error *err, const char *path, const char *key,
+		const json_t *v, const char *what)
+{
+	mreg_json_want(err, key, v, what);
 	mreg_error_at(err, path, 0, 0);
 	return -1;
 }
@@ -203,8 +140,7 @@ static int get_string(json_t *root, const char *key, bool required,
 		return 0;
 	}
 	if (!json_is_string(v))
-		return key_error(err, path, key, "must be a string, not %s",
-				 json_type_name(v));
+		return want(err, path, key, v, "a string");
 	*out = xstrdup(json_string_value(v));
 	if (!*out) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
@@ -223,22 +159,6 @@ static int dump_to(json_t *v, char **out, struct mreg_error *err)
 	return 0;
 }
 
-/* Characters in s (well-formed UTF-8: jansson checked it). */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * An array of non-empty, distinct strings, as compact JSON; max_chars
  * (0: no limit) bounds each.
@@ -247,10 +167,7 @@ static int get_string_array(json_t *root, const char *key, const char *path,
 			    size_t max_chars, char **out,
 			    struct mreg_error *err)
 {
-	json_t *v = json_object_get(root, key), *item;
-	const char **sorted = NULL;
-	size_t i, n;
-	int rc = -1;
+	json_t *v = json_object_get(root, key);
 
 	if (!v) {
 		*out = xstrdup("[]");
@@ -260,56 +177,12 @@ static int get_string_array(json_t *root, const char *key, const char *path,
 		}
 		return 0;
 	}
-	if (!json_is_array(v))
-		return key_error(err, path, key,
-				 "must be an array of strings, not %s",
-				 json_type_name(v));
-	n = json_array_size(v);
-	if (n > 1 && !(sorted = calloc(n, sizeof(*sorted)))) {
-		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	if (mreg_json_check_strings(err, key, v, max_chars, NULL, NULL) < 0) {
+		if (err->status == MREG_EXIT_DATA)
+			mreg_error_at(err, path, 0, 0);
 		return -1;
 	}
-	json_array_foreach(v, i, item) {
-		if (!json_is_string(item)) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': item %zu must be a string, not %s",
-				       key, i, json_type_name(item));
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-		if (json_string_length(item) == 0) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': item %zu is an empty string",
-				       key, i);
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-		if (max_chars && utf8_chars(json_string_value(item)) > max_chars) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': item %zu is longer than %zu characters",
-				       key, i, max_chars);
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-		if (sorted)
-			sorted[i] = json_string_value(item);
-	}
-	/* a tag or synonym listed twice is a mistake, not a wish */
-	if (sorted)
-		qsort(sorted, n, sizeof(*sorted), cmp_str);
-	for (i = 1; sorted && i < n; i++) {
-		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key '%s': \"%s\" is listed twice", key,
-				       sorted[i]);
-			mreg_error_at(err, path, 0, 0);
-			goto cleanup;
-		}
-	}
-	rc = dump_to(v, out, err);
-cleanup:
-	free(sorted);
-	return rc;
+	return dump_to(v, out, err);
 }
 
 /*
@@ -324,8 +197,7 @@ static int get_object(json_t *root, const char *text, size_t len,
 	struct mreg_json_span span;
 
 	if (v && !json_is_object(v))
-		return key_error(err, path, key, "must be an object, not %s",
-				 json_type_name(v));
+		return want(err, path, key, v, "an object");
 	if (!v) {
 		*out = xstrdup("{}");
 	} else if (!mreg_json_get(text, len, key, &span)) {
@@ -382,7 +254,7 @@ static int get_artifacts(json_t *root, const char *path,
 	if (!json_is_array(v))
 		return key_error(err, path, "artifacts",
 				 "must be an array of paths, not %s",
-				 json_type_name(v));
+				 mreg_json_type_name(v));
 	m->artifacts = calloc(json_array_size(v) + 1, sizeof(char *));
 	if (!m->artifacts) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
@@ -390,11 +262,9 @@ static int get_artifacts(json_t *root, const char *path,
 	}
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
-			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key 'artifacts': item %zu must be a string, not %s",
-				       i, json_type_name(item));
-			mreg_error_at(err, path, 0, 0);
-			return -1;
+			return key_error(err, path, "artifacts",
+					 "item %zu must be a string, not %s",
+					 i, mreg_json_type_name(item));
 		}
 		why = check_artifact_path(json_string_value(item), why_buf,
 					  sizeof(why_buf));
@@ -427,23 +297,6 @@ static int get_artifacts(json_t *root, const char *path,
 		m->nartifacts = i + 1;
 	}
 	return 0;
-}
-
-/* 1-based line and column of byte offset off in buf. */
-static void position_of(const char *buf, size_t off, long *line, long *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
 }
 
 static int validate(json_t *root, const char *text, size_t len,
@@ -484,8 +337,7 @@ static int validate(json_t *root, const char *text, size_t len,
 
 	v = json_object_get(root, "active");
 	if (v && !json_is_boolean(v))
-		return key_error(err, path, "active",
-				 "must be a boolean, not %s", json_type_name(v));
+		return want(err, path, "active", v, "a boolean");
 	m->active = v ? json_is_true(v) : true;
 
 	if (get_string_array(root, "tags", path, MREG_TAG_MAX_CHARS,
@@ -519,9 +371,9 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 		buf += 3;
 		len -= 3;
 	}
-	bad = utf8_first_bad(buf, len);
+	bad = mreg_utf8_first_invalid(buf, len);
 	if (bad < len) {
-		position_of(buf, bad, &line, &col);
+		mreg_utf8_position(buf, len, bad, &line, &col);
 		mreg_error_set(err, MREG_EXIT_DATA,
 			       "invalid UTF-8 (byte 0x%02x)",
 			       (unsigned char)buf[bad]);
@@ -531,7 +383,7 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 	/* JSON has no NUL byte (jansson skips one after a number or literal) */
 	nul = memchr(buf, '\0', len);
 	if (nul) {
-		position_of(buf, (size_t)(nul - buf), &line, &col);
+		mreg_utf8_position(buf, len, (size_t)(nul - buf), &line, &col);
 		mreg_error_set(err, MREG_EXIT_DATA,
 			       "NUL byte (not allowed in JSON)");
 		mreg_error_at(err, path, line, col);
@@ -564,7 +416,7 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 	if (!json_is_object(root)) {
 		mreg_error_set(err, MREG_EXIT_DATA,
 			       "the file must hold one JSON object, not %s",
-			       json_type_name(root));
+			       mreg_json_type_name(root));
 		mreg_error_at(err, path, 1, 1);
 		goto cleanup;
 	}

@@ -82,7 +82,4 @@ bool mreg_is_slug(const char *s);
  */
 const char *mreg_check_name(const char *s);
 
-/* Is s (len bytes) well-formed UTF-8 (no overlongs, no surrogates)? */
-bool mreg_utf8_valid(const char *s, size_t len);
-
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "jsontext.h"
+#include "utf8.h"
 
 #define DEFAULT_WINDOW 500
 #define MIN_SHRINK 4 /* a shrunk column keeps at least this many columns */
@@ -33,10 +34,7 @@ struct mreg_output {
 	bool sized;
 };
 
-/* ---- UTF-8: common/escape.c ------------------------------------------- */
-
-#define utf8_decode mreg_utf8_decode
-#define cp_width mreg_char_width
+/* ---- UTF-8: common/utf8.c, widths: common/escape.c ------------------- */
 
 size_t mreg_display_width(const char *s, size_t len)
 {
@@ -45,13 +43,13 @@ size_t mreg_display_width(const char *s, size_t len)
 	uint32_t c;
 
 	while (i < len) {
-		n = utf8_decode(p + i, len - i, &c);
+		n = mreg_utf8_decode(p + i, len - i, &c);
 		if (n == 0) {
 			cols++;
 			i++;
 			continue;
 		}
-		cols += (size_t)cp_width(c);
+		cols += (size_t)mreg_char_width(c);
 		i += n;
 	}
 	return cols;
@@ -111,7 +109,7 @@ int mreg_json_write_string(FILE *out, const char *s, size_t len)
 	if (putc('"', out) == EOF)
 		return -1;
 	while (i < len) {
-		n = utf8_decode(p + i, len - i, &c);
+		n = mreg_utf8_decode(p + i, len - i, &c);
 		if (n != 0 && c >= 0x20 && c != '"' && c != '\\') {
 			i += n;
 			run += n;
@@ -411,8 +409,8 @@ static void table_cell(struct mreg_output *o, int i, const char *text,
 	}
 	/* cut: as many characters as fit in w - 1 columns, then the mark */
 	while (pos < len) {
-		n = utf8_decode(p + pos, len - pos, &c);
-		cw = n ? cp_width(c) : 1;
+		n = mreg_utf8_decode(p + pos, len - pos, &c);
+		cw = n ? mreg_char_width(c) : 1;
 		if (n == 0)
 			n = 1;
 		if (used + (size_t)cw > w - 1)

@@ -9,17 +9,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "dsn.h"
+#include "connect.h"
 
 struct mreg_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	struct mreg_pool_config cfg;
-	char *dsn;
-	char *appname;
-	struct mreg_dsn_secrets secrets; /* to scrub libpq's messages with */
-	char dsn_error[256]; /* why libpq cannot parse the DSN, or "" */
-	char redacted[1024];
+	struct mreg_connector connector; /* DSN, keywords, redaction */
 	struct mreg_conn *slots;
 	long long broken_before_ns; /* recycle connections opened before */
 	unsigned int seed;
@@ -53,34 +49,29 @@ struct mreg_pool *mreg_pool_create(const struct mreg_pool_config *cfg,
 	if (pool->cfg.acquire_timeout_ms <= 0)
 		pool->cfg.acquire_timeout_ms = 30000;
 	if (pool->cfg.connect_timeout_s <= 0)
-		pool->cfg.connect_timeout_s = 10;
+		pool->cfg.connect_timeout_s = MREG_CONNECT_TIMEOUT_S;
 	if (pool->cfg.max_lifetime_ms <= 0)
 		pool->cfg.max_lifetime_ms = 3600 * 1000;
 	if (pool->cfg.idle_probe_ms <= 0)
 		pool->cfg.idle_probe_ms = 5000;
 	if (pool->cfg.probe_timeout_ms <= 0)
 		pool->cfg.probe_timeout_ms = 2000;
-	pool->dsn = cfg->dsn && *cfg->dsn ? strdup(cfg->dsn) : NULL;
-	pool->appname = strdup(cfg->application_name ? cfg->application_name
-						     : "mreg");
 	pool->slots = calloc((size_t)cfg->max_size, sizeof(*pool->slots));
-	if ((cfg->dsn && *cfg->dsn && !pool->dsn) || !pool->appname ||
+	if (mreg_connector_init(&pool->connector, cfg->dsn,
+				cfg->application_name,
+				pool->cfg.connect_timeout_s, err) < 0 ||
 	    !pool->slots) {
-		free(pool->dsn);
-		free(pool->appname);
+		mreg_connector_finish(&pool->connector);
 		free(pool->slots);
 		free(pool);
 		goto nomem;
 	}
-	pool->cfg.dsn = pool->dsn;
-	pool->cfg.application_name = pool->appname;
+	pool->cfg.dsn = pool->connector.dsn;
+	pool->cfg.application_name = pool->connector.appname;
 	for (i = 0; i < cfg->max_size; i++) {
 		pool->slots[i].slot = i;
 		pool->slots[i].pool = pool;
 	}
-	mreg_dsn_redact(pool->dsn, pool->redacted, sizeof(pool->redacted));
-	mreg_dsn_secrets_init(&pool->secrets, pool->dsn);
-	mreg_dsn_check(pool->dsn, pool->dsn_error, sizeof(pool->dsn_error));
 	pool->seed = (unsigned int)now_ns();
 	pool->stats.max_size = cfg->max_size;
 	pthread_mutex_init(&pool->lock, NULL);
@@ -105,16 +96,14 @@ void mreg_pool_destroy(struct mreg_pool *pool)
 		PQfinish(pool->slots[i].pg);
 	pthread_cond_destroy(&pool->freed);
 	pthread_mutex_destroy(&pool->lock);
-	mreg_dsn_secrets_finish(&pool->secrets);
+	mreg_connector_finish(&pool->connector);
 	free(pool->slots);
-	free(pool->dsn);
-	free(pool->appname);
 	free(pool);
 }
 
 const char *mreg_pool_dsn_redacted(const struct mreg_pool *pool)
 {
-	return pool ? pool->redacted : "";
+	return pool ? pool->connector.redacted : "";
 }
 
 /* NOTICEs (IF NOT EXISTS, cascades) are not for the user's terminal. */
@@ -128,44 +117,12 @@ static void ignore_notice(void *arg, const PGresult *res)
 static int open_conn(struct mreg_pool *pool, struct mreg_conn *c,
 		     struct mreg_error *err)
 {
-	const char *keys[5], *vals[5];
-	char timeout[16];
 	PGconn *pg;
-	int n = 0, i;
+	int i;
 
-	if (pool->dsn_error[0]) {
-		/* libpq's own message would quote the DSN, secrets and all */
-		mreg_error_set(err, MREG_EXIT_FAILURE, "%s", pool->dsn_error);
-		mreg_error_prefix(err, "could not connect to %s",
-				  pool->redacted);
+	pg = mreg_db_connect(&pool->connector, err);
+	if (!pg)
 		return -1;
-	}
-	snprintf(timeout, sizeof(timeout), "%d", pool->cfg.connect_timeout_s);
-	/* earlier entries are overridden by what the DSN itself says */
-	keys[n] = "connect_timeout";
-	vals[n++] = timeout;
-	keys[n] = "fallback_application_name";
-	vals[n++] = pool->appname;
-	if (pool->dsn) {
-		keys[n] = "dbname";
-		vals[n++] = pool->dsn;
-	}
-	keys[n] = NULL;
-	vals[n] = NULL;
-	pg = PQconnectdbParams(keys, vals, 1);
-	if (!pg || PQstatus(pg) != CONNECTION_OK) {
-		mreg_error_from_conn(err, pg);
-		mreg_dsn_secrets_scrub(&pool->secrets, err->message,
-				       sizeof(err->message));
-		mreg_dsn_secrets_scrub(&pool->secrets, err->detail,
-				       sizeof(err->detail));
-		mreg_dsn_secrets_scrub(&pool->secrets, err->hint,
-				       sizeof(err->hint));
-		mreg_error_prefix(err, "could not connect to %s",
-				  pool->redacted);
-		PQfinish(pg);
-		return -1;
-	}
 	PQsetNoticeReceiver(pg, ignore_notice, NULL);
 	for (i = 0; i < pool->cfg.nprepare; i++) {
 		const struct mreg_prepared *p = &pool->cfg.prepare[i];

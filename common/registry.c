@@ -8,6 +8,7 @@
 #include "db.h"
 #include "escape.h"
 #include "timeparse.h"
+#include "utf8.h"
 
 int mreg_identity_split(const char *s, char *provider, size_t plen,
 			const char **name, struct mreg_error *err)
@@ -150,7 +151,7 @@ static bool is_model_name(const char *s, size_t len)
 
 	while (i < len) {
 		n = mreg_utf8_decode(p + i, len - i, &c);
-		if (n == 0 || c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
+		if (n == 0 || mreg_utf8_is_control(c))
 			return false;
 		i += n;
 		chars++;

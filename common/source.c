@@ -5,6 +5,7 @@
 
 #include "modelfile.h"
 #include "source.h"
+#include "utf8.h"
 
 /* --- the name ------------------------------------------------------------ */
 

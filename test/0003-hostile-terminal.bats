@@ -101,7 +101,7 @@ count_lines() {
 	run --separate-stderr "$MREG" bulk-update "$BATS_TEST_TMPDIR/k.ndjson"
 	assert_failure 3
 	no_raw_controls "$stderr"
-	[[ $stderr == *'"set.bo\u202egus\u009b"'* ]]
+	[[ $stderr == *"'set.bo\\u202egus\\u009b'"* ]]
 }
 
 @test "bulk-update: the dry-run table escapes values, JSON stays exact" {

@@ -27,7 +27,7 @@ many() {
 	run --separate-stderr "$MREG" bulk-update "$f"
 	assert_failure 3
 	assert_output ""
-	[[ $stderr == "mreg bulk-update: $f:9999: key \"set.active\": expected a boolean, got string" ]]
+	[[ $stderr == "mreg bulk-update: $f:9999: key 'set.active': must be a boolean, not a string" ]]
 	[ "$(db_state)" = "$before" ]
 	# the same batch without the bad line applies all 10,000 items
 	f=$(many 10000 0 '' | batch 2)
@@ -97,7 +97,7 @@ J
  {"model": "acme/chat-1", "set": {"tags_add": ["a", 1]}}]
 J
 	assert_failure 3
-	[[ $stderr == 'mreg bulk-update: <stdin>:3: array index 2: key "set.tags_add": element 1: expected a string, got number' ]]
+	[[ $stderr == "mreg bulk-update: <stdin>:3: array index 2: key 'set.tags_add': item 1 must be a string, not an integer" ]]
 
 	run --separate-stderr "$MREG" bulk-update - <<<'[{"model": "acme/chat-2", "set_default": true}] {}'
 	assert_failure 3
@@ -111,14 +111,14 @@ J
 		[[ $stderr == "mreg bulk-update: <stdin>:1: $2"* ]] ||
 			{ echo "got: $stderr" >&2; return 1; }
 	}
-	check '{"where": {}, "set": {"active": false}}' 'key "where": empty selector would match every model'
-	check '{"model": "acme/chat-1", "set": {"colour": "red"}}' 'key "set.colour": unknown key'
-	check '{"model": "acme/chat-1", "set": {"config_merge": []}}' 'key "set.config_merge": expected an object, got array'
-	check '{"model": "acme/chat-1", "set": {"tags": ["a"], "tags_add": ["b"]}}' 'key "set.tags": cannot be combined with tags_add'
-	check '{"model": "acme", "set": {"active": true}}' 'key "model": "acme" is not of the form provider/name'
-	check '{"model": "acme/chat-1", "where": {"type": "llm"}, "set": {"active": true}}' 'key "where": cannot be combined with "model"'
-	check '{"where": {"type": "llm"}, "set_default": true}' 'key "set_default": needs "model"'
-	check '{"model": "acme/chat-1", "set": {"active": true}, "extra": 1}' 'key "extra": unknown key'
+	check '{"where": {}, "set": {"active": false}}' "key 'where': empty selector would match every model"
+	check '{"model": "acme/chat-1", "set": {"colour": "red"}}' "key 'set.colour': unknown key"
+	check '{"model": "acme/chat-1", "set": {"config_merge": []}}' "key 'set.config_merge': must be an object, not an array"
+	check '{"model": "acme/chat-1", "set": {"tags": ["a"], "tags_add": ["b"]}}' "key 'set.tags': cannot be combined with tags_add"
+	check '{"model": "acme", "set": {"active": true}}' "key 'model': \"acme\" is not of the form provider/name"
+	check '{"model": "acme/chat-1", "where": {"type": "llm"}, "set": {"active": true}}' "key 'where': cannot be combined with \"model\""
+	check '{"where": {"type": "llm"}, "set_default": true}' "key 'set_default': needs \"model\""
+	check '{"model": "acme/chat-1", "set": {"active": true}, "extra": 1}' "key 'extra': unknown key"
 	run --separate-stderr "$MREG" bulk-update - <<<'{"model": "acme/chat-1", "set": {}, "set": {"active": true}}'
 	assert_failure 3
 	[[ $stderr == "mreg bulk-update: <stdin>:1:41: malformed JSON: duplicate object key near '\"set\"'"* ]]
@@ -177,4 +177,23 @@ J
 	[ ! -s "$BATS_TEST_TMPDIR/out" ]
 	grep -q "^mreg bulk-update: " "$BATS_TEST_TMPDIR/err"
 	[ "$(db_state)" = "$before" ]
+}
+
+@test "type errors read as import-dir's: one message for the same mistake" {
+	# the same wrong types in a model file and in a bulk item end alike
+	d=$(mktemp -d "$BATS_TEST_TMPDIR/models.XXXXXX")
+	printf '{"provider": "acme", "name": "m", "type": "llm", "tags": ["a", 7]}\n' >"$d/m.json"
+	run --separate-stderr "$MREG" import-dir --dry-run "$d"
+	[[ $stderr == *"m.json: key 'tags': item 1 must be a string, not an integer"* ]] ||
+		{ echo "import-dir said: $stderr" >&2; return 1; }
+	run --separate-stderr "$MREG" bulk-update - <<<'{"model": "acme/chat-1", "set": {"tags": ["a", 7]}}'
+	assert_failure 3
+	assert_equal "$stderr" "mreg bulk-update: <stdin>:1: key 'set.tags': item 1 must be a string, not an integer"
+	printf '{"provider": "acme", "name": "m", "type": "llm", "active": "yes"}\n' >"$d/m.json"
+	run --separate-stderr "$MREG" import-dir --dry-run "$d"
+	[[ $stderr == *"m.json: key 'active': must be a boolean, not a string"* ]] ||
+		{ echo "import-dir said: $stderr" >&2; return 1; }
+	run --separate-stderr "$MREG" bulk-update - <<<'{"model": "acme/chat-1", "set": {"active": "yes"}}'
+	assert_failure 3
+	assert_equal "$stderr" "mreg bulk-update: <stdin>:1: key 'set.active': must be a boolean, not a string"
 }

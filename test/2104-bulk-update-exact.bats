@@ -90,7 +90,7 @@ J
 )
 	run --separate-stderr "$MREG" bulk-update "$f"
 	assert_failure 3
-	assert_equal "$stderr" "mreg bulk-update: $f:2:62: key \"set.config_merge.eps[1]\": number 1e-20000 is out of range for PostgreSQL numeric: more than 16383 digits after the decimal point"
+	assert_equal "$stderr" "mreg bulk-update: $f:2:62: key 'set.config_merge.eps[1]': number 1e-20000 is out of range for PostgreSQL numeric: more than 16383 digits after the decimal point"
 	[ "$(db_state)" = "$before" ]
 	run --separate-stderr "$MREG" bulk-update - <<'J'
 [{"model": "acme/chat-2", "set": {"description": "ok"}},
@@ -98,10 +98,10 @@ J
   "set": {"description": "a\u0000b"}}]
 J
 	assert_failure 3
-	assert_equal "$stderr" "mreg bulk-update: <stdin>:3:28: array index 1: key \"set.description\": a NUL character (U+0000) in a string: PostgreSQL cannot store it"
+	assert_equal "$stderr" "mreg bulk-update: <stdin>:3:28: array index 1: key 'set.description': a NUL character (U+0000) in a string: PostgreSQL cannot store it"
 	run --separate-stderr "$MREG" bulk-update - <<<'{"model": "acme/chat-2", "set": {"config": {"x": 1e1000000}}}'
 	assert_failure 3
-	[[ $stderr == *":1:50: key \"set.config.x\": number 1e1000000 is out of range for PostgreSQL numeric: more than 131072 digits before the decimal point" ]]
+	[[ $stderr == *":1:50: key 'set.config.x': number 1e1000000 is out of range for PostgreSQL numeric: more than 131072 digits before the decimal point" ]]
 	[ "$(db_state)" = "$before" ]
 }
 

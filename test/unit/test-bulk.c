@@ -181,86 +181,89 @@ static void test_validation(void)
 		const char *item;
 		const char *message;
 	} cases[] = {
-		{ "[1]", "expected an object, got array" },
+		{ "[1]", "an item must be a JSON object, not an array" },
 		{ "{\"model\": \"a/b\", \"set\": {\"active\": true}, \"x\": 1}",
-		  "key \"x\": unknown key" },
+		  "key 'x': unknown key" },
 		{ "{\"set\": {\"active\": true}}",
 		  "missing \"model\" or \"where\"" },
 		{ "{\"model\": \"a/b\", \"where\": {\"type\": \"t\"}, "
 		  "\"set\": {\"active\": true}}",
-		  "key \"where\": cannot be combined with \"model\"" },
+		  "key 'where': cannot be combined with \"model\"" },
 		{ "{\"model\": 5, \"set\": {\"active\": true}}",
-		  "key \"model\": expected a string \"provider/name\", got "
-		  "number" },
+		  "key 'model': must be a string \"provider/name\", not an "
+		  "integer" },
 		{ "{\"model\": \"ab\", \"set\": {\"active\": true}}",
-		  "key \"model\": \"ab\" is not of the form provider/name" },
+		  "key 'model': \"ab\" is not of the form provider/name" },
 		{ "{\"model\": \"/ab\", \"set\": {\"active\": true}}",
 		  "not of the form provider/name" },
 		{ "{\"model\": \"ab/\", \"set\": {\"active\": true}}",
 		  "not of the form provider/name" },
 		{ "{\"model\": \"a/b\"}", "missing \"set\"" },
 		{ "{\"model\": \"a/b\", \"set\": {}}",
-		  "key \"set\": empty: nothing to change" },
+		  "key 'set': empty: nothing to change" },
 		{ "{\"model\": \"a/b\", \"set\": []}",
-		  "key \"set\": expected an object, got array" },
+		  "key 'set': must be an object, not an array" },
 		{ "{\"where\": {}, \"set\": {\"active\": true}}",
-		  "key \"where\": empty selector" },
+		  "key 'where': empty selector" },
 		{ "{\"where\": [], \"set\": {\"active\": true}}",
-		  "key \"where\": expected an object, got array" },
+		  "key 'where': must be an object, not an array" },
 		{ "{\"where\": {\"name\": \"x\"}, \"set\": {\"active\": true}}",
-		  "key \"where.name\": unknown key" },
+		  "key 'where.name': unknown key" },
 		{ "{\"where\": {\"provider\": 1}, \"set\": {\"active\": true}}",
-		  "key \"where.provider\": expected a string, got number" },
+		  "key 'where.provider': must be a string, not an integer" },
 		{ "{\"where\": {\"type\": \"\"}, \"set\": {\"active\": true}}",
-		  "key \"where.type\": empty string" },
+		  "key 'where.type': must not be empty" },
 		{ "{\"where\": {\"active\": \"yes\"}, \"set\": {\"active\": "
 		  "true}}",
-		  "key \"where.active\": expected a boolean, got string" },
+		  "key 'where.active': must be a boolean, not a string" },
 		{ "{\"where\": {\"tag\": null}, \"set\": {\"active\": true}}",
-		  "key \"where.tag\": expected a string, got null" },
+		  "key 'where.tag': must be a string, not null" },
 		{ "{\"where\": {\"type\": \"t\"}, \"set_default\": true}",
-		  "key \"set_default\": needs \"model\"" },
+		  "key 'set_default': needs \"model\"" },
 		{ "{\"model\": \"a/b\", \"set_default\": false}",
-		  "key \"set_default\": only true is accepted" },
+		  "key 'set_default': only true is accepted" },
 		{ "{\"model\": \"a/b\", \"set_default\": \"yes\"}",
-		  "key \"set_default\": expected true, got string" },
+		  "key 'set_default': must be true, not a string" },
 		{ "{\"model\": \"a/b\", \"set\": {\"colour\": 1}}",
-		  "key \"set.colour\": unknown key" },
+		  "key 'set.colour': unknown key" },
 		{ "{\"model\": \"a/b\", \"set\": {\"active\": \"false\"}}",
-		  "key \"set.active\": expected a boolean, got string" },
+		  "key 'set.active': must be a boolean, not a string" },
 		{ "{\"model\": \"a/b\", \"set\": {\"version\": 2}}",
-		  "key \"set.version\": expected a string or null, got number" },
+		  "key 'set.version': must be a string or null, not an "
+		  "integer" },
 		{ "{\"model\": \"a/b\", \"set\": {\"display_name\": []}}",
-		  "key \"set.display_name\": expected a string or null" },
+		  "key 'set.display_name': must be a string or null, not an "
+		  "array" },
 		{ "{\"model\": \"a/b\", \"set\": {\"tags\": \"x\"}}",
-		  "key \"set.tags\": expected an array of strings, got string" },
+		  "key 'set.tags': must be an array of strings, not a "
+		  "string" },
 		{ "{\"model\": \"a/b\", \"set\": {\"tags\": null}}",
-		  "key \"set.tags\": expected an array of strings, got null" },
+		  "key 'set.tags': must be an array of strings, not null" },
 		{ "{\"model\": \"a/b\", \"set\": {\"tags_add\": [\"a\", \"b\", "
 		  "3]}}",
-		  "key \"set.tags_add\": element 2: expected a string, got "
-		  "number" },
+		  "key 'set.tags_add': item 2 must be a string, not an "
+		  "integer" },
 		{ "{\"model\": \"a/b\", \"set\": {\"synonyms\": [\"a\", \"\"]}}",
-		  "key \"set.synonyms\": element 1: empty string" },
+		  "key 'set.synonyms': item 1 is an empty string" },
 		{ "{\"model\": \"a/b\", \"set\": {\"tags\": [\"a\", \"b\", "
 		  "\"a\"]}}",
-		  "key \"set.tags\": \"a\" is listed twice" },
+		  "key 'set.tags': \"a\" is listed twice" },
 		{ "{\"model\": \"a/b\", \"set\": {\"config\": [1]}}",
-		  "key \"set.config\": expected an object, got array" },
+		  "key 'set.config': must be an object, not an array" },
 		{ "{\"model\": \"a/b\", \"set\": {\"metadata_merge\": null}}",
-		  "key \"set.metadata_merge\": expected an object, got null" },
+		  "key 'set.metadata_merge': must be an object, not null" },
 		{ "{\"model\": \"a/b\", \"set\": {\"tags\": [], \"tags_add\": "
 		  "[\"x\"]}}",
-		  "key \"set.tags\": cannot be combined with tags_add" },
+		  "key 'set.tags': cannot be combined with tags_add" },
 		{ "{\"model\": \"a/b\", \"set\": {\"config\": {}, "
 		  "\"config_merge\": {}}}",
-		  "key \"set.config\": cannot be combined with config_merge" },
+		  "key 'set.config': cannot be combined with config_merge" },
 		{ "{\"model\": \"a/b\", \"set\": {\"metadata\": {}, "
 		  "\"metadata_merge\": {}}}",
-		  "key \"set.metadata\": cannot be combined" },
+		  "key 'set.metadata': cannot be combined" },
 		{ "{\"model\": \"a/b\", \"set\": {\"tags_add\": [\"x\", \"y\"], "
 		  "\"tags_remove\": [\"z\", \"y\"]}}",
-		  "key \"set.tags_remove\": \"y\" is also in set.tags_add" },
+		  "key 'set.tags_remove': \"y\" is also in set.tags_add" },
 	};
 	size_t i;
 
@@ -452,7 +455,7 @@ static void test_exact(void)
 		     "{\"model\": \"a/b\", \"set\": {\"config_merge\": "
 		     "{\"x\": [0, 1e-20000]}}}\n", NULL, NULL, &err);
 	ok(n == -1 && err.status == MREG_EXIT_DATA &&
-	   has(err.message, "key \"set.config_merge.x[1]\": number 1e-20000 "
+	   has(err.message, "key 'set.config_merge.x[1]': number 1e-20000 "
 	       "is out of range for PostgreSQL numeric: more than 16383 digits "
 	       "after the decimal point"), "ndjson: unstorable number named");
 	if (!has(err.message, "set.config_merge.x[1]"))
@@ -463,7 +466,7 @@ static void test_exact(void)
 	n = read_all("[{\"model\": \"a/b\",\n \"set\": {\"description\": "
 		     "\"a\\u0000b\"}}]", NULL, NULL, &err);
 	ok(n == -1 && has(err.message, "array index 0: key "
-			  "\"set.description\": a NUL character (U+0000) in a string"),
+			  "'set.description': a NUL character (U+0000) in a string"),
 	   "array: NUL escape named");
 	if (!has(err.message, "NUL"))
 		diag("  got: %s", err.message);

@@ -5,6 +5,7 @@
 
 #include "modelfile.h"
 #include "tap.h"
+#include "utf8.h"
 
 static int parse(const char *text, struct mreg_model *m, struct mreg_error *err)
 {

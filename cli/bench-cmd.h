@@ -1,0 +1,88 @@
+/* bench-cmd.h - what the files of mreg bench share (cli/bench*.c)
+ *
+ * cli/bench.c parses the options and drives the run, cli/bench-run.c runs
+ * the load (Ctrl-C, progress lines, the pool's warm-up and the cleanup),
+ * cli/bench-report.c prints the report as a table or as JSON.
+ */
+#ifndef MREG_CLI_BENCH_CMD_H
+#define MREG_CLI_BENCH_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "pool.h"
+
+/* The options of one run, as parsed and completed by check_opts. */
+struct bench_opts {
+	const struct cli_ctx *ctx;
+	bool mixed;
+	bool have_mix;
+	unsigned weights[MREG_BENCH_NWORKLOADS];
+	long clients, threads, pool_size, transactions, populate;
+	double duration, warmup, rate, progress, pool_timeout;
+	bool have_duration;
+	bool extended, cpr, force_populate, keep, cleanup, json;
+	unsigned long long seed;
+	const char *type;
+	bool import;                   /* --workload import */
+	long import_files;
+	double import_change;
+	bool have_import_opts;
+};
+
+/* What the report says about the run besides the result. */
+struct bench_run_info {
+	const struct bench_opts *o;
+	int threads;
+	int pool_size;
+	bool prepared;
+	struct mreg_pool_stats pool; /* during the run */
+	bool have_pool;
+	int import_jobs;             /* import: worker threads per import */
+	long per_request;            /* import: files rewritten per request */
+};
+
+/* bench-report.c */
+double bench_ms(uint64_t ns);
+int bench_print_json(const struct bench_run_info *ri,
+		     const struct mreg_bench_result *r);
+void bench_print_table(const struct bench_run_info *ri,
+		       const struct mreg_bench_result *r);
+
+/* bench-run.c */
+double bench_mono_s(void);
+/* --cleanup: remove what --keep left.  An exit status. */
+int bench_run_cleanup(struct cli_ctx *ctx, struct mreg_pool *pool);
+/* Run the load, with progress lines and Ctrl-C; fills res.  Exit status. */
+int bench_run_load(struct cli_ctx *ctx, const struct bench_opts *o,
+		   const struct mreg_bench_config *cfg,
+		   struct mreg_bench_result *res);
+int bench_warm_pool(struct mreg_pool *pool, int n, struct mreg_error *err);
+/* The pool of the run: one connection for --cleanup and per request. */
+struct mreg_pool *bench_open_pool(struct cli_ctx *ctx,
+				  const struct bench_opts *o, bool prepared,
+				  struct mreg_error *err);
+/*
+ * Populate (--populate), check the registry (import), load the
+ * parameters of the requests (--type).  *made is set once there is bench
+ * data to remove after the run, even when a later step fails.  -1 when
+ * all went well, else an exit status.
+ */
+int bench_prepare_data(struct cli_ctx *ctx, const struct bench_opts *o,
+		       struct mreg_conn *conn, struct mreg_bench_data *data,
+		       bool *made);
+/* The run's configuration from the options. */
+void bench_fill_config(struct cli_ctx *ctx, const struct bench_opts *o,
+		       struct mreg_pool *pool,
+		       const struct mreg_bench_data *data,
+		       struct bench_run_info *ri, struct mreg_bench_config *cfg);
+/* Run, measure and print the report; an exit status. */
+int bench_measure(struct cli_ctx *ctx, const struct bench_opts *o,
+		  struct mreg_pool *pool, const struct mreg_bench_config *cfg,
+		  struct bench_run_info *ri);
+/* Without --keep the bench data goes after the run; rc, or 1 if not. */
+int bench_remove_data(struct cli_ctx *ctx, struct mreg_pool *pool, int rc);
+
+#endif

@@ -1,0 +1,79 @@
+/* test-strmap.c - the one string-keyed hash map */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strmap.h"
+#include "tap.h"
+
+static int dropped;
+
+static void drop(void *p)
+{
+	dropped++;
+	free(p);
+}
+
+static void test_basics(void)
+{
+	struct mreg_strmap *m = mreg_strmap_create(0);
+	int a = 1, b = 2;
+	void *old = &a;
+	size_t pos = 0;
+	const char *key = NULL;
+
+	ok(m != NULL, "create");
+	ok(mreg_strmap_get(m, "x") == NULL, "empty map finds nothing");
+	ok(mreg_strmap_put(m, "x", &a, &old) == 0 && old == NULL,
+	   "a new key: nothing replaced");
+	ok(mreg_strmap_get(m, "x") == &a, "get returns the value");
+	ok(mreg_strmap_get(m, "") == NULL && mreg_strmap_get(m, "xx") == NULL,
+	   "no prefix or partial matches");
+	ok(mreg_strmap_put(m, "x", &b, &old) == 0 && old == &a,
+	   "put on a known key returns the value replaced");
+	is_int(mreg_strmap_count(m), 1, "replacing adds nothing");
+	ok(mreg_strmap_next(m, &pos, &key) == &b && key &&
+	   strcmp(key, "x") == 0, "next: the one entry and its key");
+	ok(mreg_strmap_next(m, &pos, &key) == NULL, "next: then the end");
+	mreg_strmap_destroy(m, NULL);
+	mreg_strmap_destroy(NULL, drop);
+	ok(mreg_strmap_get(NULL, "x") == NULL && mreg_strmap_count(NULL) == 0 &&
+	   mreg_strmap_next(NULL, &pos, NULL) == NULL,
+	   "NULL map: destroy, get, count and next are safe");
+}
+
+static void test_many(void)
+{
+	struct mreg_strmap *m = mreg_strmap_create(4);
+	const int n = 100000; /* many growths */
+	char **keys = calloc((size_t)n, sizeof(*keys));
+	int i, lost = 0, failed = 0, seen = 0;
+	size_t pos = 0;
+
+	for (i = 0; i < n; i++) {
+		keys[i] = malloc(32);
+		snprintf(keys[i], 32, "p%d/m%d", i % 13, i);
+		if (mreg_strmap_put(m, keys[i], keys[i], NULL) < 0)
+			failed++;
+	}
+	is_int(failed, 0, "%d puts", n);
+	is_int(mreg_strmap_count(m), n, "count after growing");
+	for (i = 0; i < n; i++)
+		if (mreg_strmap_get(m, keys[i]) != keys[i])
+			lost++;
+	is_int(lost, 0, "every key found after growing");
+	while (mreg_strmap_next(m, &pos, NULL))
+		seen++;
+	is_int(seen, n, "iterating visits every entry once");
+	dropped = 0;
+	mreg_strmap_destroy(m, drop);
+	is_int(dropped, n, "destroy hands every value to drop");
+	free(keys);
+}
+
+int main(void)
+{
+	test_basics();
+	test_many();
+	return tap_done();
+}
