@@ -60,8 +60,16 @@ static void check_roundtrip(char kind, const char *rest)
 	fuzz_check(strspn(token, b64url) == strlen(token),
 		   "token \"%s\" is not base64url", token);
 	mreg_error_clear(&err);
-	fuzz_check(mreg_cursor_decode(token, kind, &key, &gotid, &err) == 0,
-		   "own token \"%s\" refused: %s", token, err.message);
+	if (mreg_cursor_decode(token, kind, &key, &gotid, &err) < 0) {
+		/* the decoder checks each field strictly (id range, names,
+		 * timestamps as the queries print them): an arbitrary key may
+		 * be refused, but only as an invalid cursor */
+		fuzz_check(err.status == MREG_EXIT_USAGE && key == NULL &&
+			   gotid == NULL, "own token \"%s\": %s", token,
+			   err.message);
+		free(token);
+		return;
+	}
 	fuzz_check(strcmp(key, rest + n) == 0 && strcmp(gotid, id) == 0,
 		   "token \"%s\" decodes to another key or id", token);
 	free(key);
