@@ -119,8 +119,12 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 			p = at;
 		}
 	}
-	/* host part and path up to the query */
-	q = strchr(p, '?');
+	/* host part and path up to the query: as libpq's parser, skip an
+	 * IPv6 [...] host, which may hold a '?' of its own */
+	for (q = p; *q && *q != '/' && *q != '?'; q++)
+		if (*q == '[' && !(q = strchr(q, ']')))
+			break;
+	q = q ? strchr(q, '?') : NULL;
 	if (!q) {
 		append(out, outlen, pos, p, strlen(p));
 		return;
