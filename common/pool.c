@@ -194,17 +194,26 @@ static bool conn_usable(struct mreg_pool *pool, struct mreg_conn *c,
 	if (p.fd < 0)
 		return false;
 	for (int round = 0; round < 4 && poll(&p, 1, 0) > 0; round++) {
+		bool notified = false;
+
 		/*
 		 * The first read usually returns the FATAL message (parsed by
 		 * PQisBusy and passed to the notice receiver, since no query
 		 * is running); the next one meets EOF and marks the
-		 * connection bad.
+		 * connection bad.  The server may not have closed the socket
+		 * yet (it ends the session after sending the FATAL): anything
+		 * but a notification on an idle connection means it is going
+		 * away, EOF or not.
 		 */
 		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
 			return false;
 		(void)PQisBusy(c->pg);
-		while ((note = PQnotifies(c->pg)) != NULL)
+		while ((note = PQnotifies(c->pg)) != NULL) {
 			PQfreemem(note);
+			notified = true;
+		}
+		if (!notified)
+			return false;
 		p.revents = 0;
 	}
 	if (now_ns() - c->last_used_ns <
