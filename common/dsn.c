@@ -116,15 +116,23 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 			pos = append(out, outlen, pos, auth,
 				     (size_t)(colon - auth));
 			pos = append(out, outlen, pos, ":***", 4);
-			p = at;
+		} else {
+			/* no password, but a '?' in it is not the query */
+			pos = append(out, outlen, pos, auth,
+				     (size_t)(at - auth));
 		}
+		p = at;
 	}
 	/* host part and path up to the query: as libpq's parser, skip an
 	 * IPv6 [...] host, which may hold a '?' of its own */
-	for (q = p; *q && *q != '/' && *q != '?'; q++)
-		if (*q == '[' && !(q = strchr(q, ']')))
-			break;
-	q = q ? strchr(q, '?') : NULL;
+	for (q = p; *q && *q != '/' && *q != '?'; q++) {
+		const char *close = *q == '[' ? strchr(q, ']') : q;
+
+		if (!close)
+			break; /* no ']': look for the query from the '[' */
+		q = close;
+	}
+	q = strchr(q, '?');
 	if (!q) {
 		append(out, outlen, pos, p, strlen(p));
 		return;
@@ -182,7 +190,30 @@ static void scrub_parsed_secrets(const char *dsn, char *out, size_t outlen)
 	mreg_dsn_secrets_finish(&sec);
 }
 
+static void redact_into(const char *dsn, char *out, size_t outlen);
+
+/*
+ * Redact into a buffer large enough for the whole text, then cut: a short
+ * out gets a prefix of what a long one gets (scrubbing a cut text could
+ * miss a secret cut in two, or mask what the whole text shows).
+ */
 void mreg_dsn_redact(const char *dsn, char *out, size_t outlen)
+{
+	size_t need = dsn ? 4 * strlen(dsn) + 256 : 256;
+	char *full;
+
+	if (outlen == 0)
+		return;
+	if (need <= outlen || !(full = malloc(need))) {
+		redact_into(dsn, out, outlen);
+		return;
+	}
+	redact_into(dsn, full, need);
+	snprintf(out, outlen, "%s", full);
+	free(full);
+}
+
+static void redact_into(const char *dsn, char *out, size_t outlen)
 {
 	PQconninfoOption *opts, *o;
 	char *errmsg = NULL;

@@ -149,6 +149,12 @@ int main(void)
 	/* found by fuzz-dsn in CI: a '?' inside an IPv6 host hid the query */
 	redacts("postgresql://[fe80::1?x\x1b]/reg?password=hu%3Anter22",
 		"postgresql://[fe80::1?x\x1b]/reg?password=***", "hu%3Anter22");
+	/* found by fuzz-dsn in CI: a '[' that is never closed */
+	redacts("postgresql://bob[db/reg?pass%77ord=hunter22",
+		"postgresql://bob[db/reg?password=***", "hunter22");
+	/* found by fuzz-dsn: a '?' in a user name without a password */
+	redacts("postgresql://u?x@h?password=hunter22",
+		"postgresql://u?x@h?password=***", "hunter22");
 	redacts("postgresql://a:b@h?password=c@d/e",
 		"postgresql://a:***@d/e", "c@d");
 	redacts("host=db sslkey=c.key sslpassword=keysecret",
