@@ -102,20 +102,30 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 	const char *at = NULL, *p, *q, *colon;
 	size_t pos = 0;
 
-	/* user info: libpq looks for '@' up to the first '/' (a '?' does not
-	 * stop it); mask from the first ':' to the last '@' of that part */
+	/* user info: libpq takes it up to the first '@' before any '/' (a
+	 * '?' does not stop it); a password (after a ':') is masked up to
+	 * the last '@' before the first '/' or '?', so a raw '@' inside it
+	 * stays hidden too */
 	for (p = auth; p < slash; p++)
-		if (*p == '@')
+		if (*p == '@') {
 			at = p;
+			break;
+		}
 	out[0] = '\0';
 	pos = append(out, outlen, pos, dsn, (size_t)(auth - dsn));
 	p = auth;
 	if (at) {
 		colon = memchr(auth, ':', (size_t)(at - auth));
 		if (colon) {
+			const char *end = at, *e;
+
+			for (e = at; e < slash && *e != '?'; e++)
+				if (*e == '@')
+					end = e;
 			pos = append(out, outlen, pos, auth,
 				     (size_t)(colon - auth));
 			pos = append(out, outlen, pos, ":***", 4);
+			at = end;
 		} else {
 			/* no password, but a '?' in it is not the query */
 			pos = append(out, outlen, pos, auth,

@@ -156,7 +156,7 @@ int main(void)
 	redacts("postgresql://u?x@h?password=hunter22",
 		"postgresql://u?x@h?password=***", "hunter22");
 	redacts("postgresql://a:b@h?password=c@d/e",
-		"postgresql://a:***@d/e", "c@d");
+		"postgresql://a:***@h?password=***", "c@d");
 	redacts("host=db sslkey=c.key sslpassword=keysecret",
 		"host=db sslkey=c.key sslpassword=***", "keysecret");
 	redacts("postgresql://db/reg?sslkey=c.key&sslpassword=keysecret",
