@@ -136,7 +136,10 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 	/* host part and path up to the query: as libpq's parser, skip an
 	 * IPv6 [...] host, which may hold a '?' of its own */
 	for (q = p; *q && *q != '/' && *q != '?'; q++) {
-		const char *close = *q == '[' ? strchr(q, ']') : q;
+		/* '[' opens an IPv6 host only where a host starts */
+		bool host_start = q == auth || q[-1] == '@' || q[-1] == ',';
+		const char *close = *q == '[' && host_start ? strchr(q, ']')
+							    : q;
 
 		if (!close)
 			break; /* no ']': look for the query from the '[' */

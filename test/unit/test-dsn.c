@@ -155,6 +155,9 @@ int main(void)
 	/* found by fuzz-dsn: a '?' in a user name without a password */
 	redacts("postgresql://u?x@h?password=hunter22",
 		"postgresql://u?x@h?password=***", "hunter22");
+	/* found by fuzz-dsn: a '[' inside a host name is no IPv6 bracket */
+	redacts("postgresql://h[x?password=hunter22&a=[::1]",
+		"(invalid connection string)", "hunter22");
 	redacts("postgresql://a:b@h?password=c@d/e",
 		"postgresql://a:***@h?password=***", "c@d");
 	redacts("host=db sslkey=c.key sslpassword=keysecret",
