@@ -17,6 +17,7 @@
 
 #include "dsn.h"
 #include "fuzz.h"
+#include "hex.h"
 
 #define MAX_SLOTS 64
 
@@ -39,27 +40,16 @@ static int countable(const char *v, size_t n)
 	return 1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out (n + 1 bytes); its length. */
 static size_t decode(const char *s, size_t n, char *out)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 +
-					  hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && mreg_hex_value(s[i + 1]) >= 0 &&
+		    mreg_hex_value(s[i + 2]) >= 0) {
+			out[o++] = (char)(mreg_hex_value(s[i + 1]) * 16 +
+					  mreg_hex_value(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i];
