@@ -21,11 +21,6 @@ setup() {
 	echo '{"name": "fine-2", "provider": "good", "type": "embedding"}' >"$B/good/2.json"
 }
 
-# import $B under a source unique to the test; output in $output/$stderr
-import_tree() {
-	run --separate-stderr "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$@" "$B"
-}
-
 good_imported() {
 	assert_equal "$(q "select count(*) from mreg.source_files s join mreg.models m on m.id = s.model_id where s.source = 't$BATS_TEST_NUMBER' and m.name like 'fine-%'")" 2
 }

@@ -21,10 +21,6 @@ setup() {
 	mkdir -p "$B"
 }
 
-import_tree() {
-	run --separate-stderr "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$@" "$B"
-}
-
 # q_models EXPR: EXPR of each model imported by this test (m: the model),
 # sorted
 q_models() {

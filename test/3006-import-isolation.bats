@@ -29,11 +29,6 @@ model() {
 	echo "{\"name\": \"$1\", \"provider\": \"$P\", \"type\": \"llm\"}"
 }
 
-# import $B under a source unique to the test; output in $output/$stderr
-import_tree() {
-	run --separate-stderr "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$@" "$B"
-}
-
 # the names of the models recorded for this test's source
 recorded() {
 	q "select coalesce(string_agg(m.name, ' ' order by m.name), '') from mreg.source_files s join mreg.models m on m.id = s.model_id where s.source = 't$BATS_TEST_NUMBER'"

@@ -37,12 +37,6 @@ model() {
 	echo "{\"name\": \"$name\", \"provider\": \"$P\", \"type\": \"llm\", \"artifacts\": [${arts#, }]}"
 }
 
-# import $B under a source unique to the test, under a deadline (a run
-# that blocks on a FIFO fails instead of hanging); output in $output/$stderr
-import_tree() {
-	run --separate-stderr timeout 60 "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$@" "$B"
-}
-
 # the names of the models recorded for this test's source
 recorded() {
 	q "select coalesce(string_agg(m.name, ' ' order by m.name), '') from mreg.source_files s join mreg.models m on m.id = s.model_id where s.source = 't$BATS_TEST_NUMBER'"

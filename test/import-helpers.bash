@@ -80,3 +80,10 @@ wait_past_racy() {
 		sleep 0.01 # polling: the loop ends on the clock, not on this sleep
 	done
 }
+
+# import_tree [OPTION...]: import $B under a source of the test's own, JSON
+# summary in $output, messages in $stderr.  The timeout only turns a hang
+# (a FIFO opened by mistake, say) into a failure; it is no measure of speed.
+import_tree() {
+	run --separate-stderr timeout 300 "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$@" "$B"
+}
