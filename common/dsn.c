@@ -99,7 +99,7 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 {
 	const char *auth = strstr(dsn, "://") + 3;
 	const char *slash = auth + strcspn(auth, "/");
-	const char *at = NULL, *p, *q, *colon;
+	const char *at = NULL, *p, *q, *colon, *host;
 	size_t pos = 0;
 
 	/* user info: libpq takes it up to the first '@' before any '/' (a
@@ -114,6 +114,7 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 	out[0] = '\0';
 	pos = append(out, outlen, pos, dsn, (size_t)(auth - dsn));
 	p = auth;
+	host = at ? at + 1 : auth;
 	if (at) {
 		colon = memchr(auth, ':', (size_t)(at - auth));
 		if (colon) {
@@ -133,11 +134,14 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 		}
 		p = at;
 	}
-	/* host part and path up to the query: as libpq's parser, skip an
-	 * IPv6 [...] host, which may hold a '?' of its own */
-	for (q = p; *q && *q != '/' && *q != '?'; q++) {
+	/* host list and path up to the query, as libpq's parser reads them
+	 * from its host start (the first '@', even where the mask above runs
+	 * further): skip an IPv6 [...] host, which may hold a '?' of its own.
+	 * The query found is never inside the mask, which stops before the
+	 * first '/' or '?'. */
+	for (q = host; *q && *q != '/' && *q != '?'; q++) {
 		/* '[' opens an IPv6 host only where a host starts */
-		bool host_start = q == auth || q[-1] == '@' || q[-1] == ',';
+		bool host_start = q == host || q[-1] == ',';
 		const char *close = *q == '[' && host_start ? strchr(q, ']')
 							    : q;
 
