@@ -1,5 +1,6 @@
-/* output.c - result writers: table, JSON, NDJSON, CSV (see output.h) */
-#include "output.h"
+/* output.c - result writers: JSON, NDJSON, CSV, and the table writer
+ * (output-table.c) behind one interface (see output.h) */
+#include "output-impl.h"
 
 #include "escape.h"
 
@@ -7,95 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "jsontext.h"
 #include "utf8.h"
 
 #define DEFAULT_WINDOW 500
-#define MIN_SHRINK 4 /* a shrunk column keeps at least this many columns */
-
-static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026, one column */
-
-struct mreg_output {
-	FILE *out;
-	struct mreg_output_config cfg;
-	const struct mreg_column *cols;
-	int ncols;
-	long long rows;  /* rows written or held */
-	int werrno;      /* first write error */
-	bool finished;
-	/* table */
-	size_t *width;   /* per column, once sized */
-	char **held;     /* window * ncols escaped cells */
-	size_t *held_cols;
-	size_t nheld;
-	bool sized;
-};
-
-/* ---- UTF-8: common/utf8.c, widths: common/escape.c ------------------- */
-
-size_t mreg_display_width(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, cols = 0, n;
-	uint32_t c;
-
-	while (i < len) {
-		n = mreg_utf8_decode(p + i, len - i, &c);
-		if (n == 0) {
-			cols++;
-			i++;
-			continue;
-		}
-		cols += (size_t)mreg_char_width(c);
-		i += n;
-	}
-	return cols;
-}
-
-/* ---- growable buffer ------------------------------------------------------ */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t ncap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap * 2 : 64;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		np = realloc(b->p, ncap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-char *mreg_cell_escape(const char *s, size_t len, size_t *cols)
-{
-	return mreg_escape(s, len, 0, cols);
-}
 
 /* ---- JSON and CSV scalars ------------------------------------------------- */
 
@@ -203,7 +120,7 @@ static bool is_json_number(const char *s)
 }
 
 /* 1 true, 0 false, -1 neither */
-static int parse_bool(const char *s)
+int mreg_output_bool(const char *s)
 {
 	if (strcmp(s, "t") == 0 || strcmp(s, "true") == 0)
 		return 1;
@@ -229,7 +146,7 @@ static void json_value(FILE *out, const struct mreg_column *col,
 		}
 		break;
 	case MREG_COL_BOOL:
-		b = parse_bool(v);
+		b = mreg_output_bool(v);
 		if (b >= 0) {
 			fputs(b ? "true" : "false", out);
 			return;
@@ -286,280 +203,11 @@ static void csv_row(struct mreg_output *o, const char *const *values)
 			putc(',', o->out);
 		v = values[i];
 		if (v && o->cols[i].kind == MREG_COL_BOOL &&
-		    (b = parse_bool(v)) >= 0)
+		    (b = mreg_output_bool(v)) >= 0)
 			v = b ? "true" : "false";
 		mreg_csv_write_field(o->out, v, v ? strlen(v) : 0);
 	}
 	fputs("\r\n", o->out);
-}
-
-/* ---- table ------------------------------------------------------------ */
-
-/*
- * A JSON array of strings joined by ", " (malloc'd), or NULL when v is no
- * such array: anything else is shown as the server wrote it, so numbers
- * keep their text.
- */
-static char *joined_strings(const char *v, bool *oom)
-{
-	struct mreg_json_iter it;
-	struct mreg_json_span k, e;
-	struct buf b = { 0 };
-	size_t n = 0, len;
-	char *s;
-
-	if (!mreg_json_iter_init(&it, v, strlen(v)) || it.object)
-		return NULL;
-	buf_add(&b, "", 0);
-	while (mreg_json_iter_next(&it, &k, &e)) {
-		if (e.p[0] != '"') {
-			free(b.p);
-			return NULL;
-		}
-		s = mreg_json_string_dup(e.p, e.len, &len);
-		if (!s) {
-			free(b.p);
-			*oom = true;
-			return NULL;
-		}
-		if (n++)
-			buf_str(&b, ", ");
-		buf_add(&b, s, len);
-		free(s);
-	}
-	if (b.oom) {
-		free(b.p);
-		*oom = true;
-		return NULL;
-	}
-	return b.p;
-}
-
-/* Escape text (malloc'd, NULL if out of memory) for a cell. */
-static char *cell(const char *text, size_t len, unsigned flags, size_t *cols)
-{
-	return mreg_escape(text, len, flags, cols);
-}
-
-/*
- * What a table cell shows for v, escaped (malloc'd, NULL if out of
- * memory), and its display width.  JSON text keeps its own escapes.
- */
-static char *table_text(const struct mreg_column *col, const char *v,
-			size_t *cols)
-{
-	bool oom = false;
-	char *s, *out;
-	int bv;
-
-	if (!v)
-		return cell("", 0, 0, cols);
-	if (col->kind == MREG_COL_BOOL && (bv = parse_bool(v)) >= 0)
-		return cell(bv ? "true" : "false", bv ? 4 : 5, 0, cols);
-	if (col->kind != MREG_COL_JSON)
-		return cell(v, strlen(v), 0, cols);
-	/* a JSON array of strings reads better as "a, b, c" */
-	s = joined_strings(v, &oom);
-	if (oom)
-		return NULL;
-	if (!s)
-		return cell(v, strlen(v), MREG_ESC_JSON, cols);
-	out = cell(s, strlen(s), 0, cols);
-	free(s);
-	return out;
-}
-
-static bool visible(const struct mreg_output *o, int i)
-{
-	return !(o->cols[i].flags & MREG_COL_HIDDEN);
-}
-
-static int last_visible(const struct mreg_output *o)
-{
-	int i;
-
-	for (i = o->ncols - 1; i >= 0; i--)
-		if (visible(o, i))
-			return i;
-	return -1;
-}
-
-static void pad(FILE *out, size_t n)
-{
-	while (n--)
-		putc(' ', out);
-}
-
-/* Write text (display width cols) in a cell of width w. */
-static void table_cell(struct mreg_output *o, int i, const char *text,
-		       size_t cols, bool last)
-{
-	size_t w = o->width[i], used = 0, pos = 0, len = strlen(text), n;
-	const unsigned char *p = (const unsigned char *)text;
-	uint32_t c;
-	int cw;
-
-	if (cols <= w || o->cfg.width <= 0) {
-		if (o->cols[i].flags & MREG_COL_RIGHT && cols < w)
-			pad(o->out, w - cols);
-		fputs(text, o->out);
-		if (!last && !(o->cols[i].flags & MREG_COL_RIGHT) && cols < w)
-			pad(o->out, w - cols);
-		return;
-	}
-	/* cut: as many characters as fit in w - 1 columns, then the mark */
-	while (pos < len) {
-		n = mreg_utf8_decode(p + pos, len - pos, &c);
-		cw = n ? mreg_char_width(c) : 1;
-		if (n == 0)
-			n = 1;
-		if (used + (size_t)cw > w - 1)
-			break;
-		used += (size_t)cw;
-		pos += n;
-	}
-	fwrite(text, 1, pos, o->out);
-	fputs(ellipsis, o->out);
-	used++;
-	if (!last && used < w)
-		pad(o->out, w - used);
-}
-
-static void table_line(struct mreg_output *o, char *const *cells,
-		       const size_t *cols, bool bold)
-{
-	int i, last = last_visible(o);
-	bool first = true;
-
-	if (bold)
-		fputs("\033[1m", o->out);
-	for (i = 0; i < o->ncols; i++) {
-		if (!visible(o, i))
-			continue;
-		if (!first)
-			fputs("  ", o->out);
-		first = false;
-		table_cell(o, i, cells[i], cols[i], i == last);
-	}
-	if (bold)
-		fputs("\033[0m", o->out);
-	putc('\n', o->out);
-}
-
-static void table_size(struct mreg_output *o)
-{
-	size_t total = 0, minw;
-	int i, nvis = 0, widest;
-	size_t r;
-
-	for (i = 0; i < o->ncols; i++) {
-		o->width[i] = mreg_display_width(o->cols[i].name,
-						 strlen(o->cols[i].name));
-		for (r = 0; r < o->nheld; r++) {
-			size_t c = o->held_cols[r * (size_t)o->ncols + (size_t)i];
-			if (c > o->width[i])
-				o->width[i] = c;
-		}
-		if (visible(o, i)) {
-			total += o->width[i];
-			nvis++;
-		}
-	}
-	if (nvis > 1)
-		total += 2 * (size_t)(nvis - 1);
-	while (o->cfg.width > 0 && total > (size_t)o->cfg.width) {
-		widest = -1;
-		for (i = 0; i < o->ncols; i++) {
-			minw = strlen(o->cols[i].name);
-			if (minw > MIN_SHRINK)
-				minw = MIN_SHRINK;
-			if (visible(o, i) && o->width[i] > minw &&
-			    (widest < 0 || o->width[i] > o->width[widest]))
-				widest = i;
-		}
-		if (widest < 0)
-			break; /* cannot fit: let the terminal wrap */
-		o->width[widest]--;
-		total--;
-	}
-	o->sized = true;
-}
-
-static void table_header(struct mreg_output *o)
-{
-	char **cells = NULL;
-	size_t *cols = NULL;
-	int i;
-	size_t k;
-
-	cells = calloc((size_t)o->ncols, sizeof(*cells));
-	cols = calloc((size_t)o->ncols, sizeof(*cols));
-	if (!cells || !cols)
-		goto cleanup;
-	for (i = 0; i < o->ncols; i++) {
-		cells[i] = strdup(o->cols[i].name);
-		if (!cells[i])
-			goto cleanup;
-		for (k = 0; cells[i][k]; k++)
-			if (cells[i][k] >= 'a' && cells[i][k] <= 'z')
-				cells[i][k] = (char)(cells[i][k] - 'a' + 'A');
-		cols[i] = mreg_display_width(cells[i], strlen(cells[i]));
-	}
-	table_line(o, cells, cols, o->cfg.color);
-cleanup:
-	if (cells)
-		for (i = 0; i < o->ncols; i++)
-			free(cells[i]);
-	free(cells);
-	free(cols);
-}
-
-static void table_flush_held(struct mreg_output *o)
-{
-	size_t r;
-
-	if (!o->sized) {
-		table_size(o);
-		table_header(o);
-	}
-	for (r = 0; r < o->nheld; r++) {
-		char **cells = o->held + r * (size_t)o->ncols;
-		table_line(o, cells, o->held_cols + r * (size_t)o->ncols,
-			   false);
-	}
-	for (r = 0; r < o->nheld * (size_t)o->ncols; r++) {
-		free(o->held[r]);
-		o->held[r] = NULL;
-	}
-	o->nheld = 0;
-}
-
-static int table_row(struct mreg_output *o, const char *const *values,
-		     struct mreg_error *err)
-{
-	char **cells;
-	size_t *cols;
-	int i;
-
-	if (o->nheld == o->cfg.window)
-		table_flush_held(o);
-	cells = o->held + o->nheld * (size_t)o->ncols;
-	cols = o->held_cols + o->nheld * (size_t)o->ncols;
-	for (i = 0; i < o->ncols; i++) {
-		cells[i] = table_text(&o->cols[i], values[i], &cols[i]);
-		if (!cells[i]) {
-			while (i-- > 0) {
-				free(cells[i]);
-				cells[i] = NULL;
-			}
-			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
-			return -1;
-		}
-	}
-	o->nheld++;
-	if (o->sized) /* columns already sized: stream */
-		table_flush_held(o);
-	return 0;
 }
 
 /* ---- the writer --------------------------------------------------------- */
@@ -642,7 +290,7 @@ int mreg_output_row(struct mreg_output *o, const char *const *values,
 		return -1;
 	switch (o->cfg.format) {
 	case MREG_OUT_TABLE:
-		if (table_row(o, values, err) < 0)
+		if (mreg_table_row(o, values, err) < 0)
 			return -1;
 		break;
 	case MREG_OUT_JSON:
@@ -674,7 +322,7 @@ int mreg_output_finish(struct mreg_output *o, const char *next,
 	switch (o->cfg.format) {
 	case MREG_OUT_TABLE:
 		if (o->nheld > 0 || !o->sized)
-			table_flush_held(o);
+			mreg_table_flush_held(o);
 		break;
 	case MREG_OUT_JSON:
 		fputs(o->rows ? "\n], \"next\": " : "{\"items\": [], \"next\": ",
@@ -715,15 +363,4 @@ void mreg_output_destroy(struct mreg_output *o)
 	free(o->held_cols);
 	free(o->width);
 	free(o);
-}
-
-int mreg_terminal_width(int fd)
-{
-	struct winsize ws;
-
-	if (!isatty(fd))
-		return 0;
-	if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
-		return 0;
-	return ws.ws_col;
 }
