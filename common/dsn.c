@@ -155,7 +155,7 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 		return;
 	}
 	pos = append(out, outlen, pos, p, (size_t)(q - p));
-	/* query parameters: keywords are percent-decoded first */
+	/* query parameters: keywords are percent-decoded to be recognised */
 	while (*q) {
 		const char *amp, *eq;
 		size_t seg;
@@ -169,7 +169,9 @@ static void redact_uri(const char *dsn, char *out, size_t outlen)
 		percent_decode(q, eq ? (size_t)(eq - q) : seg, key,
 			       sizeof(key));
 		if (eq && mreg_dsn_keyword_is_secret(key)) {
-			pos = append(out, outlen, pos, key, strlen(key));
+			/* the keyword as written: its decoded form
+			 * could spell part of a short secret */
+			pos = append(out, outlen, pos, q, (size_t)(eq - q));
 			pos = append(out, outlen, pos, "=***", 4);
 		} else {
 			pos = append(out, outlen, pos, q, seg);
