@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# 6001: the scale-out test cluster (test/pg-cluster): a primary, a streaming
+# replica and PgBouncer in transaction mode, and what mreg does there today
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	local envs
+	envs=$("$MREG_SOURCE_ROOT/test/pg-cluster" start) || return 1
+	echo "$envs" >"$BATS_FILE_TMPDIR/cluster.env"
+	eval "$envs"
+	"$MREG" migrate --quiet
+}
+
+teardown_file() {
+	eval "$(cat "$BATS_FILE_TMPDIR/cluster.env")"
+	"$MREG_SOURCE_ROOT/test/pg-cluster" stop
+}
+
+setup() {
+	eval "$(cat "$BATS_FILE_TMPDIR/cluster.env")"
+}
+
+# The replica has replayed everything the primary had when this was called.
+replica_caught_up() {
+	local lsn
+	lsn=$(psql -XAtq -c "SELECT pg_current_wal_lsn()")
+	wait_for "the replica to replay $lsn" \
+		"[ \"\$(psql -XAtq '$MREG_TEST_REPLICA_DSN' -c \"SELECT pg_last_wal_replay_lsn() >= '$lsn'\")\" = t ]" 60
+}
+
+@test "the cluster: a streaming replica in recovery, PgBouncer in transaction mode" {
+	run psql -XAtq "$MREG_TEST_REPLICA_DSN" -c "SELECT pg_is_in_recovery()"
+	assert_success
+	assert_output t
+	run psql -XAtq -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
+	assert_output 1
+	run psql -XAtq "${MREG_TEST_POOLED_DSN/dbname=mreg/dbname=pgbouncer}" -c "SHOW CONFIG"
+	assert_success
+	assert_line --regexp '^pool_mode\|transaction\|'
+	assert_line --regexp '^default_pool_size\|4\|'
+}
+
+@test "an import on the primary reads back on the replica and through PgBouncer" {
+	run "$MREG" import-dir --quiet "$MREG_SOURCE_ROOT/test/data/models"
+	assert_success
+	run "$MREG" list -o json
+	assert_success
+	local want=$output
+	replica_caught_up
+	run "$MREG" -d "$MREG_TEST_REPLICA_DSN" list -o json
+	assert_success
+	[ "$output" = "$want" ]
+	run "$MREG" -d "$MREG_TEST_POOLED_DSN" list -o json
+	assert_success
+	[ "$output" = "$want" ]
+}
+
+@test "a write on the replica is refused with the server's reason" {
+	run "$MREG" -d "$MREG_TEST_REPLICA_DSN" set-default anthropic/claude-3-5-haiku-20241022
+	assert_failure 1
+	assert_output --partial "read-only transaction"
+}
