@@ -306,7 +306,9 @@ static void on_file(void *arg, const char *rel, const char *text,
 	if (warning) {
 		cli_warn(run->ctx, "%s%s%s", label, sep, text);
 	} else {
-		cli_fail(run->ctx, MREG_EXIT_DATA, "%s%s%s", label, sep, text);
+		/* status 0: a bad file is counted in the summary, it is not
+		 * the error of the run (cli/json-errors.h) */
+		cli_fail(run->ctx, 0, "%s%s%s", label, sep, text);
 		import_report_failure(&run->report, label, text);
 	}
 	pthread_mutex_unlock(&run->print_lock);
