@@ -152,6 +152,7 @@ int bench_print_json(const struct bench_run_info *ri,
 	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 				   JSON_REAL_PRECISION(6));
 	putchar('\n');
+	cli_json_printed(); /* its own document: no error object after it */
 	json_decref(root);
 	return rc;
 }

@@ -78,39 +78,27 @@ static void put_json_string(const char *s)
 	json_decref(v);
 }
 
-static void print_json(const struct opts *o, const struct mreg_bulk_result *r)
+/*
+ * The dry run's lists: "changes", one {"model", "field", "old", "new"} per
+ * field that would change (old and new are the server's jsonb text,
+ * printed verbatim so that numbers keep their digits), and "defaults",
+ * one {"type", "previous", "new"} per type whose default would move.
+ */
+static void print_json_changes(const struct mreg_bulk_result *r)
 {
-	int i, n;
+	int i;
 
-	printf("{\"dry_run\": %s, \"items\": %ld, \"matched\": %ld, "
-	       "\"changed\": %ld, \"unchanged\": %ld, \"defaults_set\": %ld",
-	       o->dry_run ? "true" : "false", r->items, r->matched,
-	       r->changed, r->unchanged, r->defaults_set);
-	if (!o->dry_run) {
-		puts("}");
-		return;
-	}
-	/* old and new are the server's jsonb text, printed verbatim */
 	fputs(", \"changes\": [", stdout);
-	n = PQntuples(r->changes);
-	for (i = 0; i < n; i++) {
-		const char *model = PQgetvalue(r->changes, i, 0);
-		bool first = i == 0 ||
-			strcmp(model, PQgetvalue(r->changes, i - 1, 0)) != 0;
-
-		if (first) {
-			fputs(i ? "}}, {\"model\": " : "{\"model\": ", stdout);
-			put_json_string(model);
-			fputs(", \"changes\": {", stdout);
-		} else {
-			fputs(", ", stdout);
-		}
+	for (i = 0; i < PQntuples(r->changes); i++) {
+		fputs(i ? ", {\"model\": " : "{\"model\": ", stdout);
+		put_json_string(PQgetvalue(r->changes, i, 0));
+		fputs(", \"field\": ", stdout);
 		put_json_string(PQgetvalue(r->changes, i, 1));
-		printf(": {\"old\": %s, \"new\": %s}",
+		printf(", \"old\": %s, \"new\": %s}",
 		       PQgetvalue(r->changes, i, 2),
 		       PQgetvalue(r->changes, i, 3));
 	}
-	fputs(n ? "}}], \"defaults\": [" : "], \"defaults\": [", stdout);
+	fputs("], \"defaults\": [", stdout);
 	for (i = 0; i < PQntuples(r->defaults); i++) {
 		fputs(i ? ", {\"type\": " : "{\"type\": ", stdout);
 		put_json_string(PQgetvalue(r->defaults, i, 0));
@@ -121,7 +109,22 @@ static void print_json(const struct opts *o, const struct mreg_bulk_result *r)
 		put_json_string(PQgetvalue(r->defaults, i, 2));
 		fputs("}", stdout);
 	}
-	puts("]}");
+	fputs("]", stdout);
+}
+
+/* The summary (man/schema/bulk-update.schema.json). */
+static void print_json(const struct opts *o, const struct mreg_bulk_result *r,
+		       double seconds)
+{
+	printf("{\"command\": \"bulk-update\", \"ok\": true, "
+	       "\"exit_code\": 0, \"dry_run\": %s, \"items_read\": %ld, "
+	       "\"matched\": %ld, \"changed\": %ld, \"unchanged\": %ld, "
+	       "\"defaults_set\": %ld, \"duration_s\": %.6f",
+	       o->dry_run ? "true" : "false", r->items, r->matched,
+	       r->changed, r->unchanged, r->defaults_set, seconds);
+	if (o->dry_run)
+		print_json_changes(r);
+	puts("}");
 }
 
 static double now_s(void)
@@ -222,12 +225,13 @@ int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_error err;
 	const char *path;
 	FILE *in = NULL;
-	double t0;
+	double start = now_s(), t0;
 	int first, rc;
 
 	rc = cli_parse(ctx, &cmd_bulk_update_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return rc;
+	cli_set_json(ctx, o.json);
 	path = argv[first];
 
 	if (strcmp(path, "-") == 0) {
@@ -265,7 +269,7 @@ int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
 		    mreg_bulk_reader_format(reader) == MREG_BULK_ARRAY
 			    ? "JSON array" : "NDJSON", now_s() - t0);
 	if (o.json)
-		print_json(&o, &res);
+		print_json(&o, &res, now_s() - start);
 	else
 		print_table(&o, &res);
 	rc = 0;

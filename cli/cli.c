@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "json-errors.h"
 
 enum {
 	OPT_ACTOR = 1000,
@@ -271,6 +272,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	const char *why, *env;
 	int rc, nargs;
 
+	cli_json_prescan(ctx, p.tables, 5, argc, argv);
 	rc = parse_tables(ctx, &p, argc, argv, first_arg);
 	if (rc >= 0)
 		return rc;

@@ -27,6 +27,12 @@ struct cli_ctx {
 	int verbose;          /* -v/--verbose, counted */
 	struct mreg_pool *pool; /* made by cli_pool(), freed by cli_finish() */
 	char appname[64];     /* "mreg <command>" */
+	/*
+	 * The output is JSON (-o/--format json or ndjson): a failure prints
+	 * one error object on stdout too (cli/json-errors.h).  cli_parse()
+	 * sets it from the command line; cli_set_json() overrides it.
+	 */
+	bool json_errors;
 };
 
 /*
@@ -236,6 +242,16 @@ int cli_parse_duration(const char *s, double *seconds);
  */
 int cli_parse_report_format(const struct cli_ctx *ctx, const char *arg,
 			    const char *human, bool *json);
+
+/*
+ * Errors as data (cli/json-errors.h).  cli_set_json: the command's output
+ * is JSON, so a failure prints its error object on stdout (cli_parse()
+ * already did this for a -o/--format json|ndjson on the command line).
+ * cli_json_printed: the command printed its own JSON document (a summary
+ * with "ok": false), so no error object follows it.
+ */
+void cli_set_json(struct cli_ctx *ctx, bool on);
+void cli_json_printed(void);
 
 /* Is this stream an interactive terminal? */
 bool cli_isatty(FILE *f);

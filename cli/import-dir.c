@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "db.h"
 #include "hashcache.h"
+#include "import-dir-report.h"
 #include "import-scan.h"
 #include "import.h"
 #include "modelfile.h"
@@ -97,6 +98,7 @@ struct run {
 	pthread_t progress;
 	bool progress_started;
 	struct timespec t0;
+	struct import_report report; /* the summary's lists */
 };
 
 static int parse_size(const char *s, long long *out)
@@ -301,10 +303,14 @@ static void on_file(void *arg, const char *rel, const char *text,
 	snprintf(label, sizeof(label), "%s/%s", run->label_root, rel);
 	pthread_mutex_lock(&run->print_lock);
 	progress_clear(run);
-	if (warning)
+	if (warning) {
 		cli_warn(run->ctx, "%s%s%s", label, sep, text);
-	else
-		cli_fail(run->ctx, MREG_EXIT_DATA, "%s%s%s", label, sep, text);
+	} else {
+		/* status 0: a bad file is counted in the summary, it is not
+		 * the error of the run (cli/json-errors.h) */
+		cli_fail(run->ctx, 0, "%s%s%s", label, sep, text);
+		import_report_failure(&run->report, label, text);
+	}
 	pthread_mutex_unlock(&run->print_lock);
 }
 
@@ -322,6 +328,7 @@ static void on_changed(void *arg, bool create, const char *resource,
 		       const char *rel)
 {
 	struct run *run = arg;
+	char label[PATH_MAX + 64];
 
 	if (run->cfg.dry_run && !run->json && !run->quiet) {
 		pthread_mutex_lock(&run->print_lock);
@@ -331,14 +338,24 @@ static void on_changed(void *arg, bool create, const char *resource,
 			   run->label_root, rel);
 		pthread_mutex_unlock(&run->print_lock);
 	}
+	snprintf(label, sizeof(label), "%s/%s", run->label_root, rel);
+	import_report_change(&run->report, create ? "add" : "update",
+			     resource, label);
 }
 
 static void on_deactivated(void *arg, int n, const char *const *resources,
 			   const char *const *rels)
 {
 	struct run *run = arg;
+	char label[PATH_MAX + 64];
 	int k;
 
+	for (k = 0; k < n; k++) {
+		snprintf(label, sizeof(label), "%s/%s", run->label_root,
+			 rels[k]);
+		import_report_change(&run->report, "prune", resources[k],
+				     label);
+	}
 	if (!run->json && !run->quiet) {
 		pthread_mutex_lock(&run->print_lock);
 		progress_clear(run);
@@ -352,39 +369,6 @@ static void on_deactivated(void *arg, int n, const char *const *resources,
 }
 
 /* --- the command --------------------------------------------------------- */
-
-static void print_summary(struct run *run, const struct mreg_import_counts *c)
-{
-	double t = elapsed_s(run);
-	json_t *o;
-	char *s;
-
-	if (run->json) {
-		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:b}",
-			      "source", run->cfg.source,
-			      "scanned", (json_int_t)c->scanned,
-			      "hashed", (json_int_t)c->hashed,
-			      "unchanged", (json_int_t)c->unchanged,
-			      "added", (json_int_t)c->added,
-			      "updated", (json_int_t)c->updated,
-			      "failed", (json_int_t)c->failed,
-			      "pruned", (json_int_t)c->pruned,
-			      "missing", (json_int_t)c->missing,
-			      "elapsed", t, "dry_run", run->cfg.dry_run);
-		s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6))
-		      : NULL;
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
-	} else if (!run->quiet) {
-		printf("%sscanned %ld, unchanged %ld, added %ld, updated %ld, "
-		       "failed %ld, pruned %ld, missing %ld in %.2f s\n",
-		       run->cfg.dry_run ? "dry run: " : "", c->scanned,
-		       c->unchanged, c->added, c->updated, c->failed,
-		       c->pruned, c->missing, t);
-	}
-}
 
 static long default_jobs(void)
 {
@@ -474,8 +458,12 @@ static int import(struct run *run, struct mreg_conn *conn)
 	struct mreg_import_config *cfg = &run->cfg;
 	struct mreg_import_counts counts;
 	struct mreg_error err;
+	int status;
 
 	mreg_error_clear(&err);
+	run->report = (struct import_report){ .json = run->json,
+					      .dry_run = cfg->dry_run,
+					      .quiet = run->quiet };
 	json_object_seed(0); /* before any thread uses jansson */
 	run->show_progress = !run->quiet &&
 			     (run->force_progress ||
@@ -492,8 +480,10 @@ static int import(struct run *run, struct mreg_conn *conn)
 		cli_fail(run->ctx, MREG_EXIT_DATA,
 			 "nothing imported: %ld bad file%s (--strict)",
 			 counts.failed, counts.failed == 1 ? "" : "s");
-	print_summary(run, &counts);
-	return counts.failed > 0 ? MREG_EXIT_DATA : MREG_EXIT_OK;
+	status = counts.failed > 0 ? MREG_EXIT_DATA : MREG_EXIT_OK;
+	import_report_print(&run->report, cfg->source, &counts,
+			    elapsed_s(run), status);
+	return status;
 }
 
 /*
@@ -540,12 +530,15 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	pthread_mutex_init(&run.print_lock, NULL);
 	run.cfg.jobs = (int)default_jobs();
 	rc = cli_parse(ctx, &cmd_import_dir_spec, argc, argv, on_option, &run, &argi);
+	if (rc == -1)
+		cli_set_json(ctx, run.json);
 	if (rc != -1)
 		status = rc;
 	else if ((status = open_tree(&run, argv[argi])) == -1)
 		status = lock_and_import(&run);
 	if (run.cfg.rootfd >= 0)
 		close(run.cfg.rootfd);
+	import_report_finish(&run.report);
 	free(run.label_root);
 	pthread_mutex_destroy(&run.print_lock);
 	return cli_finish(ctx, status);

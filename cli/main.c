@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "json-errors.h"
 
 #ifndef MREG_VERSION
 #define MREG_VERSION "unknown"
@@ -146,7 +147,7 @@ static int run_command(struct cli_ctx *ctx, const struct cli_command *cmd,
 	ctx->command = cmd->name;
 	ctx->cmd = cmd;
 	snprintf(ctx->appname, sizeof(ctx->appname), "mreg %s", cmd->name);
-	return cmd->run(ctx, argc, argv);
+	return cli_json_finish(ctx, cmd->run(ctx, argc, argv));
 }
 
 int main(int argc, char **argv)

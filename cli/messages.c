@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "json-errors.h"
 
 /* ---- printing text people read ------------------------------------------
  *
@@ -133,6 +134,37 @@ static void put_msg(const struct cli_ctx *ctx, const char *what,
 	free(text);
 }
 
+/* ---- the same messages as data (cli/json-errors.h) ---------------------- */
+
+static void note_report(const struct mreg_error *err)
+{
+	struct mreg_error e = *err;
+
+	if (!e.status)
+		e.status = MREG_EXIT_FAILURE;
+	cli_json_note(&e);
+}
+
+static void note_fail(int status, const char *fmt, va_list ap)
+{
+	struct mreg_error e;
+
+	mreg_error_setv(&e, status, fmt, ap);
+	cli_json_note(&e);
+}
+
+static void note_usage(const struct cli_ctx *ctx, const char *fmt,
+		       va_list ap)
+{
+	struct mreg_error e;
+	char name[80];
+
+	mreg_error_setv(&e, MREG_EXIT_USAGE, fmt, ap);
+	mreg_error_hint(&e, "Try '%s --help' for more information.",
+			who(ctx, name, sizeof(name)));
+	cli_json_note(&e);
+}
+
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -143,6 +175,9 @@ int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help' for more information.\n",
 		who(ctx, name, sizeof(name)));
+	va_start(ap, fmt);
+	note_usage(ctx, fmt, ap);
+	va_end(ap);
 	return MREG_EXIT_USAGE;
 }
 
@@ -176,6 +211,7 @@ int cli_report(const struct cli_ctx *ctx, const struct mreg_error *err)
 		put_line(stderr, "DETAIL: ", err->detail);
 	if (err->hint[0])
 		put_line(stderr, "HINT: ", err->hint);
+	note_report(err);
 	return err->status ? err->status : MREG_EXIT_FAILURE;
 }
 
@@ -185,6 +221,9 @@ int cli_fail(const struct cli_ctx *ctx, int status, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	put_msg(ctx, "", fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	note_fail(status, fmt, ap);
 	va_end(ap);
 	return status;
 }
@@ -196,6 +235,7 @@ void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	put_msg(ctx, "warning: ", fmt, ap);
 	va_end(ap);
+	cli_json_note_other();
 }
 
 void cli_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
@@ -218,6 +258,7 @@ void cli_hint(const char *fmt, ...)
 	text = vformat(fmt, ap);
 	va_end(ap);
 	put_line(stderr, "HINT: ", text);
+	cli_json_note_hint(text);
 	free(text);
 }
 

@@ -156,6 +156,7 @@ static int print_status_json(const struct mreg_migration_status *st,
 	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 				   JSON_REAL_PRECISION(6));
 	putchar('\n');
+	cli_json_printed(); /* its own document: no error object after it */
 	json_decref(root);
 	return rc;
 }

@@ -114,7 +114,7 @@ count_lines() {
 	assert_line --regexp '^bulk/m1 +description +null +"x\\u202ey\\\\z\\u001b\[2J"$'
 	run --separate-stderr "$MREG" bulk-update --dry-run --format json "$BATS_TEST_TMPDIR/d.ndjson"
 	assert_success
-	assert_equal "$(jq -r '.changes[0].changes.description.new' <<<"$output")" "x${RLO}y\\z"$'\e[2J'
+	assert_equal "$(jq -r '.changes[] | select(.field == "description") | .new' <<<"$output")" "x${RLO}y\\z"$'\e[2J'
 }
 
 @test "list and show: a U+202E model name is escaped in tables, exact in JSON" {

@@ -37,7 +37,7 @@ OUT
 	assert_success
 	[ "$(db_state)" = "$before" ]
 	[ "$(jq -c '[.dry_run, .matched, .changed, .unchanged, .defaults_set]' <<<"$output")" = '[true,4,4,0,1]' ]
-	[ "$(jq -c '.changes[] | select(.model == "acme/chat-2") | .changes' <<<"$output")" = '{"config":{"old":{},"new":{"t":0.1}},"description":{"old":null,"new":"x"}}' ]
+	[ "$(jq -c '[.changes[] | select(.model == "acme/chat-2") | del(.model)]' <<<"$output")" = '[{"field":"config","old":{},"new":{"t":0.1}},{"field":"description","old":null,"new":"x"}]' ]
 	[ "$(jq -c '.defaults' <<<"$output")" = '[{"type":"llm","previous":"acme/chat-1","new":"zeta/chat-z"}]' ]
 }
 
