@@ -87,6 +87,7 @@ const char *cli_value_kind(const char *arg)
 		{ "TAG", "tag" },
 		{ "DIR", "directory" },
 		{ "FILE", "file" },
+		{ "PATH", "file" },
 		{ "FORMAT", "format" },
 		{ "DURATION", "duration" },
 		{ "N", "number" },
@@ -122,13 +123,17 @@ static void add_options(const struct cli_option *o, struct option *lo,
 		if (!o->longopt)
 			continue;
 		lo[*n].name = o->longopt;
-		lo[*n].has_arg = o->arg ? required_argument : no_argument;
+		lo[*n].has_arg = !o->arg ? no_argument
+				 : cli_option_optional(o) ? optional_argument
+							  : required_argument;
 		lo[*n].flag = NULL;
 		lo[*n].val = o->id;
 		(*n)++;
 		if (o->shortopt) {
 			shorts[(*sn)++] = o->shortopt;
 			if (o->arg)
+				shorts[(*sn)++] = ':';
+			if (cli_option_optional(o))
 				shorts[(*sn)++] = ':';
 		}
 	}
