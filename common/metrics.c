@@ -566,13 +566,8 @@ static int write_atomic(const char *path, const char *text, size_t len)
 
 	if (temp_name(path, dir, sizeof(dir), tmp, sizeof(tmp)) < 0)
 		return -1;
-	if (stat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			errno = EISDIR;
-			return -1;
-		}
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 		mode = st.st_mode & 07777;
-	}
 	if ((fd = mkstemp(tmp)) < 0)
 		return -1;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fchmod(fd, mode) < 0 ||
