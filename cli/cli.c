@@ -58,7 +58,8 @@ const struct cli_exit_code cli_exit_codes[] = {
 	  "*import-dir*: some files were rejected." },
 	{ MREG_EXIT_LOCKED, "MREG_EXIT_LOCKED", "another run holds the lock",
 	  "Another run holds the lock (a concurrent *migrate* or *import-dir* "
-	  "of the same source)." },
+	  "of the same source); with *--wait*=_DURATION_: still when "
+	  "_DURATION_ ran out." },
 	{ MREG_EXIT_PENDING, "MREG_EXIT_PENDING",
 	  "pending work (migrate status --exit-code)",
 	  "Pending work: *mreg migrate status --exit-code* found migrations to "

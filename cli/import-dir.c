@@ -79,8 +79,9 @@ const struct cli_spec cmd_import_dir_spec = {
 	.options = options,
 	.epilogue =
 		"Exit status: 0 all files imported, 3 some files were bad (the\n"
-		"others were imported), 4 another import of the source is running,\n"
-		"1 runtime or database error.  The file format: mreg-model(5).",
+		"others were imported), 4 another import of the source is running\n"
+		"(with --wait=DURATION: still after DURATION), 1 runtime or database\n"
+		"error.  The file format: mreg-model(5).",
 };
 
 /* One run of the command: its options, the tree and what is shown. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "atomicfile.h"
@@ -453,11 +454,14 @@ char *mreg_metrics_render(const struct mreg_metrics *m, size_t *len,
 
 static char *read_small(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	struct stat st;
+	FILE *f;
 	char *p;
 	size_t n;
 
-	if (!f)
+	/* only a regular file: a FIFO at PATH would block the open */
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(f = fopen(path, "re")))
 		return NULL;
 	p = malloc(PREVIOUS_MAX + 1);
 	n = p ? fread(p, 1, PREVIOUS_MAX, f) : 0;
