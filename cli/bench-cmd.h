@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "pool.h"
+#include "run-metrics.h"
 
 /* The options of one run, as parsed and completed by check_opts. */
 struct bench_opts {
@@ -30,6 +31,7 @@ struct bench_opts {
 	long import_files;
 	double import_change;
 	bool have_import_opts;
+	struct cli_metrics metrics;    /* --metrics-file */
 };
 
 /* What the report says about the run besides the result. */
@@ -42,6 +44,7 @@ struct bench_run_info {
 	bool have_pool;
 	int import_jobs;             /* import: worker threads per import */
 	long per_request;            /* import: files rewritten per request */
+	struct cli_metrics *metrics; /* --metrics-file (in bench_opts) */
 };
 
 /* bench-report.c */
@@ -50,6 +53,11 @@ int bench_print_json(const struct bench_run_info *ri,
 		     const struct mreg_bench_result *r);
 void bench_print_table(const struct bench_run_info *ri,
 		       const struct mreg_bench_result *r);
+/* --metrics-file: the run's figures, then (with the exit status) the file. */
+void bench_metrics(struct bench_run_info *ri,
+		   const struct mreg_bench_result *r);
+int bench_metrics_finish(const struct cli_ctx *ctx, struct bench_opts *o,
+			 int status);
 
 /* bench-run.c */
 double bench_mono_s(void);

@@ -5,6 +5,7 @@
 
 #include "bench-cmd.h"
 #include "histogram.h"
+#include "run-metrics.h"
 
 static const double report_pcts[] = { 50, 90, 95, 99, 99.9 };
 static const char *const report_pct_names[] = { "p50", "p90", "p95", "p99",
@@ -274,4 +275,60 @@ void bench_print_table(const struct bench_run_info *ri,
 		       s->acquires, s->waits, s->wait_total_ms, s->wait_max_ms,
 		       s->timeouts, s->created, s->broken, s->connect_failures);
 	}
+}
+
+/* --- --metrics-file -------------------------------------------------------- */
+
+void bench_metrics(struct bench_run_info *ri, const struct mreg_bench_result *r)
+{
+	struct mreg_metrics *m = cli_metrics_get(ri->metrics);
+	const struct mreg_histogram *h = r->latency;
+	double q[NPCTS], v[NPCTS], n = (double)mreg_histogram_count(h);
+
+	if (!m)
+		return;
+	mreg_metrics_add(m, "mreg_bench_transactions", MREG_METRIC_GAUGE,
+			 "Requests of the last run that succeeded.", NULL, NULL,
+			 (double)r->transactions);
+	mreg_metrics_add(m, "mreg_bench_errors", MREG_METRIC_GAUGE,
+			 "Requests of the last run that failed.", NULL, NULL,
+			 (double)r->errors);
+	mreg_metrics_add(m, "mreg_bench_transactions_per_second",
+			 MREG_METRIC_GAUGE,
+			 "Throughput of the last run's measured phase.", NULL,
+			 NULL, r->elapsed_s > 0
+				 ? (double)r->transactions / r->elapsed_s : 0.0);
+	mreg_metrics_add(m, "mreg_bench_measured_seconds", MREG_METRIC_GAUGE,
+			 "Length of the last run's measured phase (after the "
+			 "warmup).", NULL, NULL, r->elapsed_s);
+	mreg_metrics_add(m, "mreg_bench_clients", MREG_METRIC_GAUGE,
+			 "Concurrent clients of the last run.", NULL, NULL,
+			 (double)ri->o->clients);
+	mreg_metrics_add(m, "mreg_bench_interrupted", MREG_METRIC_GAUGE,
+			 "1 when the last run was stopped before its end.",
+			 NULL, NULL, r->interrupted);
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < NPCTS; i++) {
+		q[i] = report_pcts[i] / 100;
+		v[i] = (double)mreg_histogram_percentile(h, report_pcts[i]) /
+		       1e9;
+	}
+	mreg_metrics_summary(m, "mreg_bench_latency_seconds",
+			     "Latency of the last run's successful requests.",
+			     NPCTS, q, v, mreg_histogram_mean(h) * n / 1e9, n);
+	mreg_metrics_add(m, "mreg_bench_latency_max_seconds",
+			 MREG_METRIC_GAUGE,
+			 "Slowest successful request of the last run.", NULL,
+			 NULL, (double)mreg_histogram_max(h) / 1e9);
+}
+
+int bench_metrics_finish(const struct cli_ctx *ctx, struct bench_opts *o,
+			 int status)
+{
+	struct mreg_metrics *m = cli_metrics_get(&o->metrics);
+
+	if (m)
+		mreg_metrics_label(m, "workload", workload_label(o));
+	return cli_metrics_finish(ctx, &o->metrics, status);
 }

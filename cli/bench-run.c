@@ -275,6 +275,8 @@ int bench_measure(struct cli_ctx *ctx, const struct bench_opts *o,
 	json_object_seed(0);
 	mreg_pool_get_stats(pool, &before);
 	rc = bench_run_load(ctx, o, cfg, &res);
+	if (rc == 0)
+		bench_metrics(ri, &res);
 	if (rc == 0) {
 		mreg_pool_get_stats(pool, &after);
 		ri->have_pool = true;

@@ -37,6 +37,7 @@ enum {
 	OPT_TYPE,
 	OPT_IMPORT_FILES,
 	OPT_IMPORT_CHANGE,
+	OPT_METRICS_FILE,
 };
 
 static const struct cli_option options[] = {
@@ -93,6 +94,8 @@ static const struct cli_option options[] = {
 	  "remove synthetic models left by --keep, run nothing" },
 	CLI_GROUP("Output:"),
 	{ OPT_FORMAT, 0, "format", "FORMAT", "table (default) or json" },
+	{ OPT_METRICS_FILE, 0, "metrics-file", "PATH",
+	  "write the run's metrics to PATH (node_exporter textfile)" },
 	CLI_END,
 };
 
@@ -318,6 +321,8 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_CLEANUP:
 		o->cleanup = true;
 		return 0;
+	case OPT_METRICS_FILE:
+		return cli_metrics_path(ctx, &o->metrics, arg);
 	case OPT_FORMAT:
 		if (strcmp(arg, "json") == 0)
 			o->json = true;
@@ -423,6 +428,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	bool made = false;
 	int first, rc;
 
+	cli_metrics_init(&o.metrics);
 	rc = cli_parse(ctx, &cmd_bench_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return rc;
@@ -431,14 +437,17 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 
 	ri.o = &o;
+	ri.metrics = &o.metrics;
 	ri.threads = (int)o.threads;
 	ri.pool_size = (int)o.pool_size;
 	ri.prepared = !o.extended && !o.cpr && !o.import;
 	pool = bench_open_pool(ctx, &o, ri.prepared, &err);
 	if (!pool)
-		return cli_finish(ctx, cli_report(ctx, &err));
+		return cli_finish(ctx, bench_metrics_finish(ctx, &o,
+							    cli_report(ctx, &err)));
 	if (o.cleanup)
-		return cli_finish(ctx, bench_run_cleanup(ctx, pool));
+		return cli_finish(ctx, bench_metrics_finish(ctx, &o,
+				  bench_run_cleanup(ctx, pool)));
 
 	if (!(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);
@@ -461,5 +470,5 @@ done:
 	if (made && !o.keep)
 		rc = bench_remove_data(ctx, pool, rc);
 	mreg_bench_data_finish(&data);
-	return cli_finish(ctx, rc);
+	return cli_finish(ctx, bench_metrics_finish(ctx, &o, rc));
 }

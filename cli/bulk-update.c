@@ -15,10 +15,12 @@
 #include "commands.h"
 #include "db.h"
 #include "escape.h"
+#include "run-metrics.h"
 
 enum {
 	OPT_DRY_RUN = 256,
 	OPT_FORMAT,
+	OPT_METRICS_FILE,
 };
 
 static const struct cli_option options[] = {
@@ -27,6 +29,8 @@ static const struct cli_option options[] = {
 	  "new), write nothing" },
 	{ OPT_FORMAT, 0, "format", "FORMAT",
 	  "table (default) or json (one object, for CI)" },
+	{ OPT_METRICS_FILE, 0, "metrics-file", "PATH",
+	  "write the run's metrics to PATH (node_exporter textfile)" },
 	CLI_END,
 };
 
@@ -52,6 +56,7 @@ const struct cli_spec cmd_bulk_update_spec = {
 struct opts {
 	const struct cli_ctx *ctx;
 	bool dry_run, json;
+	struct cli_metrics metrics;
 };
 
 static int handle(void *state, int id, const char *arg)
@@ -64,6 +69,8 @@ static int handle(void *state, int id, const char *arg)
 		return 0;
 	case OPT_FORMAT:
 		return cli_parse_report_format(o->ctx, arg, "table", &o->json);
+	case OPT_METRICS_FILE:
+		return cli_metrics_path(o->ctx, &o->metrics, arg);
 	}
 	return cli_usage(o->ctx, "unhandled option");
 }
@@ -228,6 +235,7 @@ int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
 	double start = now_s(), t0;
 	int first, rc;
 
+	cli_metrics_init(&o.metrics);
 	rc = cli_parse(ctx, &cmd_bulk_update_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return rc;
@@ -268,6 +276,7 @@ int cmd_bulk_update(struct cli_ctx *ctx, int argc, char **argv)
 		    o.dry_run ? "checked" : "applied", res.items,
 		    mreg_bulk_reader_format(reader) == MREG_BULK_ARRAY
 			    ? "JSON array" : "NDJSON", now_s() - t0);
+	cli_metrics_bulk(&o.metrics, &res, o.dry_run);
 	if (o.json)
 		print_json(&o, &res, now_s() - start);
 	else
@@ -280,5 +289,5 @@ done:
 	mreg_bulk_reader_destroy(reader);
 	if (in && in != stdin)
 		fclose(in);
-	return cli_finish(ctx, rc);
+	return cli_finish(ctx, cli_metrics_finish(ctx, &o.metrics, rc));
 }

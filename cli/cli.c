@@ -59,7 +59,8 @@ const struct cli_exit_code cli_exit_codes[] = {
 	  "*import-dir*: some files were rejected." },
 	{ MREG_EXIT_LOCKED, "MREG_EXIT_LOCKED", "another run holds the lock",
 	  "Another run holds the lock (a concurrent *migrate* or *import-dir* "
-	  "of the same source)." },
+	  "of the same source); with *--wait*=_DURATION_: still when "
+	  "_DURATION_ ran out." },
 	{ MREG_EXIT_PENDING, "MREG_EXIT_PENDING",
 	  "pending work (migrate status --exit-code)",
 	  "Pending work: *mreg migrate status --exit-code* found migrations to "
@@ -88,6 +89,7 @@ const char *cli_value_kind(const char *arg)
 		{ "TAG", "tag" },
 		{ "DIR", "directory" },
 		{ "FILE", "file" },
+		{ "PATH", "file" },
 		{ "FORMAT", "format" },
 		{ "DURATION", "duration" },
 		{ "N", "number" },
@@ -123,13 +125,17 @@ static void add_options(const struct cli_option *o, struct option *lo,
 		if (!o->longopt)
 			continue;
 		lo[*n].name = o->longopt;
-		lo[*n].has_arg = o->arg ? required_argument : no_argument;
+		lo[*n].has_arg = !o->arg ? no_argument
+				 : cli_option_optional(o) ? optional_argument
+							  : required_argument;
 		lo[*n].flag = NULL;
 		lo[*n].val = o->id;
 		(*n)++;
 		if (o->shortopt) {
 			shorts[(*sn)++] = o->shortopt;
 			if (o->arg)
+				shorts[(*sn)++] = ':';
+			if (cli_option_optional(o))
 				shorts[(*sn)++] = ':';
 		}
 	}

@@ -41,7 +41,9 @@ struct cli_ctx {
  * --help (NULL for a flag); it also tells the shell completions what to
  * offer (see cli_value_kind()).  An entry with only help set (longopt
  * NULL, id 0) starts a new group in --help; one with a longopt and no help
- * is hidden from --help.  The table ends with {0}.
+ * is hidden from --help.  The table ends with {0}.  An arg in brackets,
+ * "[=DURATION]", is optional: given only as --name=VALUE (getopt's
+ * optional_argument), else the handler gets NULL.
  */
 struct cli_option {
 	int id;
@@ -50,6 +52,12 @@ struct cli_option {
 	const char *arg;
 	const char *help;
 };
+
+/* Is o's argument optional ("[=VALUE]")? */
+static inline bool cli_option_optional(const struct cli_option *o)
+{
+	return o->arg && o->arg[0] == '[';
+}
 
 #define CLI_GROUP(title) { 0, 0, NULL, NULL, title }
 #define CLI_END { 0, 0, NULL, NULL, NULL }

@@ -116,7 +116,7 @@ static void add_options(json_t *arr, const struct cli_option *o,
 {
 	for (; o && (o->id || o->help); o++) {
 		json_t *j;
-		const char *ov;
+		const char *ov, *arg;
 		size_t ovlen;
 		char s[2] = { o->shortopt, 0 };
 
@@ -126,15 +126,18 @@ static void add_options(json_t *arr, const struct cli_option *o,
 		json_object_set_new(j, "long", json_string(o->longopt));
 		json_object_set_new(j, "short", o->shortopt ? json_string(s)
 							    : json_null());
-		json_object_set_new(j, "arg", o->arg ? json_string(o->arg)
-						     : json_null());
+		/* an optional value is --name=VALUE, never the next word:
+		 * the shells treat the option as a flag */
+		arg = cli_option_optional(o) ? NULL : o->arg;
+		json_object_set_new(j, "arg", arg ? json_string(arg)
+						  : json_null());
 		json_object_set_new(j, "help", json_string(o->help));
 		json_object_set_new(j, "common", json_boolean(common));
-		ov = o->arg ? value_override(values, o->longopt, &ovlen) : NULL;
+		ov = arg ? value_override(values, o->longopt, &ovlen) : NULL;
 		if (ov) {
 			set_kind(j, ov, ovlen);
 		} else {
-			const char *k = cli_value_kind(o->arg);
+			const char *k = cli_value_kind(arg);
 
 			json_object_set_new(j, "kind", json_string(k));
 		}

@@ -42,7 +42,8 @@ static void print_option(FILE *out, const struct cli_option *o)
 	else
 		n = snprintf(left, sizeof(left), "      --%s", o->longopt);
 	if (o->arg && n > 0 && (size_t)n < sizeof(left))
-		snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->arg);
+		snprintf(left + n, sizeof(left) - (size_t)n,
+			 cli_option_optional(o) ? "%s" : " %s", o->arg);
 	fputs(left, out);
 	n = (int)strlen(left);
 	if (n + 2 > HELP_COL) {

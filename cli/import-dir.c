@@ -27,6 +27,7 @@
 #include "import-scan.h"
 #include "import.h"
 #include "modelfile.h"
+#include "run-metrics.h"
 #include "source.h"
 #include "utf8.h"
 #include "walk.h"
@@ -34,7 +35,7 @@
 enum {
 	OPT_PATTERN = 256, OPT_SOURCE, OPT_JOBS, OPT_MAX_FILE_SIZE, OPT_REHASH,
 	OPT_STRICT, OPT_DRY_RUN, OPT_PRUNE, OPT_WAIT, OPT_PROGRESS, OPT_FORMAT,
-	OPT_BATCH_SIZE, OPT_FOLLOW_EXTERNAL,
+	OPT_BATCH_SIZE, OPT_FOLLOW_EXTERNAL, OPT_METRICS_FILE,
 };
 
 static const struct cli_option options[] = {
@@ -59,14 +60,17 @@ static const struct cli_option options[] = {
 	  "do everything but commit; list what would change" },
 	{ OPT_PRUNE, 0, "prune", NULL,
 	  "deactivate the models of files that disappeared" },
-	{ OPT_WAIT, 0, "wait", NULL,
-	  "wait for another import of the same source" },
+	{ OPT_WAIT, 0, "wait", "[=DURATION]",
+	  "wait for another import of the same source: as long as it takes, "
+	  "or up to DURATION (then exit 4)" },
 	CLI_GROUP("Output"),
 	{ OPT_FORMAT, 0, "format", "FORMAT",
 	  "summary as text (default) or json, on stdout" },
 	{ OPT_PROGRESS, 0, "progress", NULL,
 	  "show progress on stderr even when not a terminal" },
 	{ 'q', 'q', "quiet", NULL, "no progress and no text summary" },
+	{ OPT_METRICS_FILE, 0, "metrics-file", "PATH",
+	  "write the run's metrics to PATH (node_exporter textfile)" },
 	CLI_END,
 };
 
@@ -76,8 +80,9 @@ const struct cli_spec cmd_import_dir_spec = {
 	.options = options,
 	.epilogue =
 		"Exit status: 0 all files imported, 3 some files were bad (the\n"
-		"others were imported), 4 another import of the source is running,\n"
-		"1 runtime or database error.  The file format: mreg-model(5).",
+		"others were imported), 4 another import of the source is running\n"
+		"(with --wait=DURATION: still after DURATION), 1 runtime or database\n"
+		"error.  The file format: mreg-model(5).",
 };
 
 /* One run of the command: its options, the tree and what is shown. */
@@ -85,7 +90,9 @@ struct run {
 	struct cli_ctx *ctx;
 	struct mreg_import_config cfg; /* filled once, then read const */
 	/* options of the command alone */
-	bool wait, force_progress, quiet, json;
+	bool force_progress, quiet, json;
+	double wait_s;          /* --wait: 0 none, MREG_WAIT_FOREVER */
+	struct cli_metrics metrics;
 	char *label_root;       /* DIR as the user wrote it, without the
 				   trailing slashes */
 	char real[PATH_MAX];    /* DIR's canonical path */
@@ -167,6 +174,14 @@ static int on_value(struct run *run, int id, const char *arg)
 	case OPT_FORMAT:
 		return cli_parse_report_format(run->ctx, arg, "text",
 					       &run->json);
+	case OPT_METRICS_FILE:
+		return cli_metrics_path(run->ctx, &run->metrics, arg);
+	case OPT_WAIT: /* --wait=DURATION */
+		if (cli_parse_duration(arg, &run->wait_s) < 0)
+			return cli_usage(run->ctx, "--wait: invalid duration "
+						   "'%s' (try 30s, 500ms, 2m)",
+					 arg);
+		return 0;
 	}
 	return cli_usage(run->ctx, "unexpected option");
 }
@@ -181,7 +196,11 @@ static int on_option(void *state, int id, const char *arg)
 	case OPT_DRY_RUN: run->cfg.dry_run = true; break;
 	case OPT_PRUNE: run->cfg.prune = true; break;
 	case OPT_FOLLOW_EXTERNAL: run->cfg.follow_external = true; break;
-	case OPT_WAIT: run->wait = true; break;
+	case OPT_WAIT:
+		if (arg)
+			return on_value(run, id, arg);
+		run->wait_s = MREG_WAIT_FOREVER;
+		break;
 	case OPT_PROGRESS: run->force_progress = true; break;
 	case 'q': run->quiet = true; break;
 	default: return on_value(run, id, arg);
@@ -377,38 +396,34 @@ static long default_jobs(void)
 	return n < 1 ? 1 : n > 64 ? 64 : n;
 }
 
-static void sleep_ms(long ms)
+/* The lock is held: say so once, unless --quiet. */
+static void on_waiting(void *arg, const char *holder)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct run *run = arg;
 
-	nanosleep(&ts, NULL);
+	if (!run->quiet)
+		cli_fail(run->ctx, 0,
+			 "waiting for another import of \"%s\" (%s)",
+			 run->cfg.source, holder);
 }
 
 /* Take the source's advisory lock on conn; the exit status on failure. */
 static int take_lock(struct run *run, struct mreg_conn *conn)
 {
+	const struct mreg_lock_wait w = { run->wait_s, on_waiting, run };
 	struct mreg_error err;
-	bool said = false;
 	int lk;
 
-	for (;;) {
-		mreg_error_clear(&err);
-		lk = mreg_source_try_lock(conn, run->cfg.source, &err);
-		if (lk == 1)
-			return 0;
-		if (lk == 0)
-			mreg_error_hint(&err, "Use --wait to wait for it to finish.");
-		if (lk < 0 || !run->wait)
-			return cli_report(run->ctx, &err);
-		if (!said && !run->quiet) {
-			cli_verbose(run->ctx, "%s", err.detail);
-			cli_fail(run->ctx, 0,
-				 "waiting for another import of \"%s\"",
-				 run->cfg.source);
-			said = true;
-		}
-		sleep_ms(250);
-	}
+	mreg_error_clear(&err);
+	lk = mreg_source_lock(conn, run->cfg.source, &w, &err);
+	if (lk == 1)
+		return 0;
+	if (lk == 0 && run->wait_s == 0)
+		mreg_error_hint(&err, "Use --wait to wait for it to finish.");
+	else if (lk == 0)
+		mreg_error_hint(&err, "Wait longer (--wait=DURATION), or with "
+				      "no limit (--wait).");
+	return cli_report(run->ctx, &err);
 }
 
 /*
@@ -476,6 +491,7 @@ static int import(struct run *run, struct mreg_conn *conn)
 	cfg->ended = on_ended;
 	if (mreg_import_run(cfg, &counts, &err) < 0)
 		return cli_report(run->ctx, &err);
+	cli_metrics_import(&run->metrics, &counts, cfg->dry_run);
 	if (counts.aborted)
 		cli_fail(run->ctx, MREG_EXIT_DATA,
 			 "nothing imported: %ld bad file%s (--strict)",
@@ -517,6 +533,17 @@ static int lock_and_import(struct run *run)
 	return status;
 }
 
+/* The metrics file, labelled with the source (or DIR before it is known). */
+static int finish_metrics(struct run *run, const char *dir, int status)
+{
+	struct mreg_metrics *m = cli_metrics_get(&run->metrics);
+
+	if (m)
+		mreg_metrics_label(m, "source",
+				   run->cfg.source ? run->cfg.source : dir);
+	return cli_metrics_finish(run->ctx, &run->metrics, status);
+}
+
 int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct run run = {
@@ -526,6 +553,7 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	int rc, argi = 0, status;
 
 	clock_gettime(CLOCK_MONOTONIC, &run.t0);
+	cli_metrics_init(&run.metrics);
 	atomic_init(&run.progress_stop, false);
 	pthread_mutex_init(&run.print_lock, NULL);
 	run.cfg.jobs = (int)default_jobs();
@@ -536,6 +564,8 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 		status = rc;
 	else if ((status = open_tree(&run, argv[argi])) == -1)
 		status = lock_and_import(&run);
+	if (rc == -1 && status != MREG_EXIT_USAGE)
+		status = finish_metrics(&run, argv[argi], status);
 	if (run.cfg.rootfd >= 0)
 		close(run.cfg.rootfd);
 	import_report_finish(&run.report);

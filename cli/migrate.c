@@ -9,6 +9,7 @@
 #include "db.h"
 #include "escape.h"
 #include "migrate.h"
+#include "run-metrics.h"
 
 enum {
 	OPT_DRY_RUN = 256,
@@ -16,20 +17,28 @@ enum {
 	OPT_FORMAT,
 	OPT_LOCK_TIMEOUT,
 	OPT_DDL_LOCK_TIMEOUT,
+	OPT_WAIT,
+	OPT_METRICS_FILE,
 };
 
 static const struct cli_option options[] = {
 	{ OPT_DRY_RUN, 0, "dry-run", NULL,
 	  "print the SQL of pending migrations, change nothing" },
 	{ 'q', 'q', "quiet", NULL, "print nothing but errors" },
+	{ OPT_WAIT, 0, "wait", "[=DURATION]",
+	  "wait for a concurrent migrate to finish: as long as it takes, or "
+	  "up to DURATION (default: up to 60s)" },
 	{ OPT_LOCK_TIMEOUT, 0, "lock-timeout", "DURATION",
-	  "wait this long for a concurrent migrate to finish (default 60s)" },
+	  "the same as --wait=DURATION" },
 	{ OPT_DDL_LOCK_TIMEOUT, 0, "ddl-lock-timeout", "DURATION",
 	  "lock_timeout of each migration's statements (default 10s)" },
 	CLI_GROUP("Options for 'status':"),
 	{ OPT_FORMAT, 0, "format", "FORMAT", "table (default) or json" },
 	{ OPT_EXIT_CODE, 0, "exit-code", NULL,
 	  "exit 5 when migrations are pending, 1 on drift" },
+	CLI_GROUP("Unattended runs:"),
+	{ OPT_METRICS_FILE, 0, "metrics-file", "PATH",
+	  "write the run's metrics to PATH (node_exporter textfile)" },
 	CLI_END,
 };
 
@@ -45,6 +54,9 @@ struct opts {
 	const struct cli_ctx *ctx;
 	bool dry_run, quiet, exit_code, json;
 	double lock_timeout, ddl_lock_timeout;
+	struct cli_metrics metrics;
+	bool counted;                  /* the counts below are known */
+	int applied, pending, drifted; /* for the metrics */
 };
 
 static int handle(void *state, int id, const char *arg)
@@ -63,6 +75,18 @@ static int handle(void *state, int id, const char *arg)
 		return 0;
 	case OPT_FORMAT:
 		return cli_parse_report_format(o->ctx, arg, "table", &o->json);
+	case OPT_METRICS_FILE:
+		return cli_metrics_path(o->ctx, &o->metrics, arg);
+	case OPT_WAIT:
+		if (!arg) {
+			o->lock_timeout = MREG_WAIT_FOREVER;
+			return 0;
+		}
+		if (cli_parse_duration(arg, &o->lock_timeout) < 0)
+			return cli_usage(o->ctx, "--wait: invalid duration "
+						 "'%s' (try 30s, 500ms, 2m)",
+					 arg);
+		return 0;
 	case OPT_LOCK_TIMEOUT:
 	case OPT_DDL_LOCK_TIMEOUT:
 		if (cli_parse_duration(arg, id == OPT_LOCK_TIMEOUT
@@ -210,6 +234,9 @@ static int run_status(struct cli_ctx *ctx, struct opts *o,
 		return cli_report(ctx, &err);
 	pending = count_state(st, n, MREG_MIG_PENDING);
 	drifted = count_state(st, n, MREG_MIG_DRIFTED);
+	o->counted = true;
+	o->pending = pending;
+	o->drifted = drifted;
 	if (o->json)
 		print_status_json(st, n, pending, drifted);
 	else
@@ -221,7 +248,8 @@ static int run_status(struct cli_ctx *ctx, struct opts *o,
 	return rc;
 }
 
-static int run_dry(struct cli_ctx *ctx, struct mreg_conn *conn,
+static int run_dry(struct cli_ctx *ctx, struct opts *o,
+		   struct mreg_conn *conn,
 		   const struct mreg_migration_set *set)
 {
 	struct mreg_migration_status *st = NULL;
@@ -231,6 +259,9 @@ static int run_dry(struct cli_ctx *ctx, struct mreg_conn *conn,
 
 	if (mreg_migrate_status(conn, set, &st, &n, &err) < 0)
 		return cli_report(ctx, &err);
+	o->counted = true;
+	o->pending = count_state(st, n, MREG_MIG_PENDING);
+	o->drifted = count_state(st, n, MREG_MIG_DRIFTED);
 	if (check_drift(ctx, st, n)) {
 		free(st);
 		return MREG_EXIT_FAILURE;
@@ -254,6 +285,16 @@ static int run_dry(struct cli_ctx *ctx, struct mreg_conn *conn,
 	return 0;
 }
 
+/* The lock is held: say so once, unless --quiet. */
+static void on_waiting(void *arg, const char *holder)
+{
+	const struct opts *o = arg;
+
+	if (!o->quiet)
+		cli_fail(o->ctx, 0, "waiting for another mreg migrate (%s)",
+			 holder);
+}
+
 static int run_apply(struct cli_ctx *ctx, struct opts *o,
 		     struct mreg_conn *conn,
 		     const struct mreg_migration_set *set)
@@ -263,13 +304,18 @@ static int run_apply(struct cli_ctx *ctx, struct opts *o,
 	size_t n = 0, i;
 	int applied = 0, rc = 0;
 
-	if (mreg_migrate_lock(conn, o->lock_timeout, &err) < 0)
+	const struct mreg_lock_wait wait = { o->lock_timeout, on_waiting, o };
+
+	if (mreg_migrate_lock(conn, &wait, &err) < 0)
 		return cli_report(ctx, &err);
 	if (mreg_migrate_bootstrap(conn, &err) < 0 ||
 	    mreg_migrate_status(conn, set, &st, &n, &err) < 0) {
 		rc = cli_report(ctx, &err);
 		goto unlock;
 	}
+	o->counted = true;
+	o->pending = count_state(st, n, MREG_MIG_PENDING);
+	o->drifted = count_state(st, n, MREG_MIG_DRIFTED);
 	if (check_drift(ctx, st, n)) {
 		rc = MREG_EXIT_FAILURE;
 		goto unlock;
@@ -290,6 +336,8 @@ static int run_apply(struct cli_ctx *ctx, struct opts *o,
 			goto unlock;
 		}
 		applied++;
+		o->applied++;
+		o->pending--;
 		if (!o->quiet)
 			cli_printf(stdout, "applied %s (%.1f ms)\n", st[i].name, ms);
 	}
@@ -316,9 +364,10 @@ int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
 	bool status = false;
 	int first, rc;
 
+	cli_metrics_init(&o.metrics);
 	rc = cli_parse(ctx, &cmd_migrate_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
-		return rc;
+		return rc; /* a usage error is no run: no metrics */
 	if (first < argc) {
 		if (strcmp(argv[first], "status") != 0)
 			return cli_usage(ctx, "unknown action '%s' (expected "
@@ -343,11 +392,14 @@ int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
 	if (status)
 		rc = run_status(ctx, &o, conn, &set);
 	else if (o.dry_run)
-		rc = run_dry(ctx, conn, &set);
+		rc = run_dry(ctx, &o, conn, &set);
 	else
 		rc = run_apply(ctx, &o, conn, &set);
 	mreg_pool_release(pool, conn);
 done:
 	mreg_migrations_finish(&set);
-	return cli_finish(ctx, rc);
+	if (o.counted)
+		cli_metrics_migrate(&o.metrics, o.applied, o.pending,
+				    o.drifted);
+	return cli_finish(ctx, cli_metrics_finish(ctx, &o.metrics, rc));
 }

@@ -118,11 +118,18 @@ int mreg_migrate_status(struct mreg_conn *conn,
 
 /* --- locking ------------------------------------------------------------ */
 
-static void describe_holder(struct mreg_conn *conn, struct mreg_error *err)
+/*
+ * Who holds the lock: "pid N, \"app\"" in who (or "another session"),
+ * the whole description in detail (or "").
+ */
+static void find_holder(struct mreg_conn *conn, char *who, size_t wlen,
+			char *detail, size_t dlen)
 {
 	struct mreg_error ignored;
 	PGresult *res;
 
+	snprintf(who, wlen, "another session");
+	detail[0] = '\0';
 	res = mreg_db_exec(conn,
 			   "SELECT a.pid, coalesce(a.application_name, ''), "
 			   "coalesce(a.client_addr::text, 'local socket'), "
@@ -136,50 +143,78 @@ static void describe_holder(struct mreg_conn *conn, struct mreg_error *err)
 			   "AND ((l.classid::bigint << 32) | l.objid::bigint) = "
 			   LOCK_KEY_SQL " LIMIT 1",
 			   0, NULL, PGRES_TUPLES_OK, &ignored);
-	if (res && PQntuples(res) == 1)
-		mreg_error_detail(err, "The lock is held by pid %s (\"%s\", "
-				  "%s, connected since %s).",
-				  PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-				  PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+	if (res && PQntuples(res) == 1) {
+		snprintf(who, wlen, "pid %s, \"%s\"", PQgetvalue(res, 0, 0),
+			 PQgetvalue(res, 0, 1));
+		snprintf(detail, dlen, "The lock is held by pid %s (\"%s\", "
+			 "%s, connected since %s).",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+			 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+	}
 	PQclear(res);
 }
 
-int mreg_migrate_lock(struct mreg_conn *conn, double timeout_s,
+/* 1 taken, 0 held by another session, -1 error. */
+static int try_lock(struct mreg_conn *conn, struct mreg_error *err)
+{
+	PGresult *res = mreg_db_exec(conn, "SELECT pg_try_advisory_lock("
+					   LOCK_KEY_SQL ")", 0, NULL,
+				     PGRES_TUPLES_OK, err);
+	int got;
+
+	if (!res)
+		return -1;
+	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return got;
+}
+
+int mreg_migrate_lock(struct mreg_conn *conn, const struct mreg_lock_wait *w,
 		      struct mreg_error *err)
 {
 	double start = now_ms();
 	unsigned int seed = (unsigned int)start;
+	char who[160], limit[32], detail[sizeof(err->detail)];
+	bool said = false;
+	int rc;
 
 	for (;;) {
-		PGresult *res = mreg_db_exec(conn,
-					     "SELECT pg_try_advisory_lock("
-					     LOCK_KEY_SQL ")", 0, NULL,
-					     PGRES_TUPLES_OK, err);
 		struct timespec ts;
-		bool got;
-		double waited;
+		double left, pause;
 
-		if (!res)
-			return -1;
-		got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
-		if (got)
-			return 0;
-		waited = (now_ms() - start) / 1e3;
-		if (waited >= timeout_s) {
-			mreg_error_set(err, MREG_EXIT_LOCKED,
-				       "another mreg migrate is running: gave "
-				       "up after %.1f s", waited);
-			describe_holder(conn, err);
-			mreg_error_hint(err, "Wait for it to finish or raise "
-					     "--lock-timeout.");
-			return -1;
+		if ((rc = try_lock(conn, err)) != 0)
+			return rc < 0 ? -1 : 0;
+		left = w->limit_s * 1e3 - (now_ms() - start);
+		if (w->limit_s >= 0 && left <= 0)
+			break;
+		if (!said && w->waiting) {
+			find_holder(conn, who, sizeof(who), detail,
+				    sizeof(detail));
+			w->waiting(w->arg, who);
 		}
-		/* 50-150 ms between polls */
+		said = true;
+		/* 50-150 ms between polls, never past the limit */
+		pause = 50 + rand_r(&seed) % 100;
+		if (w->limit_s >= 0 && left < pause)
+			pause = left;
 		ts.tv_sec = 0;
-		ts.tv_nsec = (50 + rand_r(&seed) % 100) * 1000000L;
+		ts.tv_nsec = (long)(pause * 1e6);
 		nanosleep(&ts, NULL);
 	}
+	find_holder(conn, who, sizeof(who), detail, sizeof(detail));
+	mreg_lock_wait_text(w->limit_s, limit, sizeof(limit));
+	if (w->limit_s > 0)
+		mreg_error_set(err, MREG_EXIT_LOCKED, "another mreg migrate is "
+			       "running (%s): gave up after waiting %s", who,
+			       limit);
+	else
+		mreg_error_set(err, MREG_EXIT_LOCKED, "another mreg migrate is "
+			       "running (%s)", who);
+	if (detail[0])
+		mreg_error_detail(err, "%s", detail);
+	mreg_error_hint(err, "Wait for it to finish, or wait longer: "
+			     "--wait=DURATION, or --wait with no limit.");
+	return -1;
 }
 
 void mreg_migrate_unlock(struct mreg_conn *conn)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "lockwait.h"
 #include "pool.h"
 
 struct mreg_migration {
@@ -64,11 +65,12 @@ int mreg_migrate_status(struct mreg_conn *conn,
 
 /*
  * Take the session advisory lock that serialises migrate runs, polling
- * pg_try_advisory_lock() until timeout_s passes (a waiter blocked inside
- * pg_advisory_lock() would be a transaction CREATE INDEX CONCURRENTLY
- * waits for).  On timeout: MREG_EXIT_LOCKED naming the holder.
+ * pg_try_advisory_lock() as w says (lockwait.h: once, up to a limit, or
+ * with no limit).  A waiter blocked inside pg_advisory_lock() would be a
+ * transaction CREATE INDEX CONCURRENTLY waits for.  When the limit
+ * passes: MREG_EXIT_LOCKED naming the holder and the limit.
  */
-int mreg_migrate_lock(struct mreg_conn *conn, double timeout_s,
+int mreg_migrate_lock(struct mreg_conn *conn, const struct mreg_lock_wait *w,
 		      struct mreg_error *err);
 void mreg_migrate_unlock(struct mreg_conn *conn);
 

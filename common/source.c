@@ -1,7 +1,9 @@
 /* source.c - a source's name, lock and recorded files (see source.h) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "modelfile.h"
 #include "source.h"
@@ -51,11 +53,11 @@ static const char *const holder_sql =
 	" AND l.objid::text::bigint = k.key & 4294967295"
 	" AND a.pid <> pg_backend_pid()";
 
-int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
-			 struct mreg_error *err)
+/* 1 taken, 0 held by another session, -1 error. */
+static int try_once(struct mreg_conn *conn, const char *source,
+		    struct mreg_error *err)
 {
 	const char *params[1] = { source };
-	struct mreg_error ignored;
 	PGresult *res;
 	int taken;
 
@@ -64,21 +66,102 @@ int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
 		return -1;
 	taken = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
-	if (taken)
-		return 1;
-	mreg_error_set(err, MREG_EXIT_LOCKED,
-		       "another import of \"%s\" is running", source);
+	return taken;
+}
+
+/*
+ * Who holds the lock: "pid N, \"app\"" in who (or "another session"),
+ * the whole description in detail (or "").
+ */
+static void find_holder(struct mreg_conn *conn, const char *source,
+			char *who, size_t wlen, char *detail, size_t dlen)
+{
+	const char *params[1] = { source };
+	struct mreg_error ignored;
+	PGresult *res;
+
 	mreg_error_clear(&ignored);
+	snprintf(who, wlen, "another session");
+	detail[0] = '\0';
 	res = mreg_db_exec(conn, holder_sql, 1, params, PGRES_TUPLES_OK,
 			   &ignored);
-	if (res && PQntuples(res) > 0)
-		mreg_error_detail(err,
-				  "Held by pid %s (%s) from %s as %s, connected since %s.",
-				  PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-				  PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-				  PQgetvalue(res, 0, 4));
+	if (res && PQntuples(res) > 0) {
+		snprintf(who, wlen, "pid %s, \"%s\"", PQgetvalue(res, 0, 0),
+			 PQgetvalue(res, 0, 1));
+		snprintf(detail, dlen,
+			 "Held by pid %s (%s) from %s as %s, connected since %s.",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+			 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+			 PQgetvalue(res, 0, 4));
+	}
 	PQclear(res);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleep s seconds, or only left when that is less (left < 0: no cap). */
+static void sleep_s(double s, double left)
+{
+	struct timespec ts;
+
+	if (left >= 0 && left < s)
+		s = left;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+int mreg_source_lock(struct mreg_conn *conn, const char *source,
+		     const struct mreg_lock_wait *w, struct mreg_error *err)
+{
+	double start = mono_s(), left;
+	unsigned int seed = (unsigned int)(start * 1e6);
+	char who[160], limit[32], detail[sizeof(err->detail)];
+	bool said = false;
+	int rc;
+
+	for (;;) {
+		if ((rc = try_once(conn, source, err)) != 0)
+			return rc;
+		left = w->limit_s - (mono_s() - start);
+		if (w->limit_s >= 0 && left <= 0)
+			break;
+		if (!said && w->waiting) {
+			find_holder(conn, source, who, sizeof(who), detail,
+				    sizeof(detail));
+			w->waiting(w->arg, who);
+		}
+		said = true;
+		/* 100-200 ms between tries, never past the limit */
+		sleep_s(0.1 + (double)(rand_r(&seed) % 100) / 1000,
+			w->limit_s >= 0 ? left : -1);
+	}
+	find_holder(conn, source, who, sizeof(who), detail, sizeof(detail));
+	mreg_lock_wait_text(w->limit_s, limit, sizeof(limit));
+	if (w->limit_s > 0)
+		mreg_error_set(err, MREG_EXIT_LOCKED,
+			       "another import of \"%s\" is running (%s): "
+			       "gave up after waiting %s", source, who, limit);
+	else
+		mreg_error_set(err, MREG_EXIT_LOCKED,
+			       "another import of \"%s\" is running", source);
+	if (detail[0])
+		mreg_error_detail(err, "%s", detail);
 	return 0;
+}
+
+int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
+			 struct mreg_error *err)
+{
+	const struct mreg_lock_wait once = { 0 };
+
+	return mreg_source_lock(conn, source, &once, err);
 }
 
 void mreg_source_unlock(struct mreg_conn *conn, const char *source)

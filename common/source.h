@@ -16,6 +16,7 @@
 #include "db.h"
 #include "error.h"
 #include "hashcache.h"
+#include "lockwait.h"
 
 /*
  * The longest source name (bytes): (source, path) is mreg.source_files'
@@ -33,10 +34,15 @@ const char *mreg_source_name_problem(const char *name, bool given, char *buf,
 				     size_t len);
 
 /*
- * The session advisory lock of source on conn: 1 taken, 0 held by
- * another session (err says so, with who in its detail, exit status
- * MREG_EXIT_LOCKED), -1 error.
+ * The session advisory lock of source on conn, polled with
+ * pg_try_advisory_lock() as w says (lockwait.h): 1 taken, 0 held by
+ * another session until the limit passed (err says so, naming the holder,
+ * with the limit when there was one, and the holder in full in its
+ * detail; exit status MREG_EXIT_LOCKED), -1 error.
  */
+int mreg_source_lock(struct mreg_conn *conn, const char *source,
+		     const struct mreg_lock_wait *w, struct mreg_error *err);
+/* The same, tried once. */
 int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
 			 struct mreg_error *err);
 /* Release it; best effort (a lost session has released it anyway). */

@@ -119,6 +119,71 @@ teardown_file() {
 	wait "$holder" || true
 }
 
+# hold_source_lock SRC: a psql session (application_name lock-holder-test)
+# holding the source's lock until the test ends it; waits until pg_locks
+# shows it granted.  The psql's pid in $holder.
+hold_source_lock() {
+	psql -XAtq -v src="$1" >/dev/null 2>&1 3>&- <<-'SQL' &
+		SET application_name = 'lock-holder-test';
+		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
+		SELECT pg_sleep(600);
+	SQL
+	holder=$!
+	wait_for "the lock holder in pg_locks" \
+		"[ \"\$(q \"select count(*) from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory' and l.granted and a.application_name = 'lock-holder-test'\")\" = 1 ]"
+}
+
+@test "--wait=DURATION gives up with exit 4 naming the holder and the limit; the lock stays with the holder" {
+	src=$(cd "$D" && pwd -P)
+	hold_source_lock "$src"
+	pid=$(q "select pid from pg_stat_activity where application_name = 'lock-holder-test'")
+	run --separate-stderr "$MREG" import-dir --wait=1s --metrics-file "$BATS_TEST_TMPDIR/m.prom" "$D"
+	assert_failure 4
+	# the order of events: it said it waits, then gave up
+	assert_equal "$(grep -n 'waiting for another import' <<<"$stderr" | cut -d: -f1)" 1
+	assert_equal "$(sed -n 2p <<<"$stderr")" \
+		"mreg import-dir: another import of \"$src\" is running (pid $pid, \"lock-holder-test\"): gave up after waiting 1 s"
+	[[ $stderr == *"DETAIL: Held by pid $pid (lock-holder-test) from local socket"* ]]
+	[[ $stderr == *"HINT: Wait longer (--wait=DURATION), or with no limit (--wait)."* ]]
+	[ -z "$output" ]
+	# the holder was never disturbed
+	assert_equal "$(q "select count(*) from pg_locks where locktype = 'advisory' and granted and pid = $pid")" 1
+	# the metrics file says it too
+	assert_equal "$("$MREG_SOURCE_ROOT/test/metrics-check" "$BATS_TEST_TMPDIR/m.prom" mreg_last_exit_code)" 4
+	# --wait=60s: waits, and takes the lock once the holder is gone
+	"$MREG" import-dir --wait=60s --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	waiter=$!
+	wait_for "import-dir --wait=60s to say it waits" \
+		"grep -q 'waiting for another import of' '$BATS_TEST_TMPDIR/err'"
+	kill -0 "$waiter"
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	end_session lock-holder-test "$holder"
+	rc=0
+	wait "$waiter" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(jq -r .failed "$BATS_TEST_TMPDIR/out")" 0
+}
+
+@test "--wait=0 tries once; a bad --wait duration is a usage error" {
+	src=$(cd "$D" && pwd -P)
+	hold_source_lock "$src"
+	run --separate-stderr "$MREG" import-dir --wait=0 "$D"
+	end_session lock-holder-test "$holder"
+	assert_failure 4
+	assert_equal "$(head -1 <<<"$stderr")" "mreg import-dir: another import of \"$src\" is running"
+	[[ $stderr != *waiting* ]]
+	run "$MREG" import-dir --wait=0 "$D"
+	assert_success
+	for bad in soon -1s 10x ""; do
+		run --separate-stderr "$MREG" import-dir "--wait=$bad" "$D"
+		assert_failure 2
+		[[ $stderr == *"--wait: invalid duration '$bad'"* ]]
+	done
+	# a bare --wait takes no value from the next word: DIR stays DIR
+	run "$MREG" import-dir --wait "$D"
+	assert_success
+}
+
 @test "concurrent imports of the same tree: no duplicates, registry equals the tree" {
 	pids=()
 	for i in 1 2 3; do

@@ -133,19 +133,63 @@ teardown() {
 	assert_output t
 }
 
-@test "a concurrent run gives up after --lock-timeout with exit 4 naming the holder" {
-	"$MREG" migrate --quiet
+# hold_migrate_lock: a psql session (application_name holder-x) holding
+# migrate's lock until the test ends it; waits until pg_locks shows it
+# granted.  The psql's pid in $holder, the server's in $holder_pid.
+hold_migrate_lock() {
 	psql -XAtq -c "SET application_name = 'holder-x'" \
 		-c "SELECT pg_advisory_lock(hashtextextended('mreg.migrate', 0))" \
 		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 3>&- &
 	holder=$!
-	wait_for "the lock holder" \
-		"[ \"\$(q \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted\")\" = 1 ]"
+	wait_for "the lock holder in pg_locks" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'holder-x'\")\" = 1 ]"
+	holder_pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'holder-x'")
+}
+
+@test "a concurrent run gives up after --lock-timeout with exit 4 naming the holder" {
+	"$MREG" migrate --quiet
+	hold_migrate_lock
 	run --separate-stderr "$MREG" migrate --lock-timeout 1s
 	end_session holder-x "$holder"
 	assert_failure 4
-	[[ $stderr == *"another mreg migrate is running: gave up after 1."* ]]
+	[[ $stderr == *"another mreg migrate is running (pid $holder_pid, \"holder-x\"): gave up after waiting 1 s"* ]]
 	[[ $stderr == *'"holder-x"'* ]]
+}
+
+@test "--wait=DURATION gives up with exit 4 after saying it waits; --wait=60s gets the lock once the holder is gone" {
+	"$MREG" migrate --quiet
+	printf 'CREATE TABLE mreg.t_waited (a int);\n' >"$extra/0930_waited.sql"
+	export MREG_TEST_MIGRATIONS_DIR=$extra
+	hold_migrate_lock
+	run --separate-stderr "$MREG" migrate --wait=1500ms
+	assert_failure 4
+	# the order of events: waiting first, then the limit
+	assert_equal "$(sed -n 1p <<<"$stderr")" "mreg migrate: waiting for another mreg migrate (pid $holder_pid, \"holder-x\")"
+	assert_equal "$(sed -n 2p <<<"$stderr")" "mreg migrate: another mreg migrate is running (pid $holder_pid, \"holder-x\"): gave up after waiting 1.5 s"
+	[[ $stderr == *"HINT: Wait for it to finish, or wait longer: --wait=DURATION, or --wait with no limit."* ]]
+	assert_equal "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $holder_pid")" 1
+	assert_equal "$(q "SELECT to_regclass('mreg.t_waited') IS NULL")" t
+	"$MREG" migrate --wait=60s >"$extra/out" 2>"$extra/err" 3>&- &
+	waiter=$!
+	wait_for "migrate --wait=60s to say it waits" "grep -q 'waiting for another mreg migrate' '$extra/err'"
+	kill -0 "$waiter"
+	[ ! -s "$extra/out" ]
+	end_session holder-x "$holder"
+	rc=0
+	wait "$waiter" || rc=$?
+	assert_equal "$rc" 0
+	grep -q '^applied 0930_waited.sql' "$extra/out"
+	# a bare --wait waits as long as it takes (here: not at all)
+	run "$MREG" migrate --wait
+	assert_success
+}
+
+@test "bad --wait durations are usage errors" {
+	for bad in soon -1s 10x ""; do
+		run --separate-stderr "$MREG" migrate "--wait=$bad"
+		assert_failure 2
+		[[ $stderr == *"--wait: invalid duration '$bad'"* ]]
+	done
 }
 
 @test "no-transaction: a failed CONCURRENTLY build leaves no INVALID index; the rerun builds it" {
