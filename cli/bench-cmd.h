@@ -2,7 +2,9 @@
  *
  * cli/bench.c parses the options and drives the run, cli/bench-run.c runs
  * the load (Ctrl-C, progress lines, the pool's warm-up and the cleanup),
- * cli/bench-report.c prints the report as a table or as JSON.
+ * cli/bench-report.c prints the report as text or as JSON, and
+ * cli/bench-judge.c weighs the run against --threshold and decides the exit
+ * status.
  */
 #ifndef MREG_CLI_BENCH_CMD_H
 #define MREG_CLI_BENCH_CMD_H
@@ -10,10 +12,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "bench.h"
+#include "bench-threshold.h"
 #include "cli.h"
 #include "pool.h"
 #include "run-metrics.h"
+
+#define BENCH_MAX_THRESHOLDS 32
+
+/* One --threshold after the run. */
+struct bench_verdict {
+	bool ok;
+	bool have_value;      /* false: a latency of a run without successes */
+	double value;         /* in the threshold's terms (seconds, count...) */
+};
 
 /* The options of one run, as parsed and completed by check_opts. */
 struct bench_opts {
@@ -32,6 +46,9 @@ struct bench_opts {
 	double import_change;
 	bool have_import_opts;
 	struct cli_metrics metrics;    /* --metrics-file */
+	struct mreg_bench_threshold thresholds[BENCH_MAX_THRESHOLDS];
+	int nthresholds;
+	const char *latency_log;       /* --latency-log FILE */
 };
 
 /* What the report says about the run besides the result. */
@@ -45,6 +62,11 @@ struct bench_run_info {
 	int import_jobs;             /* import: worker threads per import */
 	long per_request;            /* import: files rewritten per request */
 	struct cli_metrics *metrics; /* --metrics-file (in bench_opts) */
+	int log_fd;                  /* --latency-log, open; else -1 */
+	int log_errno;               /* writing or closing it failed */
+	struct bench_verdict verdicts[BENCH_MAX_THRESHOLDS];
+	int nfailed;                 /* thresholds not met */
+	int exit_code;               /* the run's, for the report */
 };
 
 /* bench-report.c */
@@ -58,6 +80,25 @@ void bench_metrics(struct bench_run_info *ri,
 		   const struct mreg_bench_result *r);
 int bench_metrics_finish(const struct cli_ctx *ctx, struct bench_opts *o,
 			 int status);
+
+/* bench-judge.c */
+/* --threshold EXPR: parse and keep it; a usage error's status, or 0. */
+int bench_add_threshold(struct bench_opts *o, const char *expr);
+/* --latency-log: open the file before anything runs; an exit status or -1. */
+int bench_open_latency_log(struct cli_ctx *ctx, const struct bench_opts *o,
+			   struct bench_run_info *ri);
+/*
+ * After the run: close the latency log, weigh the thresholds (into
+ * ri->verdicts) and set ri->exit_code.  Nothing printed.
+ */
+void bench_judge(struct bench_run_info *ri, const struct mreg_bench_result *r);
+/* After the report: say on stderr why ri->exit_code is not 0. */
+int bench_explain(struct cli_ctx *ctx, const struct bench_run_info *ri,
+		  const struct mreg_bench_result *r);
+/* The text report's threshold lines. */
+void bench_print_thresholds(const struct bench_run_info *ri);
+/* The JSON report's "thresholds" array. */
+json_t *bench_thresholds_json(const struct bench_run_info *ri);
 
 /* bench-run.c */
 double bench_mono_s(void);

@@ -1,5 +1,6 @@
-/* bench-report.c - mreg bench: the report, as a table or as JSON */
+/* bench-report.c - mreg bench: the report, as text or as JSON */
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -17,6 +18,12 @@ double bench_ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+static double seconds(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* min, mean, stddev, the percentiles and max, in seconds; null if empty. */
 static json_t *latency_json(const struct mreg_histogram *h)
 {
 	json_t *o;
@@ -24,16 +31,32 @@ static json_t *latency_json(const struct mreg_histogram *h)
 	if (mreg_histogram_count(h) == 0)
 		return json_null();
 	o = json_object();
-	json_object_set_new(o, "min", json_real(bench_ms(mreg_histogram_min(h))));
-	json_object_set_new(o, "mean", json_real(mreg_histogram_mean(h) / 1e6));
+	json_object_set_new(o, "min", json_real(seconds(mreg_histogram_min(h))));
+	json_object_set_new(o, "mean", json_real(mreg_histogram_mean(h) / 1e9));
+	json_object_set_new(o, "stddev",
+			    json_real(mreg_histogram_stddev(h) / 1e9));
 	for (size_t i = 0; i < NPCTS; i++)
 		json_object_set_new(o, report_pct_names[i],
-				    json_real(bench_ms(mreg_histogram_percentile(
+				    json_real(seconds(mreg_histogram_percentile(
 					    h, report_pcts[i]))));
-	json_object_set_new(o, "max", json_real(bench_ms(mreg_histogram_max(h))));
+	json_object_set_new(o, "max", json_real(seconds(mreg_histogram_max(h))));
 	return o;
 }
 
+/* "2026-12-01T12:04:51.886123Z" (mreg-json(7)). */
+static json_t *timestamp_json(int64_t unix_ns)
+{
+	time_t sec = (time_t)(unix_ns / 1000000000);
+	struct tm tm;
+	char buf[40];
+
+	if (unix_ns <= 0 || !gmtime_r(&sec, &tm))
+		return json_null();
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (long)(unix_ns % 1000000000 / 1000));
+	return json_string(buf);
+}
 
 static const char *workload_label(const struct bench_opts *o)
 {
@@ -51,19 +74,21 @@ static void workloads_json(const struct bench_opts *o,
 			   json_t *wls)
 {
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++) {
+		uint64_t ok;
 		json_t *w;
 
 		if (!o->weights[i])
 			continue;
 		json_object_set_new(mix, mreg_bench_workload_name(i),
 				    json_integer(o->weights[i]));
+		ok = mreg_histogram_count(r->by_workload[i]);
 		w = json_object();
-		json_object_set_new(w, "transactions",
-				    json_integer((json_int_t)mreg_histogram_count(
-					    r->by_workload[i])));
-		json_object_set_new(w, "errors",
+		json_object_set_new(w, "requests", json_integer((json_int_t)(
+			ok + r->errors_by_workload[i])));
+		json_object_set_new(w, "succeeded", json_integer((json_int_t)ok));
+		json_object_set_new(w, "failed",
 				    json_integer((json_int_t)r->errors_by_workload[i]));
-		json_object_set_new(w, "latency_ms",
+		json_object_set_new(w, "latency_s",
 				    latency_json(r->by_workload[i]));
 		json_object_set_new(wls, mreg_bench_workload_name(i), w);
 	}
@@ -81,7 +106,6 @@ static json_t *errors_json(const struct mreg_bench_result *r)
 			json_object_set_new(first, mreg_bench_error_kind_name(k),
 					    json_string(r->first_error[k]));
 	}
-	json_object_set_new(errs, "total", json_integer((json_int_t)r->errors));
 	json_object_set_new(errs, "by_kind", kinds);
 	json_object_set_new(errs, "first", first);
 	return errs;
@@ -97,22 +121,28 @@ static json_t *pool_json(const struct bench_run_info *ri)
 			 "connections_created", (json_int_t)s->created,
 			 "acquires", (json_int_t)s->acquires,
 			 "waits", (json_int_t)s->waits,
-			 "wait_total_ms", s->wait_total_ms,
-			 "wait_max_ms", s->wait_max_ms,
+			 "wait_total_s", s->wait_total_ms / 1e3,
+			 "wait_max_s", s->wait_max_ms / 1e3,
 			 "timeouts", (json_int_t)s->timeouts,
 			 "broken", (json_int_t)s->broken,
 			 "connect_failures", (json_int_t)s->connect_failures);
 }
 
-int bench_print_json(const struct bench_run_info *ri,
-		     const struct mreg_bench_result *r)
+static json_t *latency_log_json(const struct bench_run_info *ri,
+				const struct mreg_bench_result *r)
+{
+	if (!ri->o->latency_log)
+		return json_null();
+	return json_pack("{s:s, s:I}", "path", ri->o->latency_log, "lines",
+			 (json_int_t)r->latency_log_lines);
+}
+
+/* The run's settings: workload, load, connections. */
+static void settings_json(json_t *root, const struct bench_run_info *ri,
+			  json_t *mix)
 {
 	const struct bench_opts *o = ri->o;
-	json_t *root = json_object(), *mix = json_object(),
-	       *wls = json_object();
-	int rc;
 
-	workloads_json(o, r, mix, wls);
 	json_object_set_new(root, "workload", json_string(workload_label(o)));
 	json_object_set_new(root, "mix", mix);
 	json_object_set_new(root, "clients", json_integer(o->clients));
@@ -125,19 +155,40 @@ int bench_print_json(const struct bench_run_info *ri,
 	json_object_set_new(root, "rate",
 			    o->rate > 0 ? json_real(o->rate) : json_null());
 	json_object_set_new(root, "warmup_s", json_real(o->warmup));
-	json_object_set_new(root, "duration_s", json_real(r->elapsed_s));
-	json_object_set_new(root, "interrupted", json_boolean(r->interrupted));
 	json_object_set_new(root, "populated",
 			    o->populate ? json_integer(o->populate) : json_null());
-	json_object_set_new(root, "transactions",
+}
+
+int bench_print_json(const struct bench_run_info *ri,
+		     const struct mreg_bench_result *r)
+{
+	const struct bench_opts *o = ri->o;
+	json_t *root = json_object(), *mix = json_object(),
+	       *wls = json_object();
+	int rc;
+
+	workloads_json(o, r, mix, wls);
+	json_object_set_new(root, "command", json_string("bench"));
+	json_object_set_new(root, "ok", json_boolean(ri->exit_code == 0));
+	json_object_set_new(root, "exit_code", json_integer(ri->exit_code));
+	settings_json(root, ri, mix);
+	json_object_set_new(root, "started_at", timestamp_json(r->started_unix_ns));
+	json_object_set_new(root, "finished_at",
+			    timestamp_json(r->finished_unix_ns));
+	json_object_set_new(root, "duration_s", json_real(r->elapsed_s));
+	json_object_set_new(root, "interrupted", json_boolean(r->interrupted));
+	json_object_set_new(root, "requests", json_integer((json_int_t)(
+		r->transactions + r->errors)));
+	json_object_set_new(root, "succeeded",
 			    json_integer((json_int_t)r->transactions));
+	json_object_set_new(root, "failed", json_integer((json_int_t)r->errors));
 	json_object_set_new(root, "tps",
 			    json_real(r->elapsed_s > 0
 					      ? (double)r->transactions / r->elapsed_s
 					      : 0.0));
 	json_object_set_new(root, "errors", errors_json(r));
-	json_object_set_new(root, "latency_ms", latency_json(r->latency));
-	json_object_set_new(root, "schedule_lag_ms",
+	json_object_set_new(root, "latency_s", latency_json(r->latency));
+	json_object_set_new(root, "schedule_lag_s",
 			    o->rate > 0 ? latency_json(r->lag) : json_null());
 	json_object_set_new(root, "workloads", wls);
 	json_object_set_new(root, "pool", pool_json(ri));
@@ -150,8 +201,10 @@ int bench_print_json(const struct bench_run_info *ri,
 		"change_pct", o->import_change,
 		"files_per_request", (json_int_t)ri->per_request,
 		"jobs", ri->import_jobs));
+	json_object_set_new(root, "latency_log", latency_log_json(ri, r));
+	json_object_set_new(root, "thresholds", bench_thresholds_json(ri));
 	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-				   JSON_REAL_PRECISION(6));
+				   JSON_REAL_PRECISION(9));
 	putchar('\n');
 	cli_json_printed(); /* its own document: no error object after it */
 	json_decref(root);
@@ -194,6 +247,9 @@ static void print_latency_table(const struct bench_opts *o,
 	printf("\n  %-12s", "mean");
 	for (int i = 0; i < n; i++)
 		printf(" %12.3f", mreg_histogram_mean(h[i]) / 1e6);
+	printf("\n  %-12s", "stddev");
+	for (int i = 0; i < n; i++)
+		printf(" %12.3f", mreg_histogram_stddev(h[i]) / 1e6);
 	for (size_t p = 0; p < NPCTS; p++) {
 		printf("\n  %-12s", report_pct_names[p]);
 		for (int i = 0; i < n; i++)
@@ -275,6 +331,11 @@ void bench_print_table(const struct bench_run_info *ri,
 		       s->acquires, s->waits, s->wait_total_ms, s->wait_max_ms,
 		       s->timeouts, s->created, s->broken, s->connect_failures);
 	}
+	if (o->latency_log)
+		cli_printf(stdout, "latency log:   %llu lines in \"%s\"\n",
+			   (unsigned long long)r->latency_log_lines,
+			   o->latency_log);
+	bench_print_thresholds(ri);
 }
 
 /* --- --metrics-file -------------------------------------------------------- */

@@ -215,6 +215,8 @@ void bench_fill_config(struct cli_ctx *ctx, const struct bench_opts *o,
 	cfg->data = data;
 	cfg->actor = cli_actor(ctx);
 	cfg->seed = o->seed;
+	cfg->latency_log = ri->log_fd >= 0;
+	cfg->latency_log_fd = ri->log_fd;
 	if (!o->import)
 		return;
 	tmp = getenv("TMPDIR");
@@ -281,17 +283,13 @@ int bench_measure(struct cli_ctx *ctx, const struct bench_opts *o,
 		mreg_pool_get_stats(pool, &after);
 		ri->have_pool = true;
 		pool_delta(&ri->pool, &before, &after);
+		bench_judge(ri, &res);
 		if (o->json)
 			bench_print_json(ri, &res);
 		else
 			bench_print_table(ri, &res);
 		fflush(stdout);
-		if (res.errors)
-			rc = cli_fail(ctx, MREG_EXIT_FAILURE,
-				      "%llu of %llu requests failed",
-				      (unsigned long long)res.errors,
-				      (unsigned long long)(res.errors +
-							   res.transactions));
+		rc = bench_explain(ctx, ri, &res);
 	}
 	mreg_bench_result_finish(&res);
 	return rc;

@@ -22,6 +22,7 @@ enum {
 	OPT_TRANSACTIONS = 't',
 	OPT_RATE = 'R',
 	OPT_PROGRESS = 'P',
+	OPT_FORMAT = 'o',
 	OPT_MIX = 256,
 	OPT_POOL_SIZE,
 	OPT_POOL_TIMEOUT,
@@ -32,12 +33,13 @@ enum {
 	OPT_FORCE_POPULATE,
 	OPT_KEEP,
 	OPT_CLEANUP,
-	OPT_FORMAT,
 	OPT_SEED,
 	OPT_TYPE,
 	OPT_IMPORT_FILES,
 	OPT_IMPORT_CHANGE,
 	OPT_METRICS_FILE,
+	OPT_THRESHOLD,
+	OPT_LATENCY_LOG,
 };
 
 static const struct cli_option options[] = {
@@ -93,9 +95,16 @@ static const struct cli_option options[] = {
 	{ OPT_CLEANUP, 0, "cleanup", NULL,
 	  "remove synthetic models left by --keep, run nothing" },
 	CLI_GROUP("Output:"),
-	{ OPT_FORMAT, 0, "format", "FORMAT", "table (default) or json" },
+	{ OPT_FORMAT, 'o', "format", "FORMAT",
+	  "text (default; table is the old name) or json" },
 	{ OPT_METRICS_FILE, 0, "metrics-file", "PATH",
 	  "write the run's metrics to PATH (node_exporter textfile)" },
+	{ OPT_THRESHOLD, 0, "threshold", "EXPR",
+	  "fail (exit 6) unless the run meets EXPR, e.g. p99<5ms, "
+	  "errors<0.1%, tps>1000 (repeatable)" },
+	{ OPT_LATENCY_LOG, 0, "latency-log", "FILE",
+	  "write a line per request (time, client, workload, latency, "
+	  "status) to FILE" },
 	CLI_END,
 };
 
@@ -108,8 +117,13 @@ const struct cli_spec cmd_bench_spec = {
 		"trees, one\nper client (--import-files, --import-change); it "
 		"does not mix and takes\nneither --rate nor "
 		"--connect-per-request.\n"
-		"Exit status is 1 when any request failed; the report is printed "
-		"anyway,\nalso after Ctrl-C.  See mreg-bench(1).",
+		"Thresholds: METRIC OP VALUE, METRIC a latency (min, mean, max, "
+		"stddev,\np50, p90, p95, p99, p99.9 or any pN; with us, ms or s), "
+		"errors (a count,\nor with % a share of all requests) or tps; "
+		"OP < <= > >= == !=.\n"
+		"Exit status is 6 when a threshold was not met, 1 when a request "
+		"failed\n(unless a threshold judges errors); the report is printed "
+		"anyway, also\nafter Ctrl-C.  See mreg-bench(1).",
 };
 
 
@@ -324,13 +338,17 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_METRICS_FILE:
 		return cli_metrics_path(ctx, &o->metrics, arg);
 	case OPT_FORMAT:
-		if (strcmp(arg, "json") == 0)
-			o->json = true;
-		else if (strcmp(arg, "table") == 0)
+		if (strcmp(arg, "table") == 0) { /* the old name of text */
 			o->json = false;
-		else
-			return cli_usage(ctx, "--format must be table or json, "
-					      "not '%s'", arg);
+			return 0;
+		}
+		return cli_parse_report_format(ctx, arg, "text", &o->json);
+	case OPT_THRESHOLD:
+		return bench_add_threshold(o, arg);
+	case OPT_LATENCY_LOG:
+		if (!*arg)
+			return cli_usage(ctx, "--latency-log needs a file name");
+		o->latency_log = arg;
 		return 0;
 	}
 	return cli_usage(ctx, "unhandled option");
@@ -401,6 +419,9 @@ static int check_opts(struct cli_ctx *ctx, struct bench_opts *o)
 	if (o->cleanup && (o->populate || o->keep || o->force_populate))
 		return cli_usage(ctx, "--cleanup does not go with --populate, "
 				      "--keep or --force-populate");
+	if (o->cleanup && (o->nthresholds || o->latency_log))
+		return cli_usage(ctx, "--cleanup runs nothing: it does not go "
+				      "with --threshold or --latency-log");
 	if (o->import)
 		return check_import_opts(ctx, o, cpus);
 	if (o->threads > o->clients)
@@ -441,10 +462,13 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	ri.threads = (int)o.threads;
 	ri.pool_size = (int)o.pool_size;
 	ri.prepared = !o.extended && !o.cpr && !o.import;
+	if ((rc = bench_open_latency_log(ctx, &o, &ri)) >= 0)
+		return cli_finish(ctx, rc);
 	pool = bench_open_pool(ctx, &o, ri.prepared, &err);
-	if (!pool)
-		return cli_finish(ctx, bench_metrics_finish(ctx, &o,
-							    cli_report(ctx, &err)));
+	if (!pool) {
+		rc = cli_report(ctx, &err);
+		goto done;
+	}
 	if (o.cleanup)
 		return cli_finish(ctx, bench_metrics_finish(ctx, &o,
 				  bench_run_cleanup(ctx, pool)));
@@ -469,6 +493,8 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 done:
 	if (made && !o.keep)
 		rc = bench_remove_data(ctx, pool, rc);
+	if (ri.log_fd >= 0) /* the run did not get to it */
+		close(ri.log_fd);
 	mreg_bench_data_finish(&data);
 	return cli_finish(ctx, bench_metrics_finish(ctx, &o, rc));
 }

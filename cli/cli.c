@@ -65,6 +65,10 @@ const struct cli_exit_code cli_exit_codes[] = {
 	  "pending work (migrate status --exit-code)",
 	  "Pending work: *mreg migrate status --exit-code* found migrations to "
 	  "apply." },
+	{ MREG_EXIT_THRESHOLD, "MREG_EXIT_THRESHOLD",
+	  "a threshold was not met (bench --threshold)",
+	  "A threshold was not met: *mreg bench --threshold* found the run "
+	  "outside a limit (the report is printed all the same)." },
 };
 const size_t cli_nexit_codes = sizeof(cli_exit_codes) /
 			       sizeof(cli_exit_codes[0]);

@@ -20,7 +20,7 @@
 #define MREG_COMMANDS(X)                                                      \
 	X(bench, "bench", CLI_DB | CLI_ACTOR, 0, 0, NULL, "",                 \
 	  "workload=get-default|list|show|search|set-default|import|mixed "   \
-	  "protocol=prepared|extended format=table|json",                     \
+	  "protocol=prepared|extended format=text|json",                      \
 	  "load-test the registry")                                           \
 	X(migrate, "migrate", CLI_DB | CLI_ACTOR, 0, 1, NULL, "word:status",  \
 	  "format=table|json", "apply or inspect schema migrations")          \

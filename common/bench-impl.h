@@ -19,6 +19,7 @@
 #include "bench.h"
 #include "connect.h"
 #include "benchtree.h"
+#include "bench-log.h"
 
 #define NS_PER_S 1000000000LL
 #define NS_PER_MS 1000000LL
@@ -26,8 +27,6 @@
 #define PARAM_LEN 256
 #define BACKOFF_NS (10 * NS_PER_MS) /* after a failed connect (closed loop) */
 #define TICK_NS (100 * NS_PER_MS)   /* longest sleep between stop checks */
-
-struct bench_client;
 
 struct bench_client;
 
@@ -102,6 +101,7 @@ struct bench_worker {
 	 * that ran to the end (a failed one may not have recorded them) */
 	struct mreg_bench_tree tree;
 	long carried;
+	struct mreg_bench_logbuf logbuf; /* --latency-log */
 };
 
 struct mreg_bench {
@@ -130,6 +130,10 @@ struct mreg_bench {
 	int setup_ready, setup_failed; /* clients past their setup */
 	bool go;                  /* the clock is set: start requests */
 	struct mreg_error setup_err;  /* the first client's failure */
+	/* --latency-log */
+	bool have_log;            /* log exists */
+	struct mreg_bench_log log;
+	long long real_offset_ns; /* wall clock minus monotonic clock */
 };
 
 static inline long long now_ns(void)
@@ -173,10 +177,13 @@ static inline void bench_fail(struct bench_client *c, int kind)
 
 /* bench-loop.c */
 void *mreg_bench_worker_main(void *arg);
-/* Count one recorded request into the thread's totals and interval. */
-void mreg_bench_record(struct bench_worker *w, int workload, bool failed,
-		       int kind, const char *message, long long intended,
-		       long long sent, long long end);
+/*
+ * Count one recorded request into the thread's totals and interval, and
+ * write its line to the latency log.
+ */
+void mreg_bench_record(struct bench_worker *w, int client, int workload,
+		       bool failed, int kind, const char *message,
+		       long long intended, long long sent, long long end);
 
 /* bench-import.c */
 void *mreg_bench_import_main(void *arg);

@@ -142,8 +142,9 @@ done:
 			  c->kind == MREG_BENCH_ERR_RESULT))
 		c->next_ns = end + BACKOFF_NS; /* do not spin on a dead server */
 	if (recording)
-		mreg_bench_record(w, MREG_BENCH_IMPORT, c->failed, c->kind, c->err.message,
-		       intended, intended, end);
+		mreg_bench_record(w, c->index, MREG_BENCH_IMPORT, c->failed,
+				  c->kind, c->err.message, intended, intended,
+				  end);
 }
 
 /* One client of the import workload: set up, wait for the start, run. */

@@ -29,11 +29,11 @@ static int pick_workload(struct bench_worker *w)
 }
 
 /* (bench-impl.h) */
-void mreg_bench_record(struct bench_worker *w, int workload, bool failed,
-		   int kind, const char *message, long long intended,
-		   long long sent, long long end)
+void mreg_bench_record(struct bench_worker *w, int client, int workload,
+		       bool failed, int kind, const char *message,
+		       long long intended, long long sent, long long end)
 {
-	const struct mreg_bench *b = w->b;
+	struct mreg_bench *b = w->b;
 
 	if (failed) {
 		if (w->errors_by_kind[kind]++ == 0)
@@ -57,6 +57,14 @@ void mreg_bench_record(struct bench_worker *w, int workload, bool failed,
 		mreg_histogram_record(w->interval, (uint64_t)(end - intended));
 	}
 	pthread_mutex_unlock(&w->lock);
+	if (b->have_log)
+		mreg_bench_log_line(&b->log, &w->logbuf,
+				    intended + b->real_offset_ns, client,
+				    mreg_bench_workload_name(workload),
+				    end - intended,
+				    failed ? mreg_bench_error_kind_name(kind)
+					   : "ok",
+				    sent - intended);
 }
 
 static void end_request(struct bench_client *c)
@@ -91,8 +99,9 @@ static void end_request(struct bench_client *c)
 		c->next_ns = end + BACKOFF_NS; /* do not spin on a dead server */
 
 	if (c->recording)
-		mreg_bench_record(w, c->workload, c->failed, c->kind, c->err.message,
-		       c->intended_ns, c->sent_ns, end);
+		mreg_bench_record(w, c->index, c->workload, c->failed, c->kind,
+				  c->err.message, c->intended_ns, c->sent_ns,
+				  end);
 }
 
 /* Send the current step; on failure the request ends. */

@@ -21,7 +21,16 @@ static void worker_free(struct bench_worker *w)
 	free(w->clients);
 	free(w->pfd);
 	free(w->pclient);
+	mreg_bench_logbuf_finish(&w->logbuf);
 	pthread_mutex_destroy(&w->lock);
+}
+
+static long long real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
 static int check_config(const struct mreg_bench_config *cfg,
@@ -106,6 +115,12 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
 		b->weight_total += cfg->weights[i];
 	b->import = cfg->weights[MREG_BENCH_IMPORT] != 0;
+	b->real_offset_ns = real_ns() - now_ns();
+	if (cfg->latency_log) {
+		if (mreg_bench_log_init(&b->log, cfg->latency_log_fd) < 0)
+			goto oom;
+		b->have_log = true;
+	}
 	/* import: one thread per client, each running one import at a time */
 	b->nworkers = b->import ? cfg->clients : cfg->threads;
 	b->workers = calloc((size_t)b->nworkers, sizeof(*b->workers));
@@ -129,7 +144,8 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 		w->lag = mreg_histogram_create();
 		w->interval = mreg_histogram_create();
 		if (!w->clients || !w->pfd || !w->pclient || !w->lag ||
-		    !w->interval)
+		    !w->interval ||
+		    (b->have_log && mreg_bench_logbuf_init(&w->logbuf) < 0))
 			goto oom;
 		for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
 			if (!(w->hist[i] = mreg_histogram_create()))
@@ -282,6 +298,8 @@ int mreg_bench_finish(struct mreg_bench *b, struct mreg_bench_result *res,
 
 		if (w->finished_ns > finished)
 			finished = w->finished_ns;
+		if (b->have_log) /* the threads have ended: no contention */
+			mreg_bench_log_flush(&b->log, &w->logbuf);
 		res->transactions += w->transactions;
 		res->connections_opened += w->connections_opened;
 		mreg_histogram_merge(res->lag, w->lag);
@@ -300,6 +318,11 @@ int mreg_bench_finish(struct mreg_bench *b, struct mreg_bench_result *res,
 	}
 	res->elapsed_s = (double)(finished - b->measure_ns) / NS_PER_S;
 	res->interrupted = atomic_load(&b->stop);
+	res->started_unix_ns = b->measure_ns + b->real_offset_ns;
+	res->finished_unix_ns = finished + b->real_offset_ns;
+	if (b->have_log)
+		res->latency_log_error = mreg_bench_log_error(&b->log,
+							      &res->latency_log_lines);
 	return 0;
 
 oom:
@@ -346,5 +369,7 @@ void mreg_bench_destroy(struct mreg_bench *b)
 	}
 	mreg_histogram_destroy(b->interval_merge);
 	mreg_connector_finish(&b->connector);
+	if (b->have_log)
+		mreg_bench_log_finish(&b->log);
 	free(b);
 }

@@ -117,6 +117,9 @@ struct mreg_bench_config {
 	long import_files;           /* files in each client's tree */
 	double import_change_pct;    /* of them rewritten per request */
 	int import_jobs;             /* worker threads of each import */
+	/* --latency-log: a line per recorded request (bench-log.h) */
+	bool latency_log;
+	int latency_log_fd;          /* the caller's; not closed here */
 };
 
 struct mreg_bench;
@@ -165,6 +168,10 @@ struct mreg_bench_result {
 	struct mreg_histogram *by_workload[MREG_BENCH_NWORKLOADS];
 	uint64_t errors_by_workload[MREG_BENCH_NWORKLOADS];
 	unsigned long connections_opened; /* connect_per_request */
+	int64_t started_unix_ns;  /* wall clock at the end of the warmup */
+	int64_t finished_unix_ns; /* and when the last request ended */
+	int latency_log_error;    /* first write errno of the log, or 0 */
+	uint64_t latency_log_lines; /* lines written to it */
 };
 
 /*

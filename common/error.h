@@ -20,6 +20,7 @@ enum mreg_exit {
 	MREG_EXIT_DATA = 3,    /* invalid input data, unknown object */
 	MREG_EXIT_LOCKED = 4,  /* another run holds the lock */
 	MREG_EXIT_PENDING = 5, /* migrate status --exit-code: work pending */
+	MREG_EXIT_THRESHOLD = 6, /* bench: a --threshold was not met */
 };
 
 struct mreg_error {

@@ -15,6 +15,8 @@ struct mreg_histogram {
 	uint64_t min;
 	uint64_t max;
 	double sum;
+	double wmean;  /* running mean (Welford) */
+	double m2;     /* sum of squared deviations from it */
 	uint64_t buckets[NBUCKETS];
 };
 
@@ -79,6 +81,20 @@ void mreg_histogram_reset(struct mreg_histogram *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/*
+ * Fold a group of n values with mean `mean` and squared deviations m2
+ * into h's moments (before h->count grows).  Chan, Golub and LeVeque's
+ * pairwise update; for n = 1 it is Welford's.
+ */
+static void add_moments(struct mreg_histogram *h, double n, double mean,
+			double m2)
+{
+	double na = (double)h->count, total = na + n, delta = mean - h->wmean;
+
+	h->wmean += delta * n / total;
+	h->m2 += m2 + delta * delta * na * n / total;
+}
+
 void mreg_histogram_record_n(struct mreg_histogram *h, uint64_t value,
 			     uint64_t n)
 {
@@ -88,6 +104,7 @@ void mreg_histogram_record_n(struct mreg_histogram *h, uint64_t value,
 		h->min = value;
 	if (h->count == 0 || value > h->max)
 		h->max = value;
+	add_moments(h, (double)n, (double)value, 0.0);
 	h->count += n;
 	h->sum += (double)value * (double)n;
 	h->buckets[mreg_histogram_bucket_of(value)] += n;
@@ -107,6 +124,7 @@ void mreg_histogram_merge(struct mreg_histogram *dst,
 		dst->min = src->min;
 	if (dst->count == 0 || src->max > dst->max)
 		dst->max = src->max;
+	add_moments(dst, (double)src->count, src->wmean, src->m2);
 	dst->count += src->count;
 	dst->sum += src->sum;
 	for (int i = 0; i < NBUCKETS; i++)
@@ -131,6 +149,13 @@ uint64_t mreg_histogram_max(const struct mreg_histogram *h)
 double mreg_histogram_mean(const struct mreg_histogram *h)
 {
 	return h->count ? h->sum / (double)h->count : 0.0;
+}
+
+double mreg_histogram_stddev(const struct mreg_histogram *h)
+{
+	if (h->count < 2 || !(h->m2 > 0))
+		return 0.0;
+	return sqrt(h->m2 / (double)h->count);
 }
 
 uint64_t mreg_histogram_percentile(const struct mreg_histogram *h, double p)

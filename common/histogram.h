@@ -11,8 +11,10 @@
  * middle of its bucket (kept within the recorded min and max), so a
  * reported percentile is within MREG_HISTOGRAM_REL_ERROR (1/256, about
  * 0.4%, better than two significant digits) of the true value at that
- * rank.  Min, max, count and mean are exact (the mean up to double
- * rounding).
+ * rank.  Min, max, count, mean and standard deviation are exact (up to
+ * double rounding): they come from the recorded values themselves, not from
+ * the buckets (a running mean and sum of squared deviations, Welford's
+ * update, merged with Chan et al.'s pairwise formula).
  */
 #ifndef MREG_HISTOGRAM_H
 #define MREG_HISTOGRAM_H
@@ -42,6 +44,11 @@ uint64_t mreg_histogram_count(const struct mreg_histogram *h);
 uint64_t mreg_histogram_min(const struct mreg_histogram *h);
 uint64_t mreg_histogram_max(const struct mreg_histogram *h);
 double mreg_histogram_mean(const struct mreg_histogram *h);
+/*
+ * The population standard deviation of the recorded values (divided by
+ * the count, as pgbench reports it); 0 when fewer than two.
+ */
+double mreg_histogram_stddev(const struct mreg_histogram *h);
 
 /*
  * The value at percentile p (0 < p <= 100): the value of rank

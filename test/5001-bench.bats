@@ -32,23 +32,24 @@ add_real_model() {
 @test "get-default: a fixed transaction count gives a complete JSON report" {
 	bench_json --workload get-default --populate 500 --transactions 300 --clients 3
 	assert_success
+	echo "$output" | "$MREG_SOURCE_ROOT/test/json-valid" bench
 	echo "$output" | jq -e '
 		.workload == "get-default" and .clients == 3 and .threads >= 1 and
-		.transactions == 300 and .errors.total == 0 and .tps > 0 and
+		.requests == 300 and .succeeded == 300 and .failed == 0 and .tps > 0 and
 		.duration_s > 0 and .populated == 500 and .interrupted == false and
 		.protocol == "prepared" and .pool_size == 3 and
-		.latency_ms.min > 0 and
-		.latency_ms.min <= .latency_ms.p50 and
-		.latency_ms.p50 <= .latency_ms.p90 and
-		.latency_ms.p90 <= .latency_ms.p95 and
-		.latency_ms.p95 <= .latency_ms.p99 and
-		.latency_ms.p99 <= ."latency_ms"."p99.9" and
-		."latency_ms"."p99.9" <= .latency_ms.max and
-		.latency_ms.mean >= .latency_ms.min and
-		.latency_ms.mean <= .latency_ms.max and
-		.workloads["get-default"].transactions == 300 and
+		.latency_s.min > 0 and
+		.latency_s.min <= .latency_s.p50 and
+		.latency_s.p50 <= .latency_s.p90 and
+		.latency_s.p90 <= .latency_s.p95 and
+		.latency_s.p95 <= .latency_s.p99 and
+		.latency_s.p99 <= ."latency_s"."p99.9" and
+		."latency_s"."p99.9" <= .latency_s.max and
+		.latency_s.mean >= .latency_s.min and
+		.latency_s.mean <= .latency_s.max and
+		.workloads["get-default"].succeeded == 300 and
 		.pool.acquires == 300 and .pool.timeouts == 0 and
-		.schedule_lag_ms == null'
+		.schedule_lag_s == null'
 }
 
 @test "get-default: the run's SQL sees the populated defaults" {
@@ -106,7 +107,7 @@ provider.delete=5=bench-test=bench-test"
 
 	bench_json --populate 100 --force-populate --transactions 100
 	assert_success
-	echo "$output" | jq -e '.transactions == 100 and .errors.total == 0'
+	echo "$output" | jq -e '.succeeded == 100 and .failed == 0'
 	# the real model and its default are untouched, the bench data gone
 	run q "SELECT p.name || '/' || m.name FROM mreg.model_defaults d
 	       JOIN mreg.models m ON m.id = d.model_id JOIN mreg.providers p ON p.id = m.provider_id
@@ -136,9 +137,9 @@ provider.delete=5=bench-test=bench-test"
 	# exactly the requests asked for; an open loop never starts one before
 	# its scheduled time, so 200 at 400/s over 2 clients take at least 99 x 5 ms
 	echo "$output" | jq -e '
-		.rate == 400 and .transactions == 200 and .duration_s >= 0.49 and
-		.schedule_lag_ms.p50 >= 0 and
-		.schedule_lag_ms.max <= .latency_ms.max'
+		.rate == 400 and .succeeded == 200 and .duration_s >= 0.49 and
+		.schedule_lag_s.p50 >= 0 and
+		.schedule_lag_s.max <= .latency_s.max'
 }
 
 @test "--connect-per-request opens one connection per request" {
@@ -146,19 +147,19 @@ provider.delete=5=bench-test=bench-test"
 	assert_success
 	echo "$output" | jq -e '
 		.connect_per_request == true and .protocol == "extended" and
-		.transactions == 40 and .connections_opened == 40 and .pool == null'
+		.succeeded == 40 and .connections_opened == 40 and .pool == null'
 }
 
 @test "--protocol extended runs and says so" {
 	bench_json --populate 100 --protocol extended --transactions 100 --clients 4 --threads 2
 	assert_success
-	echo "$output" | jq -e '.protocol == "extended" and .transactions == 100 and .threads == 2'
+	echo "$output" | jq -e '.protocol == "extended" and .succeeded == 100 and .threads == 2'
 }
 
 @test "more clients than threads: every client's requests are counted" {
 	bench_json --populate 100 --transactions 500 --clients 8 --threads 2
 	assert_success
-	echo "$output" | jq -e '.clients == 8 and .threads == 2 and .transactions == 500 and .pool.acquires == 500'
+	echo "$output" | jq -e '.clients == 8 and .threads == 2 and .succeeded == 500 and .pool.acquires == 500'
 }
 
 @test "a pool smaller than the clients serves every request and counts its waits" {
@@ -168,9 +169,9 @@ provider.delete=5=bench-test=bench-test"
 	# checked deterministically in test-pool and in the starved-pool test
 	bench_json --populate 100 --transactions 400 --clients 6 --threads 2 --pool-size 1
 	assert_success
-	echo "$output" | jq -e '.pool_size == 1 and .transactions == 400 and
+	echo "$output" | jq -e '.pool_size == 1 and .succeeded == 400 and
 		.pool.acquires == 400 and .pool.timeouts == 0 and
-		(.pool.waits == 0 or .pool.wait_total_ms > 0)'
+		(.pool.waits == 0 or .pool.wait_total_s > 0)'
 }
 
 @test "a starved pool: timeouts are counted as pool_timeout errors, exit 1" {
@@ -200,10 +201,10 @@ provider.delete=5=bench-test=bench-test"
 	wait "$pid" || rc=$?
 	assert_equal "$rc" 1
 	jq -e '
-		.interrupted == true and .transactions > 0 and
+		.interrupted == true and .succeeded > 0 and
 		.errors.by_kind.pool_timeout > 0 and .pool.waits >= .pool.timeouts and
 		.errors.by_kind.pool_timeout == .pool.timeouts and
-		.errors.total == .errors.by_kind.pool_timeout and
+		.failed == .errors.by_kind.pool_timeout and
 		(.errors.first.pool_timeout | test("timed out"))' "$BATS_TEST_TMPDIR/out"
 	grep -q "requests failed" "$err"
 }
@@ -214,15 +215,15 @@ provider.delete=5=bench-test=bench-test"
 	echo "$output" | jq -e '
 		.workload == "mixed" and
 		.mix == {"get-default": 80, "list": 15, "set-default": 5} and
-		.transactions == 400 and .errors.total == 0 and
-		([.workloads[].transactions] | add) == 400 and
-		.workloads["get-default"].transactions > .workloads["list"].transactions and
-		.workloads["list"].latency_ms.p50 > 0'
+		.succeeded == 400 and .failed == 0 and
+		([.workloads[].succeeded] | add) == 400 and
+		.workloads["get-default"].succeeded > .workloads["list"].succeeded and
+		.workloads["list"].latency_s.p50 > 0'
 	bench_json --populate 300 --mix show=1,search=1 --transactions 100
 	assert_success
 	echo "$output" | jq -e '.mix == {"show": 1, "search": 1} and
 		(.workloads | keys) == ["search", "show"] and
-		.workloads.show.transactions + .workloads.search.transactions == 100'
+		.workloads.show.succeeded + .workloads.search.succeeded == 100'
 }
 
 @test "list, show and search: fixed counts, complete reports" {
@@ -231,8 +232,8 @@ provider.delete=5=bench-test=bench-test"
 		bench_json --workload "$w" --transactions 60 --clients 2
 		assert_success
 		echo "$output" | jq -e --arg w "$w" '
-			.workload == $w and .transactions == 60 and .errors.total == 0 and
-			.workloads[$w].transactions == 60 and .latency_ms.p99 >= .latency_ms.p50'
+			.workload == $w and .succeeded == 60 and .failed == 0 and
+			.workloads[$w].succeeded == 60 and .latency_s.p99 >= .latency_s.p50'
 	done
 }
 
@@ -240,10 +241,10 @@ provider.delete=5=bench-test=bench-test"
 	"$MREG" bench --populate 300 --keep --transactions 1 >/dev/null
 	bench_json --workload get-default --type reranker --transactions 50
 	assert_success
-	echo "$output" | jq -e '.transactions == 50 and .errors.total == 0'
+	echo "$output" | jq -e '.succeeded == 50 and .failed == 0'
 	bench_json --workload list --type vision --transactions 20
 	assert_success
-	echo "$output" | jq -e '.transactions == 20 and .errors.total == 0'
+	echo "$output" | jq -e '.succeeded == 20 and .failed == 0'
 	run --separate-stderr "$MREG" bench --type no-such-type --transactions 5
 	assert_failure 3
 	[[ $stderr == *'type "no-such-type" has no default model'* ]]
@@ -254,7 +255,7 @@ provider.delete=5=bench-test=bench-test"
 	before=$(q "SELECT coalesce(max(id), 0) FROM mreg.audit_log")
 	bench_json --workload set-default --transactions 200 --clients 4 --actor sd-bench
 	assert_success
-	echo "$output" | jq -e '.transactions == 200 and .errors.total == 0'
+	echo "$output" | jq -e '.succeeded == 200 and .failed == 0'
 	# one audit row per change (setting the current default again writes none)
 	run q "SELECT count(*) > 0 AND count(*) <= 200 FROM mreg.audit_log
 	       WHERE id > $before AND action = 'default.set' AND actor = 'sd-bench'
@@ -288,7 +289,7 @@ provider.delete=5=bench-test=bench-test"
 @test "--warmup runs first without recording" {
 	bench_json --populate 100 --warmup 300ms --transactions 100
 	assert_success
-	echo "$output" | jq -e '.warmup_s == 0.3 and .transactions == 100'
+	echo "$output" | jq -e '.warmup_s == 0.3 and .succeeded == 100'
 }
 
 @test "--progress prints interim lines to stderr" {
@@ -303,7 +304,7 @@ provider.delete=5=bench-test=bench-test"
 	"$MREG" bench --populate 100 --keep --transactions 1 >/dev/null
 	bench_interrupted --duration 300s --clients 2 --format json
 	[ "$status" -eq 0 ]
-	jq -e '.interrupted == true and .transactions > 0 and .duration_s < 300' "$BATS_TEST_TMPDIR/out"
+	jq -e '.interrupted == true and .succeeded > 0 and .duration_s < 300' "$BATS_TEST_TMPDIR/out"
 	grep -q interrupted "$BATS_TEST_TMPDIR/err"
 }
 
@@ -333,8 +334,10 @@ provider.delete=5=bench-test=bench-test"
 	bench_server_killed '"$MREG" bench --populate 200 --keep --transactions 1 >/dev/null' \
 		--duration 300s --clients 4
 	[ "$(cat "$BATS_TEST_TMPDIR/rc")" -eq 1 ]
-	jq -e '.transactions > 0 and .errors.total > 0 and
-		(.errors.by_kind.connect + .errors.by_kind.disconnect) == .errors.total and
+	"$MREG_SOURCE_ROOT/test/json-valid" bench "$BATS_TEST_TMPDIR/out"
+	jq -e '.ok == false and .exit_code == 1 and
+		.succeeded > 0 and .failed > 0 and
+		(.errors.by_kind.connect + .errors.by_kind.disconnect) == .failed and
 		.interrupted == true' "$BATS_TEST_TMPDIR/out"
 	grep -q "requests failed" "$BATS_TEST_TMPDIR/err"
 }

@@ -126,7 +126,7 @@ mreg_tps() { # clients protocol -t|-T [extra args]
 	cpu=$(timed "$mreg" bench --workload get-default --type "$PERF_TYPE" \
 		--clients "$c" --threads "$(threads_for "$c")" --protocol "$mode" \
 		"${amount[@]}" --format json "$@")
-	tx=$(jq -r '.transactions + .errors.total' "$work/out")
+	tx=$(jq -r '.requests' "$work/out")
 	echo "$(jq -r .tps "$work/out") $(awk -v c="$cpu" -v n="$tx" 'BEGIN { printf "%.1f", n ? c / n * 1e6 : 0 }')"
 }
 
@@ -214,7 +214,7 @@ change=$(((PERF_IMPORT_FILES + 50) / 100))
 "$mreg" bench --workload import --import-files "$PERF_IMPORT_FILES" --import-change 1 \
 	--clients 1 --threads "$cpus" --transactions "$PERF_IMPORT_RUNS" --format json \
 	>"$work/import.json" 2>/dev/null || die "mreg bench --workload import failed"
-a=$(jq -r '.latency_ms.p50' "$work/import.json")
+a=$(jq -r '.latency_s.p50 * 1000' "$work/import.json")
 "$here/test/perf/gen-models.sh" "$work/tree" "$PERF_IMPORT_FILES" 7 >/dev/null
 "$mreg" import-dir --quiet --jobs "$cpus" --source perf-import "$work/tree" ||
 	die "the first import-dir of the tree failed"

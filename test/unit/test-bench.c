@@ -1,6 +1,6 @@
 /* test-bench.c - the bench runner against the sandbox: counts add up across
- * threads, progress snapshots race with the workers, stop ends a run,
- * populate/cleanup round-trip.  Needs test/pg-sandbox (fails without). */
+ * threads (and in the latency log), progress snapshots race with the
+ * workers, stop ends a run, populate/cleanup round-trip.  Needs test/pg-sandbox (fails without). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +127,25 @@ static void load_data(struct mreg_pool *pool, struct mreg_bench_data *data)
 	mreg_pool_release(pool, conn);
 }
 
-/* A mixed run over 3 threads; progress snapshots taken while it runs. */
+static long count_lines(int fd)
+{
+	char buf[8192];
+	long n = 0;
+	ssize_t got;
+	off_t at = 0;
+
+	while ((got = pread(fd, buf, sizeof(buf), at)) > 0) {
+		for (ssize_t i = 0; i < got; i++)
+			n += buf[i] == '\n';
+		at += got;
+	}
+	return n;
+}
+
+/*
+ * A mixed run over 3 threads, into a latency log; progress snapshots
+ * taken while it runs.
+ */
 static void test_counts(struct mreg_pool *pool,
 			const struct mreg_bench_data *data, bool prepared)
 {
@@ -141,7 +159,14 @@ static void test_counts(struct mreg_pool *pool,
 	struct mreg_error err;
 	struct mreg_bench *b;
 	uint64_t seen = 0, per = 0;
+	char logpath[] = "/tmp/mreg-test-bench-log.XXXXXX";
+	int logfd = mkstemp(logpath);
 
+	if (logfd < 0)
+		bail_out("mkstemp");
+	/* the latency log: every thread writes to it while the run goes on */
+	cfg.latency_log = true;
+	cfg.latency_log_fd = logfd;
 	for (int i = 0; i < MREG_BENCH_NWORKLOADS; i++)
 		cfg.weights[i] = mreg_bench_workload_mixable(i);
 	cfg.weights[MREG_BENCH_GET_DEFAULT] = 10;
@@ -185,6 +210,15 @@ static void test_counts(struct mreg_pool *pool,
 	   "weights are respected");
 	ok(!res.interrupted, "not interrupted");
 	ok(res.elapsed_s > 0, "elapsed time measured");
+	ok(res.finished_unix_ns > res.started_unix_ns &&
+		   res.started_unix_ns > 1700000000LL * 1000000000LL,
+	   "wall-clock start and end of the measured part");
+	ok(mreg_histogram_stddev(res.latency) > 0, "a standard deviation");
+	is_int(res.latency_log_error, 0, "latency log: no write error");
+	is_int(res.latency_log_lines, 3000, "latency log: a line per request");
+	is_int(count_lines(logfd), 3000, "latency log: the file has them all");
+	close(logfd);
+	unlink(logpath);
 	mreg_bench_result_finish(&res);
 }
 

@@ -1,4 +1,5 @@
-/* test-histogram.c - percentiles against a sorted array, merging, buckets */
+/* test-histogram.c - percentiles against a sorted array, merging, buckets,
+ * standard deviation */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +54,20 @@ static void check_against_sorted(const char *name, uint64_t *v, size_t n)
 	ok(fabs(mreg_histogram_mean(h) - sum / (double)n) <=
 		   1e-9 * (sum / (double)n),
 	   "%s: mean is exact", name);
+	{
+		/* two passes in long double: the reference */
+		long double mean = 0, ss = 0, sd;
+
+		for (size_t i = 0; i < n; i++)
+			mean += (long double)v[i];
+		mean /= (long double)n;
+		for (size_t i = 0; i < n; i++)
+			ss += ((long double)v[i] - mean) * ((long double)v[i] - mean);
+		sd = sqrtl(ss / (long double)n);
+		ok(fabsl((long double)mreg_histogram_stddev(h) - sd) <= 1e-9L * sd + 1e-9L,
+		   "%s: stddev is exact (%.6g vs %.6Lg)", name,
+		   mreg_histogram_stddev(h), sd);
+	}
 	for (size_t k = 0; k < sizeof(percentiles) / sizeof(*percentiles); k++) {
 		double p = percentiles[k];
 		size_t rank = (size_t)ceil(p / 100.0 * (double)n);
@@ -158,10 +173,58 @@ static void test_merge(void)
 		    mreg_histogram_percentile(whole, percentiles[k]))
 			same = 0;
 	ok(same, "merge: percentiles equal those of one histogram");
+	ok(fabs(mreg_histogram_stddev(merged) - mreg_histogram_stddev(whole)) <=
+		   1e-9 * mreg_histogram_stddev(whole),
+	   "merge: stddev equals that of one histogram");
+	ok(fabs(mreg_histogram_mean(merged) - mreg_histogram_mean(whole)) <=
+		   1e-9 * mreg_histogram_mean(whole),
+	   "merge: mean equals that of one histogram");
 	for (int i = 0; i < PARTS; i++)
 		mreg_histogram_destroy(part[i]);
 	mreg_histogram_destroy(whole);
 	mreg_histogram_destroy(merged);
+}
+
+/* Known answers, record_n, and what an empty or one-value histogram says. */
+static void test_stddev(void)
+{
+	static const uint64_t v[] = { 2, 4, 4, 4, 5, 5, 7, 9 };
+	struct mreg_histogram *h = mreg_histogram_create();
+	struct mreg_histogram *e = mreg_histogram_create();
+
+	if (!h || !e)
+		bail_out("out of memory");
+	ok(mreg_histogram_stddev(h) == 0.0, "stddev: empty is 0");
+	mreg_histogram_record(h, 1000);
+	ok(mreg_histogram_stddev(h) == 0.0, "stddev: one value is 0");
+	mreg_histogram_record_n(h, 1000, 5);
+	ok(mreg_histogram_stddev(h) == 0.0, "stddev: equal values give 0");
+	mreg_histogram_reset(h);
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++)
+		mreg_histogram_record(h, v[i]);
+	ok(fabs(mreg_histogram_stddev(h) - 2.0) < 1e-12,
+	   "stddev: 2 4 4 4 5 5 7 9 gives 2 (population)");
+	mreg_histogram_reset(h);
+	mreg_histogram_record_n(h, 10, 3);
+	mreg_histogram_record(h, 20);
+	ok(fabs(mreg_histogram_stddev(h) - sqrt(18.75)) < 1e-12,
+	   "stddev: record_n counts each value");
+	mreg_histogram_merge(h, e);
+	ok(fabs(mreg_histogram_stddev(h) - sqrt(18.75)) < 1e-12,
+	   "stddev: merging an empty histogram changes nothing");
+	mreg_histogram_merge(e, h);
+	ok(fabs(mreg_histogram_stddev(e) - sqrt(18.75)) < 1e-12,
+	   "stddev: merging into an empty histogram copies it");
+	/* a large offset, tiny spread: no cancellation (10 s +- 1 ns; a
+	 * sum of squares would lose it all) */
+	mreg_histogram_reset(h);
+	for (int i = 0; i < 100000; i++)
+		mreg_histogram_record(h, 10000000000ULL + (uint64_t)(i & 1) * 2);
+	ok(fabs(mreg_histogram_stddev(h) - 1.0) < 1e-6,
+	   "stddev: 1 ns spread around 10 s is 1 ns (%.9g)",
+	   mreg_histogram_stddev(h));
+	mreg_histogram_destroy(h);
+	mreg_histogram_destroy(e);
 }
 
 int main(void)
@@ -179,6 +242,7 @@ int main(void)
 
 	test_buckets();
 	test_empty_and_edges();
+	test_stddev();
 
 	/* latencies in ns: uniform 50 us .. 5 ms */
 	for (size_t i = 0; i < N; i++)
