@@ -15,6 +15,7 @@
 #include "escape.h"
 #include "jsontext.h"
 #include "lookup.h"
+#include "pager.h"
 #include "view.h"
 
 enum { OPT_AUDIT = 256 };
@@ -353,6 +354,7 @@ static int print_doc(struct cli_ctx *ctx, const struct opts *o,
 					"out of memory");
 		break;
 	case MREG_OUT_TABLE:
+		cli_pager_start(ctx);
 		if (print_table(doc, &err) < 0)
 			return cli_report(ctx, &err);
 		break;

@@ -369,8 +369,18 @@ static void table_size(struct mreg_output *o)
 	minw = malloc((size_t)o->ncols * sizeof(*minw));
 	if (nat && minw) {
 		for (i = 0; i < o->ncols; i++) {
+			/* never narrower than the header: a column whose
+			 * name does not fit is left out instead */
+			size_t h = o->cfg.no_headers
+					   ? 0
+					   : mreg_display_width(
+						     o->cols[i].name,
+						     strlen(o->cols[i].name));
+
 			nat[i] = o->width[i];
-			minw[i] = nat[i] < MIN_SHRINK ? nat[i] : MIN_SHRINK;
+			minw[i] = h > MIN_SHRINK ? h : MIN_SHRINK;
+			if (minw[i] > nat[i])
+				minw[i] = nat[i];
 		}
 		fit_width(o, nat, minw, (size_t)o->cfg.width);
 	}
@@ -457,41 +467,37 @@ int mreg_table_row(struct mreg_output *o, const char *const *values,
 }
 
 /*
- * After the rows: which columns were left out to fit the width, on one
- * line that is itself cut to the width.
+ * After the rows: which columns were left out to fit the width ("-- not
+ * shown: A, B"), wrapped to the width.
  */
 static void table_footer(struct mreg_output *o)
 {
-	struct buf b = { 0 };
-	const char *sep = "-- not shown (too narrow): ";
-	size_t k, w;
+	const char *sep = "-- not shown: ";
+	size_t used = 0, n, k;
 	int i;
 
 	for (i = 0; o->dropped && i < o->ncols; i++) {
 		if (!o->dropped[i])
 			continue;
-		buf_str(&b, sep);
-		sep = ", ";
+		n = strlen(sep) + strlen(o->cols[i].name); /* ASCII names */
+		if (used > 0 && used + n + 1 > (size_t)o->cfg.width) {
+			fputs(",\n", o->out);
+			used = 0;
+			sep = "--   ";
+			n = strlen(sep) + strlen(o->cols[i].name);
+		}
+		fputs(sep, o->out);
 		for (k = 0; o->cols[i].name[k]; k++) {
 			char ch = o->cols[i].name[k];
 
-			ch = ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
-			buf_add(&b, &ch, 1);
+			putc(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch,
+			     o->out);
 		}
+		used += n;
+		sep = ", ";
 	}
-	if (!b.p || b.oom) {
-		free(b.p);
-		return;
-	}
-	w = strlen(b.p); /* ASCII: the names are the program's */
-	if (w > (size_t)o->cfg.width && o->cfg.width > 1) {
-		fwrite(b.p, 1, (size_t)o->cfg.width - 1, o->out);
-		fputs(ellipsis, o->out);
-	} else {
-		fputs(b.p, o->out);
-	}
-	putc('\n', o->out);
-	free(b.p);
+	if (used)
+		putc('\n', o->out);
 }
 
 void mreg_table_finish(struct mreg_output *o)

@@ -465,31 +465,36 @@ static void test_shrink_order(void)
 		   has(t, "A long des") && !has(t, "goes on"),
 	   "shrink: the description is cut first");
 	free(t);
-	/* at 70: description at its minimum, then tags, then the time */
+	/* at 70: the description down to its header, then the tags, then
+	 * the time, then the type; the models stay whole */
 	t = render_p(70, false);
 	ok(max_line_cols(t) <= 70 && has(t, "openai/text-embedding-3-large") &&
 		   has(t, "openai/text-embedding-3-small") &&
-		   has(t, "embedding") && has(t, "sea\xe2\x80\xa6") &&
-		   has(t, "2026-12-01") && !has(t, "12:04:51+00") &&
-		   has(t, "A l\xe2\x80\xa6"),
-	   "shrink: tags and timestamps before the model and type");
-	ok(!has(t, "not shown"), "shrink: nothing left out at 70");
+		   has(t, "sea\xe2\x80\xa6") && has(t, "2026-12-0\xe2\x80\xa6") &&
+		   has(t, "A long des\xe2\x80\xa6") && has(t, "embeddi\xe2\x80\xa6"),
+	   "shrink: description, tags, timestamps, then type; model whole");
+	ok(header_has(t, "UPDATED_AT  DESCRIPTION") && !has(t, "not shown"),
+	   "shrink: no header cut, nothing left out at 70");
 	free(t);
-	/* at 50 even the minimums do not fit: the description goes */
+	/* at 50 even the minimums do not fit: the least important go */
 	t = render_p(50, false);
 	ok(max_line_cols(t) <= 50 && has(t, "openai/text-embedding-3-large") &&
-		   has(t, "sea\xe2\x80\xa6") && !header_has(t, "DESC") &&
-		   has(t, "-- not shown (too narrow): DESCRIPTION\n"),
-	   "shrink: the description left out first, the model whole");
+		   header_has(t, "MODEL") && header_has(t, "UPDATED_AT") &&
+		   !header_has(t, "DESC") && !header_has(t, "TAGS") &&
+		   has(t, "-- not shown: TAGS, DESCRIPTION\n"),
+	   "shrink: description and tags left out, a footer names them");
 	free(t);
-	/* at 46 the tags go too */
+	/* at 46 the time goes too, and the type is whole again */
 	t = render_p(46, false);
 	ok(max_line_cols(t) <= 46 && has(t, "openai/text-embedding-3-large") &&
-		   has(t, "embedding ") && !header_has(t, "DESC") &&
-		   !header_has(t, "TAGS"),
-	   "shrink: description and tags left out, the model whole");
-	ok(has(t, "-- not shown (too narrow): TAGS, DESCRIPTION\n"),
-	   "shrink: a footer names what was left out");
+		   has(t, "embedding\n") &&
+		   has(t, "-- not shown: TAGS, UPDATED_AT, DESCRIPTION\n"),
+	   "shrink: timestamps left out before the type");
+	free(t);
+	/* a footer longer than the width wraps */
+	t = render_p(32, false);
+	ok(max_line_cols(t) <= 32 && has(t, "-- not shown: TYPE, TAGS,\n--   "),
+	   "shrink: the footer wraps to the width");
 	free(t);
 	/* at 20 the model alone does not fit: it is cut, alone */
 	t = render_p(20, false);
