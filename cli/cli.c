@@ -37,7 +37,7 @@ const struct cli_option cli_base_options[] = {
 	{ 'v', 'v', "verbose", NULL,
 	  "print connection and pool details to stderr" },
 	{ OPT_NO_PAGER, 0, "no-pager", NULL,
-	  "never send a table through $MREG_PAGER/$PAGER (less -FRX)" },
+	  "print tables directly, never through $MREG_PAGER/$PAGER" },
 	{ 'h', 'h', "help", NULL, "show this help and exit" },
 	CLI_END,
 };
