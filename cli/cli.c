@@ -37,7 +37,7 @@ const struct cli_option cli_base_options[] = {
 	{ 'v', 'v', "verbose", NULL,
 	  "print connection and pool details to stderr" },
 	{ OPT_NO_PAGER, 0, "no-pager", NULL,
-	  "print tables directly, never through $MREG_PAGER/$PAGER" },
+	  "never page tables through $MREG_PAGER or $PAGER" },
 	{ 'h', 'h', "help", NULL, "show this help and exit" },
 	CLI_END,
 };
