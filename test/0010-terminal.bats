@@ -15,22 +15,27 @@ setup_file() {
 	q "INSERT INTO mreg.models (provider_id, name, type, active)
 	   SELECT p.id, 'bulk-model-' || lpad(g::text, 2, '0'), 'bulk', false
 	     FROM mreg.providers p, generate_series(1, 40) g WHERE p.name = 'acme'"
-	export TMUX_SOCK="mreg-0010-$$"
 }
-teardown_file() {
-	tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
-	db_drop
-}
+teardown_file() { db_drop; }
 
+# One tmux server per test (a server whose last session ends exits, and a
+# new session must not race with that): tm runs tmux against it.
+tm() {
+	tmux -L "mreg-0010-$$-$BATS_TEST_NUMBER" "$@"
+}
 teardown() {
-	tmux -L "$TMUX_SOCK" kill-session -t "t$BATS_TEST_NUMBER" 2>/dev/null || true
+	tm kill-server 2>/dev/null || true
 }
 
 # term_run 'COMMANDS': run COMMANDS in bash in a new 80x24 pane, with the
 # sandbox's PG* variables, $MREG, no pager configured and no $COLUMNS;
-# "[exit N]" follows when they end, and the pane stays.
+# "[exit N]" follows when they end, and the pane stays.  Each call makes a
+# new session (t1, t2, ...); pane and keys go to the latest.
+TERM_N=0
 term_run() {
-	local script=$BATS_TEST_TMPDIR/term.sh
+	local script
+	TERM_N=$((TERM_N + 1))
+	script=$BATS_TEST_TMPDIR/term$TERM_N.sh
 	{
 		export -p | grep -E '^declare -x (PG[A-Z]*|MREG|PATH|NO_COLOR)='
 		echo 'export TERM=xterm-256color LC_ALL=C.UTF-8'
@@ -39,14 +44,13 @@ term_run() {
 		echo 'echo "[exit $?]"'
 		echo 'exec cat >/dev/null'
 	} >"$script"
-	tmux -L "$TMUX_SOCK" kill-session -t "t$BATS_TEST_NUMBER" 2>/dev/null || true
-	tmux -L "$TMUX_SOCK" -u new-session -d -x 80 -y 24 -s "t$BATS_TEST_NUMBER" \
+	tm -u new-session -d -x 80 -y 24 -s "t$TERM_N" \
 		"bash --norc --noprofile $script"
 }
 
 # The pane, scrollback included.
 pane() {
-	tmux -L "$TMUX_SOCK" capture-pane -p -J -S -500 -t "t$BATS_TEST_NUMBER"
+	tm capture-pane -p -J -S -500 -t "t$TERM_N"
 }
 
 # wait_pane TEXT: until the pane shows TEXT (20 s at most).
@@ -86,7 +90,7 @@ marker_pager() {
 	run -0 pane
 	refute_output --partial "[exit"
 	assert_line --regexp '^MODEL +TYPE'
-	tmux -L "$TMUX_SOCK" send-keys -t "t$BATS_TEST_NUMBER" q
+	tm send-keys -t "t$TERM_N" q
 	wait_pane "[exit 0]"
 	run -0 pane
 	refute_output --partial "mreg list:"
