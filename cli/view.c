@@ -32,7 +32,6 @@ void view_config(FILE *out, enum mreg_out_format format,
 	cfg->color = tty && !(no_color && *no_color);
 }
 
-
 /* "a, b, c": the names of cols, for the usage error. */
 static void column_names(const struct mreg_column *cols, int ncols,
 			 char *buf, size_t len)
