@@ -25,6 +25,7 @@ tm() {
 }
 teardown() {
 	tm kill-server 2>/dev/null || true
+	q "DELETE FROM mreg.models WHERE type = 'huge'" # one test's rows
 }
 
 # term_run 'COMMANDS': run COMMANDS in bash in a new 80x24 pane, with the
@@ -95,6 +96,19 @@ marker_pager() {
 	run -0 pane
 	refute_output --partial "mreg list:"
 	refute_output --partial "Broken pipe"
+}
+
+@test "terminal: q while mreg still writes (more than a pipe holds): exit 0, quiet" {
+	q "INSERT INTO mreg.models (provider_id, name, type, active)
+	   SELECT p.id, 'huge-model-' || g, 'huge', false
+	     FROM mreg.providers p, generate_series(1, 3000) g WHERE p.name = 'acme'"
+	term_run '"$MREG" list --all --type huge'
+	wait_for "less's prompt" '[ "$(pane | sed "/^$/d" | tail -1)" = ":" ]' 20 || { pane >&2; false; }
+	tm send-keys -t "t$TERM_N" q
+	wait_pane "[exit 0]"
+	run -0 pane
+	refute_output --partial "mreg list"
+	refute_output --partial "huge-model-999"
 }
 
 @test "terminal: MREG_PAGER, then PAGER; empty or cat turns it off" {
