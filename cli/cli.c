@@ -19,6 +19,7 @@
 enum {
 	OPT_ACTOR = 1000,
 	OPT_LIST_COMMANDS,
+	OPT_NO_PAGER,
 };
 
 const struct cli_option cli_db_options[] = {
@@ -36,6 +37,8 @@ const struct cli_option cli_actor_options[] = {
 const struct cli_option cli_base_options[] = {
 	{ 'v', 'v', "verbose", NULL,
 	  "print connection and pool details to stderr" },
+	{ OPT_NO_PAGER, 0, "no-pager", NULL,
+	  "never page tables through $MREG_PAGER or $PAGER" },
 	{ 'h', 'h', "help", NULL, "show this help and exit" },
 	CLI_END,
 };
@@ -219,6 +222,9 @@ static int parse_tables(struct cli_ctx *ctx, const struct parse *p,
 			break;
 		case 'v':
 			ctx->verbose++;
+			break;
+		case OPT_NO_PAGER:
+			ctx->no_pager = true;
 			break;
 		case OPT_ACTOR:
 			if ((rc = set_actor(ctx, optarg)) != 0)

@@ -25,6 +25,7 @@ struct cli_ctx {
 	const char *dsn;      /* -d/--dsn, else MREG_DSN, else NULL */
 	const char *actor;    /* --actor, else NULL (see cli_actor) */
 	int verbose;          /* -v/--verbose, counted */
+	bool no_pager;        /* --no-pager (cli/pager.h) */
 	struct mreg_pool *pool; /* made by cli_pool(), freed by cli_finish() */
 	char appname[64];     /* "mreg <command>" */
 	/*

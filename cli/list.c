@@ -27,6 +27,8 @@ enum {
 	OPT_ACTION,
 	OPT_MODEL,
 	OPT_EXPLAIN,
+	OPT_COLUMNS,
+	OPT_NO_HEADERS,
 };
 
 static const struct cli_option options[] = {
@@ -41,6 +43,10 @@ static const struct cli_option options[] = {
 	  "also report how many rows match in total (same snapshot)" },
 	{ OPT_EXPLAIN, 0, "explain", NULL,
 	  "print the query plan (EXPLAIN, JSON) instead of rows" },
+	{ OPT_COLUMNS, 0, "columns", "LIST",
+	  "table and csv: these columns in this order (model,type,...)" },
+	{ OPT_NO_HEADERS, 0, "no-headers", NULL,
+	  "table and csv: no header line" },
 	CLI_GROUP("Models:"),
 	{ OPT_TYPE, 0, "type", "TYPE", "only models of this type" },
 	{ OPT_PROVIDER, 0, "provider", "NAME", "only models of this provider" },
@@ -82,11 +88,11 @@ struct opts {
 	const struct cli_ctx *ctx;
 	enum mreg_out_format format;
 	const char *type, *provider, *after, *since, *until, *actor;
-	const char *action, *model;
+	const char *action, *model, *columns;
 	const char **tags;
 	int ntags;
 	enum mreg_activity active;
-	bool sort_updated, count, explain;
+	bool sort_updated, count, explain, no_headers;
 	long limit;        /* -1: every row */
 	unsigned model_opts, audit_opts; /* which subject's options were used */
 };
@@ -179,6 +185,12 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_EXPLAIN:
 		o->explain = true;
 		return 0;
+	case OPT_COLUMNS:
+		o->columns = arg;
+		return 0;
+	case OPT_NO_HEADERS:
+		o->no_headers = true;
+		return 0;
 	case OPT_SINCE:
 	case OPT_UNTIL:
 	case OPT_ACTOR_FILTER:
@@ -207,11 +219,6 @@ static int parse_time(const struct cli_ctx *ctx, const char *opt,
 	return 0;
 }
 
-static int put_row(void *out, const char *const *row, struct mreg_error *err)
-{
-	return mreg_output_row(out, row, err);
-}
-
 /* After the rows: the total and the next page's cursor, where the format
  * has no place for them on stdout, on stderr. */
 static void print_trailer(const struct opts *o, const char *noun,
@@ -234,11 +241,9 @@ static void print_trailer(const struct opts *o, const char *noun,
 
 static int run(struct cli_ctx *ctx, const struct opts *o,
 	       struct mreg_conn *conn, const struct mreg_listing_query *q,
-	       enum subject subj)
+	       enum subject subj, struct view_table *t)
 {
 	struct mreg_listing_result res = { 0 };
-	struct mreg_output_config cfg;
-	struct mreg_output *out = NULL;
 	struct mreg_error err;
 	char *plan = NULL;
 	int rc = 0;
@@ -251,14 +256,13 @@ static int run(struct cli_ctx *ctx, const struct opts *o,
 		free(plan);
 		return 0;
 	}
-	view_config(stdout, o->format, &cfg);
-	out = mreg_output_create(stdout, &cfg, q->l->cols, q->l->ncols, &err);
-	if (!out)
-		return cli_report(ctx, &err);
-	if (mreg_listing_run(conn, q, o->count, put_row, out, &res,
+	rc = view_table_open(t, o->format, q->l->cols, q->l->ncols);
+	if (rc)
+		goto cleanup;
+	if (mreg_listing_run(conn, q, o->count, view_table_row, t, &res,
 			     &err) < 0) {
-		if (mreg_output_errno(out)) {
-			rc = view_write_failed(ctx, out, &err);
+		if (mreg_output_errno(t->out)) {
+			rc = view_write_failed(ctx, t->out, &err);
 		} else {
 			mreg_error_prefix(&err, "could not list %s",
 					  q->l->noun);
@@ -271,14 +275,13 @@ static int run(struct cli_ctx *ctx, const struct opts *o,
 		if (rc)
 			goto cleanup;
 	}
-	if (mreg_output_finish(out, res.next, res.total, &err) < 0) {
-		rc = view_write_failed(ctx, out, &err);
+	if (mreg_output_finish(t->out, res.next, res.total, &err) < 0) {
+		rc = view_write_failed(ctx, t->out, &err);
 		goto cleanup;
 	}
 	print_trailer(o, q->l->noun, &res);
 cleanup:
 	free(res.next);
-	mreg_output_destroy(out);
 	return rc;
 }
 
@@ -388,6 +391,7 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE,
 			  .active = MREG_ACTIVE_ONLY, .limit = -1 };
 	struct mreg_listing_query q = { 0 };
+	struct view_table t = { .ctx = ctx };
 	struct mreg_conn *conn = NULL;
 	struct audit_args audit;
 	struct mreg_pool *pool;
@@ -398,11 +402,15 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_parse(ctx, &cmd_list_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		goto done;
+	t.columns = o.columns;
+	t.no_headers = o.no_headers;
 	rc = parse_subject(ctx, argc, argv, first, &subj);
 	if (rc == 0)
 		rc = check_subject(ctx, &o, subj);
 	if (rc == 0)
 		rc = make_query(ctx, &o, subj, &audit, &q);
+	if (rc == 0)
+		rc = view_table_check(&t, o.format, q.l->cols, q.l->ncols);
 	if (rc)
 		goto done;
 	pool = cli_pool(ctx, 1, &err);
@@ -410,9 +418,10 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
-	rc = run(ctx, &o, conn, &q, subj);
+	rc = run(ctx, &o, conn, &q, subj, &t);
 	mreg_pool_release(pool, conn);
 done:
+	view_table_close(&t);
 	mreg_listing_query_finish(&q);
 	free(o.tags);
 	return cli_finish(ctx, rc);

@@ -11,6 +11,8 @@ enum {
 	OPT_PROVIDER,
 	OPT_LIMIT,
 	OPT_EXPLAIN,
+	OPT_COLUMNS,
+	OPT_NO_HEADERS,
 };
 
 static const struct cli_option options[] = {
@@ -19,6 +21,10 @@ static const struct cli_option options[] = {
 	{ OPT_LIMIT, 0, "limit", "N", "at most N results (default 20)" },
 	{ 'o', 'o', "format", "FORMAT",
 	  "table (default), json, ndjson or csv" },
+	{ OPT_COLUMNS, 0, "columns", "LIST",
+	  "table and csv: these columns in this order (model,type,...)" },
+	{ OPT_NO_HEADERS, 0, "no-headers", NULL,
+	  "table and csv: no header line" },
 	{ OPT_EXPLAIN, 0, "explain", NULL,
 	  "print the query plan (EXPLAIN, JSON) instead of results" },
 	CLI_END,
@@ -38,9 +44,9 @@ const struct cli_spec cmd_search_spec = {
 struct opts {
 	const struct cli_ctx *ctx;
 	enum mreg_out_format format;
-	const char *type, *provider;
+	const char *type, *provider, *columns;
 	long limit;
-	bool explain;
+	bool explain, no_headers;
 };
 
 static int handle(void *state, int id, const char *arg)
@@ -65,33 +71,33 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_EXPLAIN:
 		o->explain = true;
 		return 0;
+	case OPT_COLUMNS:
+		o->columns = arg;
+		return 0;
+	case OPT_NO_HEADERS:
+		o->no_headers = true;
+		return 0;
 	}
 	return cli_usage(o->ctx, "unhandled option");
-}
-
-static int put_row(void *out, const char *const *row, struct mreg_error *err)
-{
-	return mreg_output_row(out, row, err);
 }
 
 /* The results of q, written as o asks. */
 static int print_results(struct cli_ctx *ctx, const struct opts *o,
 			 struct mreg_conn *conn,
-			 const struct mreg_listing_query *q)
+			 const struct mreg_listing_query *q,
+			 struct view_table *t)
 {
 	struct mreg_listing_result res = { 0 };
-	struct mreg_output_config cfg;
-	struct mreg_output *out;
 	struct mreg_error err;
-	int rc = 0;
+	int rc;
 
-	view_config(stdout, o->format, &cfg);
-	out = mreg_output_create(stdout, &cfg, q->l->cols, q->l->ncols, &err);
-	if (!out)
-		return cli_report(ctx, &err);
-	if (mreg_listing_run(conn, q, false, put_row, out, &res, &err) < 0) {
-		if (mreg_output_errno(out)) {
-			rc = view_write_failed(ctx, out, &err);
+	rc = view_table_open(t, o->format, q->l->cols, q->l->ncols);
+	if (rc)
+		return rc;
+	if (mreg_listing_run(conn, q, false, view_table_row, t, &res,
+			     &err) < 0) {
+		if (mreg_output_errno(t->out)) {
+			rc = view_write_failed(ctx, t->out, &err);
 		} else {
 			mreg_error_prefix(&err, "search failed");
 			rc = cli_report(ctx, &err);
@@ -101,11 +107,10 @@ static int print_results(struct cli_ctx *ctx, const struct opts *o,
 	if (res.rows == 0 && (rc = view_check_filters(ctx, conn, o->type,
 						     o->provider)) != 0)
 		goto cleanup;
-	if (mreg_output_finish(out, NULL, -1, &err) < 0)
-		rc = view_write_failed(ctx, out, &err);
+	if (mreg_output_finish(t->out, NULL, -1, &err) < 0)
+		rc = view_write_failed(ctx, t->out, &err);
 cleanup:
 	free(res.next);
-	mreg_output_destroy(out);
 	return rc;
 }
 
@@ -114,6 +119,7 @@ int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 	struct opts o = { .ctx = ctx, .format = MREG_OUT_TABLE, .limit = 20 };
 	struct mreg_listing_filter f = { 0 };
 	struct mreg_listing_query q = { 0 };
+	struct view_table t = { .ctx = ctx };
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool = NULL;
 	struct mreg_error err;
@@ -131,8 +137,14 @@ int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 	f.limit = o.limit;
 	if (mreg_listing_query_init(&q, MREG_LISTING_SEARCH, &f, &err) < 0)
 		return cli_finish(ctx, cli_report(ctx, &err));
-
-	rc = 0;
+	t.columns = o.columns;
+	t.no_headers = o.no_headers;
+	rc = view_table_check(&t, o.format, q.l->cols, q.l->ncols);
+	if (rc) {
+		mreg_listing_query_finish(&q);
+		view_table_close(&t);
+		return cli_finish(ctx, rc);
+	}
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);
@@ -143,9 +155,10 @@ int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 		else
 			printf("%s\n", plan);
 	} else {
-		rc = print_results(ctx, &o, conn, &q);
+		rc = print_results(ctx, &o, conn, &q, &t);
 	}
 	free(plan);
+	view_table_close(&t);
 	mreg_listing_query_finish(&q);
 	if (conn)
 		mreg_pool_release(pool, conn);

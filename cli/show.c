@@ -15,6 +15,7 @@
 #include "escape.h"
 #include "jsontext.h"
 #include "lookup.h"
+#include "pager.h"
 #include "view.h"
 
 enum { OPT_AUDIT = 256 };
@@ -172,17 +173,17 @@ cleanup:
 }
 
 static const struct mreg_column artifact_cols[] = {
-	{ "path", MREG_COL_TEXT, 0 },
-	{ "size", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "sha256", MREG_COL_TEXT, 0 },
+	{ "path", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "size", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_CORE },
+	{ "sha256", MREG_COL_TEXT, 0, MREG_PRIO_TAGS },
 };
 
 static const struct mreg_column audit_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "logged_at", MREG_COL_TEXT, 0 },
-	{ "actor", MREG_COL_TEXT, 0 },
-	{ "action", MREG_COL_TEXT, 0 },
-	{ "details", MREG_COL_JSON, 0 },
+	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_KEY },
+	{ "logged_at", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "actor", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
+	{ "action", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "details", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
 };
 
 /* An array shown in one line: strings joined by ", ", others as written. */
@@ -353,6 +354,7 @@ static int print_doc(struct cli_ctx *ctx, const struct opts *o,
 					"out of memory");
 		break;
 	case MREG_OUT_TABLE:
+		cli_pager_start(ctx);
 		if (print_table(doc, &err) < 0)
 			return cli_report(ctx, &err);
 		break;

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lookup.h"
+#include "pager.h"
 #include "registry.h"
 
 void view_config(FILE *out, enum mreg_out_format format,
@@ -13,16 +15,152 @@ void view_config(FILE *out, enum mreg_out_format format,
 {
 	const char *columns = getenv("COLUMNS");
 	const char *no_color = getenv("NO_COLOR");
+	bool paged = out == stdout && cli_pager_active();
+	bool tty = paged || cli_isatty(out);
 	long w = 0;
-	bool tty = cli_isatty(out);
 
+	memset(cfg, 0, sizeof(*cfg));
 	cfg->format = format;
 	cfg->window = 0;
-	if (columns && cli_parse_long(columns, 1, 100000, &w) == 0)
+	if (!tty)
+		cfg->width = 0; /* a pipe or a file gets every character */
+	else if (columns && cli_parse_long(columns, 1, 100000, &w) == 0)
 		cfg->width = (int)w;
 	else
-		cfg->width = tty ? mreg_terminal_width(fileno(out)) : 0;
+		cfg->width = paged ? cli_pager_width()
+				   : mreg_terminal_width(fileno(out));
 	cfg->color = tty && !(no_color && *no_color);
+}
+
+/* "a, b, c": the names of cols, for the usage error. */
+static void column_names(const struct mreg_column *cols, int ncols,
+			 char *buf, size_t len)
+{
+	size_t used = 0;
+	int i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < ncols && used < len; i++) {
+		n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+			     cols[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static int find_column(const struct mreg_column *cols, int ncols,
+		       const char *name, size_t len)
+{
+	for (int i = 0; i < ncols; i++)
+		if (strlen(cols[i].name) == len &&
+		    strncasecmp(cols[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Parse t->columns against cols into t->cols/from/ncols. */
+static int choose_columns(struct view_table *t,
+			  const struct mreg_column *cols, int ncols)
+{
+	const char *p = t->columns, *end;
+	char valid[512];
+	int n = 1, k, i;
+
+	for (end = p; *end; end++)
+		n += *end == ',';
+	t->cols = calloc((size_t)n, sizeof(*t->cols));
+	t->from = calloc((size_t)n, sizeof(*t->from));
+	t->row = calloc((size_t)n, sizeof(*t->row));
+	if (!t->cols || !t->from || !t->row)
+		return cli_fail(t->ctx, MREG_EXIT_FAILURE, "out of memory");
+	column_names(cols, ncols, valid, sizeof(valid));
+	for (k = 0; k < n; k++, p = end + 1) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		if (end == p)
+			return cli_usage(t->ctx, "--columns: empty column name "
+						 "(valid: %s)", valid);
+		i = find_column(cols, ncols, p, (size_t)(end - p));
+		if (i < 0)
+			return cli_usage(t->ctx, "--columns: unknown column "
+						 "'%.*s' (valid: %s)",
+					 (int)(end - p), p, valid);
+		for (int j = 0; j < k; j++)
+			if (t->from[j] == i)
+				return cli_usage(t->ctx, "--columns: column "
+							 "'%s' given twice",
+						 cols[i].name);
+		t->from[k] = i;
+		t->cols[k] = cols[i];
+		t->cols[k].flags &= ~(unsigned)MREG_COL_HIDDEN;
+	}
+	t->ncols = n;
+	return 0;
+}
+
+int view_table_check(struct view_table *t, enum mreg_out_format format,
+		     const struct mreg_column *cols, int ncols)
+{
+	if ((t->columns || t->no_headers) &&
+	    (format == MREG_OUT_JSON || format == MREG_OUT_NDJSON))
+		return cli_usage(t->ctx, "%s goes with --format table or csv "
+					 "(JSON output always has every key)",
+				 t->columns ? "--columns" : "--no-headers");
+	if (t->columns && !t->cols)
+		return choose_columns(t, cols, ncols);
+	return 0;
+}
+
+int view_table_open(struct view_table *t, enum mreg_out_format format,
+		    const struct mreg_column *cols, int ncols)
+{
+	struct mreg_output_config cfg;
+	struct mreg_error err;
+	int rc = view_table_check(t, format, cols, ncols);
+
+	if (rc)
+		return rc;
+	t->format = format;
+	view_config(stdout, format, &cfg);
+	cfg.no_headers = t->no_headers;
+	t->out = mreg_output_create(stdout, &cfg, t->cols ? t->cols : cols,
+				    t->cols ? t->ncols : ncols, &err);
+	if (!t->out)
+		return cli_report(t->ctx, &err);
+	return 0;
+}
+
+int view_table_row(void *arg, const char *const *row, struct mreg_error *err)
+{
+	struct view_table *t = arg;
+	int i;
+
+	if (!t->started) {
+		t->started = true;
+		if (t->format == MREG_OUT_TABLE)
+			cli_pager_start(t->ctx);
+	}
+	if (!t->cols)
+		return mreg_output_row(t->out, row, err);
+	for (i = 0; i < t->ncols; i++)
+		t->row[i] = row[t->from[i]];
+	return mreg_output_row(t->out, t->row, err);
+}
+
+void view_table_close(struct view_table *t)
+{
+	if (!t)
+		return;
+	mreg_output_destroy(t->out);
+	free(t->cols);
+	free(t->from);
+	free(t->row);
+	t->out = NULL;
+	t->cols = NULL;
+	t->from = NULL;
+	t->row = NULL;
 }
 
 int view_parse_format(const struct cli_ctx *ctx, const char *arg,

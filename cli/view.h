@@ -10,12 +10,49 @@
 #include "pool.h"
 
 /*
- * Fill cfg for writing format to out: the table fits $COLUMNS when set,
- * else the terminal's width when out is a terminal, else has no limit;
- * colour only on a terminal and never when NO_COLOR is set.
+ * Fill cfg for writing format to out: on a terminal (or the pager that
+ * stands for it) the table fits $COLUMNS when set, else the terminal's
+ * width; anywhere else it is never cut.  Colour only on a terminal and
+ * never when NO_COLOR is set.
  */
 void view_config(FILE *out, enum mreg_out_format format,
 		 struct mreg_output_config *cfg);
+
+/*
+ * --columns LIST and --no-headers of a listing (list, search): the columns
+ * chosen, in the order given, and where the writer's rows go.
+ */
+struct view_table {
+	const struct cli_ctx *ctx;
+	const char *columns;   /* --columns, or NULL: the listing's own */
+	bool no_headers;
+	/* set by view_table_open() */
+	enum mreg_out_format format;
+	struct mreg_output *out;
+	struct mreg_column *cols; /* the chosen columns (NULL: all) */
+	int *from;             /* index of each in the listing's rows */
+	int ncols;
+	const char **row;      /* one row of the chosen values */
+	bool started;          /* the first row was seen (pager started) */
+};
+
+/*
+ * Check t against a listing of cols in format, before connecting:
+ * --columns and --no-headers go with table and CSV, and the names in
+ * t->columns (case-insensitive) must be columns of the listing; else a
+ * usage error naming the valid ones.  0, or the exit status (printed).
+ */
+int view_table_check(struct view_table *t, enum mreg_out_format format,
+		     const struct mreg_column *cols, int ncols);
+
+/* The writer for the listing (view_table_check first, if not done). */
+int view_table_open(struct view_table *t, enum mreg_out_format format,
+		    const struct mreg_column *cols, int ncols);
+
+/* mreg_listing_row_fn: the pager on the first row, then the row. */
+int view_table_row(void *t, const char *const *row, struct mreg_error *err);
+
+void view_table_close(struct view_table *t); /* NULL-safe */
 
 /* Parse a --format value; prints the usage error and returns 2 if bad. */
 int view_parse_format(const struct cli_ctx *ctx, const char *arg,

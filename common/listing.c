@@ -18,16 +18,16 @@ static const enum mreg_listing_param model_params[] = {
 };
 
 static const struct mreg_column model_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "model", MREG_COL_TEXT, 0 },
-	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "type", MREG_COL_TEXT, 0 },
-	{ "version", MREG_COL_TEXT, 0 },
-	{ "active", MREG_COL_BOOL, 0 },
-	{ "display_name", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "tags", MREG_COL_JSON, 0 },
-	{ "updated_at", MREG_COL_TEXT, 0 },
+	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "type", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "version", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
+	{ "active", MREG_COL_BOOL, 0, MREG_PRIO_CORE },
+	{ "display_name", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_LABEL },
+	{ "tags", MREG_COL_JSON, 0, MREG_PRIO_TAGS },
+	{ "updated_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
 };
 
 /* providers and defaults: $1 cursor, $2 limit */
@@ -36,17 +36,17 @@ static const enum mreg_listing_param key_params[] = {
 };
 
 static const struct mreg_column provider_cols[] = {
-	{ "name", MREG_COL_TEXT, 0 },
-	{ "active_models", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "models", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "created_at", MREG_COL_TEXT, 0 },
+	{ "name", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "active_models", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_CORE },
+	{ "models", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_CORE },
+	{ "created_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
 };
 
 static const struct mreg_column default_cols[] = {
-	{ "type", MREG_COL_TEXT, 0 },
-	{ "model", MREG_COL_TEXT, 0 },
-	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "updated_at", MREG_COL_TEXT, 0 },
+	{ "type", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "updated_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
 };
 
 static const enum mreg_listing_param audit_params[] = {
@@ -56,14 +56,14 @@ static const enum mreg_listing_param audit_params[] = {
 };
 
 static const struct mreg_column audit_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "logged_at", MREG_COL_TEXT, 0 },
-	{ "actor", MREG_COL_TEXT, 0 },
-	{ "db_role", MREG_COL_TEXT, 0 },
-	{ "action", MREG_COL_TEXT, 0 },
-	{ "resource", MREG_COL_TEXT, 0 },
-	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "details", MREG_COL_JSON, 0 },
+	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_KEY },
+	{ "logged_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
+	{ "actor", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
+	{ "db_role", MREG_COL_TEXT, 0, MREG_PRIO_TAGS },
+	{ "action", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "resource", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "details", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
 };
 
 static const enum mreg_listing_param search_params[] = {
@@ -71,15 +71,15 @@ static const enum mreg_listing_param search_params[] = {
 };
 
 static const struct mreg_column search_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN },
-	{ "model", MREG_COL_TEXT, 0 },
-	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN },
-	{ "type", MREG_COL_TEXT, 0 },
-	{ "active", MREG_COL_BOOL, 0 },
-	{ "display_name", MREG_COL_TEXT, 0 },
-	{ "tags", MREG_COL_JSON, 0 },
-	{ "score", MREG_COL_NUMBER, MREG_COL_RIGHT },
+	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "type", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "active", MREG_COL_BOOL, 0, MREG_PRIO_CORE },
+	{ "display_name", MREG_COL_TEXT, 0, MREG_PRIO_LABEL },
+	{ "tags", MREG_COL_JSON, 0, MREG_PRIO_TAGS },
+	{ "score", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_CORE },
 };
 
 static const struct mreg_listing listings[MREG_LISTING_N] = {

@@ -17,6 +17,7 @@ struct mreg_output {
 	bool finished;
 	/* table */
 	size_t *width;   /* per column, once sized */
+	bool *dropped;   /* per column: left out to fit (NULL: none) */
 	char **held;     /* window * ncols escaped cells */
 	size_t *held_cols;
 	size_t nheld;
@@ -29,5 +30,7 @@ int mreg_output_bool(const char *s);
 int mreg_table_row(struct mreg_output *o, const char *const *values,
 		   struct mreg_error *err);
 void mreg_table_flush_held(struct mreg_output *o);
+/* the rows still held, then which columns were left out to fit */
+void mreg_table_finish(struct mreg_output *o);
 
 #endif

@@ -153,9 +153,11 @@ static char *table_text(const struct mreg_column *col, const char *v,
 	return out;
 }
 
+/* Shown in the table: not hidden, and not left out to fit the width. */
 static bool visible(const struct mreg_output *o, int i)
 {
-	return !(o->cols[i].flags & MREG_COL_HIDDEN);
+	return !(o->cols[i].flags & MREG_COL_HIDDEN) &&
+	       !(o->dropped && o->dropped[i]);
 }
 
 static int last_visible(const struct mreg_output *o)
@@ -230,43 +232,160 @@ static void table_line(struct mreg_output *o, char *const *cells,
 	putc('\n', o->out);
 }
 
-static void table_size(struct mreg_output *o)
+/* ---- sizing ------------------------------------------------------------- */
+
+static bool is_key(const struct mreg_output *o, int i)
 {
-	size_t total = 0, minw;
-	int i, nvis = 0, widest;
-	size_t r;
+	return o->cols[i].priority >= MREG_PRIO_KEY;
+}
+
+/* The width of the shown columns at widths w, with the gaps between. */
+static size_t total_width(const struct mreg_output *o, const size_t *w)
+{
+	size_t total = 0;
+	int i, n = 0;
 
 	for (i = 0; i < o->ncols; i++) {
-		o->width[i] = mreg_display_width(o->cols[i].name,
-						 strlen(o->cols[i].name));
+		if (visible(o, i)) {
+			total += w[i];
+			n++;
+		}
+	}
+	return n > 1 ? total + 2 * (size_t)(n - 1) : total;
+}
+
+/*
+ * The column to narrow by one: of the shown ones still wider than their
+ * minimum (and no key column unless keys), the lowest priority, then the
+ * widest, then the rightmost; -1 when none can give.
+ */
+static int next_to_narrow(const struct mreg_output *o, const size_t *minw,
+			  bool keys)
+{
+	int i, best = -1;
+
+	for (i = 0; i < o->ncols; i++) {
+		if (!visible(o, i) || o->width[i] <= minw[i] ||
+		    (!keys && is_key(o, i)))
+			continue;
+		if (best < 0 ||
+		    o->cols[i].priority < o->cols[best].priority ||
+		    (o->cols[i].priority == o->cols[best].priority &&
+		     o->width[i] >= o->width[best]))
+			best = i;
+	}
+	return best;
+}
+
+/* Narrow columns by priority until the table fits limit, or none can. */
+static void narrow(struct mreg_output *o, const size_t *minw, size_t limit,
+		   bool keys)
+{
+	size_t total = total_width(o, o->width);
+	int i;
+
+	while (total > limit && (i = next_to_narrow(o, minw, keys)) >= 0) {
+		o->width[i]--;
+		total--;
+	}
+}
+
+/*
+ * The column to leave out next: the shown non-key column of the lowest
+ * priority, the rightmost among equals; -1 when none is left.
+ */
+static int next_to_drop(const struct mreg_output *o)
+{
+	int i, best = -1;
+
+	for (i = o->ncols - 1; i >= 0; i--)
+		if (visible(o, i) && !is_key(o, i) &&
+		    (best < 0 || o->cols[i].priority < o->cols[best].priority))
+			best = i;
+	return best;
+}
+
+/*
+ * Would the table fit limit with the key columns whole and every other
+ * shown column at its minimum?
+ */
+static bool fits_keys_whole(const struct mreg_output *o, const size_t *nat,
+			    const size_t *minw, size_t limit)
+{
+	size_t *w = malloc((size_t)o->ncols * sizeof(*w));
+	bool fits;
+	int i;
+
+	if (!w)
+		return true; /* out of memory: just narrow */
+	for (i = 0; i < o->ncols; i++)
+		w[i] = is_key(o, i) ? nat[i] : minw[i];
+	fits = total_width(o, w) <= limit;
+	free(w);
+	return fits;
+}
+
+/*
+ * Fit the table in limit columns: narrow the least important columns
+ * first; when the key columns cannot stay whole even with every other
+ * column at its minimum, leave out the least important columns until
+ * they can (or none is left), then cut the key columns too.
+ */
+static void fit_width(struct mreg_output *o, size_t *nat, size_t *minw,
+		      size_t limit)
+{
+	int i;
+
+	if (total_width(o, nat) <= limit)
+		return;
+	o->dropped = calloc((size_t)o->ncols, sizeof(*o->dropped));
+	while (o->dropped && !fits_keys_whole(o, nat, minw, limit) &&
+	       (i = next_to_drop(o)) >= 0)
+		o->dropped[i] = true;
+	narrow(o, minw, limit, false);
+	narrow(o, minw, limit, true);
+}
+
+static void table_size(struct mreg_output *o)
+{
+	size_t *nat = NULL, *minw = NULL, c, r;
+	int i;
+
+	for (i = 0; i < o->ncols; i++) {
+		o->width[i] = o->cfg.no_headers
+				      ? 0
+				      : mreg_display_width(o->cols[i].name,
+							   strlen(o->cols[i].name));
 		for (r = 0; r < o->nheld; r++) {
-			size_t c = o->held_cols[r * (size_t)o->ncols + (size_t)i];
+			c = o->held_cols[r * (size_t)o->ncols + (size_t)i];
 			if (c > o->width[i])
 				o->width[i] = c;
 		}
-		if (visible(o, i)) {
-			total += o->width[i];
-			nvis++;
-		}
-	}
-	if (nvis > 1)
-		total += 2 * (size_t)(nvis - 1);
-	while (o->cfg.width > 0 && total > (size_t)o->cfg.width) {
-		widest = -1;
-		for (i = 0; i < o->ncols; i++) {
-			minw = strlen(o->cols[i].name);
-			if (minw > MIN_SHRINK)
-				minw = MIN_SHRINK;
-			if (visible(o, i) && o->width[i] > minw &&
-			    (widest < 0 || o->width[i] > o->width[widest]))
-				widest = i;
-		}
-		if (widest < 0)
-			break; /* cannot fit: let the terminal wrap */
-		o->width[widest]--;
-		total--;
 	}
 	o->sized = true;
+	if (o->cfg.width <= 0)
+		return;
+	nat = malloc((size_t)o->ncols * sizeof(*nat));
+	minw = malloc((size_t)o->ncols * sizeof(*minw));
+	if (nat && minw) {
+		for (i = 0; i < o->ncols; i++) {
+			/* never narrower than the header: a column whose
+			 * name does not fit is left out instead */
+			size_t h = o->cfg.no_headers
+					   ? 0
+					   : mreg_display_width(
+						     o->cols[i].name,
+						     strlen(o->cols[i].name));
+
+			nat[i] = o->width[i];
+			minw[i] = h > MIN_SHRINK ? h : MIN_SHRINK;
+			if (minw[i] > nat[i])
+				minw[i] = nat[i];
+		}
+		fit_width(o, nat, minw, (size_t)o->cfg.width);
+	}
+	free(nat);
+	free(minw);
 }
 
 static void table_header(struct mreg_output *o)
@@ -304,7 +423,8 @@ void mreg_table_flush_held(struct mreg_output *o)
 
 	if (!o->sized) {
 		table_size(o);
-		table_header(o);
+		if (!o->cfg.no_headers)
+			table_header(o);
 	}
 	for (r = 0; r < o->nheld; r++) {
 		char **cells = o->held + r * (size_t)o->ncols;
@@ -344,6 +464,47 @@ int mreg_table_row(struct mreg_output *o, const char *const *values,
 	if (o->sized) /* columns already sized: stream */
 		mreg_table_flush_held(o);
 	return 0;
+}
+
+/*
+ * After the rows: which columns were left out to fit the width ("-- not
+ * shown: A, B"), wrapped to the width.
+ */
+static void table_footer(struct mreg_output *o)
+{
+	const char *sep = "-- not shown: ";
+	size_t used = 0, n, k;
+	int i;
+
+	for (i = 0; o->dropped && i < o->ncols; i++) {
+		if (!o->dropped[i])
+			continue;
+		n = strlen(sep) + strlen(o->cols[i].name); /* ASCII names */
+		if (used > 0 && used + n + 1 > (size_t)o->cfg.width) {
+			fputs(",\n", o->out);
+			used = 0;
+			sep = "--   ";
+			n = strlen(sep) + strlen(o->cols[i].name);
+		}
+		fputs(sep, o->out);
+		for (k = 0; o->cols[i].name[k]; k++) {
+			char ch = o->cols[i].name[k];
+
+			putc(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch,
+			     o->out);
+		}
+		used += n;
+		sep = ", ";
+	}
+	if (used)
+		putc('\n', o->out);
+}
+
+void mreg_table_finish(struct mreg_output *o)
+{
+	if (o->nheld > 0 || !o->sized)
+		mreg_table_flush_held(o);
+	table_footer(o);
 }
 
 int mreg_terminal_width(int fd)

@@ -184,6 +184,8 @@ static void json_row(struct mreg_output *o, const char *const *values)
 /* The CSV header line: the column names. */
 static void csv_header(struct mreg_output *o)
 {
+	if (o->cfg.no_headers)
+		return;
 	for (int i = 0; i < o->ncols; i++) {
 		if (i)
 			putc(',', o->out);
@@ -321,8 +323,7 @@ int mreg_output_finish(struct mreg_output *o, const char *next,
 		return -1;
 	switch (o->cfg.format) {
 	case MREG_OUT_TABLE:
-		if (o->nheld > 0 || !o->sized)
-			mreg_table_flush_held(o);
+		mreg_table_finish(o);
 		break;
 	case MREG_OUT_JSON:
 		fputs(o->rows ? "\n], \"next\": " : "{\"items\": [], \"next\": ",
@@ -362,5 +363,6 @@ void mreg_output_destroy(struct mreg_output *o)
 	free(o->held);
 	free(o->held_cols);
 	free(o->width);
+	free(o->dropped);
 	free(o);
 }

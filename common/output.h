@@ -6,9 +6,14 @@
  *
  *   table   aligned columns under an upper-case header.  The first
  *           `window` rows are held back to size the columns; later rows
- *           reuse those widths.  With a width limit, columns shrink
- *           (widest first) to fit and a cut cell ends in "\u2026" (an
- *           ellipsis).  Cells are escaped as escape.h says (\n, \t,
+ *           reuse those widths.  With a width limit, columns shrink to
+ *           fit by priority (struct mreg_column): the least important
+ *           first, down to a few columns each, the widest first among
+ *           equals; the identifying column (MREG_PRIO_KEY) is cut last.
+ *           When even that does not fit, the least important columns
+ *           are left out (a "-- not shown" line after the rows names
+ *           them) before the identifying one is cut.  A cut cell ends in
+ *           "\u2026" (an ellipsis).  Cells are escaped as escape.h says (\n, \t,
  *           \x1b, \\, \u202e, ...) so a value can neither break the
  *           layout nor drive the terminal; JSON cells keep their own
  *           escapes.
@@ -54,10 +59,27 @@ enum mreg_col_flags {
 	MREG_COL_HIDDEN = 1 << 1, /* table: not shown (JSON/CSV only) */
 };
 
+/*
+ * How long a column keeps its width in a table too wide for the terminal:
+ * the lower, the sooner it is cut (0, the default, first).  The values
+ * between are a guide; only their order matters.
+ */
+enum mreg_col_priority {
+	MREG_PRIO_LEAST = 0,    /* descriptions, JSON details */
+	MREG_PRIO_TAGS = 10,    /* tags, hashes */
+	MREG_PRIO_TIME = 20,    /* timestamps */
+	MREG_PRIO_LABEL = 30,   /* display names, roles */
+	MREG_PRIO_FIELD = 50,   /* short fields: version, actor */
+	MREG_PRIO_CORE = 70,    /* type, active, counts, score, action */
+	MREG_PRIO_KEY = 100,    /* the identifying column: cut last, never
+				 * left out */
+};
+
 struct mreg_column {
 	const char *name; /* field name in JSON and CSV, header in the table */
 	enum mreg_col_kind kind;
 	unsigned flags;   /* enum mreg_col_flags */
+	int priority;     /* table: enum mreg_col_priority */
 };
 
 struct mreg_output_config {
@@ -65,6 +87,7 @@ struct mreg_output_config {
 	int width;         /* table: total width limit; <= 0: no limit */
 	bool color;        /* table: bold header (caller checks TTY/NO_COLOR) */
 	size_t window;     /* table: rows held back to size columns; 0: 500 */
+	bool no_headers;   /* table and CSV: no header line */
 };
 
 struct mreg_output;

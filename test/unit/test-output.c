@@ -10,10 +10,10 @@
 #include "tap.h"
 
 static const struct mreg_column tcols[] = {
-	{ "name", MREG_COL_TEXT, 0 },
-	{ "size", MREG_COL_NUMBER, MREG_COL_RIGHT },
-	{ "active", MREG_COL_BOOL, 0 },
-	{ "tags", MREG_COL_JSON, 0 },
+	{ "name", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "size", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_CORE },
+	{ "active", MREG_COL_BOOL, 0, MREG_PRIO_CORE },
+	{ "tags", MREG_COL_JSON, 0, MREG_PRIO_TAGS },
 };
 #define NCOLS 4
 
@@ -43,7 +43,7 @@ static char *render(enum mreg_out_format fmt, int width, bool color,
 		    size_t window, const char *const *rows, int nrows,
 		    const char *next, long long count)
 {
-	struct mreg_output_config cfg = { fmt, width, color, window };
+	struct mreg_output_config cfg = { fmt, width, color, window, false };
 	struct mreg_error err = { 0 };
 	struct mreg_output *o;
 	struct capture c;
@@ -405,6 +405,119 @@ static void test_hostile(void)
 	free(text);
 }
 
+/* ---- shrinking by priority ------------------------------------------------ */
+
+static const struct mreg_column pcols[] = {
+	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "type", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "tags", MREG_COL_JSON, 0, MREG_PRIO_TAGS },
+	{ "updated_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
+	{ "description", MREG_COL_TEXT, 0, MREG_PRIO_LEAST },
+};
+static const char *const prows[] = {
+	"openai/text-embedding-3-large", "embedding",
+	"[\"search\",\"retrieval\"]", "2026-12-01 12:04:51+00",
+	"A long description of the model that goes on",
+	"openai/text-embedding-3-small", "embedding", "[]",
+	"2026-12-01 12:04:52+00", "smaller",
+};
+
+static char *render_p(enum mreg_out_format fmt, int width, bool no_headers)
+{
+	struct mreg_output_config cfg = { fmt, width, false, 0, no_headers };
+	struct mreg_error err = { 0 };
+	struct mreg_output *o;
+	struct capture c;
+
+	cap_open(&c);
+	o = mreg_output_create(c.f, &cfg, pcols, 5, &err);
+	if (!o || mreg_output_row(o, prows, &err) < 0 ||
+	    mreg_output_row(o, prows + 5, &err) < 0 ||
+	    mreg_output_finish(o, NULL, -1, &err) < 0)
+		bail_out(err.message);
+	mreg_output_destroy(o);
+	cap_close(&c);
+	return c.text;
+}
+
+static bool has(const char *text, const char *s)
+{
+	return strstr(text, s) != NULL;
+}
+
+/* Does the first line (the header) hold s? */
+static bool header_has(const char *text, const char *s)
+{
+	const char *p = strstr(text, s), *nl = strchr(text, '\n');
+
+	return p && (!nl || p < nl);
+}
+
+static void test_shrink_order(void)
+{
+	char *t;
+
+	/* 129 columns wide: at 100 only the description gives */
+	t = render_p(MREG_OUT_TABLE, 100, false);
+	ok(max_line_cols(t) <= 100 && has(t, "text-embedding-3-large  ") &&
+		   has(t, "search, retrieval") && has(t, "12:04:51+00") &&
+		   has(t, "A long des") && !has(t, "goes on"),
+	   "shrink: the description is cut first");
+	free(t);
+	/* at 70: the description down to its header, then the tags, then
+	 * the time, then the type; the models stay whole */
+	t = render_p(MREG_OUT_TABLE, 70, false);
+	ok(max_line_cols(t) <= 70 && has(t, "openai/text-embedding-3-large") &&
+		   has(t, "openai/text-embedding-3-small") &&
+		   has(t, "sea\xe2\x80\xa6") && has(t, "2026-12-0\xe2\x80\xa6") &&
+		   has(t, "A long des\xe2\x80\xa6") && has(t, "embeddi\xe2\x80\xa6"),
+	   "shrink: description, tags, timestamps, then type; model whole");
+	ok(header_has(t, "UPDATED_AT  DESCRIPTION") && !has(t, "not shown"),
+	   "shrink: no header cut, nothing left out at 70");
+	free(t);
+	/* at 50 even the minimums do not fit: the least important go */
+	t = render_p(MREG_OUT_TABLE, 50, false);
+	ok(max_line_cols(t) <= 50 && has(t, "openai/text-embedding-3-large") &&
+		   header_has(t, "MODEL") && header_has(t, "UPDATED_AT") &&
+		   !header_has(t, "DESC") && !header_has(t, "TAGS") &&
+		   has(t, "-- not shown: TAGS, DESCRIPTION\n"),
+	   "shrink: description and tags left out, a footer names them");
+	free(t);
+	/* at 46 the time goes too, and the type is whole again */
+	t = render_p(MREG_OUT_TABLE, 46, false);
+	ok(max_line_cols(t) <= 46 && has(t, "openai/text-embedding-3-large") &&
+		   has(t, "embedding\n") &&
+		   has(t, "-- not shown: TAGS, UPDATED_AT, DESCRIPTION\n"),
+	   "shrink: timestamps left out before the type");
+	free(t);
+	/* a footer longer than the width wraps */
+	t = render_p(MREG_OUT_TABLE, 32, false);
+	ok(max_line_cols(t) <= 32 && has(t, "-- not shown: TYPE, TAGS,\n--   "),
+	   "shrink: the footer wraps to the width");
+	free(t);
+	/* at 20 the model alone does not fit: it is cut, alone */
+	t = render_p(MREG_OUT_TABLE, 20, false);
+	ok(max_line_cols(t) <= 20 && has(t, "openai/text-embeddi\xe2\x80\xa6") &&
+		   !has(t, "embedding  "),
+	   "shrink: the model is cut last, when nothing else is left");
+	free(t);
+	/* without a limit nothing is cut or left out */
+	t = render_p(MREG_OUT_TABLE, 0, false);
+	ok(has(t, "goes on") && !has(t, "\xe2\x80\xa6") &&
+		   !has(t, "not shown"),
+	   "shrink: no limit, nothing cut");
+	free(t);
+	t = render_p(MREG_OUT_TABLE, 0, true);
+	ok(strncmp(t, "openai/text-embedding-3-large  embedding", 40) == 0 &&
+		   !has(t, "MODEL"),
+	   "no headers: the first line is the first row");
+	free(t);
+	t = render_p(MREG_OUT_CSV, 0, true);
+	ok(strncmp(t, "openai/text-embedding-3-large,embedding,", 40) == 0,
+	   "no headers: csv rows only");
+	free(t);
+}
+
 static void test_width(void)
 {
 	size_t cols;
@@ -427,7 +540,7 @@ static void test_width(void)
 static void test_write_error(void)
 {
 	const char *row[] = { "x", "1", "t", "[]" };
-	struct mreg_output_config cfg = { MREG_OUT_NDJSON, 0, false, 0 };
+	struct mreg_output_config cfg = { MREG_OUT_NDJSON, 0, false, 0, false };
 	struct mreg_error err = { 0 };
 	struct mreg_output *o;
 	FILE *f = fopen("/dev/full", "w");
@@ -474,6 +587,7 @@ int main(void)
 	test_exact_json();
 	test_hostile();
 	test_width();
+	test_shrink_order();
 	test_write_error();
 	test_formats();
 	mreg_output_destroy(NULL);
