@@ -271,7 +271,8 @@ static int run(struct cli_ctx *ctx, const struct opts *o,
 		if (rc)
 			goto cleanup;
 	}
-	if (mreg_output_finish(out, res.next, res.total, &err) < 0) {
+	if (mreg_output_finish(out, res.next, mreg_listing_total(&res),
+			       &err) < 0) {
 		rc = view_write_failed(ctx, out, &err);
 		goto cleanup;
 	}
