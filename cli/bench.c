@@ -32,7 +32,6 @@ enum {
 	OPT_FORCE_POPULATE,
 	OPT_KEEP,
 	OPT_CLEANUP,
-	OPT_FORMAT,
 	OPT_SEED,
 	OPT_TYPE,
 	OPT_IMPORT_FILES,
@@ -92,7 +91,8 @@ static const struct cli_option options[] = {
 	{ OPT_CLEANUP, 0, "cleanup", NULL,
 	  "remove synthetic models left by --keep, run nothing" },
 	CLI_GROUP("Output:"),
-	{ OPT_FORMAT, 0, "format", "FORMAT", "table (default) or json" },
+	{ 'o', 'o', "format", "FORMAT",
+	  "text (default; table is a synonym) or json" },
 	CLI_END,
 };
 
@@ -318,15 +318,8 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_CLEANUP:
 		o->cleanup = true;
 		return 0;
-	case OPT_FORMAT:
-		if (strcmp(arg, "json") == 0)
-			o->json = true;
-		else if (strcmp(arg, "table") == 0)
-			o->json = false;
-		else
-			return cli_usage(ctx, "--format must be table or json, "
-					      "not '%s'", arg);
-		return 0;
+	case 'o':
+		return cli_parse_report_format(ctx, arg, "text", &o->json);
 	}
 	return cli_usage(ctx, "unhandled option");
 }

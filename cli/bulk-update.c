@@ -18,15 +18,14 @@
 
 enum {
 	OPT_DRY_RUN = 256,
-	OPT_FORMAT,
 };
 
 static const struct cli_option options[] = {
 	{ 'n', 'n', "dry-run", NULL,
 	  "validate and report what would change (per model: field, old, "
 	  "new), write nothing" },
-	{ OPT_FORMAT, 0, "format", "FORMAT",
-	  "table (default) or json (one object, for CI)" },
+	{ 'o', 'o', "format", "FORMAT",
+	  "text (default; table is a synonym) or json (one object, for CI)" },
 	CLI_END,
 };
 
@@ -62,8 +61,8 @@ static int handle(void *state, int id, const char *arg)
 	case 'n':
 		o->dry_run = true;
 		return 0;
-	case OPT_FORMAT:
-		return cli_parse_report_format(o->ctx, arg, "table", &o->json);
+	case 'o':
+		return cli_parse_report_format(o->ctx, arg, "text", &o->json);
 	}
 	return cli_usage(o->ctx, "unhandled option");
 }
