@@ -96,7 +96,7 @@ static const struct cli_option options[] = {
 	  "remove synthetic models left by --keep, run nothing" },
 	CLI_GROUP("Output:"),
 	{ OPT_FORMAT, 'o', "format", "FORMAT",
-	  "text (default; table is the old name) or json" },
+	  "text (default; table is a synonym) or json" },
 	{ OPT_METRICS_FILE, 0, "metrics-file", "PATH",
 	  "write the run's metrics to PATH (node_exporter textfile)" },
 	{ OPT_THRESHOLD, 0, "threshold", "EXPR",
@@ -338,10 +338,6 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_METRICS_FILE:
 		return cli_metrics_path(ctx, &o->metrics, arg);
 	case OPT_FORMAT:
-		if (strcmp(arg, "table") == 0) { /* the old name of text */
-			o->json = false;
-			return 0;
-		}
 		return cli_parse_report_format(ctx, arg, "text", &o->json);
 	case OPT_THRESHOLD:
 		return bench_add_threshold(o, arg);

@@ -19,7 +19,6 @@
 
 enum {
 	OPT_DRY_RUN = 256,
-	OPT_FORMAT,
 	OPT_METRICS_FILE,
 };
 
@@ -27,8 +26,8 @@ static const struct cli_option options[] = {
 	{ 'n', 'n', "dry-run", NULL,
 	  "validate and report what would change (per model: field, old, "
 	  "new), write nothing" },
-	{ OPT_FORMAT, 0, "format", "FORMAT",
-	  "table (default) or json (one object, for CI)" },
+	{ 'o', 'o', "format", "FORMAT",
+	  "text (default; table is a synonym) or json (one object, for CI)" },
 	{ OPT_METRICS_FILE, 0, "metrics-file", "PATH",
 	  "write the run's metrics to PATH (node_exporter textfile)" },
 	CLI_END,
@@ -67,8 +66,8 @@ static int handle(void *state, int id, const char *arg)
 	case 'n':
 		o->dry_run = true;
 		return 0;
-	case OPT_FORMAT:
-		return cli_parse_report_format(o->ctx, arg, "table", &o->json);
+	case 'o':
+		return cli_parse_report_format(o->ctx, arg, "text", &o->json);
 	case OPT_METRICS_FILE:
 		return cli_metrics_path(o->ctx, &o->metrics, arg);
 	}

@@ -420,12 +420,13 @@ int cli_finish(struct cli_ctx *ctx, int status)
 int cli_parse_report_format(const struct cli_ctx *ctx, const char *arg,
 			    const char *human, bool *json)
 {
-	if (strcmp(arg, "json") == 0 || strcmp(arg, human) == 0) {
-		*json = arg[0] == 'j';
+	/* "table", the old name of some summaries' text, stays a synonym */
+	if (strcmp(arg, "json") == 0 || strcmp(arg, human) == 0 ||
+	    strcmp(arg, "text") == 0 || strcmp(arg, "table") == 0) {
+		*json = strcmp(arg, "json") == 0;
 		return 0;
 	}
-	return cli_usage(ctx, "--format must be %s or json, not '%s'", human,
-			 arg);
+	return cli_usage(ctx, "--format must be text or json, not '%s'", arg);
 }
 
 int cli_parse_long(const char *s, long min, long max, long *out)

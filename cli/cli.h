@@ -245,9 +245,10 @@ int cli_parse_long(const char *s, long min, long max, long *out);
 /* "250ms", "10s", "2m", "1h", or a plain number of seconds. */
 int cli_parse_duration(const char *s, double *seconds);
 /*
- * --format of a command that prints one report: human (the name of its
- * readable form, "table" or "text") or "json".  Sets *json; a usage error
- * (its exit status) for anything else, else 0.
+ * -o/--format of a command that prints one object or summary: "text"
+ * (also "table", its old name, and human, the name the caller gives it:
+ * pass "text") or "json".  Sets *json; a usage error (its exit status)
+ * for anything else, else 0.
  */
 int cli_parse_report_format(const struct cli_ctx *ctx, const char *arg,
 			    const char *human, bool *json);

@@ -15,36 +15,40 @@
 
 #include "cli.h"
 
+/* -o/--format values (mreg-json(7)): a listing's rows, one object or a
+ * summary (table is still accepted there, as text's old name) */
 #define MREG_FORMATS "format=table|json|ndjson|csv"
+#define MREG_REPORT_FORMATS "format=text|json"
 
 #define MREG_COMMANDS(X)                                                      \
 	X(bench, "bench", CLI_DB | CLI_ACTOR, 0, 0, NULL, "",                 \
 	  "workload=get-default|list|show|search|set-default|import|mixed "   \
-	  "protocol=prepared|extended format=text|json",                      \
+	  "protocol=prepared|extended " MREG_REPORT_FORMATS,                 \
 	  "load-test the registry")                                           \
 	X(migrate, "migrate", CLI_DB | CLI_ACTOR, 0, 1, NULL, "word:status",  \
-	  "format=table|json", "apply or inspect schema migrations")          \
+	  MREG_REPORT_FORMATS, "apply or inspect schema migrations")          \
 	X(list, "list", CLI_DB, 0, 1, NULL,                                   \
 	  "word:models|providers|defaults|audit",                             \
 	  MREG_FORMATS " provider=provider sort=name|updated "                \
 	  "action=model.create|model.update|model.deactivate|default.set",    \
 	  "list models, providers, defaults or audit entries")                \
 	X(show, "show", CLI_DB, 1, 1, "missing PROVIDER/NAME", "model",       \
-	  MREG_FORMATS, "show one model in full")                             \
+	  "format=text|json|ndjson|csv", "show one model in full")           \
 	X(search, "search", CLI_DB, 1, 1, "missing QUERY|quote a query of several words", "text",            \
 	  MREG_FORMATS " provider=provider", "ranked search over models")     \
-	X(default, "default", CLI_DB, 1, 1, "missing TYPE", "type", "",       \
+	X(default, "default", CLI_DB, 1, 1, "missing TYPE", "type",           \
+	  MREG_REPORT_FORMATS,                                                \
 	  "print the default model of a type")                                \
 	X(set_default, "set-default", CLI_DB | CLI_ACTOR, 1, 1,               \
-	  "missing PROVIDER/NAME", "model", "",                               \
+	  "missing PROVIDER/NAME", "model", MREG_REPORT_FORMATS,              \
 	  "make a model the default for its type")                            \
 	X(complete, "__complete", CLI_DB | CLI_HIDDEN, 0, -1, NULL, "text",   \
 	  "", "values for shell completion")                                  \
 	X(import_dir, "import-dir", CLI_DB | CLI_ACTOR, 1, 1, "missing DIR",  \
-	  "directory", "format=text|json", "import a tree of model files")    \
+	  "directory", MREG_REPORT_FORMATS, "import a tree of model files")   \
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
-	  "format=table|json", "apply a batch of changes, all or nothing")    \
+	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \

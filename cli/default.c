@@ -2,24 +2,43 @@
  *
  * Made for $(mreg default embedding) in scripts: one connection, one
  * query, the bare "provider/name" on stdout.  The extra lookups that
- * explain a missing default run only on that error path.
+ * explain a missing default run only on that error path.  With -o json
+ * it prints the model object instead (mreg-json(7)).
  */
 #include <stdlib.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "jsontext.h"
 #include "lookup.h"
 
 static const struct cli_option options[] = {
+	{ 'o', 'o', "format", "FORMAT",
+	  "text (default: the bare provider/name) or json (the model "
+	  "object)" },
 	CLI_END,
 };
 
 const struct cli_spec cmd_default_spec = {
-	.usage = "TYPE",
+	.usage = "TYPE [--format FORMAT]",
 	.description = "Print the default model of TYPE as provider/name.",
 	.options = options,
 	.epilogue = "Exits 3 when TYPE is unknown or has no default model.",
 };
+
+struct opts {
+	const struct cli_ctx *ctx;
+	bool json;
+};
+
+static int handle(void *state, int id, const char *arg)
+{
+	struct opts *o = state;
+
+	if (id == 'o')
+		return cli_parse_report_format(o->ctx, arg, "text", &o->json);
+	return cli_usage(o->ctx, "unhandled option");
+}
 
 /* No default: say whether the type exists at all, with close names. */
 static int no_default(struct cli_ctx *ctx, struct mreg_conn *conn,
@@ -45,27 +64,36 @@ static int no_default(struct cli_ctx *ctx, struct mreg_conn *conn,
 
 int cmd_default(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct opts o = { .ctx = ctx };
 	struct mreg_conn *conn = NULL;
 	struct mreg_pool *pool;
 	struct mreg_error err;
 	char *model = NULL;
 	const char *type;
+	size_t len = 0;
 	int first, rc;
 
-	rc = cli_parse(ctx, &cmd_default_spec, argc, argv, NULL, NULL, &first);
+	rc = cli_parse(ctx, &cmd_default_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
 		return cli_finish(ctx, rc);
 	type = argv[first];
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err)))
 		return cli_finish(ctx, cli_report(ctx, &err));
-	rc = mreg_lookup_default(conn, type, &model, &err);
+	if (o.json)
+		rc = mreg_lookup_default_model(conn, type, &model, &len, &err);
+	else
+		rc = mreg_lookup_default(conn, type, &model, &err);
 	if (rc < 0) {
 		mreg_error_prefix(&err, "could not read the default of \"%s\"",
 				  type);
 		rc = cli_report(ctx, &err);
 	} else if (rc == 0) {
 		rc = no_default(ctx, conn, type);
+	} else if (o.json) {
+		mreg_json_write(stdout, model, len, 2);
+		putchar('\n');
+		rc = 0;
 	} else {
 		/* exact for $(mreg default TYPE); escaped for a person */
 		if (cli_isatty(stdout))

@@ -34,7 +34,7 @@
 
 enum {
 	OPT_PATTERN = 256, OPT_SOURCE, OPT_JOBS, OPT_MAX_FILE_SIZE, OPT_REHASH,
-	OPT_STRICT, OPT_DRY_RUN, OPT_PRUNE, OPT_WAIT, OPT_PROGRESS, OPT_FORMAT,
+	OPT_STRICT, OPT_DRY_RUN, OPT_PRUNE, OPT_WAIT, OPT_PROGRESS,
 	OPT_BATCH_SIZE, OPT_FOLLOW_EXTERNAL, OPT_METRICS_FILE,
 };
 
@@ -64,7 +64,7 @@ static const struct cli_option options[] = {
 	  "wait for another import of the same source: as long as it takes, "
 	  "or up to DURATION (then exit 4)" },
 	CLI_GROUP("Output"),
-	{ OPT_FORMAT, 0, "format", "FORMAT",
+	{ 'o', 'o', "format", "FORMAT",
 	  "summary as text (default) or json, on stdout" },
 	{ OPT_PROGRESS, 0, "progress", NULL,
 	  "show progress on stderr even when not a terminal" },
@@ -171,7 +171,7 @@ static int on_value(struct run *run, int id, const char *arg)
 					 "--max-file-size: \"%s\" is not a size",
 					 arg);
 		return 0;
-	case OPT_FORMAT:
+	case 'o':
 		return cli_parse_report_format(run->ctx, arg, "text",
 					       &run->json);
 	case OPT_METRICS_FILE:

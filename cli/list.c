@@ -275,7 +275,8 @@ static int run(struct cli_ctx *ctx, const struct opts *o,
 		if (rc)
 			goto cleanup;
 	}
-	if (mreg_output_finish(t->out, res.next, res.total, &err) < 0) {
+	if (mreg_output_finish(t->out, res.next, mreg_listing_total(&res),
+			       &err) < 0) {
 		rc = view_write_failed(ctx, t->out, &err);
 		goto cleanup;
 	}

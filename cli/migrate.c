@@ -1,6 +1,7 @@
 /* migrate.c - mreg migrate: apply or inspect schema migrations */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -14,7 +15,6 @@
 enum {
 	OPT_DRY_RUN = 256,
 	OPT_EXIT_CODE,
-	OPT_FORMAT,
 	OPT_LOCK_TIMEOUT,
 	OPT_DDL_LOCK_TIMEOUT,
 	OPT_WAIT,
@@ -32,8 +32,9 @@ static const struct cli_option options[] = {
 	  "the same as --wait=DURATION" },
 	{ OPT_DDL_LOCK_TIMEOUT, 0, "ddl-lock-timeout", "DURATION",
 	  "lock_timeout of each migration's statements (default 10s)" },
+	{ 'o', 'o', "format", "FORMAT",
+	  "text (default; table is a synonym) or json (one summary object)" },
 	CLI_GROUP("Options for 'status':"),
-	{ OPT_FORMAT, 0, "format", "FORMAT", "table (default) or json" },
 	{ OPT_EXIT_CODE, 0, "exit-code", NULL,
 	  "exit 5 when migrations are pending, 1 on drift" },
 	CLI_GROUP("Unattended runs:"),
@@ -73,8 +74,8 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_EXIT_CODE:
 		o->exit_code = true;
 		return 0;
-	case OPT_FORMAT:
-		return cli_parse_report_format(o->ctx, arg, "table", &o->json);
+	case 'o':
+		return cli_parse_report_format(o->ctx, arg, "text", &o->json);
 	case OPT_METRICS_FILE:
 		return cli_metrics_path(o->ctx, &o->metrics, arg);
 	case OPT_WAIT:
@@ -97,6 +98,14 @@ static int handle(void *state, int id, const char *arg)
 		return 0;
 	}
 	return cli_usage(o->ctx, "unhandled option");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const char *state_name(enum mreg_migration_state s)
@@ -128,28 +137,59 @@ static void print_status_table(const struct mreg_migration_status *st,
 	for (i = 0; i < n; i++) {
 		const char *sum = st[i].checksum[0] ? st[i].checksum
 						    : st[i].recorded;
-		char dur[32] = "", esum[16];
+		char dur[32] = "", esum[16], when[24] = "-";
 
-		if (st[i].applied_at[0])
+		if (st[i].applied_at[0]) {
 			snprintf(dur, sizeof(dur), "%.1f ms",
 				 st[i].duration_ms);
+			/* to the second here; JSON has the microseconds */
+			snprintf(when, sizeof(when), "%.19sZ",
+				 st[i].applied_at);
+		}
 		name = mreg_escape(st[i].name, strlen(st[i].name), 0, &cols);
 		mreg_escape_into(esum, sizeof(esum), sum, strlen(sum), 0);
 		printf("%04d     %s%*s  %-7s  %-12.12s  %-20s  %s\n",
 		       st[i].version, name ? name : "?",
 		       name && cols < w ? (int)(w - cols) : 0, "",
-		       state_name(st[i].state), esum,
-		       st[i].applied_at[0] ? st[i].applied_at : "-", dur);
+		       state_name(st[i].state), esum, when, dur);
 		free(name);
 	}
 }
 
-static int print_status_json(const struct mreg_migration_status *st,
-			     size_t n, int pending, int drifted)
+/*
+ * The start of every JSON summary of migrate (mreg-json(7)): command,
+ * action ("apply" or "status"), ok (exactly when exit_code is 0) and
+ * exit_code.
+ */
+static json_t *summary(const char *action, int exit_code)
 {
-	json_t *root = json_object(), *list = json_array();
+	return json_pack("{s:s, s:s, s:b, s:i}", "command", "migrate",
+			 "action", action, "ok", exit_code == 0, "exit_code",
+			 exit_code);
+}
+
+static int put_json(json_t *root)
+{
+	int rc = json_dumpf(root, stdout, JSON_INDENT(2) |
+					  JSON_PRESERVE_ORDER |
+					  JSON_REAL_PRECISION(6));
+
+	putchar('\n');
+	cli_json_printed(); /* its own document: no error object after it */
+	json_decref(root);
+	return rc;
+}
+
+static json_t *text_or_null(const char *s)
+{
+	return s[0] ? json_string(s) : json_null();
+}
+
+static int print_status_json(const struct mreg_migration_status *st,
+			     size_t n, int pending, int drifted, int rc)
+{
+	json_t *root = summary("status", rc), *list = json_array();
 	size_t i;
-	int rc;
 
 	for (i = 0; i < n; i++) {
 		json_t *m = json_pack("{s:i, s:s, s:s}", "version",
@@ -157,32 +197,22 @@ static int print_status_json(const struct mreg_migration_status *st,
 				      "state", state_name(st[i].state));
 
 		json_object_set_new(m, "checksum",
-				    st[i].checksum[0]
-					    ? json_string(st[i].checksum)
-					    : json_null());
+				    text_or_null(st[i].checksum));
 		json_object_set_new(m, "recorded_checksum",
-				    st[i].recorded[0]
-					    ? json_string(st[i].recorded)
-					    : json_null());
+				    text_or_null(st[i].recorded));
 		json_object_set_new(m, "applied_at",
+				    text_or_null(st[i].applied_at));
+		json_object_set_new(m, "duration_s",
 				    st[i].applied_at[0]
-					    ? json_string(st[i].applied_at)
-					    : json_null());
-		json_object_set_new(m, "duration_ms",
-				    st[i].applied_at[0]
-					    ? json_real(st[i].duration_ms)
+					    ? json_real(st[i].duration_ms /
+							1000.0)
 					    : json_null());
 		json_array_append_new(list, m);
 	}
 	json_object_set_new(root, "migrations", list);
 	json_object_set_new(root, "pending", json_integer(pending));
 	json_object_set_new(root, "drifted", json_integer(drifted));
-	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-				   JSON_REAL_PRECISION(6));
-	putchar('\n');
-	cli_json_printed(); /* its own document: no error object after it */
-	json_decref(root);
-	return rc;
+	return put_json(root);
 }
 
 static int count_state(const struct mreg_migration_status *st, size_t n,
@@ -237,15 +267,55 @@ static int run_status(struct cli_ctx *ctx, struct opts *o,
 	o->counted = true;
 	o->pending = pending;
 	o->drifted = drifted;
-	if (o->json)
-		print_status_json(st, n, pending, drifted);
-	else
-		print_status_table(st, n);
 	if (o->exit_code)
 		rc = drifted ? MREG_EXIT_FAILURE
 			     : pending ? MREG_EXIT_PENDING : 0;
+	if (o->json)
+		print_status_json(st, n, pending, drifted, rc);
+	else
+		print_status_table(st, n);
 	free(st);
 	return rc;
+}
+
+/* A migration applied (or, dry, to apply) as a JSON object. */
+static json_t *migration_json(const struct mreg_migration *m, double ms,
+			      bool dry)
+{
+	json_t *j = json_pack("{s:i, s:s, s:b}", "version", m->version,
+			      "name", m->name, "in_transaction",
+			      !m->no_transaction);
+
+	if (dry)
+		json_object_set_new(j, "sql", json_stringn(m->sql, m->len));
+	else
+		json_object_set_new(j, "duration_s", json_real(ms / 1000.0));
+	return j;
+}
+
+/*
+ * The JSON summary of an apply or a dry run: applied and pending (after
+ * the run), migrations (those applied), with --dry-run changes (those it
+ * would apply, with their SQL), and the time taken.
+ */
+static int print_apply_json(const struct opts *o, json_t *list, int count,
+			    double seconds)
+{
+	json_t *root = summary("apply", 0);
+
+	json_object_set_new(root, "dry_run", json_boolean(o->dry_run));
+	json_object_set_new(root, "applied",
+			    json_integer(o->dry_run ? 0 : count));
+	json_object_set_new(root, "pending",
+			    json_integer(o->dry_run ? count : 0));
+	if (o->dry_run) {
+		json_object_set_new(root, "migrations", json_array());
+		json_object_set_new(root, "changes", list);
+	} else {
+		json_object_set_new(root, "migrations", list);
+	}
+	json_object_set_new(root, "duration_s", json_real(seconds));
+	return put_json(root);
 }
 
 static int run_dry(struct cli_ctx *ctx, struct opts *o,
@@ -254,15 +324,20 @@ static int run_dry(struct cli_ctx *ctx, struct opts *o,
 {
 	struct mreg_migration_status *st = NULL;
 	struct mreg_error err;
+	json_t *list = o->json ? json_array() : NULL;
+	double start = now_s();
 	size_t n = 0, i;
 	int pending = 0;
 
-	if (mreg_migrate_status(conn, set, &st, &n, &err) < 0)
+	if (mreg_migrate_status(conn, set, &st, &n, &err) < 0) {
+		json_decref(list);
 		return cli_report(ctx, &err);
+	}
 	o->counted = true;
 	o->pending = count_state(st, n, MREG_MIG_PENDING);
 	o->drifted = count_state(st, n, MREG_MIG_DRIFTED);
 	if (check_drift(ctx, st, n)) {
+		json_decref(list);
 		free(st);
 		return MREG_EXIT_FAILURE;
 	}
@@ -272,6 +347,10 @@ static int run_dry(struct cli_ctx *ctx, struct opts *o,
 		if (st[i].state != MREG_MIG_PENDING)
 			continue;
 		pending++;
+		if (list) {
+			json_array_append_new(list, migration_json(m, 0, true));
+			continue;
+		}
 		cli_printf(stdout, "-- %s (pending, %s)\n", m->name,
 			   m->no_transaction ? "statement by statement"
 					     : "in one transaction");
@@ -281,7 +360,47 @@ static int run_dry(struct cli_ctx *ctx, struct opts *o,
 	fprintf(stderr, "mreg migrate: dry run: %d migration%s would be "
 			"applied, nothing was changed\n",
 		pending, pending == 1 ? "" : "s");
+	if (list)
+		print_apply_json(o, list, pending, now_s() - start);
 	free(st);
+	return 0;
+}
+
+/* Apply the pending migrations of st, in order; 0 or the exit status. */
+static int apply_pending(struct cli_ctx *ctx, struct opts *o,
+			 struct mreg_conn *conn,
+			 struct mreg_migration_status *st, size_t n,
+			 json_t *list, int *applied)
+{
+	struct mreg_error err;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double ms = 0;
+
+		if (st[i].state != MREG_MIG_PENDING)
+			continue;
+		if (mreg_migrate_apply(conn, st[i].migration, cli_actor(ctx),
+				       o->ddl_lock_timeout, &ms, &err) < 0) {
+			int rc = cli_report(ctx, &err);
+
+			cli_fail(ctx, 0, "%s was not applied%s", st[i].name,
+				 st[i].migration->no_transaction
+					 ? " (statements before the failing "
+					   "one stay applied)"
+					 : " (rolled back)");
+			return rc;
+		}
+		(*applied)++;
+		o->applied++;
+		o->pending--;
+		if (list)
+			json_array_append_new(list, migration_json(
+					st[i].migration, ms, false));
+		else if (!o->quiet)
+			cli_printf(stdout, "applied %s (%.1f ms)\n",
+				   st[i].name, ms);
+	}
 	return 0;
 }
 
@@ -301,13 +420,16 @@ static int run_apply(struct cli_ctx *ctx, struct opts *o,
 {
 	struct mreg_migration_status *st = NULL;
 	struct mreg_error err;
-	size_t n = 0, i;
+	json_t *list = o->json ? json_array() : NULL;
+	double start = now_s();
+	size_t n = 0;
 	int applied = 0, rc = 0;
-
 	const struct mreg_lock_wait wait = { o->lock_timeout, on_waiting, o };
 
-	if (mreg_migrate_lock(conn, &wait, &err) < 0)
+	if (mreg_migrate_lock(conn, &wait, &err) < 0) {
+		json_decref(list);
 		return cli_report(ctx, &err);
+	}
 	if (mreg_migrate_bootstrap(conn, &err) < 0 ||
 	    mreg_migrate_status(conn, set, &st, &n, &err) < 0) {
 		rc = cli_report(ctx, &err);
@@ -320,32 +442,19 @@ static int run_apply(struct cli_ctx *ctx, struct opts *o,
 		rc = MREG_EXIT_FAILURE;
 		goto unlock;
 	}
-	for (i = 0; i < n; i++) {
-		double ms = 0;
-
-		if (st[i].state != MREG_MIG_PENDING)
-			continue;
-		if (mreg_migrate_apply(conn, st[i].migration, cli_actor(ctx),
-				       o->ddl_lock_timeout, &ms, &err) < 0) {
-			rc = cli_report(ctx, &err);
-			cli_fail(ctx, 0, "%s was not applied%s", st[i].name,
-				 st[i].migration->no_transaction
-					 ? " (statements before the failing "
-					   "one stay applied)"
-					 : " (rolled back)");
-			goto unlock;
-		}
-		applied++;
-		o->applied++;
-		o->pending--;
-		if (!o->quiet)
-			cli_printf(stdout, "applied %s (%.1f ms)\n", st[i].name, ms);
-	}
-	if (!o->quiet)
+	rc = apply_pending(ctx, o, conn, st, n, list, &applied);
+	if (rc)
+		goto unlock;
+	if (list) {
+		print_apply_json(o, list, applied, now_s() - start);
+		list = NULL;
+	} else if (!o->quiet) {
 		printf(applied ? "the database is up to date\n"
 			       : "the database is up to date: nothing to "
 				 "apply\n");
+	}
 unlock:
+	json_decref(list);
 	if (PQstatus(conn->pg) == CONNECTION_OK &&
 	    PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
 		mreg_migrate_unlock(conn);
@@ -375,9 +484,8 @@ int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
 					 argv[first]);
 		status = true;
 	}
-	if (!status && (o.exit_code || o.json))
-		return cli_usage(ctx, "--exit-code and --format go with "
-				      "'status'");
+	if (!status && o.exit_code)
+		return cli_usage(ctx, "--exit-code goes with 'status'");
 	if (status && o.dry_run)
 		return cli_usage(ctx, "--dry-run does not go with 'status'");
 

@@ -107,7 +107,8 @@ static int print_results(struct cli_ctx *ctx, const struct opts *o,
 	if (res.rows == 0 && (rc = view_check_filters(ctx, conn, o->type,
 						     o->provider)) != 0)
 		goto cleanup;
-	if (mreg_output_finish(t->out, NULL, -1, &err) < 0)
+	if (mreg_output_finish(t->out, NULL, mreg_listing_total(&res), &err) <
+	    0)
 		rc = view_write_failed(ctx, t->out, &err);
 cleanup:
 	free(res.next);

@@ -4,17 +4,26 @@
  * and writes the audit row with the exact previous default, atomically
  * and in one round trip.  The database refuses an inactive default on its own (trigger
  * model_defaults_active); the statement's own check gives the clearer
- * message in the common case.
+ * message in the common case.  With -o json it prints one summary
+ * object holding the model object (mreg-json(7)).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "view.h"
 #include "commands.h"
+#include "jsontext.h"
 #include "lookup.h"
+#include "output.h"
 
 enum { OPT_QUIET = 'q' };
 
 static const struct cli_option options[] = {
-	{ OPT_QUIET, 'q', "quiet", NULL, "print nothing but errors" },
+	{ 'o', 'o', "format", "FORMAT",
+	  "text (default) or json (a summary with the model object)" },
+	{ OPT_QUIET, 'q', "quiet", NULL, "print nothing but errors (and the "
+	  "JSON summary)" },
 	CLI_END,
 };
 
@@ -28,13 +37,78 @@ const struct cli_spec cmd_set_default_spec = {
 		    "current default again changes nothing.",
 };
 
+struct opts {
+	const struct cli_ctx *ctx;
+	bool quiet, json;
+};
+
 static int handle(void *state, int id, const char *arg)
 {
-	bool *quiet = state;
+	struct opts *o = state;
 
-	(void)arg;
+	if (id == 'o')
+		return cli_parse_report_format(o->ctx, arg, "text", &o->json);
 	if (id == OPT_QUIET)
-		*quiet = true;
+		o->quiet = true;
+	return 0;
+}
+
+/* A JSON string or null. */
+static void put_string(FILE *f, const char *s)
+{
+	if (s)
+		mreg_json_write_string(f, s, strlen(s));
+	else
+		fputs("null", f);
+}
+
+/*
+ * The summary: {"command", "ok", "exit_code", "type", "changed",
+ * "previous" (the default before: the model itself when unchanged, null
+ * when there was none), "model" (its model object, read after the
+ * change)}.  The model object's text is kept as the server wrote it.
+ */
+static int print_json(struct cli_ctx *ctx, struct mreg_conn *conn,
+		      const char *provider, const char *name,
+		      const char *ident, const struct mreg_default_change *c)
+{
+	struct mreg_error err;
+	char *doc = NULL, *buf = NULL;
+	size_t len = 0, blen = 0;
+	FILE *f;
+	int rc;
+
+	rc = mreg_lookup_model(conn, provider, name, &doc, &len, &err);
+	if (rc <= 0) {
+		if (rc == 0)
+			mreg_error_set(&err, MREG_EXIT_FAILURE, "the model "
+				       "went away");
+		mreg_error_prefix(&err, "could not read \"%s\"", ident);
+		return cli_report(ctx, &err);
+	}
+	f = open_memstream(&buf, &blen);
+	if (!f) {
+		free(doc);
+		return cli_fail(ctx, MREG_EXIT_FAILURE, "out of memory");
+	}
+	fputs("{\"command\":\"set-default\",\"ok\":true,\"exit_code\":0,"
+	      "\"type\":", f);
+	put_string(f, c->type);
+	fprintf(f, ",\"changed\":%s,\"previous\":",
+		c->changed ? "true" : "false");
+	put_string(f, c->changed ? c->previous : ident);
+	fputs(",\"model\":", f);
+	fwrite(doc, 1, len, f);
+	fputc('}', f);
+	rc = fclose(f);
+	free(doc);
+	if (rc != 0) {
+		free(buf);
+		return cli_fail(ctx, MREG_EXIT_FAILURE, "out of memory");
+	}
+	mreg_json_write(stdout, buf, blen, 2);
+	putchar('\n');
+	free(buf);
 	return 0;
 }
 
@@ -46,10 +120,11 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_error err;
 	char provider[256];
 	const char *name, *ident;
-	bool quiet = false;
+	struct opts o = { .ctx = ctx };
 	int first, rc;
 
-	rc = cli_parse(ctx, &cmd_set_default_spec, argc, argv, handle, &quiet, &first);
+	rc = cli_parse(ctx, &cmd_set_default_spec, argc, argv, handle, &o,
+		       &first);
 	if (rc >= 0)
 		return cli_finish(ctx, rc);
 	rc = view_identity_arg(ctx, argc, argv, first, provider,
@@ -75,13 +150,15 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 		fputs("HINT: Only an active model can be the default for its "
 		      "type.\n", stderr);
 		rc = MREG_EXIT_DATA;
+	} else if (o.json) {
+		rc = print_json(ctx, conn, provider, name, ident, &c);
 	} else if (!c.changed) {
-		if (!quiet)
+		if (!o.quiet)
 			cli_printf(stdout, "%s is already the default for "
 				   "type %s: nothing changed\n", ident, c.type);
 		rc = 0;
 	} else {
-		if (!quiet)
+		if (!o.quiet)
 			cli_printf(stdout, "default for type %s: %s -> %s\n",
 				   c.type, c.previous ? c.previous : "(none)",
 				   ident);

@@ -22,7 +22,7 @@ enum { OPT_AUDIT = 256 };
 
 static const struct cli_option options[] = {
 	{ 'o', 'o', "format", "FORMAT",
-	  "table (default), json, ndjson (one line) or csv (field,value)" },
+	  "text (default), json, ndjson (one line) or csv (field,value)" },
 	{ OPT_AUDIT, 0, "audit", "N",
 	  "how many recent audit entries to show (default 10, 0: none)" },
 	CLI_END,
@@ -47,8 +47,18 @@ static int handle(void *state, int id, const char *arg)
 {
 	struct opts *o = state;
 
-	if (id == 'o')
-		return view_parse_format(o->ctx, arg, &o->format);
+	if (id == 'o') {
+		/* one object: text (table, its old name) or json; ndjson and
+		 * csv too, as before */
+		if (strcmp(arg, "text") == 0) {
+			o->format = MREG_OUT_TABLE;
+			return 0;
+		}
+		if (mreg_output_parse_format(arg, &o->format) < 0)
+			return cli_usage(o->ctx, "--format must be text, json, "
+					 "ndjson or csv, not '%s'", arg);
+		return 0;
+	}
 	if (id == OPT_AUDIT) {
 		if (cli_parse_long(arg, 0, 1000, &o->audit) < 0)
 			return cli_usage(o->ctx, "--audit must be a number "
@@ -234,55 +244,93 @@ static void print_source(struct mreg_json_span doc)
 	print_field("source:", line, 0);
 }
 
-static int print_table(struct mreg_json_span doc, struct mreg_error *err)
+/* One "key: value" line of the table view. */
+static int print_member(struct mreg_json_span doc, const char *key,
+			struct mreg_json_span v)
 {
-	static const char *const skip[] = { "id", "provider", "name",
-					    "artifacts", "source", "audit" };
-	struct mreg_json_iter it;
-	struct mreg_json_span k, v, arts, audit;
-	char *text, *key, *a, *b, line[4096];
-	size_t i, n;
-	bool skipped;
-	unsigned flags;
+	char *text, *a, line[4096];
+	unsigned flags = 0;
 
-	a = member_text(doc, "provider");
-	b = member_text(doc, "name");
-	snprintf(line, sizeof(line), "%s/%s", a ? a : "", b ? b : "");
+	if (v.p[0] == '[') {
+		text = array_text(v);
+	} else if (strcmp(key, "default") == 0 && v.len == 4 &&
+		   memcmp(v.p, "true", 4) == 0) {
+		a = member_text(doc, "type");
+		snprintf(line, sizeof(line), "yes (for type %s)", a ? a : "");
+		free(a);
+		text = strdup(line);
+	} else {
+		text = value_text(v);
+		if (v.p[0] != '"')
+			flags = MREG_ESC_JSON;
+	}
+	if (!text)
+		return -1;
+	snprintf(line, sizeof(line), "%s:", key);
+	print_field(line, text, flags);
+	free(text);
+	return 0;
+}
+
+/* The table view's fields in order; "model" comes first on its own and
+ * id, provider and name are in it.  A key not named here (a newer one)
+ * follows them. */
+static const char *const table_order[] = {
+	"type", "version", "display_name", "description", "tags",
+	"synonyms", "active", "default", "config", "metadata", "created_at",
+	"updated_at",
+};
+static const char *const table_skip[] = {
+	"model", "id", "provider", "name", "artifacts", "source", "audit",
+};
+
+static bool named_in(const char *key, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
+#define NAMES(a) (a), (sizeof(a) / sizeof((a)[0]))
+
+/* Every field but the arrays and the source, one line each. */
+static int print_fields(struct mreg_json_span doc)
+{
+	struct mreg_json_iter it;
+	struct mreg_json_span k, v;
+	char *key, *a;
+	size_t i;
+	int rc = 0;
+
+	a = member_text(doc, "model");
+	print_field("model:", a ? a : "", 0);
 	free(a);
-	free(b);
-	print_field("model:", line, 0);
+	for (i = 0; i < sizeof(table_order) / sizeof(table_order[0]); i++)
+		if (mreg_json_get(doc.p, doc.len, table_order[i], &v) &&
+		    print_member(doc, table_order[i], v) < 0)
+			return -1;
 	mreg_json_iter_init(&it, doc.p, doc.len);
-	while (mreg_json_iter_next(&it, &k, &v)) {
+	while (rc == 0 && mreg_json_iter_next(&it, &k, &v)) {
 		key = mreg_json_string_dup(k.p, k.len, NULL);
 		if (!key)
-			goto oom;
-		skipped = false;
-		for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-			skipped |= strcmp(key, skip[i]) == 0;
-		if (skipped) {
-			free(key);
-			continue;
-		}
-		flags = 0;
-		if (v.p[0] == '[') {
-			text = array_text(v);
-		} else if (strcmp(key, "default") == 0 && v.len == 4 &&
-			   memcmp(v.p, "true", 4) == 0) {
-			a = member_text(doc, "type");
-			snprintf(line, sizeof(line), "yes (for type %s)",
-				 a ? a : "");
-			free(a);
-			text = strdup(line);
-		} else {
-			text = value_text(v);
-			if (v.p[0] != '"')
-				flags = MREG_ESC_JSON;
-		}
-		snprintf(line, sizeof(line), "%s:", key);
+			return -1;
+		if (!named_in(key, NAMES(table_order)) &&
+		    !named_in(key, NAMES(table_skip)))
+			rc = print_member(doc, key, v);
 		free(key);
-		print_field(line, text ? text : "", flags);
-		free(text);
 	}
+	return rc;
+}
+
+static int print_table(struct mreg_json_span doc, struct mreg_error *err)
+{
+	struct mreg_json_iter it;
+	struct mreg_json_span k, v, arts, audit;
+	size_t n;
+
+	if (print_fields(doc) < 0)
+		goto oom;
 	print_source(doc);
 	if (!mreg_json_get(doc.p, doc.len, "artifacts", &arts))
 		arts.len = 0;

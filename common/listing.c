@@ -17,18 +17,31 @@ static const enum mreg_listing_param model_params[] = {
 	MREG_LP_AFTER_KEY, MREG_LP_AFTER_ID, MREG_LP_LIMIT,
 };
 
-static const struct mreg_column model_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
-	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
-	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
-	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
-	{ "type", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
-	{ "version", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
-	{ "active", MREG_COL_BOOL, 0, MREG_PRIO_CORE },
-	{ "display_name", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_LABEL },
-	{ "tags", MREG_COL_JSON, 0, MREG_PRIO_TAGS },
-	{ "updated_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
-};
+/*
+ * The model object (queries.h, MREG_SQL_MODEL_FIELDS): its keys in
+ * order, and which of them the table shows.  A listing of models is a
+ * table of LIST (1: mreg list, 0: mreg search, which shows display_name
+ * and not version or updated_at); JSON and CSV carry every column.
+ */
+#define MODEL_COLUMNS(LIST)                                                   \
+	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },                          \
+	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },           \
+	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },       \
+	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },           \
+	{ "type", MREG_COL_TEXT, 0, MREG_PRIO_CORE },                          \
+	{ "version", MREG_COL_TEXT, (LIST) ? 0u : MREG_COL_HIDDEN, MREG_PRIO_FIELD }, \
+	{ "active", MREG_COL_BOOL, 0, MREG_PRIO_CORE },                        \
+	{ "display_name", MREG_COL_TEXT, (LIST) ? MREG_COL_HIDDEN : 0u, MREG_PRIO_LABEL }, \
+	{ "description", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_LEAST },    \
+	{ "tags", MREG_COL_JSON, 0, MREG_PRIO_TAGS },                          \
+	{ "synonyms", MREG_COL_JSON, MREG_COL_HIDDEN, MREG_PRIO_TAGS },        \
+	{ "default", MREG_COL_BOOL, MREG_COL_HIDDEN, MREG_PRIO_CORE },         \
+	{ "config", MREG_COL_JSON, MREG_COL_HIDDEN, MREG_PRIO_LEAST },         \
+	{ "metadata", MREG_COL_JSON, MREG_COL_HIDDEN, MREG_PRIO_LEAST },       \
+	{ "created_at", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_TIME },      \
+	{ "updated_at", MREG_COL_TEXT, (LIST) ? 0u : MREG_COL_HIDDEN, MREG_PRIO_TIME }
+
+static const struct mreg_column model_cols[] = { MODEL_COLUMNS(1) };
 
 /* providers and defaults: $1 cursor, $2 limit */
 static const enum mreg_listing_param key_params[] = {
@@ -71,14 +84,7 @@ static const enum mreg_listing_param search_params[] = {
 };
 
 static const struct mreg_column search_cols[] = {
-	{ "id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
-	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
-	{ "provider", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
-	{ "name", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
-	{ "type", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
-	{ "active", MREG_COL_BOOL, 0, MREG_PRIO_CORE },
-	{ "display_name", MREG_COL_TEXT, 0, MREG_PRIO_LABEL },
-	{ "tags", MREG_COL_JSON, 0, MREG_PRIO_TAGS },
+	MODEL_COLUMNS(0),
 	{ "score", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_CORE },
 };
 
@@ -115,6 +121,12 @@ const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id)
 	if ((int)id < 0 || id >= MREG_LISTING_N)
 		return NULL;
 	return &listings[id];
+}
+
+const struct mreg_column *mreg_model_columns(int *ncols)
+{
+	*ncols = N(model_cols);
+	return model_cols;
 }
 
 int mreg_listing_column(const struct mreg_listing *l, const char *name)
@@ -190,10 +202,10 @@ int mreg_listing_query_init(struct mreg_listing_query *q,
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
-	/* a page asks for one row more, to learn whether there is a next */
+	/* a page asks for one row more, to learn whether there is more */
 	if (f->limit >= 0)
 		snprintf(q->limit_text, sizeof(q->limit_text), "%lld",
-			 f->limit + (q->l->key_col ? 1 : 0));
+			 f->limit + 1);
 	v[MREG_LP_QUERY] = f->query;
 	v[MREG_LP_TYPE] = f->type;
 	v[MREG_LP_PROVIDER] = f->provider;
@@ -260,7 +272,10 @@ static int stream_page(struct mreg_conn *conn,
 		return -1;
 	while ((rc = mreg_stream_next(&s, err)) == 1) {
 		if (pg->limit >= 0 && res->rows == pg->limit) {
-			/* the extra row: there is a next page */
+			/* the extra row: there is more, a next page */
+			res->more = true;
+			if (pg->key_col < 0)
+				break;
 			res->next = mreg_cursor_encode(q->l->kind, pg->key,
 						       pg->id);
 			if (!res->next) {
@@ -281,7 +296,7 @@ static int stream_page(struct mreg_conn *conn,
 			goto cleanup;
 		res->rows++;
 		if (pg->limit >= 0 && res->rows == pg->limit &&
-		    remember(pg, s.row, err) < 0)
+		    pg->key_col >= 0 && remember(pg, s.row, err) < 0)
 			goto cleanup;
 	}
 	if (rc < 0)
@@ -308,10 +323,11 @@ int mreg_listing_run(struct mreg_conn *conn,
 	res->rows = 0;
 	res->total = -1;
 	res->next = NULL;
+	res->more = false;
+	pg.limit = q->limit;
 	if (q->l->key_col) {
 		pg.key_col = mreg_listing_column(q->l, q->l->key_col);
 		pg.id_col = mreg_listing_column(q->l, q->l->id_col);
-		pg.limit = q->limit;
 	}
 	if (count && q->l->count_sql) {
 		/* the total and the page from one snapshot */
@@ -338,6 +354,13 @@ cleanup:
 	free(pg.key);
 	free(pg.id);
 	return status;
+}
+
+long long mreg_listing_total(const struct mreg_listing_result *res)
+{
+	if (res->total >= 0)
+		return res->total;
+	return res->more ? -1 : res->rows;
 }
 
 char *mreg_listing_explain(struct mreg_conn *conn,

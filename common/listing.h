@@ -60,13 +60,21 @@ struct mreg_listing {
 	const struct mreg_column *cols;  /* sql's result columns, in order */
 	int ncols;
 	const char *key_col;    /* cursor: column of the sort key; NULL: the
-				 * listing has no pages (the SQL's LIMIT is
-				 * the caller's limit) */
+				 * listing has no pages (its SQL's LIMIT is
+				 * still one row more than the caller's, to
+				 * learn whether there was more) */
 	const char *id_col;     /* ... and of the id, or NULL */
 	char kind;              /* cursor kind (registry.h) */
 };
 
 const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id);
+/*
+ * The columns of the model object (mreg-json(7)): every listing of models
+ * starts with them, and so does every row that holds one model
+ * (queries.h, MREG_SQL_MODEL_FIELDS).  *ncols gets their number.
+ */
+const struct mreg_column *mreg_model_columns(int *ncols);
+
 /* The index of column name in l->cols, or -1. */
 int mreg_listing_column(const struct mreg_listing *l, const char *name);
 
@@ -127,7 +135,15 @@ struct mreg_listing_result {
 	long long rows;   /* rows handed over */
 	long long total;  /* with count: every matching row; else -1 */
 	char *next;       /* malloc'd cursor of the next page, or NULL */
+	bool more;        /* the limit cut the rows short (more match) */
 };
+
+/*
+ * The total number of matching rows, as far as res tells it: the count
+ * when one was asked for, else the rows when the limit did not cut them
+ * short, else -1 (unknown).
+ */
+long long mreg_listing_total(const struct mreg_listing_result *res);
 
 /*
  * Run the page (and, with count, its count in the same REPEATABLE READ,

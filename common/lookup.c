@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "listing.h"
+#include "output.h"
 #include "queries.h"
 #include "registry.h"
 
@@ -121,6 +123,66 @@ int mreg_lookup_default(struct mreg_conn *conn, const char *type,
 	return one_value(conn, MREG_SQL_GET_DEFAULT, 1, v, model, NULL, err);
 }
 
+/*
+ * The one row of sql as one JSON object, malloc'd in *doc (*len bytes):
+ * the model object's columns first (listing.c, written as mreg list
+ * writes a row), then any further column as embedded JSON under its own
+ * name.  1, 0 no row, -1.
+ */
+static int model_object(struct mreg_conn *conn, const char *sql,
+			int nparams, const char *const *v, char **doc,
+			size_t *len, struct mreg_error *err)
+{
+	struct mreg_column cols[32];
+	const char *values[32];
+	const struct mreg_column *mc;
+	PGresult *res;
+	FILE *f = NULL;
+	int nm, n, i, rc = -1;
+
+	*doc = NULL;
+	*len = 0;
+	res = mreg_db_exec(conn, sql, nparams, v, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	mc = mreg_model_columns(&nm);
+	n = PQnfields(res);
+	if (n < nm || n > 32) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "unexpected result "
+			       "shape (%d columns)", n);
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		if (i < nm)
+			cols[i] = mc[i];
+		else
+			cols[i] = (struct mreg_column){ PQfname(res, i),
+							MREG_COL_JSON, 0,
+							MREG_PRIO_LEAST };
+		values[i] = PQgetisnull(res, 0, i) ? NULL
+						   : PQgetvalue(res, 0, i);
+	}
+	f = open_memstream(doc, len);
+	if (!f || mreg_json_write_object(f, cols, n, values) < 0) {
+		oom(err);
+		goto cleanup;
+	}
+	rc = 1;
+cleanup:
+	if (f && fclose(f) != 0 && rc == 1)
+		rc = oom(err);
+	if (rc < 0) {
+		free(*doc);
+		*doc = NULL;
+	}
+	PQclear(res);
+	return rc;
+}
+
 int mreg_lookup_show(struct mreg_conn *conn, const char *provider,
 		     const char *name, long audit, char **doc, size_t *len,
 		     struct mreg_error *err)
@@ -129,7 +191,25 @@ int mreg_lookup_show(struct mreg_conn *conn, const char *provider,
 	const char *v[3] = { provider, name, n };
 
 	snprintf(n, sizeof(n), "%ld", audit);
-	return one_value(conn, MREG_SQL_SHOW, 3, v, doc, len, err);
+	return model_object(conn, MREG_SQL_SHOW, 3, v, doc, len, err);
+}
+
+int mreg_lookup_model(struct mreg_conn *conn, const char *provider,
+		      const char *name, char **doc, size_t *len,
+		      struct mreg_error *err)
+{
+	const char *v[2] = { provider, name };
+
+	return model_object(conn, MREG_SQL_GET_MODEL, 2, v, doc, len, err);
+}
+
+int mreg_lookup_default_model(struct mreg_conn *conn, const char *type,
+			      char **doc, size_t *len, struct mreg_error *err)
+{
+	const char *v[1] = { type };
+
+	return model_object(conn, MREG_SQL_GET_DEFAULT_MODEL, 1, v, doc, len,
+			    err);
 }
 
 int mreg_set_default(struct mreg_conn *conn, const char *provider,

@@ -46,11 +46,22 @@ int mreg_lookup_filters(struct mreg_conn *conn, const char *type,
 int mreg_lookup_default(struct mreg_conn *conn, const char *type,
 			char **model, struct mreg_error *err);
 
-/* One model as the JSON document of mreg show (queries.h), with its last
- * audit entries, malloc'd in *doc (*len bytes): 1, 0 unknown, -1. */
+/*
+ * One model as the JSON document of mreg show: the model object
+ * (mreg-json(7)) and its artifacts, source and last audit entries,
+ * malloc'd in *doc (*len bytes): 1, 0 unknown, -1.
+ */
 int mreg_lookup_show(struct mreg_conn *conn, const char *provider,
 		     const char *name, long audit, char **doc, size_t *len,
 		     struct mreg_error *err);
+
+/* The model object of provider/name, or of type's default model, as
+ * JSON text malloc'd in *doc (*len bytes): 1, 0 none, -1. */
+int mreg_lookup_model(struct mreg_conn *conn, const char *provider,
+		      const char *name, char **doc, size_t *len,
+		      struct mreg_error *err);
+int mreg_lookup_default_model(struct mreg_conn *conn, const char *type,
+			      char **doc, size_t *len, struct mreg_error *err);
 
 /* What mreg set-default did. */
 struct mreg_default_change {

@@ -48,7 +48,7 @@ int mreg_migrate_status(struct mreg_conn *conn,
 		res = mreg_db_exec(conn,
 				   "SELECT version, name, checksum, "
 				   "to_char(applied_at AT TIME ZONE 'UTC', "
-				   "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+				   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
 				   "duration_ms FROM mreg.schema_migrations "
 				   "ORDER BY version", 0, NULL,
 				   PGRES_TUPLES_OK, err);

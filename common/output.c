@@ -165,20 +165,26 @@ static void json_value(FILE *out, const struct mreg_column *col,
 	mreg_json_write_string(out, v, strlen(v));
 }
 
-static void json_row(struct mreg_output *o, const char *const *values)
+int mreg_json_write_object(FILE *out, const struct mreg_column *cols,
+			   int ncols, const char *const *values)
 {
 	int i;
 
-	putc('{', o->out);
-	for (i = 0; i < o->ncols; i++) {
+	putc('{', out);
+	for (i = 0; i < ncols; i++) {
 		if (i)
-			putc(',', o->out);
-		mreg_json_write_string(o->out, o->cols[i].name,
-				       strlen(o->cols[i].name));
-		putc(':', o->out);
-		json_value(o->out, &o->cols[i], values[i]);
+			putc(',', out);
+		mreg_json_write_string(out, cols[i].name, strlen(cols[i].name));
+		putc(':', out);
+		json_value(out, &cols[i], values[i]);
 	}
-	putc('}', o->out);
+	putc('}', out);
+	return ferror(out) ? -1 : 0;
+}
+
+static void json_row(struct mreg_output *o, const char *const *values)
+{
+	mreg_json_write_object(o->out, o->cols, o->ncols, values);
 }
 
 /* The CSV header line: the column names. */
@@ -334,6 +340,8 @@ int mreg_output_finish(struct mreg_output *o, const char *next,
 			fputs("null", o->out);
 		if (count >= 0)
 			fprintf(o->out, ", \"count\": %lld", count);
+		else
+			fputs(", \"count\": null", o->out);
 		fputs("}\n", o->out);
 		break;
 	case MREG_OUT_NDJSON:

@@ -17,7 +17,8 @@
  *           \x1b, \\, \u202e, ...) so a value can neither break the
  *           layout nor drive the terminal; JSON cells keep their own
  *           escapes.
- *   json    {"items": [ {...}, ... ], "next": CURSOR-or-null[, "count": N]}
+ *   json    {"items": [ {...}, ... ], "next": CURSOR-or-null,
+ *            "count": N-or-null} (mreg-json(7))
  *   ndjson  one object per line, nothing else
  *   csv     RFC 4180: header line, CRLF line ends, fields quoted when they
  *           hold a comma, quote, CR or LF; NULL is an empty unquoted
@@ -103,8 +104,8 @@ int mreg_output_row(struct mreg_output *o, const char *const *values,
 
 /*
  * Write what is still held back and the closing text.  For JSON, next is
- * the cursor of the following page (NULL: none) and count, when >= 0, the
- * total number of matching rows.  The other formats ignore both (the
+ * the cursor of the following page (NULL: none) and count the total
+ * number of matching rows (< 0: unknown, null).  The other formats ignore both (the
  * caller reports them elsewhere).  0 ok, -1 error.
  */
 int mreg_output_finish(struct mreg_output *o, const char *next,
@@ -124,6 +125,11 @@ int mreg_output_parse_format(const char *s, enum mreg_out_format *out);
  */
 int mreg_json_write_string(FILE *out, const char *s, size_t len);
 int mreg_csv_write_field(FILE *out, const char *s, size_t len);
+
+/* One row of ncols values as one JSON object, as the json and ndjson
+ * writers write each row (keys: the column names, in order). */
+int mreg_json_write_object(FILE *out, const struct mreg_column *cols,
+			   int ncols, const char *const *values);
 
 /*
  * Render s for a terminal cell: mreg_escape(s, len, 0, cols) (escape.h).

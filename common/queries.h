@@ -34,6 +34,44 @@
 	"  JOIN mreg.providers p ON p.id = m.provider_id"                    \
 	" WHERE d.type = $1"
 
+/* ---- the model object ------------------------------------------------------
+ * One model as mreg-json(7) describes it, as columns in the order of the
+ * object's keys: model ("provider/name"), id, provider, name, type,
+ * version, active, display_name, description, tags and synonyms (JSON
+ * arrays), default (is it its type's default?), config, metadata (JSON
+ * objects), created_at, updated_at.  m is the model's row (mreg.models, or
+ * a subquery with its columns) and prov the SQL of its provider's name.
+ * Every command that prints a model selects these columns (list, search,
+ * show, default, set-default), and listing.c's model columns name them
+ * (test-listing checks the two against the server's description), so a
+ * model is the same object wherever it appears.
+ */
+#define MREG_SQL_MODEL_FIELDS(prov)                                          \
+	prov " || '/' || m.name AS model, m.id, " prov " AS provider,"       \
+	"       m.name, m.type, m.version, m.active, m.display_name,"        \
+	"       m.description, to_json(m.tags) AS tags,"                     \
+	"       to_json(m.synonyms) AS synonyms,"                            \
+	"       EXISTS (SELECT 1 FROM mreg.model_defaults d"                 \
+	"                WHERE d.model_id = m.id) AS \"default\","           \
+	"       m.config, m.metadata, "                                      \
+	MREG_SQL_ISO("m.created_at") " AS created_at, "                      \
+	MREG_SQL_ISO("m.updated_at") " AS updated_at"
+
+/* $1 type -> the model object (MREG_SQL_MODEL_FIELDS) of that type's
+ * default, or no row (mreg default -o json). */
+#define MREG_SQL_GET_DEFAULT_MODEL                                           \
+	"SELECT " MREG_SQL_MODEL_FIELDS("p.name")                            \
+	"  FROM mreg.model_defaults dd"                                      \
+	"  JOIN mreg.models m ON m.id = dd.model_id"                         \
+	"  JOIN mreg.providers p ON p.id = m.provider_id"                    \
+	" WHERE dd.type = $1"
+
+/* $1 provider, $2 name -> the model object, or no row. */
+#define MREG_SQL_GET_MODEL                                                   \
+	"SELECT " MREG_SQL_MODEL_FIELDS("p.name")                            \
+	"  FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id" \
+	" WHERE p.name = $1 AND m.name = $2"
+
 /* ---- mreg list [models] ----------------------------------------------------
  * Parameters (NULL: no filter):
  *   $1 type  $2 provider  $3 tags (text[], all required)
@@ -42,20 +80,18 @@
  *         page (name / updated_at text)
  *   $7 limit (NULL: every row; the commands ask for one row more than
  *         the page to learn whether there is a next page)
- * Columns: id, model ("provider/name"), provider, name, type, version,
- * active, display_name, tags (JSON array), updated_at.  The active and inactive halves are merged
- * from two ordered index scans (a Merge Append), so --all pages and
- * streams in index order too.
+ * Columns: the model object (MREG_SQL_MODEL_FIELDS).  The active and
+ * inactive halves are merged from two ordered index scans (a Merge
+ * Append), so --all pages and streams in index order too.
  */
 #define MREG_SQL_MODELS_COLUMNS                                              \
-	"SELECT m.id, m.provider || '/' || m.name AS model, m.provider,"     \
-	"       m.name, m.type, m.version, m.active, m.display_name,"        \
-	"       to_json(m.tags) AS tags, "                                   \
-	MREG_SQL_ISO("m.updated_at") " AS updated_at"
+	"SELECT " MREG_SQL_MODEL_FIELDS("m.provider")
 
 #define MREG_SQL_MODELS_BRANCH                                               \
 	"SELECT m.id, p.name AS provider, m.name, m.type, m.version,"        \
-	"       m.active, m.display_name, m.tags, m.updated_at"              \
+	"       m.active, m.display_name, m.description, m.tags,"            \
+	"       m.synonyms, m.config, m.metadata, m.created_at,"             \
+	"       m.updated_at"                                                \
 	"  FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id"
 
 #define MREG_SQL_MODELS_FILTER                                               \
@@ -170,29 +206,23 @@
 	"SELECT count(*) FROM mreg.audit_log a" MREG_SQL_AUDIT_FILTER
 
 /* ---- mreg show provider/name -------------------------------------------------
- * $1 provider, $2 name, $3 audit entries -> one row, one JSON document
- * (keys in this order), or no row. */
+ * $1 provider, $2 name, $3 audit entries -> no row, or one row: the model
+ * object (MREG_SQL_MODEL_FIELDS), then three JSON columns: artifacts,
+ * source (the file it was last imported from, or NULL) and audit (its
+ * last $3 entries, newest first). */
 #define MREG_SQL_SHOW                                                        \
-	"SELECT json_build_object("                                          \
-	"  'id', m.id, 'provider', p.name, 'name', m.name, 'type', m.type,"  \
-	"  'version', m.version, 'display_name', m.display_name,"            \
-	"  'description', m.description, 'tags', m.tags,"                    \
-	"  'synonyms', m.synonyms, 'active', m.active,"                      \
-	"  'default', EXISTS (SELECT 1 FROM mreg.model_defaults d"           \
-	"                      WHERE d.model_id = m.id),"                    \
-	"  'config', m.config, 'metadata', m.metadata,"                      \
-	"  'created_at', " MREG_SQL_ISO("m.created_at") ","                  \
-	"  'updated_at', " MREG_SQL_ISO("m.updated_at") ","                  \
-	"  'artifacts', coalesce((SELECT json_agg(json_build_object("        \
+	"SELECT " MREG_SQL_MODEL_FIELDS("p.name") ","                        \
+	"  coalesce((SELECT json_agg(json_build_object("                     \
 	"        'path', a.path, 'size', a.size, 'sha256', a.sha256)"        \
 	"        ORDER BY a.path)"                                           \
-	"      FROM mreg.artifacts a WHERE a.model_id = m.id), '[]'),"       \
-	"  'source', (SELECT json_build_object('source', s.source,"          \
+	"      FROM mreg.artifacts a WHERE a.model_id = m.id), '[]')"        \
+	"    AS artifacts,"                                                  \
+	"  (SELECT json_build_object('source', s.source,"                    \
 	"        'path', s.path, 'size', s.size, 'sha256', s.sha256,"        \
 	"        'recorded_at', " MREG_SQL_ISO("s.recorded_at") ")"          \
 	"      FROM mreg.source_files s WHERE s.model_id = m.id"             \
-	"      ORDER BY s.recorded_at DESC LIMIT 1),"                        \
-	"  'audit', coalesce((SELECT json_agg(json_build_object("            \
+	"      ORDER BY s.recorded_at DESC LIMIT 1) AS source,"              \
+	"  coalesce((SELECT json_agg(json_build_object("                     \
 	"        'id', x.id, 'logged_at', " MREG_SQL_ISO("x.logged_at") ","  \
 	"        'actor', x.actor, 'db_role', x.db_role,"                    \
 	"        'action', x.action, 'resource', x.resource,"                \
@@ -205,7 +235,7 @@
 	"              WHERE a.resource = 'models/' || p.name || '/' || m.name" \
 	"              ORDER BY a.resource, a.logged_at DESC, a.id DESC"     \
 	"              LIMIT $3::int)"                                       \
-	"            ORDER BY id DESC LIMIT $3::int) x), '[]'))"             \
+	"            ORDER BY id DESC LIMIT $3::int) x), '[]') AS audit"     \
 	"  FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id" \
 	" WHERE p.name = $1 AND m.name = $2"
 
@@ -216,16 +246,10 @@
  * 'english' configuration, plus trigram word similarity on the name so
  * a misspelt name still matches.  Both conditions are GIN-indexed (a
  * BitmapOr, no sequential scan).
- * Columns: id, model, provider, name, type, active, display_name, tags,
- * score. */
+ * Columns: the model object (MREG_SQL_MODEL_FIELDS), then score. */
 #define MREG_SQL_SEARCH                                                      \
-	"SELECT m.id,"                                                       \
-	"       (SELECT p.name || '/' || m.name FROM mreg.providers p"       \
-	"         WHERE p.id = m.provider_id) AS model,"                     \
-	"       (SELECT p.name FROM mreg.providers p"                        \
-	"         WHERE p.id = m.provider_id) AS provider,"                  \
-	"       m.name, m.type, m.active, m.display_name,"                   \
-	"       to_json(m.tags) AS tags,"                                    \
+	"SELECT " MREG_SQL_MODEL_FIELDS("(SELECT p.name FROM mreg.providers p" \
+					" WHERE p.id = m.provider_id)") ","   \
 	"       round((ts_rank(m.search_doc, q.q)"                           \
 	"              + word_similarity($1::text, m.name))::numeric, 4)"    \
 	"         AS score"                                                  \

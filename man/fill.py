@@ -32,7 +32,7 @@ def main():
                 c["name"], c["summary"][:1].upper(), c["summary"][1:],
                 c["name"]) for c in cmds)
         see = ", ".join(["*mreg-%s*(1)" % c["name"] for c in cmds] +
-                        ["*mreg-model*(5)", "*psql*(1)"])
+                        ["*mreg-model*(5)", "*mreg-json*(7)", "*psql*(1)"])
         text = text.replace("@COMMANDS@\n", listing)
         text = text.replace("@SEE_ALSO@\n", see + "\n")
     if "@EXIT_STATUS@\n" in text:

@@ -148,7 +148,7 @@ zsh_complete() {
 	run fish_complete "mreg list --tag "
 	assert_output "$(printf 'chat\nmultilingual')"
 	run fish_complete "mreg show --format "
-	assert_output "$(printf 'csv\njson\nndjson\ntable')"
+	assert_output "$(printf 'csv\njson\nndjson\ntext')"
 	run fish_complete "mreg -d dbname=$DB2 show "
 	assert_output "zeta/"
 	run fish_complete "mreg list --dsn=dbname=$DB2 --type "

@@ -132,7 +132,7 @@ J
 	assert_failure 2
 	run --separate-stderr "$MREG" bulk-update --format csv a.json
 	assert_failure 2
-	[[ $stderr == *"--format must be table or json, not 'csv'"* ]]
+	[[ $stderr == *"--format must be text or json, not 'csv'"* ]]
 	run --separate-stderr "$MREG" bulk-update --bogus a.json
 	assert_failure 2
 }

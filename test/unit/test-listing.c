@@ -19,6 +19,7 @@
 #include "listing.h"
 #include "migrate.h"
 #include "pool.h"
+#include "queries.h"
 #include "registry.h"
 #include "tap.h"
 
@@ -31,6 +32,8 @@ static char dsn[128];
 #define OID_TEXT 25
 #define OID_TEXT_ARRAY 1009
 #define OID_TIMESTAMPTZ 1184
+#define OID_JSON 114
+#define OID_JSONB 3802
 
 static void admin_exec(const char *sql)
 {
@@ -174,6 +177,69 @@ static void check_count_sql(PGconn *pg, const struct mreg_listing *l, int i)
 	ok(PQnfields(d) == 1 && PQftype(d, 0) == OID_INT8,
 	   "%s: the count returns one bigint", l->name);
 	PQclear(d);
+}
+
+/* Does a column of this type print as a column of this kind says? */
+static bool kind_ok(enum mreg_col_kind kind, Oid type)
+{
+	switch (kind) {
+	case MREG_COL_TEXT:
+		return type == OID_TEXT;
+	case MREG_COL_NUMBER:
+		return type == OID_INT8;
+	case MREG_COL_BOOL:
+		return type == OID_BOOL;
+	case MREG_COL_JSON:
+		return type == OID_JSON || type == OID_JSONB;
+	}
+	return false;
+}
+
+/*
+ * The model object (mreg-json(7)) is one set of columns: every statement
+ * that prints a model starts with the model columns of listing.c, name by
+ * name and of the type their kind prints, so a model is the same object
+ * in list, search, show, default and set-default.
+ */
+static void check_model_sql(PGconn *pg)
+{
+	static const struct {
+		const char *what, *sql;
+	} stmts[] = {
+		{ "list", MREG_SQL_LIST_MODELS_BY_NAME },
+		{ "list --sort updated", MREG_SQL_LIST_MODELS_BY_UPDATED },
+		{ "search", MREG_SQL_SEARCH },
+		{ "show", MREG_SQL_SHOW },
+		{ "default -o json", MREG_SQL_GET_DEFAULT_MODEL },
+		{ "set-default -o json", MREG_SQL_GET_MODEL },
+	};
+	const struct mreg_column *mc;
+	char name[32];
+	PGresult *d;
+	int nm, i, k, bad;
+
+	mc = mreg_model_columns(&nm);
+	ok(nm == 16 && strcmp(mc[0].name, "model") == 0,
+	   "the model object has its 16 keys, model first");
+	for (i = 0; i < (int)(sizeof(stmts) / sizeof(stmts[0])); i++) {
+		snprintf(name, sizeof(name), "model_%d", i);
+		d = describe(pg, name, stmts[i].sql);
+		if (!ok(d != NULL, "%s: the server prepares it", stmts[i].what))
+			continue;
+		for (k = 0, bad = -1; k < nm && bad < 0; k++)
+			if (k >= PQnfields(d) ||
+			    strcmp(PQfname(d, k), mc[k].name) != 0 ||
+			    !kind_ok(mc[k].kind, PQftype(d, k)))
+				bad = k;
+		if (!ok(bad < 0, "%s: starts with the model object's columns",
+			stmts[i].what))
+			diag("  column %d: \"%s\" of type %u, the model "
+			     "object says \"%s\"", bad + 1,
+			     bad < PQnfields(d) ? PQfname(d, bad) : "(none)",
+			     bad < PQnfields(d) ? PQftype(d, bad) : 0,
+			     mc[bad].name);
+		PQclear(d);
+	}
 }
 
 /* mreg bench prepares the listings' own statements, with their counts. */
@@ -358,6 +424,7 @@ int main(void)
 		check_count_sql(conn->pg, l, i);
 	}
 	ok(mreg_listing_get(MREG_LISTING_N) == NULL, "no listing past the end");
+	check_model_sql(conn->pg);
 	check_bench();
 	check_paging(conn);
 	check_filters(conn);
