@@ -216,14 +216,14 @@ teardown() {
 	local d="$BATS_TEST_TMPDIR/models"
 	mkdir -p "$d/acme"
 	printf '{"provider": "acme", "name": "m1", "type": "llm"}\n' >"$d/acme/m1.json"
-	valid object import-dir --source t6 -o json "$d"
-	valid object import-dir --source t6 -o json --dry-run "$d"
+	valid import-dir import-dir --source t6 -o json "$d"
+	valid import-dir import-dir --source t6 -o json --dry-run "$d"
 	printf '{"model": "acme/m1", "set": {"description": "x"}}\n' >"$BATS_TEST_TMPDIR/b.ndjson"
-	valid object bulk-update -o json "$BATS_TEST_TMPDIR/b.ndjson"
-	valid object bulk-update -n -o json "$BATS_TEST_TMPDIR/b.ndjson"
+	valid bulk-update bulk-update -o json "$BATS_TEST_TMPDIR/b.ndjson"
+	valid bulk-update bulk-update -n -o json "$BATS_TEST_TMPDIR/b.ndjson"
 	fresh_db
 	"$MREG" migrate -q
-	valid object bench -o json --workload get-default --populate 50 --transactions 20
+	valid bench bench -o json --workload get-default --populate 50 --transactions 20
 }
 
 @test "-o and --format: one vocabulary (text and the old table for summaries)" {
