@@ -1,6 +1,7 @@
 /* cli.c - option tables, parsing and finishing for subcommands (help text:
  * help.c; messages: messages.c) */
 #include "cli.h"
+#include "db.h"
 #include "modelfile.h"
 #include "utf8.h"
 
@@ -18,6 +19,7 @@
 enum {
 	OPT_ACTOR = 1000,
 	OPT_LIST_COMMANDS,
+	OPT_LOG_FORMAT,
 };
 
 const struct cli_option cli_db_options[] = {
@@ -34,7 +36,11 @@ const struct cli_option cli_actor_options[] = {
 };
 const struct cli_option cli_base_options[] = {
 	{ 'v', 'v', "verbose", NULL,
-	  "print connection and pool details to stderr" },
+	  "print connection details, each statement's time and rows, and "
+	  "pool statistics to stderr" },
+	{ OPT_LOG_FORMAT, 0, "log-format", "FORMAT",
+	  "stderr lines: auto, plain, stamped or json (default: "
+	  "$MREG_LOG_FORMAT, then auto: plain on a terminal, else stamped)" },
 	{ 'h', 'h', "help", NULL, "show this help and exit" },
 	CLI_END,
 };
@@ -209,6 +215,14 @@ static int parse_tables(struct cli_ctx *ctx, const struct parse *p,
 		case 'v':
 			ctx->verbose++;
 			break;
+		case OPT_LOG_FORMAT:
+			if (cli_set_log_format(optarg) < 0) {
+				rc = cli_usage(ctx, "--log-format must be auto, "
+					       "plain, stamped or json, not "
+					       "'%s'", optarg);
+				goto done;
+			}
+			break;
 		case OPT_ACTOR:
 			if ((rc = set_actor(ctx, optarg)) != 0)
 				goto done;
@@ -250,7 +264,11 @@ int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
 		.help = help,
 		.version = version,
 	};
+	const char *env = getenv("MREG_LOG_FORMAT");
 
+	if (env && *env && cli_set_log_format(env) < 0)
+		return cli_usage(ctx, "MREG_LOG_FORMAT must be auto, plain, "
+				 "stamped or json, not '%s'", env);
 	return parse_tables(ctx, &p, argc, argv, first);
 }
 
@@ -271,6 +289,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	const char *why, *env;
 	int rc, nargs;
 
+	cli_set_log_command(ctx->command);
 	rc = parse_tables(ctx, &p, argc, argv, first_arg);
 	if (rc >= 0)
 		return rc;
@@ -299,6 +318,30 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	return -1;
 }
 
+/* --verbose: each statement (from any thread: one line, one write). */
+static void on_statement(void *arg, const struct mreg_db_stmt *st)
+{
+	char name[160], rows[48] = "";
+
+	mreg_db_stmt_name(st, name, sizeof(name));
+	if (st->rows >= 0)
+		snprintf(rows, sizeof(rows), ", %ld row%s", st->rows,
+			 st->rows == 1 ? "" : "s");
+	if (st->sqlstate)
+		cli_verbose(arg, "statement %s: %.3f ms%s, failed (SQLSTATE %s)",
+			    name, st->ms, rows, st->sqlstate);
+	else
+		cli_verbose(arg, "statement %s: %.3f ms%s", name, st->ms,
+			    rows);
+}
+
+static void on_connected(void *arg, const char *host, const char *port,
+			 const char *dbname)
+{
+	cli_verbose(arg, "connected to host \"%s\" port %s database \"%s\"",
+		    host ? host : "", port ? port : "", dbname ? dbname : "");
+}
+
 struct mreg_pool *cli_pool_config(struct cli_ctx *ctx,
 				  struct mreg_pool_config *cfg,
 				  struct mreg_error *err)
@@ -309,10 +352,16 @@ struct mreg_pool *cli_pool_config(struct cli_ctx *ctx,
 		cfg->dsn = ctx->dsn;
 	if (!cfg->application_name)
 		cfg->application_name = ctx->appname;
+	if (ctx->verbose) {
+		struct mreg_db_trace t = { on_statement, on_connected, ctx };
+
+		mreg_db_set_trace(&t);
+	}
 	ctx->pool = mreg_pool_create(cfg, err);
 	if (ctx->pool)
-		cli_verbose(ctx, "connecting to %s (pool of %d)",
-			    mreg_pool_dsn_redacted(ctx->pool), cfg->max_size);
+		cli_verbose(ctx, "connecting to %s (pool of %d, %s)",
+			    mreg_pool_dsn_redacted(ctx->pool), cfg->max_size,
+			    mreg_pool_timeout_text(ctx->pool));
 	return ctx->pool;
 }
 
@@ -382,6 +431,7 @@ int cli_finish(struct cli_ctx *ctx, int status)
 	}
 	mreg_pool_destroy(ctx->pool);
 	ctx->pool = NULL;
+	mreg_db_set_trace(NULL);
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		char buf[128];
