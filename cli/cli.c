@@ -254,6 +254,23 @@ done:
 	return rc;
 }
 
+/*
+ * A --log-format anywhere on the command line (before "--") applies to
+ * the messages of the parse itself too, even those about an option
+ * before it: a bad value is left for the parse to report.
+ */
+static void prescan_log_format(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+			(void)cli_set_log_format(argv[++i]);
+		else if (strncmp(argv[i], "--log-format=", 13) == 0)
+			(void)cli_set_log_format(argv[i] + 13);
+	}
+}
+
 int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
 		     void (*help)(FILE *out), void (*version)(void))
 {
@@ -269,6 +286,7 @@ int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
 	if (env && *env && cli_set_log_format(env) < 0)
 		return cli_usage(ctx, "MREG_LOG_FORMAT must be auto, plain, "
 				 "stamped or json, not '%s'", env);
+	prescan_log_format(argc, argv);
 	return parse_tables(ctx, &p, argc, argv, first);
 }
 
@@ -328,8 +346,8 @@ static void on_statement(void *arg, const struct mreg_db_stmt *st)
 		snprintf(rows, sizeof(rows), ", %ld row%s", st->rows,
 			 st->rows == 1 ? "" : "s");
 	if (st->sqlstate)
-		cli_verbose(arg, "statement %s: %.3f ms%s, failed (SQLSTATE %s)",
-			    name, st->ms, rows, st->sqlstate);
+		cli_verbose(arg, "statement %s: %.3f ms, failed (SQLSTATE %s)",
+			    name, st->ms, st->sqlstate);
 	else
 		cli_verbose(arg, "statement %s: %.3f ms%s", name, st->ms,
 			    rows);
