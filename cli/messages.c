@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "escape.h"
@@ -264,12 +265,30 @@ static void put_line(enum level lv, const char *prefix, const char *text)
 	emit(lv, prefix, &l);
 }
 
+/* Columns of the terminal on stderr, or 0 if unknown. */
+static size_t term_columns(void)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(stderr), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
 void cli_live_line(const char *text)
 {
+	size_t cols = text ? term_columns() : 0, n;
+	char *e = text ? mreg_escape(text, strlen(text), 0, NULL) : NULL;
+
 	flockfile(stderr);
-	if (text) {
+	if (e) {
+		/* one row, or \r would go back to the start of the last one
+		 * (the text is ASCII: a byte is a column) */
+		n = strlen(e);
+		if (cols > 1 && n > cols - 1)
+			n = cols - 1;
 		fputs("\r\033[K", stderr);
-		mreg_escape_write(stderr, text, strlen(text), 0);
+		fwrite(e, 1, n, stderr);
 		live_shown = true;
 	} else if (live_shown) {
 		fputs("\r\033[K", stderr);
@@ -277,6 +296,7 @@ void cli_live_line(const char *text)
 	}
 	fflush(stderr);
 	funlockfile(stderr);
+	free(e);
 }
 
 /* "mreg <command>", or "mreg" before a command. */
