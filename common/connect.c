@@ -44,6 +44,9 @@ static char *libpq_timeout(const char *dsn)
 	keys[n] = "target_session_attrs";
 	vals[n++] = "mreg-resolve-options-only";
 	keys[n] = vals[n] = NULL;
+	/* libpq checks target_session_attrs in connectOptions2(), after it
+	 * filled in the service and the environment and before it starts
+	 * to connect: the connection object is CONNECTION_BAD at once */
 	pg = PQconnectStartParams(keys, vals, 1);
 	if (!pg)
 		return NULL;
@@ -60,7 +63,7 @@ static char *libpq_timeout(const char *dsn)
 static void choose_timeout(struct mreg_connector *c, int timeout_s)
 {
 	PQconninfoOption *mine = NULL;
-	const char *env = getenv("PGCONNECT_TIMEOUT"), *svc, *from;
+	const char *env = getenv("PGCONNECT_TIMEOUT"), *svc, *from = "";
 	char *used = NULL, *msg = NULL;
 
 	if (c->dsn && is_conninfo(c->dsn))
@@ -72,7 +75,14 @@ static void choose_timeout(struct mreg_connector *c, int timeout_s)
 	if (opt_value(mine, "connect_timeout")) {
 		used = strdup(opt_value(mine, "connect_timeout"));
 		from = "from the DSN";
-	} else if (!c->dsn_error[0] && (used = libpq_timeout(c->dsn))) {
+	} else if (!c->dsn_error[0] && (used = libpq_timeout(c->dsn)) &&
+		   !*used) {
+		/* an empty PGCONNECT_TIMEOUT (which libpq would refuse as "not
+		 * an integer") counts as none: mreg's own is passed, and a
+		 * keyword's value beats the environment */
+		free(used);
+		used = NULL;
+	} else if (used) {
 		if (svc && *svc && (!env || strcmp(env, used) != 0))
 			from = "from the service file";
 		else if (svc && *svc)

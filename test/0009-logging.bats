@@ -194,6 +194,10 @@ assert any(sys.argv[2] in m for m in names), names
 	run --separate-stderr env -u PGCONNECT_TIMEOUT "$MREG" -v list
 	assert_success
 	[[ $stderr == *"connect_timeout 10 s, mreg's default"* ]]
+	# an empty PGCONNECT_TIMEOUT (libpq alone would refuse it) is none
+	run --separate-stderr env PGCONNECT_TIMEOUT= "$MREG" -v list
+	assert_success
+	[[ $stderr == *"connect_timeout 10 s, mreg's default"* ]]
 }
 
 @test "connect_timeout: PGCONNECT_TIMEOUT is honoured (a blackhole address)" {
