@@ -238,3 +238,19 @@ assert any(sys.argv[2] in m for m in names), names
 	assert_success
 	[[ $stderr == *"connect_timeout 6 s from the DSN"* ]]
 }
+
+@test "log-format: import-dir's progress in a log is a log line of its own" {
+	local tree="$BATS_TEST_TMPDIR/tree"
+	cp -r "$MREG_SOURCE_ROOT/test/data/models" "$tree"
+	"$MREG" import-dir --progress --log-format json --source progress-json "$tree" \
+		>/dev/null 2>"$BATS_TEST_TMPDIR/err"
+	run json_lines "$BATS_TEST_TMPDIR/err" import-dir
+	assert_success
+	# the last one has the total and 100%
+	assert_line --regexp $'^info\tscanned [0-9]+, hashed [0-9]+, imported ([0-9]+) of \\1 \\(100%, [0-9]+ files/s, ETA 0 s\\)$'
+	"$MREG" import-dir --progress --log-format stamped --source progress-json "$tree" \
+		>/dev/null 2>"$BATS_TEST_TMPDIR/err"
+	run cat "$BATS_TEST_TMPDIR/err"
+	every_line_stamped "$output"
+	assert_line --regexp "${STAMP}scanned [0-9]+, hashed [0-9]+, imported [0-9]+ of [0-9]+ \\(100%"
+}
