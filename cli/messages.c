@@ -323,9 +323,7 @@ static void put_msg(const struct cli_ctx *ctx, enum level lv,
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
-	char name[80];
-
-	char try[128];
+	char name[80], try[128];
 
 	va_start(ap, fmt);
 	put_msg(ctx, L_ERROR, fmt, ap);
