@@ -1,6 +1,7 @@
 /* cli.c - option tables, parsing and finishing for subcommands (help text:
  * help.c; messages: messages.c) */
 #include "cli.h"
+#include "db.h"
 #include "modelfile.h"
 #include "utf8.h"
 
@@ -20,6 +21,7 @@ enum {
 	OPT_ACTOR = 1000,
 	OPT_LIST_COMMANDS,
 	OPT_NO_PAGER,
+	OPT_LOG_FORMAT,
 };
 
 const struct cli_option cli_db_options[] = {
@@ -36,7 +38,11 @@ const struct cli_option cli_actor_options[] = {
 };
 const struct cli_option cli_base_options[] = {
 	{ 'v', 'v', "verbose", NULL,
-	  "print connection and pool details to stderr" },
+	  "print connection details, each statement's time and rows, and "
+	  "pool statistics to stderr" },
+	{ OPT_LOG_FORMAT, 0, "log-format", "FORMAT",
+	  "stderr lines: auto, plain, stamped or json (default: "
+	  "$MREG_LOG_FORMAT, then auto: plain on a terminal, else stamped)" },
 	{ OPT_NO_PAGER, 0, "no-pager", NULL,
 	  "never page tables through $MREG_PAGER or $PAGER" },
 	{ 'h', 'h', "help", NULL, "show this help and exit" },
@@ -226,6 +232,14 @@ static int parse_tables(struct cli_ctx *ctx, const struct parse *p,
 		case OPT_NO_PAGER:
 			ctx->no_pager = true;
 			break;
+		case OPT_LOG_FORMAT:
+			if (cli_set_log_format(optarg) < 0) {
+				rc = cli_usage(ctx, "--log-format must be auto, "
+					       "plain, stamped or json, not "
+					       "'%s'", optarg);
+				goto done;
+			}
+			break;
 		case OPT_ACTOR:
 			if ((rc = set_actor(ctx, optarg)) != 0)
 				goto done;
@@ -257,6 +271,23 @@ done:
 	return rc;
 }
 
+/*
+ * A --log-format anywhere on the command line (before "--") applies to
+ * the messages of the parse itself too, even those about an option
+ * before it: a bad value is left for the parse to report.
+ */
+static void prescan_log_format(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+			(void)cli_set_log_format(argv[++i]);
+		else if (strncmp(argv[i], "--log-format=", 13) == 0)
+			(void)cli_set_log_format(argv[i] + 13);
+	}
+}
+
 int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
 		     void (*help)(FILE *out), void (*version)(void))
 {
@@ -267,7 +298,12 @@ int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
 		.help = help,
 		.version = version,
 	};
+	const char *env = getenv("MREG_LOG_FORMAT");
 
+	if (env && *env && cli_set_log_format(env) < 0)
+		return cli_usage(ctx, "MREG_LOG_FORMAT must be auto, plain, "
+				 "stamped or json, not '%s'", env);
+	prescan_log_format(argc, argv);
 	return parse_tables(ctx, &p, argc, argv, first);
 }
 
@@ -289,6 +325,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	int rc, nargs;
 
 	cli_json_prescan(ctx, p.tables, 5, argc, argv);
+	cli_set_log_command(ctx->command);
 	rc = parse_tables(ctx, &p, argc, argv, first_arg);
 	if (rc >= 0)
 		return rc;
@@ -317,6 +354,30 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	return -1;
 }
 
+/* --verbose: each statement (from any thread: one line, one write). */
+static void on_statement(void *arg, const struct mreg_db_stmt *st)
+{
+	char name[160], rows[48] = "";
+
+	mreg_db_stmt_name(st, name, sizeof(name));
+	if (st->rows >= 0)
+		snprintf(rows, sizeof(rows), ", %ld row%s", st->rows,
+			 st->rows == 1 ? "" : "s");
+	if (st->sqlstate)
+		cli_verbose(arg, "statement %s: %.3f ms, failed (SQLSTATE %s)",
+			    name, st->ms, st->sqlstate);
+	else
+		cli_verbose(arg, "statement %s: %.3f ms%s", name, st->ms,
+			    rows);
+}
+
+static void on_connected(void *arg, const char *host, const char *port,
+			 const char *dbname)
+{
+	cli_verbose(arg, "connected to host \"%s\" port %s database \"%s\"",
+		    host ? host : "", port ? port : "", dbname ? dbname : "");
+}
+
 struct mreg_pool *cli_pool_config(struct cli_ctx *ctx,
 				  struct mreg_pool_config *cfg,
 				  struct mreg_error *err)
@@ -327,10 +388,16 @@ struct mreg_pool *cli_pool_config(struct cli_ctx *ctx,
 		cfg->dsn = ctx->dsn;
 	if (!cfg->application_name)
 		cfg->application_name = ctx->appname;
+	if (ctx->verbose) {
+		struct mreg_db_trace t = { on_statement, on_connected, ctx };
+
+		mreg_db_set_trace(&t);
+	}
 	ctx->pool = mreg_pool_create(cfg, err);
 	if (ctx->pool)
-		cli_verbose(ctx, "connecting to %s (pool of %d)",
-			    mreg_pool_dsn_redacted(ctx->pool), cfg->max_size);
+		cli_verbose(ctx, "connecting to %s (pool of %d, %s)",
+			    mreg_pool_dsn_redacted(ctx->pool), cfg->max_size,
+			    mreg_pool_timeout_text(ctx->pool));
 	return ctx->pool;
 }
 
@@ -400,6 +467,7 @@ int cli_finish(struct cli_ctx *ctx, int status)
 	}
 	mreg_pool_destroy(ctx->pool);
 	ctx->pool = NULL;
+	mreg_db_set_trace(NULL);
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		char buf[128];

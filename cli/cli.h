@@ -123,6 +123,8 @@ const struct cli_command *cli_find_command(const char *name);
 extern const struct cli_option cli_db_options[];
 extern const struct cli_option cli_actor_options[];
 extern const struct cli_option cli_base_options[];
+/* What the common options' values complete to (as cli_command.values). */
+#define CLI_COMMON_VALUES "log-format=auto|plain|stamped|json"
 extern const struct cli_option cli_version_options[];
 
 /* What the shells should offer for an option's ARG name (or an operand). */
@@ -195,6 +197,36 @@ void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
 /* Verbose diagnostics (only with -v) on stderr. */
 void cli_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* "mreg <cmd>: <msg>" on stderr, for information (not an error). */
+void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "<msg>" on stderr, as a log line (level info), e.g. progress in a log. */
+void cli_log_line(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * A live line on a terminal (a progress line, redrawn in place with
+ * \r): text escaped, no newline; NULL erases it.  Any other line written
+ * on stderr through these functions erases it first; its owner draws it
+ * again on its next tick.
+ */
+void cli_live_line(const char *text);
+
+/*
+ * --log-format / MREG_LOG_FORMAT: how every line above is written.
+ * auto is plain on a terminal, stamped otherwise.
+ */
+enum cli_log_format {
+	CLI_LOG_AUTO,
+	CLI_LOG_PLAIN,
+	CLI_LOG_STAMPED,
+	CLI_LOG_JSON,
+};
+int cli_set_log_format(const char *name); /* 0, or -1 if unknown */
+enum cli_log_format cli_log_format(void); /* auto resolved */
+void cli_set_log_command(const char *command); /* json's "command" */
 
 /* "HINT: <msg>" on stderr. */
 void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -175,7 +175,7 @@ static int print_spec(void)
 
 	add_options(glob, cli_db_options, "", true);
 	add_options(glob, cli_actor_options, "", true);
-	add_options(glob, cli_base_options, "", true);
+	add_options(glob, cli_base_options, CLI_COMMON_VALUES, true);
 	add_options(glob, cli_version_options, "", true);
 	for (i = 0; i < cli_ncommands; i++) {
 		const struct cli_command *c = &cli_commands[i];
@@ -195,7 +195,7 @@ static int print_spec(void)
 			add_options(opts, cli_db_options, "", true);
 		if (c->flags & CLI_ACTOR)
 			add_options(opts, cli_actor_options, "", true);
-		add_options(opts, cli_base_options, "", true);
+		add_options(opts, cli_base_options, CLI_COMMON_VALUES, true);
 		json_object_set_new(j, "options", opts);
 		json_array_append_new(cmds, j);
 	}

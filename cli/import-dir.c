@@ -26,6 +26,7 @@
 #include "import-dir-report.h"
 #include "import-scan.h"
 #include "import.h"
+#include "import-dir-progress.h"
 #include "modelfile.h"
 #include "run-metrics.h"
 #include "source.h"
@@ -97,13 +98,9 @@ struct run {
 				   trailing slashes */
 	char real[PATH_MAX];    /* DIR's canonical path */
 	/* while the import runs */
-	const struct mreg_scan *scan; /* for progress */
 	pthread_mutex_t print_lock;
 	bool show_progress;
-	bool progress_shown;
-	atomic_bool progress_stop;
-	pthread_t progress;
-	bool progress_started;
+	struct import_progress progress;
 	struct timespec t0;
 	struct import_report report; /* the summary's lists */
 };
@@ -219,54 +216,11 @@ static double elapsed_s(const struct run *run)
 	       (double)(t.tv_nsec - run->t0.tv_nsec) / 1e9;
 }
 
-/* --- progress ------------------------------------------------------------ */
+/* --- progress (import-dir-progress.c) ----------------------------------- */
 
 static void progress_clear(struct run *run)
 {
-	if (run->progress_shown) {
-		fputs(cli_isatty(stderr) ? "\r\033[K" : "\n", stderr);
-		run->progress_shown = false;
-	}
-}
-
-static void progress_draw(struct run *run)
-{
-	long scanned = atomic_load(&run->scan->scanned);
-	long hashed = atomic_load(&run->scan->hashed);
-	long done = atomic_load(&run->scan->done);
-	double t = elapsed_s(run), rate = t > 0 ? done / t : 0;
-	char eta[32] = "";
-
-	if (atomic_load(&run->scan->walk_done) && rate > 0)
-		snprintf(eta, sizeof(eta), ", ETA %.0f s",
-			 (double)(scanned - done) / rate);
-	if (cli_isatty(stderr))
-		fputs("\r\033[K", stderr);
-	else if (run->progress_shown)
-		fputc('\n', stderr);
-	fprintf(stderr, "scanned %ld, hashed %ld, imported %ld (%.0f files/s%s)",
-		scanned, hashed, done, rate, eta);
-	fflush(stderr);
-	run->progress_shown = true;
-}
-
-static void *progress_main(void *arg)
-{
-	struct run *run = arg;
-	struct timespec ts = { 0, 250 * 1000 * 1000 };
-	int ticks = 0;
-
-	while (!atomic_load(&run->progress_stop)) {
-		nanosleep(&ts, NULL);
-		/* a terminal gets 4 updates a second, a log one a second */
-		if (!cli_isatty(stderr) && ++ticks % 4 != 0)
-			continue;
-		pthread_mutex_lock(&run->print_lock);
-		if (!atomic_load(&run->progress_stop))
-			progress_draw(run);
-		pthread_mutex_unlock(&run->print_lock);
-	}
-	return NULL;
+	import_progress_clear(&run->progress);
 }
 
 /* The scan runs: say what the cache holds, start the progress line. */
@@ -279,19 +233,9 @@ static void on_started(void *arg, const struct mreg_scan *scan)
 			    run->label_root);
 	cli_verbose(run->ctx, "source \"%s\": %zu files recorded (loaded at %.3f s)",
 		    run->cfg.source, mreg_cache_count(scan->cache), elapsed_s(run));
-	run->scan = scan;
-	if (run->show_progress &&
-	    pthread_create(&run->progress, NULL, progress_main, run) == 0)
-		run->progress_started = true;
-}
-
-static void progress_stop(struct run *run)
-{
-	if (!run->progress_started)
-		return;
-	atomic_store(&run->progress_stop, true);
-	pthread_join(run->progress, NULL);
-	run->progress_started = false;
+	if (run->show_progress)
+		import_progress_start(&run->progress, scan, &run->cfg,
+				      &run->print_lock, &run->t0);
 }
 
 /* The import is over: a log gets the final counts, a terminal loses the
@@ -299,14 +243,9 @@ static void progress_stop(struct run *run)
 static void on_ended(void *arg, const struct mreg_scan *scan)
 {
 	struct run *run = arg;
-	bool shown = run->progress_started;
 
 	(void)scan;
-	progress_stop(run);
-	if (shown && !cli_isatty(stderr))
-		progress_draw(run);
-	progress_clear(run);
-	run->scan = NULL;
+	import_progress_end(&run->progress);
 }
 
 /* --- what the importer tells ------------------------------------------- */
@@ -481,8 +420,7 @@ static int import(struct run *run, struct mreg_conn *conn)
 					      .quiet = run->quiet };
 	json_object_seed(0); /* before any thread uses jansson */
 	run->show_progress = !run->quiet &&
-			     (run->force_progress ||
-			      (cli_isatty(stderr) && !getenv("NO_COLOR")));
+			     (run->force_progress || cli_isatty(stderr));
 	cfg->actor = cli_actor(run->ctx);
 	cfg->conn = conn;
 	cfg->ev = (struct mreg_import_events){ run, on_file, on_warn,
@@ -554,7 +492,6 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &run.t0);
 	cli_metrics_init(&run.metrics);
-	atomic_init(&run.progress_stop, false);
 	pthread_mutex_init(&run.print_lock, NULL);
 	run.cfg.jobs = (int)default_jobs();
 	rc = cli_parse(ctx, &cmd_import_dir_spec, argc, argv, on_option, &run, &argi);

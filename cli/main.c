@@ -93,7 +93,7 @@ static void print_version(void)
 	       OPENSSL_VERSION_TEXT);
 }
 
-static int unknown_command(const char *name)
+static int unknown_command(const struct cli_ctx *ctx, const char *name)
 {
 	const char *best = NULL;
 	size_t i, bestd = 3;
@@ -106,11 +106,10 @@ static int unknown_command(const char *name)
 			best = cli_commands[i].name;
 		}
 	}
-	cli_printf(stderr, "mreg: '%s' is not an mreg command%s%s%s\n", name,
-		   best ? "; did you mean '" : "", best ? best : "",
-		   best ? "'?" : "");
-	fputs("Try 'mreg --help' for more information.\n", stderr);
-	return MREG_EXIT_USAGE;
+	/* "mreg: ..." and "Try 'mreg --help' ...", as log lines */
+	return cli_usage(ctx, "'%s' is not an mreg command%s%s%s", name,
+			 best ? "; did you mean '" : "", best ? best : "",
+			 best ? "'?" : "");
 }
 
 /*
@@ -181,7 +180,7 @@ int main(int argc, char **argv)
 		}
 		cmd = cli_find_command(argv[i + 1]);
 		if (!cmd)
-			return unknown_command(argv[i + 1]);
+			return unknown_command(&ctx, argv[i + 1]);
 		{
 			char *help_argv[] = { argv[i + 1], "--help", NULL };
 
@@ -190,6 +189,6 @@ int main(int argc, char **argv)
 	}
 	cmd = cli_find_command(argv[i]);
 	if (!cmd)
-		return unknown_command(argv[i]);
+		return unknown_command(&ctx, argv[i]);
 	return run_command(&ctx, cmd, argc - i, argv + i);
 }

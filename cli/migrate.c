@@ -245,9 +245,11 @@ static int check_drift(struct cli_ctx *ctx,
 				 "applied: recorded checksum %.12s, now %.12s",
 			 st[i].name, st[i].recorded, st[i].checksum);
 	}
-	if (drifted)
-		fputs("HINT: Restore the applied text, and put new changes in "
-		      "a new migration.\nNothing was run.\n", stderr);
+	if (drifted) {
+		cli_hint("Restore the applied text, and put new changes in a "
+			 "new migration.");
+		cli_log_line("Nothing was run.");
+	}
 	return drifted;
 }
 
@@ -357,9 +359,8 @@ static int run_dry(struct cli_ctx *ctx, struct opts *o,
 		printf("%s%s", m->sql,
 		       m->len && m->sql[m->len - 1] == '\n' ? "" : "\n");
 	}
-	fprintf(stderr, "mreg migrate: dry run: %d migration%s would be "
-			"applied, nothing was changed\n",
-		pending, pending == 1 ? "" : "s");
+	cli_info(ctx, "dry run: %d migration%s would be applied, nothing "
+		      "was changed", pending, pending == 1 ? "" : "s");
 	if (list)
 		print_apply_json(o, list, pending, now_s() - start);
 	free(st);

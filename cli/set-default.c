@@ -147,8 +147,8 @@ int cmd_set_default(struct cli_ctx *ctx, int argc, char **argv)
 	} else if (!c.active) {
 		cli_fail(ctx, 0, "could not make \"%s\" the default: the model "
 				 "is inactive", ident);
-		fputs("HINT: Only an active model can be the default for its "
-		      "type.\n", stderr);
+		cli_hint("Only an active model can be the default for its "
+			 "type.");
 		rc = MREG_EXIT_DATA;
 	} else if (o.json) {
 		rc = print_json(ctx, conn, provider, name, ident, &c);

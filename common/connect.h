@@ -24,7 +24,8 @@
 struct mreg_connector {
 	char *dsn;                       /* NULL: libpq's defaults */
 	char *appname;                   /* fallback_application_name */
-	char timeout[16];                /* connect_timeout, as text */
+	char timeout[16];                /* connect_timeout to pass, or "" */
+	char timeout_text[160];          /* which timeout, from where */
 	struct mreg_dsn_secrets secrets; /* to scrub libpq's messages with */
 	char dsn_error[256];             /* why the DSN does not parse, or "" */
 	char redacted[1024];             /* the DSN without its secrets */
@@ -34,6 +35,16 @@ struct mreg_connector {
  * Prepare c for dsn (NULL or "": libpq's defaults), appname and a
  * connect timeout in seconds (<= 0: MREG_CONNECT_TIMEOUT_S).  -1 when out
  * of memory (err set; c is then safe to finish).
+ *
+ * The timeout is mreg's default only: libpq's own precedence comes
+ * first.  When the DSN, the service it names (service=, else PGSERVICE,
+ * in PGSERVICEFILE or ~/.pg_service.conf, then PGSYSCONFDIR's
+ * pg_service.conf) or PGCONNECT_TIMEOUT gives a connect_timeout, mreg
+ * passes none.  What libpq would use is learned from libpq itself: the
+ * options are resolved (PQconnectStartParams) with a target_session_attrs
+ * libpq refuses before it opens anything, and the connect_timeout of
+ * that connection object (PQconninfo) is read.  timeout_text says which
+ * timeout applies and where it came from (for --verbose).
  */
 int mreg_connector_init(struct mreg_connector *c, const char *dsn,
 			const char *appname, int timeout_s,

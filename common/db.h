@@ -9,6 +9,7 @@
 #ifndef MREG_DB_H
 #define MREG_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libpq-fe.h>
@@ -17,13 +18,69 @@
 #include "pool.h"
 
 /*
+ * Tracing (mreg --verbose): every statement run through this module (and
+ * the pool's own: prepares, probes) is reported to one process-wide
+ * callback with its name, duration and row count -- never its values.
+ * The name comes from where the statement is run: each entry point below
+ * is a macro that passes __FILE__ and __func__ (MREG_DB_SITE), and
+ * mreg_db_stmt_name() makes "<module>.<function>" of them, without the
+ * "mreg_" and module prefixes ("listing.c", mreg_listing_page ->
+ * "listing.page").  common/ never prints: the callback decides.
+ *
+ * Set it once, before any thread runs statements; it is called from
+ * whatever thread ran the statement, so it must be thread-safe.
+ */
+struct mreg_db_site {
+	const char *file;
+	const char *func;
+};
+#define MREG_DB_SITE ((struct mreg_db_site){ __FILE__, __func__ })
+
+struct mreg_db_stmt {
+	struct mreg_db_site site;
+	const char *sql;      /* the statement's text (for its verb), or NULL */
+	const char *prepared; /* else the prepared statement's name, or NULL */
+	double ms;            /* from sending it to its last result */
+	long rows;            /* rows returned or affected; -1 if unknown */
+	const char *sqlstate; /* NULL when it succeeded */
+};
+
+struct mreg_db_trace {
+	void (*statement)(void *arg, const struct mreg_db_stmt *s);
+	/* a connection was opened: where libpq actually connected */
+	void (*connected)(void *arg, const char *host, const char *port,
+			  const char *dbname);
+	void *arg;
+};
+
+/* Install t (copied; NULL turns tracing off). */
+void mreg_db_set_trace(const struct mreg_db_trace *t);
+bool mreg_db_tracing(void);
+
+/* "listing.page (SELECT)"-style: name and verb of s into buf. */
+void mreg_db_stmt_name(const struct mreg_db_stmt *s, char *buf, size_t len);
+
+/* For code that runs statements itself: the clock, and the report. */
+double mreg_db_clock_ms(void);
+void mreg_db_trace_result(struct mreg_db_site site, const char *sql,
+			  const char *prepared, double t0_ms,
+			  const PGresult *res, bool ok);
+/* The same from the parts: rows -1 if unknown, sqlstate NULL if ok. */
+void mreg_db_trace_rows(struct mreg_db_site site, const char *sql,
+			const char *prepared, double t0_ms, long rows,
+			const char *sqlstate);
+void mreg_db_trace_connected(PGconn *pg);
+
+/*
  * Run sql with nparams text parameters (NULL entries are SQL NULL).
  * Returns the result when its status is expect (caller PQclear()s it),
  * else NULL with err filled.
  */
-PGresult *mreg_db_exec(struct mreg_conn *conn, const char *sql, int nparams,
-		       const char *const *values, ExecStatusType expect,
-		       struct mreg_error *err);
+PGresult *mreg_db_exec_at(struct mreg_db_site site, struct mreg_conn *conn,
+			  const char *sql, int nparams,
+			  const char *const *values, ExecStatusType expect,
+			  struct mreg_error *err);
+#define mreg_db_exec(...) mreg_db_exec_at(MREG_DB_SITE, __VA_ARGS__)
 
 /*
  * Check a result libpq handed back (NULL included): res itself when its
@@ -34,18 +91,29 @@ PGresult *mreg_db_check(struct mreg_conn *conn, PGresult *res,
 			ExecStatusType expect, struct mreg_error *err);
 
 /* The same for a statement that returns no rows: 0 ok, -1 error. */
-int mreg_db_command(struct mreg_conn *conn, const char *sql, int nparams,
-		    const char *const *values, struct mreg_error *err);
+int mreg_db_command_at(struct mreg_db_site site, struct mreg_conn *conn,
+		       const char *sql, int nparams,
+		       const char *const *values, struct mreg_error *err);
+#define mreg_db_command(...) mreg_db_command_at(MREG_DB_SITE, __VA_ARGS__)
 
 /* Run a prepared statement (see mreg_pool_config.prepare). */
-PGresult *mreg_db_exec_prepared(struct mreg_conn *conn, const char *name,
-				int nparams, const char *const *values,
-				ExecStatusType expect, struct mreg_error *err);
+PGresult *mreg_db_exec_prepared_at(struct mreg_db_site site,
+				   struct mreg_conn *conn, const char *name,
+				   int nparams, const char *const *values,
+				   ExecStatusType expect,
+				   struct mreg_error *err);
+#define mreg_db_exec_prepared(...) \
+	mreg_db_exec_prepared_at(MREG_DB_SITE, __VA_ARGS__)
 
-int mreg_db_begin(struct mreg_conn *conn, struct mreg_error *err);
-int mreg_db_commit(struct mreg_conn *conn, struct mreg_error *err);
+int mreg_db_begin_at(struct mreg_db_site site, struct mreg_conn *conn,
+		     struct mreg_error *err);
+#define mreg_db_begin(...) mreg_db_begin_at(MREG_DB_SITE, __VA_ARGS__)
+int mreg_db_commit_at(struct mreg_db_site site, struct mreg_conn *conn,
+		      struct mreg_error *err);
+#define mreg_db_commit(...) mreg_db_commit_at(MREG_DB_SITE, __VA_ARGS__)
 /* Best effort; leaves the connection idle or marks it broken. */
-void mreg_db_rollback(struct mreg_conn *conn);
+void mreg_db_rollback_at(struct mreg_db_site site, struct mreg_conn *conn);
+#define mreg_db_rollback(conn) mreg_db_rollback_at(MREG_DB_SITE, conn)
 
 /*
  * COPY FROM STDIN in text format, buffered.  Usage:
@@ -64,10 +132,15 @@ struct mreg_copy {
 	int fields;  /* fields in the current row */
 	int failed;
 	long rows;
+	struct mreg_db_site site; /* for the trace */
+	const char *sql;
+	double t0_ms;
 };
 
-int mreg_copy_begin(struct mreg_copy *cp, struct mreg_conn *conn,
-		    const char *copy_sql, struct mreg_error *err);
+int mreg_copy_begin_at(struct mreg_db_site site, struct mreg_copy *cp,
+		       struct mreg_conn *conn, const char *copy_sql,
+		       struct mreg_error *err);
+#define mreg_copy_begin(...) mreg_copy_begin_at(MREG_DB_SITE, __VA_ARGS__)
 int mreg_copy_field(struct mreg_copy *cp, const char *value);
 int mreg_copy_fieldn(struct mreg_copy *cp, const char *value, size_t len);
 int mreg_copy_row(struct mreg_copy *cp);

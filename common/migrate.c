@@ -272,13 +272,18 @@ static int run_statement(struct mreg_conn *conn,
 {
 	char *text = strndup(m->sql + stmt->offset, stmt->len);
 	PGresult *res;
+	double t0;
 	int rc = 0;
 
 	if (!text) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
+	t0 = mreg_db_clock_ms();
 	res = PQexec(conn->pg, text);
+	mreg_db_trace_result(MREG_DB_SITE, text, NULL, t0, res,
+			     PQresultStatus(res) == PGRES_COMMAND_OK ||
+			     PQresultStatus(res) == PGRES_TUPLES_OK);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		mreg_error_from_result(err, res, conn->pg);

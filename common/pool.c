@@ -10,6 +10,11 @@
 #include <time.h>
 
 #include "connect.h"
+#include "db.h"
+
+/* The names of the pool's own statements in the trace (db.h). */
+#define PREPARE_SITE ((struct mreg_db_site){ "pool.c", "prepare" })
+#define PROBE_SITE ((struct mreg_db_site){ "pool.c", "probe" })
 
 struct mreg_pool {
 	pthread_mutex_t lock;
@@ -101,6 +106,11 @@ void mreg_pool_destroy(struct mreg_pool *pool)
 	free(pool);
 }
 
+const char *mreg_pool_timeout_text(const struct mreg_pool *pool)
+{
+	return pool ? pool->connector.timeout_text : "";
+}
+
 const char *mreg_pool_dsn_redacted(const struct mreg_pool *pool)
 {
 	return pool ? pool->connector.redacted : "";
@@ -124,10 +134,15 @@ static int open_conn(struct mreg_pool *pool, struct mreg_conn *c,
 	if (!pg)
 		return -1;
 	PQsetNoticeReceiver(pg, ignore_notice, NULL);
+	mreg_db_trace_connected(pg);
 	for (i = 0; i < pool->cfg.nprepare; i++) {
 		const struct mreg_prepared *p = &pool->cfg.prepare[i];
+		double t0 = mreg_db_clock_ms();
 		PGresult *res = PQprepare(pg, p->name, p->sql, p->nparams,
 					  NULL);
+
+		mreg_db_trace_result(PREPARE_SITE, NULL, p->name, t0, res,
+				     PQresultStatus(res) == PGRES_COMMAND_OK);
 
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			mreg_error_from_result(err, res, pg);
@@ -177,6 +192,7 @@ static bool conn_usable(struct mreg_pool *pool, struct mreg_conn *c,
 	PGresult *res;
 	PGnotify *note;
 	long long deadline;
+	double t0;
 	bool good = true;
 
 	*probed = false;
@@ -221,19 +237,27 @@ static bool conn_usable(struct mreg_pool *pool, struct mreg_conn *c,
 		return true;
 
 	*probed = true;
-	if (!PQsendQuery(c->pg, ""))
+	t0 = mreg_db_clock_ms();
+	if (!PQsendQuery(c->pg, "")) {
+		mreg_db_trace_rows(PROBE_SITE, NULL, NULL, t0, -1, "08006");
 		return false;
+	}
 	deadline = now_ns() + (long long)pool->cfg.probe_timeout_ms * 1000000LL;
 	while (PQisBusy(c->pg)) {
 		if (wait_readable(PQsocket(c->pg), deadline) <= 0 ||
-		    !PQconsumeInput(c->pg))
+		    !PQconsumeInput(c->pg)) {
+			mreg_db_trace_rows(PROBE_SITE, NULL, NULL, t0, -1,
+					   "57014");
 			return false;
+		}
 	}
 	while ((res = PQgetResult(c->pg)) != NULL) {
 		if (PQresultStatus(res) != PGRES_EMPTY_QUERY)
 			good = false;
 		PQclear(res);
 	}
+	mreg_db_trace_rows(PROBE_SITE, NULL, NULL, t0, 0,
+			   good ? NULL : "08006");
 	return good && PQstatus(c->pg) == CONNECTION_OK &&
 	       PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 }

@@ -101,6 +101,9 @@ void mreg_conn_note_sqlstate(struct mreg_conn *conn, const char *sqlstate);
 
 void mreg_pool_get_stats(struct mreg_pool *pool, struct mreg_pool_stats *out);
 
+/* Which connect_timeout applies and where it came from (connect.h). */
+const char *mreg_pool_timeout_text(const struct mreg_pool *pool);
+
 /* The DSN with any password replaced by "***" (see dsn.h). */
 const char *mreg_pool_dsn_redacted(const struct mreg_pool *pool);
 

@@ -258,15 +258,38 @@ int mreg_cursor_decode(const char *token, char kind, char **key, char **id,
 
 /* ---- streaming ------------------------------------------------------------- */
 
-int mreg_stream_open(struct mreg_stream *s, struct mreg_conn *conn,
-		     const char *sql, int nparams, const char *const *values,
-		     struct mreg_error *err)
+/* The stream's statement is over (res: its failed result, or NULL):
+ * trace it once. */
+static void stream_traced(struct mreg_stream *s, const PGresult *res,
+			  bool ok)
+{
+	const char *state = NULL;
+
+	if (!s->sql)
+		return;
+	if (!ok) {
+		state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		if (!state || !*state)
+			state = "08006";
+	}
+	mreg_db_trace_rows(s->site, s->sql, NULL, s->t0_ms, s->rows, state);
+	s->sql = NULL;
+}
+
+int mreg_stream_open_at(struct mreg_db_site site, struct mreg_stream *s,
+			struct mreg_conn *conn, const char *sql, int nparams,
+			const char *const *values, struct mreg_error *err)
 {
 	s->conn = conn;
 	s->row = NULL;
 	s->active = false;
+	s->site = site;
+	s->sql = sql;
+	s->rows = 0;
+	s->t0_ms = mreg_db_clock_ms();
 	if (!PQsendQueryParams(conn->pg, sql, nparams, NULL, values, NULL,
 			       NULL, 0)) {
+		stream_traced(s, NULL, false);
 		mreg_db_check(conn, NULL, PGRES_TUPLES_OK, err);
 		return -1;
 	}
@@ -290,18 +313,22 @@ int mreg_stream_next(struct mreg_stream *s, struct mreg_error *err)
 		return 0;
 	res = PQgetResult(s->conn->pg);
 	if (!res) {
+		stream_traced(s, NULL, true);
 		s->active = false;
 		return 0;
 	}
 	switch (PQresultStatus(res)) {
 	case PGRES_SINGLE_TUPLE:
 		s->row = res;
+		s->rows++;
 		return 1;
 	case PGRES_TUPLES_OK: /* end of rows: the NULL follows */
 		PQclear(res);
+		stream_traced(s, NULL, true);
 		mreg_stream_close(s);
 		return 0;
 	default:
+		stream_traced(s, res, false);
 		mreg_db_check(s->conn, res, PGRES_SINGLE_TUPLE, err); /* clears */
 		mreg_stream_close(s);
 		return -1;
@@ -333,6 +360,7 @@ void mreg_stream_close(struct mreg_stream *s)
 	s->active = false;
 	while ((res = PQgetResult(s->conn->pg)) != NULL)
 		PQclear(res);
+	stream_traced(s, NULL, true); /* closed early: the rows read */
 }
 
 /* ---- small queries --------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "db.h"
 #include "error.h"
 #include "pool.h"
 
@@ -48,11 +49,17 @@ struct mreg_stream {
 	struct mreg_conn *conn;
 	PGresult *row;  /* the current row (one tuple) while next() says 1 */
 	bool active;    /* results still to be read */
+	/* for the trace (db.h) */
+	struct mreg_db_site site;
+	const char *sql;
+	double t0_ms;
+	long rows;
 };
 
-int mreg_stream_open(struct mreg_stream *s, struct mreg_conn *conn,
-		     const char *sql, int nparams, const char *const *values,
-		     struct mreg_error *err);
+int mreg_stream_open_at(struct mreg_db_site site, struct mreg_stream *s,
+			struct mreg_conn *conn, const char *sql, int nparams,
+			const char *const *values, struct mreg_error *err);
+#define mreg_stream_open(...) mreg_stream_open_at(MREG_DB_SITE, __VA_ARGS__)
 /* 1: s->row holds a row; 0: no more rows; -1: error (err filled). */
 int mreg_stream_next(struct mreg_stream *s, struct mreg_error *err);
 /* Read what is left, leave the connection idle. */

@@ -23,6 +23,9 @@ bats_load_library bats-assert
 : "${MREG_COMPLETIONS:=$(dirname "$MREG")/completions}"
 export MREG MREG_SOURCE_ROOT MREG_COMPLETIONS
 export NO_COLOR=1
+# stderr as people read it (auto would stamp every line off a terminal):
+# test/0009-logging.bats checks the other forms
+export MREG_LOG_FORMAT=plain
 export PGOPTIONS='-c client_min_messages=warning'
 unset MREG_DSN MREG_ACTOR
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# 3008: import-dir's progress line on a terminal (a tmux pane, 80x24): a
+# percentage and a live ETA while the import runs, whatever NO_COLOR says;
+# stderr lines on a terminal are plain by default
+
+load helpers
+load import-helpers
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	command -v tmux >/dev/null || { echo "tmux is missing (test/setup-debian installs it)" >&2; return 1; }
+	db_create_migrated
+	export D="$BATS_FILE_TMPDIR/tree"
+	sh "$GEN" "$D" 4000 >/dev/null
+}
+
+teardown_file() {
+	db_drop_second
+	db_drop
+}
+
+setup() {
+	SOCK="mreg-$$-$BATS_TEST_NUMBER"
+}
+
+teardown() {
+	tmux -L "$SOCK" kill-server 2>/dev/null || true
+}
+
+# in_pane COMMAND: run COMMAND (a shell command line) in a new detached
+# 80x24 tmux session with this test's environment; its exit status lands
+# in $BATS_TEST_TMPDIR/rc, then the pane stays as it was.
+in_pane() {
+	tmux -L "$SOCK" -f /dev/null new-session -d -x 80 -y 24 \
+		"$1; echo \$? >'$BATS_TEST_TMPDIR/rc'; exec cat" 3>&-
+}
+
+pane() {
+	tmux -L "$SOCK" capture-pane -p -t 0
+}
+
+@test "progress: a percentage and an ETA on a terminal while it runs, NO_COLOR or not" {
+	in_pane "NO_COLOR=1 '$MREG' import-dir --source progress '$D' >'$BATS_TEST_TMPDIR/out'"
+	wait_for "a progress line with a percentage and an ETA" \
+		"pane | grep -Eq '^scanned [0-9]+, hashed [0-9]+, imported [0-9]+ of 4000 \\([0-9]+%, [0-9]+ files/s, ETA [0-9]+ s\\)'"
+	wait_for "the import to finish" "[ -s '$BATS_TEST_TMPDIR/rc' ]"
+	[ "$(cat "$BATS_TEST_TMPDIR/rc")" = 0 ]
+	grep -q '^scanned 4000, unchanged 0, added 4000,' "$BATS_TEST_TMPDIR/out"
+	# the line is gone once it is over, and never took two rows
+	run pane
+	refute_output --partial 'files/s'
+}
+
+@test "progress: the line fits a narrow terminal" {
+	local second
+	second=$(db_create_second)
+	tmux -L "$SOCK" -f /dev/null new-session -d -x 40 -y 10 \
+		"PGDATABASE=$second '$MREG' import-dir --source narrow '$D' >/dev/null; echo \$? >'$BATS_TEST_TMPDIR/rc'; exec cat" 3>&-
+	wait_for "a progress line" "pane | grep -q '^scanned '"
+	pane >"$BATS_TEST_TMPDIR/pane"
+	wait_for "the import to finish" "[ -s '$BATS_TEST_TMPDIR/rc' ]"
+	[ "$(cat "$BATS_TEST_TMPDIR/rc")" = 0 ]
+	# one row, cut at 39 columns: no second row carries the rest
+	run grep -c . "$BATS_TEST_TMPDIR/pane"
+	assert_output 1
+	run grep '^scanned ' "$BATS_TEST_TMPDIR/pane"
+	[ "${#output}" -le 39 ]
+}
+
+@test "log-format auto: plain on a terminal" {
+	in_pane "env -u MREG_LOG_FORMAT '$MREG' show openai/no-such-model"
+	wait_for "the command to finish" "[ -s '$BATS_TEST_TMPDIR/rc' ]"
+	[ "$(cat "$BATS_TEST_TMPDIR/rc")" = 3 ]
+	run pane
+	assert_line --regexp '^mreg show: unknown model "openai/no-such-model"'
+}
