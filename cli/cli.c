@@ -176,97 +176,112 @@ static int set_actor(struct cli_ctx *ctx, const char *arg)
 	return 0;
 }
 
-static int parse_tables(struct cli_ctx *ctx, const struct parse *p,
-			int argc, char **argv, int *first_arg)
+#define NOT_COMMON (-2)
+
+/*
+ * One option getopt_long returned, if it is a common one (help, version,
+ * --list-commands, -d, -v, --no-pager, --log-format, --actor, or an
+ * error): -1 to go on, an exit status to stop, or NOT_COMMON for the
+ * command's handler.
+ */
+static int take_common(struct cli_ctx *ctx, const struct parse *p, int c,
+		       char **argv)
+{
+	size_t t;
+	int rc;
+
+	switch (c) {
+	case 'h':
+		if (p->spec)
+			cli_print_help(ctx, p->spec, stdout);
+		else if (p->help)
+			p->help(stdout);
+		return 0;
+	case 'V':
+		if (!p->version)
+			return NOT_COMMON;
+		p->version();
+		return 0;
+	case OPT_LIST_COMMANDS:
+		if (!p->global)
+			return NOT_COMMON;
+		for (t = 0; t < cli_ncommands; t++)
+			if (!(cli_commands[t].flags & CLI_HIDDEN))
+				puts(cli_commands[t].name);
+		return 0;
+	case 'd':
+		if (!p->global && !(ctx->cmd && ctx->cmd->flags & CLI_DB))
+			return NOT_COMMON;
+		ctx->dsn = optarg;
+		return -1;
+	case 'v':
+		ctx->verbose++;
+		return -1;
+	case OPT_NO_PAGER:
+		ctx->no_pager = true;
+		return -1;
+	case OPT_LOG_FORMAT:
+		if (cli_set_log_format(optarg) < 0)
+			return cli_usage(ctx, "--log-format must be auto, plain, "
+					      "stamped or json, not '%s'",
+					 optarg);
+		return -1;
+	case OPT_ACTOR:
+		rc = set_actor(ctx, optarg);
+		return rc ? rc : -1;
+	case ':':
+		return cli_usage(ctx, "option '%s' needs a value",
+				 argv[optind - 1]);
+	case '?':
+		if (optopt)
+			return cli_usage(ctx, "unknown option '-%c'", optopt);
+		return cli_usage(ctx, "unknown option '%s'", argv[optind - 1]);
+	}
+	return NOT_COMMON;
+}
+
+/* getopt_long's tables for p's option tables (lo: calloc'd, NULL on OOM). */
+static struct option *getopt_tables(const struct parse *p, char *shorts)
 {
 	struct option *lo;
-	char shorts[256];
 	size_t n = 0, sn = 0, total = 1, t;
-	int c, rc = -1;
 
 	for (t = 0; t < 5; t++)
 		total += count_options(p->tables[t]);
 	lo = calloc(total, sizeof(*lo));
 	if (!lo)
-		return cli_fail(ctx, MREG_EXIT_FAILURE, "out of memory");
+		return NULL;
 	if (p->global)
 		shorts[sn++] = '+'; /* the command name ends the options */
 	shorts[sn++] = ':'; /* report a missing argument as ':' */
 	for (t = 0; t < 5; t++)
 		add_options(p->tables[t], lo, &n, shorts, &sn);
 	shorts[sn] = '\0';
+	return lo;
+}
 
+static int parse_tables(struct cli_ctx *ctx, const struct parse *p,
+			int argc, char **argv, int *first_arg)
+{
+	char shorts[256];
+	struct option *lo = getopt_tables(p, shorts);
+	int c, rc = -1;
+
+	if (!lo)
+		return cli_fail(ctx, MREG_EXIT_FAILURE, "out of memory");
 	optind = 0; /* glibc: full reinitialisation */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			if (p->spec)
-				cli_print_help(ctx, p->spec, stdout);
-			else if (p->help)
-				p->help(stdout);
-			rc = 0;
-			goto done;
-		case 'V':
-			if (!p->version)
-				goto call;
-			p->version();
-			rc = 0;
-			goto done;
-		case OPT_LIST_COMMANDS:
-			if (!p->global)
-				goto call;
-			for (t = 0; t < cli_ncommands; t++)
-				if (!(cli_commands[t].flags & CLI_HIDDEN))
-					puts(cli_commands[t].name);
-			rc = 0;
-			goto done;
-		case 'd':
-			if (!p->global && !(ctx->cmd && ctx->cmd->flags & CLI_DB))
-				goto call;
-			ctx->dsn = optarg;
-			break;
-		case 'v':
-			ctx->verbose++;
-			break;
-		case OPT_NO_PAGER:
-			ctx->no_pager = true;
-			break;
-		case OPT_LOG_FORMAT:
-			if (cli_set_log_format(optarg) < 0) {
-				rc = cli_usage(ctx, "--log-format must be auto, "
-					       "plain, stamped or json, not "
-					       "'%s'", optarg);
-				goto done;
-			}
-			break;
-		case OPT_ACTOR:
-			if ((rc = set_actor(ctx, optarg)) != 0)
-				goto done;
-			rc = -1;
-			break;
-		case ':':
-			rc = cli_usage(ctx, "option '%s' needs a value",
-				       argv[optind - 1]);
-			goto done;
-		case '?':
-			if (optopt)
-				rc = cli_usage(ctx, "unknown option '-%c'",
-					       optopt);
-			else
-				rc = cli_usage(ctx, "unknown option '%s'",
-					       argv[optind - 1]);
-			goto done;
-		default:
-call:
+	while (rc == -1 &&
+	       (c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		rc = take_common(ctx, p, c, argv);
+		if (rc == NOT_COMMON) {
 			rc = p->handler ? p->handler(p->state, c, optarg) : 0;
-			if (rc != 0)
-				goto done;
-			rc = -1;
+			if (rc == 0)
+				rc = -1;
 		}
 	}
-	*first_arg = optind;
-done:
+	if (rc == -1)
+		*first_arg = optind;
 	free(lo);
 	return rc;
 }

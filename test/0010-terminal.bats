@@ -210,7 +210,7 @@ marker_pager() {
 @test "--columns: an unknown, empty or repeated name is a usage error" {
 	run -2 --separate-stderr "$MREG" list --columns model,bogus
 	assert_equal "$output" ""
-	[[ $stderr == *"mreg list: --columns: unknown column 'bogus' (valid: id, model, provider, name, type, version, active, display_name, tags, updated_at)"* ]]
+	[[ $stderr == *"mreg list: --columns: unknown column 'bogus' (valid: model, id, provider, name, type, version, active, display_name, description, tags, synonyms, default, config, metadata, created_at, updated_at)"* ]]
 	run -2 --separate-stderr "$MREG" list providers --columns model
 	[[ $stderr == *"unknown column 'model' (valid: name, active_models, models, created_at)"* ]]
 	run -2 --separate-stderr "$MREG" search x --columns model,,type
