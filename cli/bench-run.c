@@ -91,9 +91,9 @@ int bench_run_load(struct cli_ctx *ctx, const struct bench_opts *o,
 		}
 		if (o->progress > 0 && bench_mono_s() >= next_progress) {
 			mreg_bench_interval(b, &iv);
-			fprintf(stderr,
+			cli_log_line(
 				"progress: %.1f s, %llu transactions, %.1f tps, "
-				"p99 %.3f ms, %llu errors%s\n",
+				"p99 %.3f ms, %llu errors%s",
 				iv.elapsed_s,
 				(unsigned long long)iv.transactions,
 				iv.interval_s > 0 ? (double)iv.transactions /

@@ -231,11 +231,9 @@ static void print_trailer(const struct opts *o, const char *noun,
 			printf("-- next page: --after %s\n", res->next);
 	} else if (o->format != MREG_OUT_JSON) {
 		if (res->total >= 0)
-			fprintf(stderr, "mreg list: %lld %s in total\n",
-				res->total, noun);
+			cli_info(o->ctx, "%lld %s in total", res->total, noun);
 		if (res->next)
-			fprintf(stderr, "mreg list: next page: --after %s\n",
-				res->next);
+			cli_info(o->ctx, "next page: --after %s", res->next);
 	}
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "escape.h"
+#include "strbuf.h"
 #include "json-errors.h"
 #include "utf8.h"
 
@@ -58,13 +59,8 @@ static char *vformat(const char *fmt, va_list ap)
  * progress line on the terminal (cli_live_line) is cleared first.
  */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
 struct line {
-	struct buf esc, raw;
+	struct mreg_strbuf esc, raw;
 	bool oom;
 	const char *sqlstate; /* json only: an extra "sqlstate" key */
 };
@@ -78,30 +74,9 @@ static enum cli_log_format log_format = CLI_LOG_AUTO;
 static const char *log_command = "";
 static bool live_shown; /* under stderr's lock */
 
-static bool buf_add(struct buf *b, const char *s, size_t n)
-{
-	size_t ncap;
-	char *np;
-
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap * 2 : 256;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		np = realloc(b->p, ncap);
-		if (!np)
-			return false;
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return true;
-}
-
 static void line_add(struct line *l, const char *s, size_t n)
 {
-	if (!l->oom && (!buf_add(&l->esc, s, n) || !buf_add(&l->raw, s, n)))
+	if (!l->oom && (!mreg_strbuf_add(&l->esc, s, n) || !mreg_strbuf_add(&l->raw, s, n)))
 		l->oom = true;
 }
 
@@ -115,8 +90,8 @@ static void line_esc(struct line *l, const char *text, unsigned flags)
 {
 	char *e = mreg_escape(text, strlen(text), flags, NULL);
 
-	if (!e || l->oom || !buf_add(&l->esc, e, strlen(e)) ||
-	    !buf_add(&l->raw, text, strlen(text)))
+	if (!e || l->oom || !mreg_strbuf_add(&l->esc, e, strlen(e)) ||
+	    !mreg_strbuf_add(&l->raw, text, strlen(text)))
 		l->oom = true;
 	free(e);
 }
@@ -170,51 +145,51 @@ static void timestamp(char *out, size_t len)
 }
 
 /* s as a JSON string (quotes included); s is valid UTF-8. */
-static bool json_str(struct buf *b, const char *s)
+static bool json_str(struct mreg_strbuf *b, const char *s)
 {
 	char u[8];
-	bool ok = buf_add(b, "\"", 1);
+	bool ok = mreg_strbuf_add(b, "\"", 1);
 
 	for (; ok && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\') {
-			ok = buf_add(b, "\\", 1) && buf_add(b, s, 1);
+			ok = mreg_strbuf_add(b, "\\", 1) && mreg_strbuf_add(b, s, 1);
 		} else if (c == '\n') {
-			ok = buf_add(b, "\\n", 2);
+			ok = mreg_strbuf_add(b, "\\n", 2);
 		} else if (c == '\t') {
-			ok = buf_add(b, "\\t", 2);
+			ok = mreg_strbuf_add(b, "\\t", 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(u, sizeof(u), "\\u%04x", c);
-			ok = buf_add(b, u, 6);
+			ok = mreg_strbuf_add(b, u, 6);
 		} else {
-			ok = buf_add(b, s, 1);
+			ok = mreg_strbuf_add(b, s, 1);
 		}
 	}
-	return ok && buf_add(b, "\"", 1);
+	return ok && mreg_strbuf_add(b, "\"", 1);
 }
 
 /* One json log line for body at level (newline included). */
-static bool json_line(struct buf *o, enum level lv, const char *ts,
+static bool json_line(struct mreg_strbuf *o, enum level lv, const char *ts,
 		      const struct line *body)
 {
 	const char *msg = mreg_utf8_valid(body->raw.p, body->raw.len)
 				  ? body->raw.p : body->esc.p;
-	bool ok = buf_add(o, "{\"ts\":", 6) && json_str(o, ts) &&
-		  buf_add(o, ",\"level\":", 9) &&
+	bool ok = mreg_strbuf_add(o, "{\"ts\":", 6) && json_str(o, ts) &&
+		  mreg_strbuf_add(o, ",\"level\":", 9) &&
 		  json_str(o, level_names[lv]) &&
-		  buf_add(o, ",\"command\":", 11);
+		  mreg_strbuf_add(o, ",\"command\":", 11);
 
 	if (ok && log_command[0])
 		ok = json_str(o, log_command);
 	else if (ok)
-		ok = buf_add(o, "null", 4);
-	ok = ok && buf_add(o, ",\"message\":", 11) && json_str(o, msg);
+		ok = mreg_strbuf_add(o, "null", 4);
+	ok = ok && mreg_strbuf_add(o, ",\"message\":", 11) && json_str(o, msg);
 	if (ok && body->sqlstate && body->sqlstate[0] &&
 	    mreg_utf8_valid(body->sqlstate, strlen(body->sqlstate)))
-		ok = buf_add(o, ",\"sqlstate\":", 12) &&
+		ok = mreg_strbuf_add(o, ",\"sqlstate\":", 12) &&
 		     json_str(o, body->sqlstate);
-	return ok && buf_add(o, "}\n", 2);
+	return ok && mreg_strbuf_add(o, "}\n", 2);
 }
 
 /*
@@ -224,7 +199,7 @@ static bool json_line(struct buf *o, enum level lv, const char *ts,
 static int emit(enum level lv, const char *prefix, struct line *body)
 {
 	enum cli_log_format fmt = cli_log_format();
-	struct buf o = { 0 };
+	struct mreg_strbuf o = { 0 };
 	char ts[40];
 	bool ok;
 	int rc = 0;
@@ -238,10 +213,10 @@ static int emit(enum level lv, const char *prefix, struct line *body)
 		ok = json_line(&o, lv, ts, body);
 	else
 		ok = (fmt != CLI_LOG_STAMPED ||
-		      (buf_add(&o, ts, strlen(ts)) && buf_add(&o, " ", 1))) &&
-		     buf_add(&o, prefix, strlen(prefix)) &&
-		     buf_add(&o, body->esc.p, body->esc.len) &&
-		     buf_add(&o, "\n", 1);
+		      (mreg_strbuf_add(&o, ts, strlen(ts)) && mreg_strbuf_add(&o, " ", 1))) &&
+		     mreg_strbuf_add(&o, prefix, strlen(prefix)) &&
+		     mreg_strbuf_add(&o, body->esc.p, body->esc.len) &&
+		     mreg_strbuf_add(&o, "\n", 1);
 	flockfile(stderr);
 	if (live_shown) {
 		fputs("\r\033[K", stderr);

@@ -30,6 +30,7 @@
 
 #include "bulk-sql.h"
 #include "db.h"
+#include "strbuf.h"
 
 static const struct {
 	const char *join;   /* condition on m (and p) for this selector key */
@@ -40,62 +41,32 @@ static const struct {
 	{ "m.active = i.w_active" },
 };
 
-struct sqlbuf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_add(struct sqlbuf *b, const char *text)
-{
-	size_t n = strlen(text);
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, text, n + 1);
-	b->len += n;
-}
-
 /* One UNION ALL branch for the selectors of this shape (bits of keys). */
-static void add_shape(struct sqlbuf *b, unsigned shape)
+static void add_shape(struct mreg_strbuf *b, unsigned shape)
 {
 	char filter[64];
 	unsigned k;
 	bool first = true;
 
-	sb_add(b, " UNION ALL SELECT i.seq, m.id FROM bulk_items i"
+	mreg_strbuf_puts(b, " UNION ALL SELECT i.seq, m.id FROM bulk_items i"
 		  " JOIN mreg.models m ON ");
 	for (k = 1; k < 4; k++) {
 		if (!(shape & (1u << k)))
 			continue;
-		sb_add(b, first ? "" : " AND ");
-		sb_add(b, where_keys[k].join);
+		mreg_strbuf_puts(b, first ? "" : " AND ");
+		mreg_strbuf_puts(b, where_keys[k].join);
 		first = false;
 	}
 	if (first)
-		sb_add(b, "true");
-	sb_add(b, " JOIN mreg.providers p ON p.id = m.provider_id");
+		mreg_strbuf_puts(b, "true");
+	mreg_strbuf_puts(b, " JOIN mreg.providers p ON p.id = m.provider_id");
 	if (shape & 1u) {
-		sb_add(b, " AND ");
-		sb_add(b, where_keys[0].join);
+		mreg_strbuf_puts(b, " AND ");
+		mreg_strbuf_puts(b, where_keys[0].join);
 	}
 	snprintf(filter, sizeof(filter), " = %u", shape);
-	sb_add(b, " WHERE i.provider IS NULL AND " SHAPE_EXPR);
-	sb_add(b, filter);
+	mreg_strbuf_puts(b, " WHERE i.provider IS NULL AND " SHAPE_EXPR);
+	mreg_strbuf_puts(b, filter);
 }
 
 static int command(struct mreg_conn *conn, const char *sql,
@@ -180,25 +151,25 @@ static long ship_items(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 
 static int resolve_targets(struct mreg_conn *conn, struct mreg_error *err)
 {
-	struct sqlbuf b = { 0 };
+	struct mreg_strbuf b = { 0 };
 	PGresult *res;
 	int i, rc = -1;
 
 	res = mreg_db_exec(conn, SHAPES_SQL, 0, NULL, PGRES_TUPLES_OK, err);
 	if (!res)
 		return -1;
-	sb_add(&b, TARGETS_HEAD);
+	mreg_strbuf_puts(&b, TARGETS_HEAD);
 	for (i = 0; i < PQntuples(res); i++)
 		add_shape(&b, (unsigned)atoi(PQgetvalue(res, i, 0)));
-	sb_add(&b, TARGETS_TAIL);
+	mreg_strbuf_puts(&b, TARGETS_TAIL);
 	PQclear(res);
-	if (b.failed) {
+	if (b.oom) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		goto cleanup;
 	}
-	rc = command(conn, b.s, err);
+	rc = command(conn, b.p, err);
 cleanup:
-	free(b.s);
+	free(b.p);
 	return rc;
 }
 

@@ -1,5 +1,6 @@
 /* escape.c - user-controlled text made safe for people (see escape.h) */
 #include "escape.h"
+#include "strbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,36 +127,18 @@ bool mreg_escape_needed(const char *s, size_t len, unsigned flags)
 /* ---- into a growable buffer -------------------------------------------- */
 
 struct grow {
-	char *p;
-	size_t len, cap, cols;
-	bool oom;
+	struct mreg_strbuf b;
+	size_t cols;
 };
 
 static bool grow_emit(void *arg, const char *s, size_t n, size_t cols,
 		      bool escape)
 {
 	struct grow *g = arg;
-	size_t ncap;
-	char *np;
 
 	(void)escape;
-	if (g->len + n + 1 > g->cap) {
-		ncap = g->cap ? g->cap : 64;
-		while (ncap < g->len + n + 1)
-			ncap *= 2;
-		np = realloc(g->p, ncap);
-		if (!np) {
-			g->oom = true;
-			return false;
-		}
-		g->p = np;
-		g->cap = ncap;
-	}
-	memcpy(g->p + g->len, s, n);
-	g->len += n;
-	g->p[g->len] = '\0';
 	g->cols += cols;
-	return true;
+	return mreg_strbuf_add(&g->b, s, n);
 }
 
 char *mreg_escape(const char *s, size_t len, unsigned flags, size_t *cols)
@@ -163,19 +146,16 @@ char *mreg_escape(const char *s, size_t len, unsigned flags, size_t *cols)
 	struct grow g = { 0 };
 
 	/* most text needs nothing: one allocation of the right size */
-	g.cap = len + 1;
-	g.p = malloc(g.cap);
-	if (!g.p)
+	if (!mreg_strbuf_reserve(&g.b, len + 1))
 		return NULL;
-	g.p[0] = '\0';
 	escape_walk(s, len, flags, grow_emit, &g);
-	if (g.oom) {
-		free(g.p);
+	if (g.b.oom) {
+		mreg_strbuf_free(&g.b);
 		return NULL;
 	}
 	if (cols)
 		*cols = g.cols;
-	return g.p;
+	return mreg_strbuf_take(&g.b);
 }
 
 /* ---- into a fixed buffer ------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* metrics.c - a metrics file for node_exporter's textfile collector
  * (see metrics.h) */
 #include "metrics.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -270,42 +271,8 @@ void mreg_metrics_run(struct mreg_metrics *m, const char *prefix,
 
 /* --- rendering ----------------------------------------------------------- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	char *p;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(p = realloc(b->p, cap))) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
 /* A label value: \\, \" and \n escaped, invalid UTF-8 as '?'. */
-static void put_label_value(struct buf *b, const char *s)
+static void put_label_value(struct mreg_strbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t left = strlen(s), n;
@@ -313,16 +280,16 @@ static void put_label_value(struct buf *b, const char *s)
 
 	while (left > 0) {
 		if (*p == '\\' || *p == '"') {
-			put(b, "\\", 1);
-			put(b, (const char *)p, 1);
+			mreg_strbuf_add(b, "\\", 1);
+			mreg_strbuf_add(b, (const char *)p, 1);
 			n = 1;
 		} else if (*p == '\n') {
-			put(b, "\\n", 2);
+			mreg_strbuf_add(b, "\\n", 2);
 			n = 1;
 		} else if ((n = mreg_utf8_decode(p, left, &cp)) > 0) {
-			put(b, (const char *)p, n);
+			mreg_strbuf_add(b, (const char *)p, n);
 		} else {
-			put(b, "?", 1);
+			mreg_strbuf_add(b, "?", 1);
 			n = 1;
 		}
 		p += n;
@@ -331,30 +298,30 @@ static void put_label_value(struct buf *b, const char *s)
 }
 
 /* HELP text: \\ and \n escaped. */
-static void put_help(struct buf *b, const char *s)
+static void put_help(struct mreg_strbuf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\')
-			put(b, "\\\\", 2);
+			mreg_strbuf_add(b, "\\\\", 2);
 		else if (*s == '\n')
-			put(b, "\\n", 2);
+			mreg_strbuf_add(b, "\\n", 2);
 		else
-			put(b, s, 1);
+			mreg_strbuf_add(b, s, 1);
 	}
 }
 
 /* A float as Go's ParseFloat reads it, exactly, in as few digits as may. */
-static void put_value(struct buf *b, double v)
+static void put_value(struct mreg_strbuf *b, double v)
 {
 	char s[40];
 	int prec;
 
 	if (isnan(v)) {
-		puts_(b, "NaN");
+		mreg_strbuf_puts(b, "NaN");
 		return;
 	}
 	if (isinf(v)) {
-		puts_(b, v > 0 ? "+Inf" : "-Inf");
+		mreg_strbuf_puts(b, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
 	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
@@ -366,38 +333,38 @@ static void put_value(struct buf *b, double v)
 				break;
 		}
 	}
-	puts_(b, s);
+	mreg_strbuf_puts(b, s);
 }
 
 /* "name{common labels[,label="value"]}" */
-static void put_series(struct buf *b, const struct mreg_metrics *m,
+static void put_series(struct mreg_strbuf *b, const struct mreg_metrics *m,
 		       const char *name, const char *suffix,
 		       const char *label, const char *lvalue)
 {
 	size_t i;
 
-	puts_(b, name);
-	puts_(b, suffix);
+	mreg_strbuf_puts(b, name);
+	mreg_strbuf_puts(b, suffix);
 	if (m->nlabels == 0 && !label)
 		return;
-	put(b, "{", 1);
+	mreg_strbuf_add(b, "{", 1);
 	for (i = 0; i < m->nlabels; i++) {
 		if (i)
-			put(b, ",", 1);
-		puts_(b, m->labels[i].name);
-		put(b, "=\"", 2);
+			mreg_strbuf_add(b, ",", 1);
+		mreg_strbuf_puts(b, m->labels[i].name);
+		mreg_strbuf_add(b, "=\"", 2);
 		put_label_value(b, m->labels[i].value);
-		put(b, "\"", 1);
+		mreg_strbuf_add(b, "\"", 1);
 	}
 	if (label) {
 		if (m->nlabels)
-			put(b, ",", 1);
-		puts_(b, label);
-		put(b, "=\"", 2);
+			mreg_strbuf_add(b, ",", 1);
+		mreg_strbuf_puts(b, label);
+		mreg_strbuf_add(b, "=\"", 2);
 		put_label_value(b, lvalue);
-		put(b, "\"", 1);
+		mreg_strbuf_add(b, "\"", 1);
 	}
-	put(b, "}", 1);
+	mreg_strbuf_add(b, "}", 1);
 }
 
 static const char *type_name(enum mreg_metric_type t)
@@ -413,32 +380,32 @@ static const char *type_name(enum mreg_metric_type t)
 char *mreg_metrics_render(const struct mreg_metrics *m, size_t *len,
 			  struct mreg_error *err)
 {
-	struct buf b = { 0 };
+	struct mreg_strbuf b = { 0 };
 	size_t i, k;
 
 	if (m && m->bad[0]) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "%s", m->bad);
 		return NULL;
 	}
-	put(&b, "", 0);
+	mreg_strbuf_add(&b, "", 0);
 	for (i = 0; m && !m->oom && i < m->nf; i++) {
 		const struct family *f = &m->f[i];
 
-		puts_(&b, "# HELP ");
-		puts_(&b, f->name);
-		put(&b, " ", 1);
+		mreg_strbuf_puts(&b, "# HELP ");
+		mreg_strbuf_puts(&b, f->name);
+		mreg_strbuf_add(&b, " ", 1);
 		put_help(&b, f->help);
-		puts_(&b, "\n# TYPE ");
-		puts_(&b, f->name);
-		put(&b, " ", 1);
-		puts_(&b, type_name(f->type));
-		put(&b, "\n", 1);
+		mreg_strbuf_puts(&b, "\n# TYPE ");
+		mreg_strbuf_puts(&b, f->name);
+		mreg_strbuf_add(&b, " ", 1);
+		mreg_strbuf_puts(&b, type_name(f->type));
+		mreg_strbuf_add(&b, "\n", 1);
 		for (k = 0; k < f->n; k++) {
 			put_series(&b, m, f->name, f->s[k].suffix,
 				   f->s[k].label, f->s[k].lvalue);
-			put(&b, " ", 1);
+			mreg_strbuf_add(&b, " ", 1);
 			put_value(&b, f->s[k].value);
-			put(&b, "\n", 1);
+			mreg_strbuf_add(&b, "\n", 1);
 		}
 	}
 	if (!m || m->oom || b.oom) {
@@ -480,7 +447,7 @@ static char *read_small(const char *path, size_t *len)
 int mreg_metrics_previous(const struct mreg_metrics *m, const char *path,
 			  const char *name, double *value)
 {
-	struct buf want = { 0 };
+	struct mreg_strbuf want = { 0 };
 	size_t len = 0;
 	char *text, *line, *end;
 	int rc = -1;
@@ -488,7 +455,7 @@ int mreg_metrics_previous(const struct mreg_metrics *m, const char *path,
 	if (!m || !(text = read_small(path, &len)))
 		return -1;
 	put_series(&want, m, name, "", NULL, NULL);
-	put(&want, " ", 1);
+	mreg_strbuf_add(&want, " ", 1);
 	for (line = text; !want.oom && line < text + len; line = end + 1) {
 		char *nl = strchr(line, '\n'), *num_end;
 		double v;

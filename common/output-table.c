@@ -10,6 +10,7 @@
 
 #include "escape.h"
 #include "jsontext.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 #define MIN_SHRINK 4 /* a shrunk column keeps at least this many columns */
@@ -37,43 +38,6 @@ size_t mreg_display_width(const char *s, size_t len)
 	return cols;
 }
 
-/* ---- growable buffer ------------------------------------------------------ */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t ncap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap * 2 : 64;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		np = realloc(b->p, ncap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
 char *mreg_cell_escape(const char *s, size_t len, size_t *cols)
 {
 	return mreg_escape(s, len, 0, cols);
@@ -88,13 +52,13 @@ static char *joined_strings(const char *v, bool *oom)
 {
 	struct mreg_json_iter it;
 	struct mreg_json_span k, e;
-	struct buf b = { 0 };
+	struct mreg_strbuf b = { 0 };
 	size_t n = 0, len;
 	char *s;
 
 	if (!mreg_json_iter_init(&it, v, strlen(v)) || it.object)
 		return NULL;
-	buf_add(&b, "", 0);
+	mreg_strbuf_add(&b, "", 0);
 	while (mreg_json_iter_next(&it, &k, &e)) {
 		if (e.p[0] != '"') {
 			free(b.p);
@@ -107,8 +71,8 @@ static char *joined_strings(const char *v, bool *oom)
 			return NULL;
 		}
 		if (n++)
-			buf_str(&b, ", ");
-		buf_add(&b, s, len);
+			mreg_strbuf_puts(&b, ", ");
+		mreg_strbuf_add(&b, s, len);
 		free(s);
 	}
 	if (b.oom) {

@@ -39,13 +39,6 @@ one_error() {
 	[[ $stderr == *"mreg $command: "*"${1:-}"* ]] || fail "stderr: $stderr"
 }
 
-# needs_format COMMAND: skip (loudly) while COMMAND has no --format yet:
-# default and set-default get -o from the output-contract part B1.
-needs_format() {
-	"$MREG" "$1" --help | grep -q -- '--format' ||
-		skip "$1 has no --format option yet (issue 15, part B1)"
-}
-
 @test "list: a dead database, -o json and -o ndjson: one error object each" {
 	run --separate-stderr "$MREG" list -d "$DEAD" -o json
 	one_error 1 list "could not connect"
@@ -102,13 +95,11 @@ needs_format() {
 }
 
 @test "default: an unknown type under -o json" {
-	needs_format default
 	run --separate-stderr "$MREG" default -o json no-such-type
 	one_error 3 default "no-such-type"
 }
 
 @test "set-default: an unknown model under -o json" {
-	needs_format set-default
 	run --separate-stderr "$MREG" set-default -o json openai/no-such-model
 	one_error 3 set-default 'unknown model "openai/no-such-model"'
 }
