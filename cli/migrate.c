@@ -226,6 +226,15 @@ static int count_state(const struct mreg_migration_status *st, size_t n,
 	return c;
 }
 
+/* The counts the metrics file reports, once the status is known. */
+static void note_counts(struct opts *o, const struct mreg_migration_status *st,
+			size_t n)
+{
+	o->counted = true;
+	o->pending = count_state(st, n, MREG_MIG_PENDING);
+	o->drifted = count_state(st, n, MREG_MIG_DRIFTED);
+}
+
 /* Drift is an error that names every changed migration. */
 static int check_drift(struct cli_ctx *ctx,
 		       const struct mreg_migration_status *st, size_t n)
@@ -264,11 +273,9 @@ static int run_status(struct cli_ctx *ctx, struct opts *o,
 
 	if (mreg_migrate_status(conn, set, &st, &n, &err) < 0)
 		return cli_report(ctx, &err);
-	pending = count_state(st, n, MREG_MIG_PENDING);
-	drifted = count_state(st, n, MREG_MIG_DRIFTED);
-	o->counted = true;
-	o->pending = pending;
-	o->drifted = drifted;
+	note_counts(o, st, n);
+	pending = o->pending;
+	drifted = o->drifted;
 	if (o->exit_code)
 		rc = drifted ? MREG_EXIT_FAILURE
 			     : pending ? MREG_EXIT_PENDING : 0;
@@ -335,9 +342,7 @@ static int run_dry(struct cli_ctx *ctx, struct opts *o,
 		json_decref(list);
 		return cli_report(ctx, &err);
 	}
-	o->counted = true;
-	o->pending = count_state(st, n, MREG_MIG_PENDING);
-	o->drifted = count_state(st, n, MREG_MIG_DRIFTED);
+	note_counts(o, st, n);
 	if (check_drift(ctx, st, n)) {
 		json_decref(list);
 		free(st);
@@ -436,9 +441,7 @@ static int run_apply(struct cli_ctx *ctx, struct opts *o,
 		rc = cli_report(ctx, &err);
 		goto unlock;
 	}
-	o->counted = true;
-	o->pending = count_state(st, n, MREG_MIG_PENDING);
-	o->drifted = count_state(st, n, MREG_MIG_DRIFTED);
+	note_counts(o, st, n);
 	if (check_drift(ctx, st, n)) {
 		rc = MREG_EXIT_FAILURE;
 		goto unlock;

@@ -133,14 +133,7 @@ one_error() {
 
 @test "import-dir: the lock held is exit 4 with the holder as detail and --wait as hint" {
 	src=$(cd "$SAMPLES" && pwd -P)
-	psql -XAtq -v src="$src" >/dev/null 2>&1 3>&- <<-'SQL' &
-		SET application_name = 'lock-holder-0007';
-		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
-		SELECT pg_sleep(600);
-	SQL
-	holder=$!
-	wait_for "the lock holder to sleep" \
-		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'lock-holder-0007' and wait_event = 'PgSleep'\")\" = 1 ]"
+	hold_source_lock "$src" lock-holder-0007
 	run --separate-stderr "$MREG" import-dir --format json "$SAMPLES"
 	q "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'lock-holder-0007'" >/dev/null
 	wait "$holder" || true

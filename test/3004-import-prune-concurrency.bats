@@ -88,14 +88,7 @@ teardown_file() {
 @test "a second import of the same source exits 4 and names the holder; --wait waits" {
 	src=$(cd "$D" && pwd -P)
 	# hold the lock from another session until this test terminates it
-	psql -XAtq -v src="$src" >/dev/null 2>&1 3>&- <<-'SQL' &
-		SET application_name = 'lock-holder-test';
-		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
-		SELECT pg_sleep(600);
-	SQL
-	holder=$!
-	wait_for "the lock holder to sleep" \
-		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'lock-holder-test' and wait_event = 'PgSleep'\")\" = 1 ]"
+	hold_source_lock "$src"
 	run "$MREG" import-dir "$D"
 	assert_failure 4
 	assert_line "mreg import-dir: another import of \"$src\" is running"
@@ -119,19 +112,6 @@ teardown_file() {
 	wait "$holder" || true
 }
 
-# hold_source_lock SRC: a psql session (application_name lock-holder-test)
-# holding the source's lock until the test ends it; waits until pg_locks
-# shows it granted.  The psql's pid in $holder.
-hold_source_lock() {
-	psql -XAtq -v src="$1" >/dev/null 2>&1 3>&- <<-'SQL' &
-		SET application_name = 'lock-holder-test';
-		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
-		SELECT pg_sleep(600);
-	SQL
-	holder=$!
-	wait_for "the lock holder in pg_locks" \
-		"[ \"\$(q \"select count(*) from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory' and l.granted and a.application_name = 'lock-holder-test'\")\" = 1 ]"
-}
 
 @test "--wait=DURATION gives up with exit 4 naming the holder and the limit; the lock stays with the holder" {
 	src=$(cd "$D" && pwd -P)

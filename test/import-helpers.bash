@@ -87,3 +87,17 @@ wait_past_racy() {
 import_tree() {
 	run --separate-stderr timeout 300 "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$@" "$B"
 }
+
+# hold_source_lock SRC [APP]: a psql session (application_name APP, by
+# default lock-holder-test) holding the source's lock until the test ends
+# it; waits until pg_locks shows it granted.  The psql's pid in $holder.
+hold_source_lock() {
+	psql -XAtq -v src="$1" -v app="${2:-lock-holder-test}" >/dev/null 2>&1 3>&- <<-'SQL' &
+		SET application_name = :'app';
+		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
+		SELECT pg_sleep(600);
+	SQL
+	holder=$!
+	wait_for "the lock holder in pg_locks" \
+		"[ \"\$(q \"select count(*) from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory' and l.granted and a.application_name = '${2:-lock-holder-test}'\")\" = 1 ]"
+}
