@@ -104,7 +104,9 @@ static int count_one(void *arg, const char *rel, const struct stat *st,
 	(void)err;
 	if (st)
 		atomic_fetch_add(&p->counted, 1);
-	return atomic_load(&p->stop) ? 1 : 0;
+	/* once the import's own walk is done its count is the total */
+	return atomic_load(&p->stop) || atomic_load(&p->scan->walk_done) ? 1
+									   : 0;
 }
 
 static void *counter_main(void *arg)
