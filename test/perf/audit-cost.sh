@@ -25,11 +25,13 @@ die() { echo "audit-cost.sh: $*" >&2; exit 1; }
 [ -n "${PGHOST:-}" ] || die "no sandbox (run under test/pg-sandbox run)"
 
 WORK=$(mktemp -d)
-DBS=()
+drop_db() {
+	psql -XAtq -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1 || true
+}
 cleanup() {
 	local d
-	for d in "${DBS[@]}"; do
-		psql -XAtq -d postgres -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 || true
+	for d in $(psql -XAtq -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'perf_audit_$$_%'" 2>/dev/null); do
+		drop_db "$d"
 	done
 	rm -rf "$WORK"
 }
@@ -51,19 +53,20 @@ n_db=0
 fresh_db() {
 	n_db=$((n_db + 1))
 	export PGDATABASE="perf_audit_$$_$n_db"
-	DBS+=("$PGDATABASE")
 	psql -XAtq -d postgres -c "CREATE DATABASE \"$PGDATABASE\"" >/dev/null
 	"$1" migrate --quiet
 }
 
-# timed CMD...: the wall time of CMD in seconds (CMD's output discarded)
+# timed CMD...: the wall time of CMD in seconds into $secs (CMD's stdout
+# discarded, its stderr in $WORK/stderr; CMD failing ends the script)
 timed() {
-	python3 - "$@" <<'PY'
+	secs=$(python3 - "$@" 2>"$WORK/stderr" <<'PY'
 import subprocess, sys, time
 t0 = time.monotonic()
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
 print("%.3f" % (time.monotonic() - t0))
 PY
+) || { cat "$WORK/stderr" >&2; die "failed: $*"; }
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -81,15 +84,18 @@ for i in range(1, n + 1):
                      % (i, i))
 PY
 
-import_once() { # BINARY -> seconds
+import_once() { # BINARY -> $secs
+	local n
 	fresh_db "$1"
 	psql -XAtq -c "CHECKPOINT" >/dev/null
 	timed "$1" import-dir --quiet "$TREE"
-	[ "$(psql -XAtq -c "SELECT count(*) FROM mreg.models")" -eq "$PERF_FILES" ] ||
-		die "import-dir did not import $PERF_FILES models"
+	n=$(psql -XAtq -c "SELECT count(*) FROM mreg.models")
+	[ "$n" -eq "$PERF_FILES" ] ||
+		{ cat "$WORK/stderr" >&2; die "import-dir imported $n models, not $PERF_FILES"; }
+	drop_db "$PGDATABASE"
 }
 
-bulk_once() { # BINARY -> seconds
+bulk_once() { # BINARY -> $secs
 	fresh_db "$1"
 	psql -XAtq -v ON_ERROR_STOP=1 -v n="$PERF_ITEMS" >/dev/null <<'SQL'
 INSERT INTO mreg.providers (name) VALUES ('perf');
@@ -103,6 +109,7 @@ SQL
 	timed "$1" bulk-update "$BATCH"
 	[ "$(psql -XAtq -c "SELECT count(*) FROM mreg.audit_log WHERE action = 'model.update'")" -eq "$PERF_ITEMS" ] ||
 		die "bulk-update did not audit $PERF_ITEMS updates"
+	drop_db "$PGDATABASE"
 }
 
 declare -A times
@@ -116,9 +123,11 @@ for rep in $(seq 1 "$PERF_REPS"); do
 	for bin in base new; do
 		b=$MREG_BASELINE
 		[ "$bin" = new ] && b=$MREG
-		times[import.$bin]+=" $(import_once "$b")"
-		times[bulk.$bin]+=" $(bulk_once "$b")"
-		echo "rep $rep $bin: import${times[import.$bin]##* } s, bulk-update${times[bulk.$bin]##* } s" >&2
+		import_once "$b"
+		times[import.$bin]+=" $secs"
+		bulk_once "$b"
+		times[bulk.$bin]+=" $secs"
+		echo "rep $rep $bin: import-dir ${times[import.$bin]##* } s, bulk-update ${times[bulk.$bin]##* } s" >&2
 	done
 done
 
