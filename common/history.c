@@ -110,10 +110,13 @@ static int audit_begin(struct mreg_conn *conn, const char *actor,
 		       struct mreg_error *err)
 {
 	const char *v[2] = { actor, ROLLBACK_CONTEXT };
+	PGresult *res;
 
-	return mreg_db_command(conn, "SELECT set_config('mreg.actor', $1, true),"
-				     " set_config('mreg.context', $2, true)",
-			       2, v, err);
+	res = mreg_db_exec(conn, "SELECT set_config('mreg.actor', $1, true),"
+				 " set_config('mreg.context', $2, true)",
+			   2, v, PGRES_TUPLES_OK, err);
+	PQclear(res);
+	return res ? 0 : -1;
 }
 
 /* strdup of row's field, NULL for SQL NULL; -1 when out of memory. */
