@@ -251,7 +251,8 @@
 	" ORDER BY a.logged_at DESC, a.id DESC LIMIT $7::bigint"
 
 /* The same entries, one row per changed field (an entry without one:
- * one row, field NULL), in the order of the entries, then by field.
+ * one row, field NULL; a default's model_id is left out, its model names
+ * it), in the order of the entries, then by field.
  * Columns: id, logged_at, actor, action, field (artifact rows:
  * "artifact[PATH].KEY"), old, new (strings as they are, other values as
  * JSON, null as NULL), command, path, batch, reason (from the context),
@@ -268,7 +269,10 @@
 	"       e.context->>'reason' AS reason,"                             \
 	"       e.db_role, e.resource, e.model_id, e.context"                \
 	"  FROM (" MREG_SQL_HISTORY ") e"                                    \
-	"  LEFT JOIN LATERAL json_each(e.changes) f(field, v) ON true"       \
+	"  LEFT JOIN LATERAL (SELECT * FROM json_each(e.changes) c"          \
+	"                     WHERE NOT (c.key = 'model_id'"                 \
+	"                       AND e.resource LIKE 'defaults/%')) f(field, v)" \
+	"    ON true"                                                        \
 	" ORDER BY e.logged_at DESC, e.id DESC, f.field"
 
 /* $1-$4 as above -> the number of matching entries. */
