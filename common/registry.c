@@ -223,7 +223,7 @@ int mreg_cursor_decode(const char *token, char kind, char **key, char **id,
 	if (!raw || len < 4 || raw[0] != '1' || raw[2] != 0x1f ||
 	    memchr(raw, '\0', len) ||
 	    !(sep = memchr(raw + 3, 0x1f, len - 3)) ||
-	    !strchr("nuapd", raw[1])) {
+	    !strchr("nuahpd", raw[1])) {
 		free(raw);
 		return cursor_invalid(token, err);
 	}
