@@ -63,7 +63,7 @@ int mreg_history_type_known(struct mreg_conn *conn, const char *type,
 	return 0;
 }
 
-/* ---- set-default --previous ------------------------------------------------ */
+/* ---- set-default --previous ----------------------------------------------- */
 
 /* $1 type -> the current default's id and name; the row stays locked
  * until the transaction ends, so no other set-default moves it meanwhile. */

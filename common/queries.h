@@ -205,7 +205,7 @@
 #define MREG_SQL_COUNT_AUDIT                                                 \
 	"SELECT count(*) FROM mreg.audit_log a" MREG_SQL_AUDIT_FILTER
 
-/* ---- mreg history ------------------------------------------------------------
+/* ---- mreg history -----------------------------------------------------------
  * A model's entries (follow its id: renames and moves included; model and
  * artifact rows, not the defaults it took part in) or a resource's (the
  * default of a type: "defaults/<type>"), newest first.
@@ -271,8 +271,8 @@
 	"  FROM (" MREG_SQL_HISTORY ") e"                                    \
 	"  LEFT JOIN LATERAL (SELECT * FROM json_each(e.changes) c"          \
 	"                     WHERE NOT (c.key = 'model_id'"                 \
-	"                       AND e.resource LIKE 'defaults/%')) f(field, v)" \
-	"    ON true"                                                        \
+	"                       AND e.resource LIKE 'defaults/%'))"          \
+	"    f(field, v) ON true"                                            \
 	" ORDER BY e.logged_at DESC, e.id DESC, f.field"
 
 /* $1-$4 as above -> the number of matching entries. */

@@ -52,7 +52,23 @@ newest() {
 	# the table: one line per changed field, newest first
 	run -0 "$MREG" history "$M" --columns action,field,old,new --no-headers
 	assert_line --index 0 --regexp '^model\.update +metadata +\{"license": "proprietary"\} +\{"license": "mit"\}$'
-	assert_line --index 1 --regexp '^model\.update +tags +embedding, multilingual|^model\.update +tags +\["embedding"'
+	assert_line --index 1 --regexp '^model\.update +tags +\["embedding", "multilingual"\] +\["a", "b"\]$'
+}
+
+@test "history: an artifact's changes are in its model's history, named by path" {
+	f="$TREE/openai/gpt-4o.json"
+	printf 'weights one\n' >"$TREE/openai/w.bin"
+	jq '.artifacts = ["w.bin"]' "$f" >"$f.new" && mv "$f.new" "$f"
+	"$MREG" import-dir --actor importer --source hist "$TREE" >/dev/null
+	run -0 fields openai/gpt-4o
+	path=$(q "SELECT a.path FROM mreg.artifacts a JOIN mreg.models m ON m.id = a.model_id WHERE m.name = 'gpt-4o'")
+	assert_line --index 0 "importer,artifact.create,artifact[$path].path,,$path,import-dir,openai/gpt-4o.json,"
+	assert_output --partial "importer,artifact.create,artifact[$path].size,,12,import-dir,"
+	printf 'weights, the second\n' >"$TREE/openai/w.bin"
+	"$MREG" import-dir --actor importer --source hist "$TREE" >/dev/null
+	run -0 "$MREG" history openai/gpt-4o -o json --limit 1
+	assert_equal "$(jq -c '.items[0] | [.action, .artifact, (.changes | keys), .changes.size]' <<<"$output")" \
+		"[\"artifact.update\",\"$path\",[\"sha256\",\"size\"],{\"old\":12,\"new\":20}]"
 }
 
 @test "history: follows a rename and a move; a deleted model is found by its name" {
