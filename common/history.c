@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 
 static int oom(struct mreg_error *err)
@@ -101,22 +102,20 @@ int mreg_history_type_known(struct mreg_conn *conn, const char *type,
 	"       updated_at = now()"                                          \
 	" WHERE type = $1::text"
 
-#define ROLLBACK_CONTEXT                                                     \
-	"{\"command\":\"set-default\",\"reason\":\"rollback\","              \
-	"\"rollback\":true}"
-
-/* The actor and the rollback's context for the audit rows. */
+/* The actor and the rollback's context for the audit rows the
+ * database writes (common/audit.c). */
 static int audit_begin(struct mreg_conn *conn, const char *actor,
 		       struct mreg_error *err)
 {
-	const char *v[2] = { actor, ROLLBACK_CONTEXT };
-	PGresult *res;
+	json_t *ctx = json_pack("{s:s, s:s, s:b}", "command", "set-default",
+				"reason", "rollback", "rollback", 1);
+	int rc;
 
-	res = mreg_db_exec(conn, "SELECT set_config('mreg.actor', $1, true),"
-				 " set_config('mreg.context', $2, true)",
-			   2, v, PGRES_TUPLES_OK, err);
-	PQclear(res);
-	return res ? 0 : -1;
+	if (!ctx)
+		return oom(err);
+	rc = mreg_audit_begin(conn, actor, ctx, err);
+	json_decref(ctx);
+	return rc;
 }
 
 /* strdup of row's field, NULL for SQL NULL; -1 when out of memory. */
