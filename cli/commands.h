@@ -42,9 +42,11 @@
 	X(default, "default", CLI_DB, 1, 1, "missing TYPE", "type",           \
 	  MREG_REPORT_FORMATS,                                                \
 	  "print the default model of a type")                                \
-	X(set_default, "set-default", CLI_DB | CLI_ACTOR, 1, 1,               \
+	X(set_default, "set-default", CLI_DB | CLI_ACTOR, 0, 1,               \
 	  "missing PROVIDER/NAME", "model", MREG_REPORT_FORMATS,              \
 	  "make a model the default for its type")                            \
+	X(history, "history", CLI_DB, 0, 1, NULL, "model", MREG_FORMATS,     \
+	  "show the changes of a model or of a type's default")             \
 	X(complete, "__complete", CLI_DB | CLI_HIDDEN, 0, -1, NULL, "text",   \
 	  "", "values for shell completion")                                  \
 	X(import_dir, "import-dir", CLI_DB | CLI_ACTOR, 1, 1, "missing DIR",  \

@@ -1,13 +1,11 @@
 /* list.c - mreg list: models, providers, defaults or audit entries */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "listing.h"
 #include "registry.h"
-#include "timeparse.h"
 #include "view.h"
 
 enum {
@@ -201,42 +199,6 @@ static int handle(void *state, int id, const char *arg)
 	return handle_models(o, id, arg);
 }
 
-/*
- * --since/--until: a duration ago ("2h", "3d") or an ISO-8601 timestamp,
- * checked here (common/timeparse.c) and handed to the server as UTC text.
- */
-static int parse_time(const struct cli_ctx *ctx, const char *opt,
-		      const char *arg, char *buf, size_t len)
-{
-	struct mreg_error err;
-	struct mreg_time t;
-
-	if (mreg_time_parse(arg, (long long)time(NULL), &t, &err) < 0)
-		return cli_usage(ctx, "%s: %s", opt, err.message);
-	if (mreg_time_format(&t, buf, len) < 0)
-		return cli_usage(ctx, "%s: invalid time \"%s\": out of range",
-				 opt, arg);
-	return 0;
-}
-
-/* After the rows: the total and the next page's cursor, where the format
- * has no place for them on stdout, on stderr. */
-static void print_trailer(const struct opts *o, const char *noun,
-			  const struct mreg_listing_result *res)
-{
-	if (o->format == MREG_OUT_TABLE) {
-		if (res->total >= 0)
-			printf("-- %lld %s in total\n", res->total, noun);
-		if (res->next)
-			printf("-- next page: --after %s\n", res->next);
-	} else if (o->format != MREG_OUT_JSON) {
-		if (res->total >= 0)
-			cli_info(o->ctx, "%lld %s in total", res->total, noun);
-		if (res->next)
-			cli_info(o->ctx, "next page: --after %s", res->next);
-	}
-}
-
 static int run(struct cli_ctx *ctx, const struct opts *o,
 	       struct mreg_conn *conn, const struct mreg_listing_query *q,
 	       enum subject subj, struct view_table *t)
@@ -278,7 +240,7 @@ static int run(struct cli_ctx *ctx, const struct opts *o,
 		rc = view_write_failed(ctx, t->out, &err);
 		goto cleanup;
 	}
-	print_trailer(o, q->l->noun, &res);
+	view_listing_trailer(ctx, o->format, q->l->noun, &res);
 cleanup:
 	free(res.next);
 	return rc;
@@ -338,15 +300,15 @@ static int audit_filter(struct cli_ctx *ctx, const struct opts *o,
 		f->model_provider = a->provider;
 	}
 	if (o->since) {
-		rc = parse_time(ctx, "--since", o->since, a->since,
-				sizeof(a->since));
+		rc = view_parse_time(ctx, "--since", o->since, a->since,
+				     sizeof(a->since));
 		if (rc)
 			return rc;
 		f->since = a->since;
 	}
 	if (o->until) {
-		rc = parse_time(ctx, "--until", o->until, a->until,
-				sizeof(a->until));
+		rc = view_parse_time(ctx, "--until", o->until, a->until,
+				     sizeof(a->until));
 		if (rc)
 			return rc;
 		f->until = a->until;

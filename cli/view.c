@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lookup.h"
 #include "pager.h"
 #include "registry.h"
+#include "timeparse.h"
 
 void view_config(FILE *out, enum mreg_out_format format,
 		 struct mreg_output_config *cfg)
@@ -219,4 +221,35 @@ int view_identity_arg(const struct cli_ctx *ctx, int argc, char **argv,
 	if (mreg_identity_split(argv[first], provider, len, name, &err) < 0)
 		return cli_usage(ctx, "%s", err.message);
 	return -1;
+}
+
+int view_parse_time(const struct cli_ctx *ctx, const char *opt,
+		    const char *arg, char *buf, size_t len)
+{
+	struct mreg_error err;
+	struct mreg_time t;
+
+	if (mreg_time_parse(arg, (long long)time(NULL), &t, &err) < 0)
+		return cli_usage(ctx, "%s: %s", opt, err.message);
+	if (mreg_time_format(&t, buf, len) < 0)
+		return cli_usage(ctx, "%s: invalid time \"%s\": out of range",
+				 opt, arg);
+	return 0;
+}
+
+void view_listing_trailer(const struct cli_ctx *ctx,
+			  enum mreg_out_format format, const char *noun,
+			  const struct mreg_listing_result *res)
+{
+	if (format == MREG_OUT_TABLE) {
+		if (res->total >= 0)
+			printf("-- %lld %s in total\n", res->total, noun);
+		if (res->next)
+			printf("-- next page: --after %s\n", res->next);
+	} else if (format != MREG_OUT_JSON) {
+		if (res->total >= 0)
+			cli_info(ctx, "%lld %s in total", res->total, noun);
+		if (res->next)
+			cli_info(ctx, "next page: --after %s", res->next);
+	}
 }

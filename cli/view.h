@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "listing.h"
 #include "output.h"
 #include "pool.h"
 
@@ -86,5 +87,22 @@ int view_check_filters(const struct cli_ctx *ctx, struct mreg_conn *conn,
 int view_identity_arg(const struct cli_ctx *ctx, int argc, char **argv,
 		      int first, char *provider, size_t len,
 		      const char **name);
+
+/*
+ * A --since/--until (or other TIME) value: a duration ago ("2h", "3d")
+ * or an ISO-8601 timestamp (common/timeparse.c), as UTC text in buf for
+ * the server.  0, or the usage error's exit status (printed, naming opt).
+ */
+int view_parse_time(const struct cli_ctx *ctx, const char *opt,
+		    const char *arg, char *buf, size_t len);
+
+/*
+ * After a listing's rows: the total and the next page's cursor where the
+ * format has no place for them (table: on stdout after the rows; ndjson
+ * and csv: on stderr; json carries them itself).  noun: "models", ...
+ */
+void view_listing_trailer(const struct cli_ctx *ctx,
+			  enum mreg_out_format format, const char *noun,
+			  const struct mreg_listing_result *res);
 
 #endif

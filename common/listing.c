@@ -81,6 +81,45 @@ static const struct mreg_column audit_cols[] = {
 	{ "new", MREG_COL_JSON, MREG_COL_HIDDEN, MREG_PRIO_LEAST },
 };
 
+/* history: $1 model id, $2 resource, $3 since, $4 until, cursor, limit */
+static const enum mreg_listing_param history_params[] = {
+	MREG_LP_MODEL_ID, MREG_LP_RESOURCE, MREG_LP_SINCE, MREG_LP_UNTIL,
+	MREG_LP_AFTER_KEY, MREG_LP_AFTER_ID, MREG_LP_LIMIT,
+};
+
+/* one entry (JSON and NDJSON) */
+static const struct mreg_column history_cols[] = {
+	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_KEY },
+	{ "logged_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
+	{ "actor", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
+	{ "db_role", MREG_COL_TEXT, 0, MREG_PRIO_TAGS },
+	{ "action", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "resource", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "model_id", MREG_COL_NUMBER, 0, MREG_PRIO_FIELD },
+	{ "artifact", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
+	{ "changes", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
+	{ "context", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
+};
+
+/* one changed field (table and CSV); the table leaves out the last four */
+static const struct mreg_column history_field_cols[] = {
+	{ "id", MREG_COL_NUMBER, MREG_COL_RIGHT, MREG_PRIO_CORE },
+	{ "logged_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
+	{ "actor", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
+	{ "action", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "field", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
+	{ "old", MREG_COL_TEXT, 0, MREG_PRIO_LABEL },
+	{ "new", MREG_COL_TEXT, 0, MREG_PRIO_LABEL },
+	{ "command", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
+	{ "path", MREG_COL_TEXT, 0, MREG_PRIO_TAGS },
+	{ "batch", MREG_COL_TEXT, 0, MREG_PRIO_TAGS },
+	{ "reason", MREG_COL_TEXT, 0, MREG_PRIO_LEAST },
+	{ "db_role", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_TAGS },
+	{ "resource", MREG_COL_TEXT, MREG_COL_HIDDEN, MREG_PRIO_CORE },
+	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
+	{ "context", MREG_COL_JSON, MREG_COL_HIDDEN, MREG_PRIO_LEAST },
+};
+
 static const enum mreg_listing_param search_params[] = {
 	MREG_LP_QUERY, MREG_LP_TYPE, MREG_LP_PROVIDER, MREG_LP_LIMIT,
 };
@@ -116,6 +155,15 @@ static const struct mreg_listing listings[MREG_LISTING_N] = {
 		"search", "results", MREG_SQL_SEARCH, NULL, search_params,
 		N(search_params), 0, search_cols, N(search_cols), NULL, NULL,
 		's' },
+	[MREG_LISTING_HISTORY] = {
+		"history", "entries", MREG_SQL_HISTORY, MREG_SQL_COUNT_HISTORY,
+		history_params, N(history_params), 4, history_cols,
+		N(history_cols), "logged_at", "id", 'h' },
+	[MREG_LISTING_HISTORY_FIELDS] = {
+		"history (fields)", "entries", MREG_SQL_HISTORY_FIELDS,
+		MREG_SQL_COUNT_HISTORY, history_params, N(history_params), 4,
+		history_field_cols, N(history_field_cols), "logged_at", "id",
+		'h', true },
 };
 
 const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id)
@@ -220,6 +268,8 @@ int mreg_listing_query_init(struct mreg_listing_query *q,
 	v[MREG_LP_ACTION] = f->action;
 	v[MREG_LP_MODEL_PROVIDER] = f->model_provider;
 	v[MREG_LP_MODEL_NAME] = f->model_name;
+	v[MREG_LP_MODEL_ID] = f->model_id;
+	v[MREG_LP_RESOURCE] = f->resource;
 	v[MREG_LP_AFTER_KEY] = q->key;
 	v[MREG_LP_AFTER_ID] = q->id;
 	v[MREG_LP_LIMIT] = f->limit >= 0 ? q->limit_text : NULL;
@@ -241,7 +291,8 @@ void mreg_listing_query_finish(struct mreg_listing_query *q)
 struct page {
 	int key_col, id_col;  /* -1: none */
 	long long limit;      /* < 0: every row; else the rows of the page */
-	char *key, *id;       /* of the last row handed over */
+	bool grouped;         /* rows of one id are one item (listing.h) */
+	char *key, *id;       /* of the last row (grouped: item) handed over */
 };
 
 static int oom(struct mreg_error *err)
@@ -253,9 +304,18 @@ static int oom(struct mreg_error *err)
 /* The page's last row: remember its cursor fields. */
 static int remember(struct page *pg, PGresult *row, struct mreg_error *err)
 {
+	free(pg->key);
+	free(pg->id);
 	pg->key = strdup(PQgetvalue(row, 0, pg->key_col));
 	pg->id = strdup(pg->id_col >= 0 ? PQgetvalue(row, 0, pg->id_col) : "");
 	return pg->key && pg->id ? 0 : oom(err);
+}
+
+/* Does row start an item (every row does, unless grouped)? */
+static bool starts_item(const struct page *pg, PGresult *row)
+{
+	return !pg->grouped || !pg->id ||
+	       strcmp(PQgetvalue(row, 0, pg->id_col), pg->id) != 0;
 }
 
 static int stream_page(struct mreg_conn *conn,
@@ -267,13 +327,15 @@ static int stream_page(struct mreg_conn *conn,
 	const char **row = NULL;
 	struct mreg_stream s;
 	int ncols, i, rc, status = -1;
+	bool item;
 
 	mreg_listing_bind(q->l, q->named, false, values);
 	if (mreg_stream_open(&s, conn, q->l->sql, q->l->nparams, values,
 			     err) < 0)
 		return -1;
 	while ((rc = mreg_stream_next(&s, err)) == 1) {
-		if (pg->limit >= 0 && res->rows == pg->limit) {
+		item = starts_item(pg, s.row);
+		if (item && pg->limit >= 0 && res->rows == pg->limit) {
 			/* the extra row: there is more, a next page */
 			res->more = true;
 			if (pg->key_col < 0)
@@ -296,8 +358,11 @@ static int stream_page(struct mreg_conn *conn,
 					 ? NULL : PQgetvalue(s.row, 0, i);
 		if (fn(arg, row, err) < 0)
 			goto cleanup;
+		if (!item)
+			continue;
 		res->rows++;
-		if (pg->limit >= 0 && res->rows == pg->limit &&
+		if ((pg->grouped ||
+		     (pg->limit >= 0 && res->rows == pg->limit)) &&
 		    pg->key_col >= 0 && remember(pg, s.row, err) < 0)
 			goto cleanup;
 	}
@@ -318,7 +383,7 @@ int mreg_listing_run(struct mreg_conn *conn,
 		     struct mreg_listing_result *res, struct mreg_error *err)
 {
 	const char *values[MREG_LISTING_MAX_PARAMS];
-	struct page pg = { -1, -1, -1, NULL, NULL };
+	struct page pg = { -1, -1, -1, false, NULL, NULL };
 	bool in_tx = false;
 	int status = -1;
 
@@ -327,6 +392,7 @@ int mreg_listing_run(struct mreg_conn *conn,
 	res->next = NULL;
 	res->more = false;
 	pg.limit = q->limit;
+	pg.grouped = q->l->grouped && q->l->key_col && q->l->id_col;
 	if (q->l->key_col) {
 		pg.key_col = mreg_listing_column(q->l, q->l->key_col);
 		pg.id_col = mreg_listing_column(q->l, q->l->id_col);

@@ -25,6 +25,8 @@ enum mreg_listing_id {
 	MREG_LISTING_DEFAULTS,
 	MREG_LISTING_AUDIT,
 	MREG_LISTING_SEARCH,
+	MREG_LISTING_HISTORY,        /* mreg history: one row per entry */
+	MREG_LISTING_HISTORY_FIELDS, /* ... one row per changed field */
 	MREG_LISTING_N
 };
 
@@ -41,6 +43,8 @@ enum mreg_listing_param {
 	MREG_LP_ACTION,
 	MREG_LP_MODEL_PROVIDER,
 	MREG_LP_MODEL_NAME,
+	MREG_LP_MODEL_ID,       /* history: the model's id (bigint text) */
+	MREG_LP_RESOURCE,       /* history: an audit resource ("defaults/T") */
 	MREG_LP_AFTER_KEY,      /* keyset cursor: sort key of the last row */
 	MREG_LP_AFTER_ID,       /* ... and its id */
 	MREG_LP_LIMIT,          /* rows the statement returns at most */
@@ -65,6 +69,13 @@ struct mreg_listing {
 				 * learn whether there was more) */
 	const char *id_col;     /* ... and of the id, or NULL */
 	char kind;              /* cursor kind (registry.h) */
+	/*
+	 * Consecutive rows with the same id_col value are one item (an audit
+	 * entry shown as one row per changed field): the limit, the count
+	 * of rows handed over and the cursor are items, never cut inside
+	 * one.  The SQL's LIMIT $n applies to items too.
+	 */
+	bool grouped;
 };
 
 const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id);
@@ -104,6 +115,8 @@ struct mreg_listing_filter {
 	const char *actor, *action;   /* audit */
 	const char *model_provider;   /* audit: entries about this model */
 	const char *model_name;
+	const char *model_id;         /* history: a model's id, or */
+	const char *resource;         /* ... an audit resource */
 	const char *after;            /* a cursor token from a previous page */
 	long long limit;              /* < 0: every row */
 };
@@ -132,7 +145,7 @@ typedef int (*mreg_listing_row_fn)(void *arg, const char *const *row,
 				   struct mreg_error *err);
 
 struct mreg_listing_result {
-	long long rows;   /* rows handed over */
+	long long rows;   /* rows handed over (grouped: items) */
 	long long total;  /* with count: every matching row; else -1 */
 	char *next;       /* malloc'd cursor of the next page, or NULL */
 	bool more;        /* the limit cut the rows short (more match) */

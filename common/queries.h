@@ -205,6 +205,80 @@
 #define MREG_SQL_COUNT_AUDIT                                                 \
 	"SELECT count(*) FROM mreg.audit_log a" MREG_SQL_AUDIT_FILTER
 
+/* ---- mreg history -----------------------------------------------------------
+ * A model's entries (follow its id: renames and moves included; model and
+ * artifact rows, not the defaults it took part in) or a resource's (the
+ * default of a type: "defaults/<type>"), newest first.
+ * $1 model id or NULL, $2 resource or NULL (one of the two), $3 since,
+ * $4 until (timestamptz text), $5 $6 cursor (logged_at text, id),
+ * $7 limit (entries).
+ * Columns: id, logged_at, actor, db_role, action, resource, model_id,
+ * artifact (its path, on artifact rows), changes ({field: {"old", "new"}}
+ * for every key whose value differs, a missing key counting as null; keys
+ * in order) and context (the row's details). */
+#define MREG_SQL_HISTORY_FILTER                                              \
+	" WHERE ($1::bigint IS NULL"                                         \
+	"        OR (a.model_id = $1::bigint AND a.resource LIKE 'models/%'))" \
+	"   AND ($2::text IS NULL OR a.resource = $2::text)"                 \
+	"   AND ($3::timestamptz IS NULL OR a.logged_at >= $3::timestamptz)" \
+	"   AND ($4::timestamptz IS NULL OR a.logged_at < $4::timestamptz)"
+
+#define MREG_SQL_HISTORY_SIDE(side)                                          \
+	"CASE WHEN jsonb_typeof(a." side ") = 'object' THEN a." side         \
+	" ELSE '{}' END"
+
+#define MREG_SQL_HISTORY                                                     \
+	"SELECT a.id, " MREG_SQL_ISO("a.logged_at") " AS logged_at,"         \
+	"       a.actor, a.db_role, a.action, a.resource, a.model_id,"       \
+	"       CASE WHEN a.action LIKE 'artifact.%'"                        \
+	"            THEN coalesce(a.new->>'path', a.old->>'path')"          \
+	"       END AS artifact,"                                            \
+	"       coalesce((SELECT json_object_agg(k.k, json_build_object("    \
+	"                  'old', coalesce(a.old->k.k, 'null'),"             \
+	"                  'new', coalesce(a.new->k.k, 'null')) ORDER BY k.k)" \
+	"           FROM (SELECT jsonb_object_keys("                         \
+	MREG_SQL_HISTORY_SIDE("old") ")"                                     \
+	"                 UNION SELECT jsonb_object_keys("                   \
+	MREG_SQL_HISTORY_SIDE("new") ")) k(k)"                               \
+	"          WHERE coalesce(a.old->k.k, 'null')"                       \
+	"                IS DISTINCT FROM coalesce(a.new->k.k, 'null')),"    \
+	"         '{}'::json) AS changes,"                                   \
+	"       a.details AS context"                                        \
+	"  FROM mreg.audit_log a"                                            \
+	MREG_SQL_HISTORY_FILTER                                              \
+	"   AND ($5::timestamptz IS NULL OR (a.logged_at, a.id) <"           \
+	"        ($5::timestamptz, $6::bigint))"                             \
+	" ORDER BY a.logged_at DESC, a.id DESC LIMIT $7::bigint"
+
+/* The same entries, one row per changed field (an entry without one:
+ * one row, field NULL; a default's model_id is left out, its model names
+ * it), in the order of the entries, then by field.
+ * Columns: id, logged_at, actor, action, field (artifact rows:
+ * "artifact[PATH].KEY"), old, new (strings as they are, other values as
+ * JSON, null as NULL), command, path, batch, reason (from the context),
+ * then db_role, resource, model_id and the whole context. */
+#define MREG_SQL_HISTORY_FIELDS                                              \
+	"SELECT e.id, e.logged_at, e.actor, e.action,"                       \
+	"       CASE WHEN e.artifact IS NOT NULL"                            \
+	"            THEN 'artifact[' || e.artifact || '].' || f.field"      \
+	"            ELSE f.field END AS field,"                             \
+	"       f.v->'old' #>> '{}' AS old, f.v->'new' #>> '{}' AS new,"     \
+	"       e.context->>'command' AS command,"                           \
+	"       e.context->>'path' AS path,"                                 \
+	"       e.context->>'batch' AS batch,"                               \
+	"       e.context->>'reason' AS reason,"                             \
+	"       e.db_role, e.resource, e.model_id, e.context"                \
+	"  FROM (" MREG_SQL_HISTORY ") e"                                    \
+	"  LEFT JOIN LATERAL (SELECT * FROM json_each(e.changes) c"          \
+	"                     WHERE NOT (c.key = 'model_id'"                 \
+	"                       AND e.resource LIKE 'defaults/%'))"          \
+	"    f(field, v) ON true"                                            \
+	" ORDER BY e.logged_at DESC, e.id DESC, f.field"
+
+/* $1-$4 as above -> the number of matching entries. */
+#define MREG_SQL_COUNT_HISTORY                                               \
+	"SELECT count(*) FROM mreg.audit_log a" MREG_SQL_HISTORY_FILTER
+
 /* ---- mreg show provider/name -------------------------------------------------
  * $1 provider, $2 name, $3 audit entries -> no row, or one row: the model
  * object (MREG_SQL_MODEL_FIELDS), then three JSON columns: artifacts,

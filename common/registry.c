@@ -176,7 +176,8 @@ static bool is_row_id(const char *s, size_t len)
 /*
  * What each listing's cursor holds: n models by name (name, id), u models
  * by update time (timestamp, id), a audit entries (timestamp, id),
- * p providers (name), d defaults (type).
+ * h history entries (timestamp, id), p providers (name), d defaults
+ * (type).
  */
 static bool cursor_fields_valid(char kind, const char *key, size_t klen,
 				const char *id, size_t ilen)
@@ -186,6 +187,7 @@ static bool cursor_fields_valid(char kind, const char *key, size_t klen,
 		return is_model_name(key, klen) && is_row_id(id, ilen);
 	case 'u':
 	case 'a':
+	case 'h':
 		return klen == strlen(key) && mreg_time_is_canonical(key) &&
 		       is_row_id(id, ilen);
 	case 'p':
@@ -221,7 +223,7 @@ int mreg_cursor_decode(const char *token, char kind, char **key, char **id,
 	if (!raw || len < 4 || raw[0] != '1' || raw[2] != 0x1f ||
 	    memchr(raw, '\0', len) ||
 	    !(sep = memchr(raw + 3, 0x1f, len - 3)) ||
-	    !strchr("nuapd", raw[1])) {
+	    !strchr("nuahpd", raw[1])) {
 		free(raw);
 		return cursor_invalid(token, err);
 	}

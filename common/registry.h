@@ -27,8 +27,8 @@ int mreg_identity_split(const char *s, char *provider, size_t plen,
  * Keyset cursors.  A cursor is an opaque token (base64url of "1", the
  * kind, US, the id, US, the key) naming what it continues (kind: one
  * letter per listing and sort order: n models by name, u models by
- * update time, a audit entries, p providers, d defaults) and the sort key
- * and id of the last row of the page.  Decode checks the whole token
+ * update time, a audit entries, h history, p providers, d defaults) and
+ * the sort key and id of the last row of the page.  Decode checks the whole token
  * before any SQL sees it: the alphabet, canonical padding bits, the
  * framing (exactly two fields), the kind, and each field (an id of 1 to
  * 2^63-1 without leading zeros, a model name of valid UTF-8 without

@@ -97,6 +97,7 @@ static bool param_type_ok(enum mreg_listing_param p, Oid oid)
 		return oid == OID_TEXT || oid == OID_TIMESTAMPTZ;
 	case MREG_LP_AFTER_ID:
 	case MREG_LP_LIMIT:
+	case MREG_LP_MODEL_ID:
 		return oid == OID_INT8;
 	default:
 		return oid == OID_TEXT;

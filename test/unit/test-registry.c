@@ -125,6 +125,7 @@ static void test_cursor(void)
 	roundtrip('n', "we,ird \"quoted\" name/with:colons@and\xc3\xa9", "7");
 	roundtrip('u', "2026-11-23T11:30:00.123456Z", "99999999999");
 	roundtrip('a', "2026-11-23T11:30:00.123456Z", "1");
+	roundtrip('h', "2026-11-23T11:30:00.123456Z", "42");
 	roundtrip('p', "openai", NULL);
 	roundtrip('d', "embedding", NULL);
 	roundtrip('n', "a", "1");
@@ -149,6 +150,8 @@ static void test_cursor(void)
 		"another sort order", "belongs to another listing");
 	refused(RAW("1p\x1f\x1f" "openai"), 'd', "another listing",
 		"belongs to another listing");
+	refused(RAW("1a\x1f" "1\x1f" "2026-11-23T11:30:00.123456Z"), 'h',
+		"an audit cursor for history", "belongs to another listing");
 
 	/* ids */
 	accepted(RAW("1n\x1f" "9223372036854775807\x1f" "a"), 'n',
