@@ -49,6 +49,13 @@
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
 	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
+	X(watch, "watch", CLI_DB, 0, 0, NULL, "",                             \
+	  "format=ndjson action=model.create|model.update|model.delete|"      \
+	  "artifact.create|artifact.update|artifact.delete|default.set|"      \
+	  "default.clear|provider.create|provider.update|provider.delete|"    \
+	  "migration.apply|audit.prune|model.*|artifact.*|default.*|"         \
+	  "provider.*",                                                       \
+	  "print each committed change as one NDJSON line, as it happens")   \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \
