@@ -202,12 +202,16 @@ static long long mono_ms(void)
 }
 
 /*
- * Wait up to ms for input on fd (-1: none) or a signal: 1 signal, 0
+ * Wait up to ms for input on fd (-1: none), a signal, or the reader of
+ * standard output going away (a pipe's POLLERR, a terminal's POLLHUP: an
+ * idle watch would otherwise only learn it at its next line): 1 stop, 0
  * otherwise (*readable says whether fd has input).
  */
 static int wait_for_input(int fd, int ms, bool *readable)
 {
-	struct pollfd p[2] = { { wake_pipe[0], POLLIN, 0 }, { fd, POLLIN, 0 } };
+	struct pollfd p[3] = { { wake_pipe[0], POLLIN, 0 },
+			       { STDOUT_FILENO, 0, 0 },
+			       { fd, POLLIN, 0 } };
 	long long end = mono_ms() + ms;
 	int n;
 
@@ -215,12 +219,12 @@ static int wait_for_input(int fd, int ms, bool *readable)
 	for (;;) {
 		if (got_signal)
 			return 1;
-		n = poll(p, fd >= 0 ? 2 : 1, (int)(end - mono_ms()));
+		n = poll(p, fd >= 0 ? 3 : 2, (int)(end - mono_ms()));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (got_signal)
+		if (got_signal || (n > 0 && (p[1].revents & (POLLERR | POLLHUP))))
 			return 1;
-		*readable = n > 0 && fd >= 0 && p[1].revents;
+		*readable = n > 0 && fd >= 0 && p[2].revents;
 		return 0;
 	}
 }
