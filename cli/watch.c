@@ -301,6 +301,7 @@ static int next_wait(struct run *r, int rc, int *gap_ms)
 		r->gap_since = now;
 		r->gap_told = false;
 		*gap_ms = 0;
+		cli_verbose(r->ctx, "waiting at a gap after audit id %lld", gap);
 	}
 	if (!r->gap_told && now - r->gap_since >= GAP_TELL_MS) {
 		r->gap_told = true;
