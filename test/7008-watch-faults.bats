@@ -80,8 +80,9 @@ lines() { wc -l <"$BATS_TEST_TMPDIR/out"; }
 	want=$(psql -XAtq -c "SELECT id FROM mreg.audit_log WHERE id > $n0 ORDER BY id")
 	wait_for "the watch to print the last id" "[ \"\$(tail -n 1 '$BATS_TEST_TMPDIR/out' | jq -r .id)\" = '$(tail -n 1 <<<"$want")' ] || ! kill -0 $w"
 	kill -TERM "$w"
-	run wait "$w"
-	[ "$status" -eq 0 ]
+	local rc=0
+	wait "$w" || rc=$?
+	[ "$rc" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/err" >&2; return 1; }
 	run -0 jq -r .id "$BATS_TEST_TMPDIR/out"
 	[ "$output" = "$want" ] || { diff <(echo "$want") <(echo "$output") >&2; return 1; }
 	# the rollbacks left gaps that were skipped, the restart was seen
