@@ -246,7 +246,7 @@ release() {
 	watch term --after-id "$n0"
 	describe openai/o3-mini "before"
 	lines_at_least term 1 "$WATCH"
-	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mreg watch'" >/dev/null
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mreg watch' AND datname = current_database()" >/dev/null
 	describe openai/o3-mini "while it was away"
 	wait_for "the reconnect" "grep -q 'reconnected; catching up after audit id' '$BATS_TEST_TMPDIR/term.err'"
 	describe openai/o3-mini "after"
