@@ -240,6 +240,21 @@ release() {
 	[ "$(ids rollback | head -n 1)" -gt $((n0 + 1)) ]
 }
 
+@test "watch: ids an identity cache never used do not stall it" {
+	local n0
+	n0=$(max_id)
+	q "ALTER TABLE mreg.audit_log ALTER COLUMN id SET CACHE 20"
+	watch cache --after-id "$n0"
+	# each psql session takes 20 ids and uses one
+	describe openai/o3-mini "cached one"
+	describe openai/o3-mini "cached two"
+	q "ALTER TABLE mreg.audit_log ALTER COLUMN id SET CACHE 1"
+	describe openai/o3-mini "uncached"
+	lines_at_least cache 3 "$WATCH"
+	[ "$(ids cache)" = "$(ids_after "$n0")" ]
+	[ "$(ids cache | tail -n 1)" -ge $((n0 + 40)) ]
+}
+
 @test "watch: its backend terminated, it reconnects and catches up" {
 	local n0
 	n0=$(max_id)
