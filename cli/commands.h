@@ -30,7 +30,10 @@
 	X(list, "list", CLI_DB, 0, 1, NULL,                                   \
 	  "word:models|providers|defaults|audit",                             \
 	  MREG_FORMATS " provider=provider sort=name|updated "                \
-	  "action=model.create|model.update|model.deactivate|default.set",    \
+	  "action=model.create|model.update|model.delete|default.set|"        \
+	  "default.clear|artifact.create|artifact.update|artifact.delete|"    \
+	  "provider.create|provider.update|provider.delete|migration.apply|"  \
+	  "audit.prune",                                                      \
 	  "list models, providers, defaults or audit entries")                \
 	X(show, "show", CLI_DB, 1, 1, "missing PROVIDER/NAME", "model",       \
 	  "format=text|json|ndjson|csv", "show one model in full")           \
@@ -49,6 +52,9 @@
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
 	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
+	X(audit, "audit", CLI_DB | CLI_ACTOR, 1, 1, "missing action: prune", \
+	  "word:prune", MREG_REPORT_FORMATS,                                  \
+	  "trim the append-only audit log")                                   \
 	X(watch, "watch", CLI_DB, 0, 0, NULL, "",                             \
 	  "format=ndjson action=model.create|model.update|model.delete|"      \
 	  "artifact.create|artifact.update|artifact.delete|default.set|"      \
