@@ -57,6 +57,13 @@
 	X(audit, "audit", CLI_DB | CLI_ACTOR, 1, 1, "missing action: prune", \
 	  "word:prune", MREG_REPORT_FORMATS,                                  \
 	  "trim the append-only audit log")                                   \
+	X(watch, "watch", CLI_DB, 0, 0, NULL, "",                             \
+	  "format=ndjson action=model.create|model.update|model.delete|"      \
+	  "artifact.create|artifact.update|artifact.delete|default.set|"      \
+	  "default.clear|provider.create|provider.update|provider.delete|"    \
+	  "migration.apply|audit.prune|model.*|artifact.*|default.*|"         \
+	  "provider.*",                                                       \
+	  "print each committed change as one NDJSON line, as it happens")   \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \

@@ -430,6 +430,10 @@ void mreg_conn_note_sqlstate(struct mreg_conn *c, const char *sqlstate)
 	if (!c || !mreg_sqlstate_is_disconnect(sqlstate))
 		return;
 	pool = c->pool;
+	if (!pool) { /* a connection of its own (mreg watch): no pool */
+		c->saw_disconnect = true;
+		return;
+	}
 	pthread_mutex_lock(&pool->lock);
 	c->saw_disconnect = true;
 	pool->broken_before_ns = now_ns();

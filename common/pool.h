@@ -95,7 +95,9 @@ void mreg_pool_release(struct mreg_pool *pool, struct mreg_conn *conn);
 /*
  * Record that a statement on conn failed with this SQLSTATE.  db.c calls
  * it for you; a disconnect class (08, 57P0x) marks the connection broken
- * and makes the pool recycle every connection opened before now.
+ * and makes the pool recycle every connection opened before now.  A
+ * struct mreg_conn outside any pool (pool NULL: mreg watch's connection of
+ * its own) only gets saw_disconnect set.
  */
 void mreg_conn_note_sqlstate(struct mreg_conn *conn, const char *sqlstate);
 
