@@ -25,6 +25,7 @@ static void count(const struct mreg_scan *s, const struct mreg_importer *w,
 	out->missing = w->missing;
 	out->kept_defaults = w->kept_defaults;
 	out->aborted = w->abort_writes;
+	out->prune_refused = w->prune_refused;
 	out->unchanged = out->scanned - w->added - w->updated - w->failed_files;
 	if (out->unchanged < 0)
 		out->unchanged = 0;
