@@ -85,3 +85,21 @@ void import_plan_print_deactivate(const char *label_root,
 	cli_printf(stdout, "deactivate %s (%s/%s gone)\n", resource,
 		   label_root, rel);
 }
+
+int import_plan_parse_prune_max(const char *arg, long *max, bool *percent)
+{
+	size_t n = strlen(arg);
+	char num[32];
+	bool pct = n > 0 && arg[n - 1] == '%';
+
+	if (pct)
+		n--;
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, arg, n);
+	num[n] = '\0';
+	if (cli_parse_long(num, 0, pct ? 100 : 1000000000L, max) < 0)
+		return -1;
+	*percent = pct;
+	return 0;
+}

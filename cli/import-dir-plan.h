@@ -21,4 +21,7 @@ void import_plan_print_change(const char *label_root, bool create,
 void import_plan_print_deactivate(const char *label_root,
 				  const char *resource, const char *rel);
 
+/* --prune-max N or P% (P from 0 to 100): 0, or -1 when arg is neither. */
+int import_plan_parse_prune_max(const char *arg, long *max, bool *percent);
+
 #endif

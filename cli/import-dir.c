@@ -137,29 +137,6 @@ static int parse_size(const char *s, long long *out)
 	return 0;
 }
 
-/* --prune-max N or P% (0 refuses any deactivation; P up to 100). */
-static int parse_prune_max(struct run *run, const char *arg)
-{
-	size_t n = strlen(arg);
-	char num[32];
-	bool pct = n > 0 && arg[n - 1] == '%';
-
-	if (pct)
-		n--;
-	if (n == 0 || n >= sizeof(num))
-		goto bad;
-	memcpy(num, arg, n);
-	num[n] = '\0';
-	if (cli_parse_long(num, 0, pct ? 100 : 1000000000L,
-			   &run->cfg.prune_max) < 0)
-		goto bad;
-	run->cfg.prune_max_percent = pct;
-	return 0;
-bad:
-	return cli_usage(run->ctx, "--prune-max: \"%s\" is not a count or a "
-				   "percentage (try 200 or 25%%)", arg);
-}
-
 /* The options with an argument. */
 static int on_value(struct run *run, int id, const char *arg)
 {
@@ -208,7 +185,11 @@ static int on_value(struct run *run, int id, const char *arg)
 	case OPT_METRICS_FILE:
 		return cli_metrics_path(run->ctx, &run->metrics, arg);
 	case OPT_PRUNE_MAX:
-		return parse_prune_max(run, arg);
+		if (import_plan_parse_prune_max(arg, &cfg->prune_max,
+						&cfg->prune_max_percent) < 0)
+			return cli_usage(run->ctx, "--prune-max: \"%s\" is not a count or a percentage (try 200 or 25%%)",
+					 arg);
+		return 0;
 	case OPT_WAIT: /* --wait=DURATION */
 		if (cli_parse_duration(arg, &run->wait_s) < 0)
 			return cli_usage(run->ctx, "--wait: invalid duration "

@@ -18,6 +18,20 @@ teardown_file() {
 	db_drop
 }
 
+# Each test starts from the sample tree, imported, every model active,
+# no default.
+teardown() {
+	copy_samples "$D"
+	"$MREG" import-dir --quiet --source plan "$D" >/dev/null 2>&1 || true
+	q "update mreg.models set active = true where not active" >/dev/null
+	q "delete from mreg.model_defaults" >/dev/null
+}
+
+# has_line TEXT LINE: LINE is one of the lines of TEXT.
+has_line() {
+	grep -Fxq -- "$2" <<<"$1" || { printf 'no line\n  %s\nin\n%s\n' "$2" "$1" >&2; return 1; }
+}
+
 # Every registry table, the audit log and the cache, row for row: the
 # row counts and one digest of all rows.
 state() {
@@ -80,8 +94,6 @@ plan() {
 	assert_equal "$(q "select description from mreg.models where name = 'o3-mini'")" 'Faster "reasoning" model.'
 	plan
 	assert_success
-	cp "$BATS_TEST_TMPDIR/keep.json" "$f"
-	"$MREG" import-dir --quiet --source plan "$D"
 }
 
 @test "--plan: a long value is cut, a control character escaped" {
@@ -94,7 +106,6 @@ plan() {
 	assert_line --index 1 --regexp '^    description: ".*" -> "x\\u001b\]0;pwned\\u0007x.*\.\.\.$'
 	[[ "$output" != *$'\033'* ]]
 	[ "${#lines[1]}" -lt 160 ]
-	cp "$BATS_TEST_TMPDIR/keep.json" "$f"
 }
 
 @test "--plan: a new file is an add (json: its fields, old null)" {
@@ -108,7 +119,6 @@ plan() {
 	"$MREG_SOURCE_ROOT/test/json-valid" import-dir <<<"$output"
 	assert_equal "$(jq -c '.changes[] | [.model, .action, ([.fields[] | select(.field == "name")][0] | [.old, .new])]' <<<"$output")" \
 		'["openai/o3-mini-planned","add",[null,"o3-mini-planned"]]'
-	rm "$D/openai/planned.json"
 }
 
 @test "--plan --prune: a removed file is a deactivate; without --prune no change" {
@@ -126,7 +136,6 @@ plan() {
 	assert_equal "$(jq -c '.changes' <<<"$output")" \
 		"[{\"file\":\"$D/google/gemma-2-9b-it.json\",\"model\":\"google/gemma-2-9b-it\",\"action\":\"prune\",\"fields\":[{\"field\":\"active\",\"old\":true,\"new\":false}]}]"
 	assert_equal "$(q "select active from mreg.models where name = 'gemma-2-9b-it'")" t
-	mv "$BATS_TEST_TMPDIR/gemma-2-9b-it.json" "$D/google/"
 }
 
 @test "--plan: a bad file exits 3, also when changes are pending; reported as import-dir does" {
@@ -136,12 +145,11 @@ plan() {
 	assert_failure 3
 	assert_line --index 0 "add openai/o3-mini-planned ($D/openai/planned.json)"
 	assert_line --regexp '^plan: 1 to add, 0 to update, 0 to deactivate, 1 bad file;'
-	assert_equal "$stderr" "mreg import-dir: $D/openai/broken.json:2:1: invalid JSON: string or '}' expected near end of file"
+	assert_equal "$stderr" "mreg import-dir: $D/openai/broken.json:2:1: string or '}' expected near end of file"
 	plan -o json
 	assert_failure 3
 	"$MREG_SOURCE_ROOT/test/json-valid" import-dir <<<"$output"
 	assert_equal "$(jq -c '[.exit_code, (.failures | length), (.changes | length)]' <<<"$output")" '[3,1,1]'
-	rm "$D/openai/broken.json" "$D/openai/planned.json"
 }
 
 @test "--plan shows the database's refusals: a default cannot change its type" {
@@ -153,7 +161,6 @@ plan() {
 	assert_failure 3
 	assert_equal "$stderr" "mreg import-dir: $D/baai/bge-m3.json: model \"baai/bge-m3\" is the default for type \"embedding\": its type cannot change to \"reranker\""
 	assert_line --regexp '^plan: 0 to add, 0 to update, 0 to deactivate, 1 bad file;'
-	cp "$BATS_TEST_TMPDIR/keep.json" "$f"
 }
 
 @test "--plan takes the source's lock (exit 4 while an import runs)" {
@@ -172,7 +179,6 @@ plan() {
 	plan --dry-run
 	assert_failure 5
 	assert_line --index 0 "add openai/o3-mini-planned ($D/openai/planned.json)"
-	rm "$D/openai/planned.json"
 	for bad in x -1 10x 101% % ''; do
 		run --separate-stderr "$MREG" import-dir --prune --prune-max "$bad" "$D"
 		assert_failure 2
@@ -188,23 +194,22 @@ plan() {
 	before=$(state)
 	run --separate-stderr "$MREG" import-dir --prune --source plan "$empty"
 	assert_failure 3
-	assert_equal "${stderr%%$'\n'*}" "mreg import-dir: \"$empty\" holds no model files: refusing to deactivate all 29 models of source \"plan\" (anthropic/claude-3-5-haiku-20241022, anthropic/claude-3-5-sonnet-20241022, baai/bge-reranker-v2-m3, cohere/command-r-08-2024, cohere/embed-english-v3.0, ...); nothing was written"
+	has_line "$stderr" "mreg import-dir: \"$empty\" holds no model files: refusing to deactivate all 30 models of source \"plan\" (anthropic/claude-3-5-haiku-20241022, anthropic/claude-3-5-sonnet-20241022, anthropic/claude-3-opus-20240229, baai/bge-m3, baai/bge-reranker-v2-m3, ...); nothing was written"
+	has_line "$stderr" "HINT: Check the checkout; to deactivate them all, give --prune-max 100%."
 	assert_equal "$(state)" "$before"
 	run --separate-stderr "$MREG" import-dir --plan --prune --source plan -o json "$empty"
 	assert_failure 3
 	"$MREG_SOURCE_ROOT/test/json-valid" import-dir <<<"$output"
-	assert_equal "$(jq -c '[.refusal.would_deactivate, .refusal.limit, .pruned, .exit_code]' <<<"$output")" '[29,50,0,3]'
+	assert_equal "$(jq -c '[.refusal.would_deactivate, .refusal.limit, .pruned, .exit_code]' <<<"$output")" '[30,50,0,3]'
 	assert_equal "$(state)" "$before"
 	# under the default limit, but an empty tree needs an explicit one
-	run --separate-stderr "$MREG" import-dir --prune --prune-max 28 --source plan "$empty"
+	run --separate-stderr "$MREG" import-dir --prune --prune-max 29 --source plan "$empty"
 	assert_failure 3
 	assert_equal "$(state)" "$before"
 	run --separate-stderr "$MREG" import-dir --prune --prune-max 100% --source plan -o json "$empty"
 	assert_success
-	assert_equal "$(summary pruned)" 29
-	assert_equal "$(q "select count(*) from mreg.models where active")" 1
-	"$MREG" import-dir --quiet --source plan "$D"
-	q "update mreg.models set active = true"
+	assert_equal "$(summary pruned)" 30
+	assert_equal "$(q "select count(*) from mreg.models where active")" 0
 }
 
 @test "--prune of a mass deletion is refused (exit 3, nothing changed, the run's other changes neither); --prune-max lets it through" {
@@ -241,11 +246,9 @@ plan() {
 	mv "$D/google/gemma-2-9b-it.json" "$BATS_TEST_TMPDIR/"
 	run --separate-stderr "$MREG" import-dir --prune --prune-max 0 --source plan "$D"
 	assert_failure 3
-	assert_equal "${stderr%%$'\n'*}" "mreg import-dir: --prune would deactivate 1 of the 30 active models of source \"plan\" (google/gemma-2-9b-it), more than the limit of 0: refusing; nothing was written"
+	has_line "$stderr" "mreg import-dir: --prune would deactivate 1 of the 30 active models of source \"plan\" (google/gemma-2-9b-it), more than the limit of 0: refusing; nothing was written"
 	assert_equal "$(q "select active from mreg.models where name = 'gemma-2-9b-it'")" t
 	run --separate-stderr "$MREG" import-dir --prune --source plan -o json "$D"
 	assert_success
 	assert_equal "$(summary pruned)" 1
-	mv "$BATS_TEST_TMPDIR/gemma-2-9b-it.json" "$D/google/"
-	"$MREG" import-dir --quiet --source plan "$D"
 }
