@@ -67,7 +67,8 @@ static const struct cli_option options[] = {
 	{ OPT_PRUNE, 0, "prune", NULL,
 	  "deactivate the models of files that disappeared" },
 	{ OPT_PRUNE_MAX, 0, "prune-max", "N|P%",
-	  "let --prune deactivate up to N models or P% of the source's "
+	  "let --prune deactivate up to N models, or P% of the source's "
+	  "models "
 	  "(default: 10% or 50, whichever is more)" },
 	{ OPT_WAIT, 0, "wait", "[=DURATION]",
 	  "wait for another import of the same source: as long as it takes, "

@@ -222,6 +222,7 @@ plan() {
 	before=$(state)
 	run --separate-stderr "$MREG" import-dir --prune --source big "$big"
 	assert_failure 3
+	assert_output --regexp '^scanned 140, unchanged 139, added 0, updated 0, failed 0, pruned 0, missing 60 in '
 	assert_equal "${stderr%%$'\n'*}" "mreg import-dir: --prune would deactivate 60 of the 200 active models of source \"big\" (p00/model-0000000, p00/model-0000020, p00/model-0000040, p01/model-0000001, p01/model-0000021, ...), more than the limit of 50: refusing; nothing was written"
 	assert_equal "$(state)" "$before"
 	run --separate-stderr "$MREG" import-dir --plan --prune --source big "$big"
