@@ -18,9 +18,11 @@
 
 /*
  * The batch's changed models: action, resource, file, the fields (an
- * array in the model file's key order).  The model's state now is shaped
- * like the batch's old column (import-batch.c's SNAPSHOT): the fields of
- * mreg.model_fields and the artifacts.
+ * array in the model file's key order).  Both sides have the shape of
+ * the audit log's model rows (mreg.model_fields) plus the artifacts: the
+ * batch's old column (import-batch.c's SNAPSHOT) lacks only provider and
+ * name, which are the batch row's (it was matched by them).  A create
+ * (old NULL) lists every field that is not null.
  */
 static const char *const plan_sql =
 	"SELECT CASE WHEN b.old IS NULL THEN 'add' ELSE 'update' END,"
@@ -33,7 +35,8 @@ static const char *const plan_sql =
 	"  FROM jsonb_object_keys(coalesce(c.ch->'old', '{}'::jsonb)"
 	"   || coalesce(c.ch->'new', '{}'::jsonb)) k)::text"
 	" FROM mreg_import_batch b JOIN mreg.models m ON m.id = b.model_id"
-	" CROSS JOIN LATERAL (SELECT mreg.jsonb_changes(b.old,"
+	" CROSS JOIN LATERAL (SELECT mreg.jsonb_changes(b.old ||"
+	"   jsonb_build_object('provider', b.provider, 'name', b.name),"
 	"   mreg.model_fields(m) || jsonb_build_object('artifacts',"
 	"   coalesce((SELECT jsonb_agg(jsonb_build_object('path', a.path,"
 	"   'size', a.size, 'sha256', a.sha256) ORDER BY a.path)"
