@@ -52,6 +52,9 @@
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
 	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
+	X(audit, "audit", CLI_DB | CLI_ACTOR, 1, 1, "missing action: prune", \
+	  "word:prune", MREG_REPORT_FORMATS,                                  \
+	  "trim the append-only audit log")                                   \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \
