@@ -69,9 +69,64 @@ void import_report_failure(struct import_report *r, const char *label,
 			 "message", text(msg)));
 }
 
+void import_report_plan_item(struct import_report *r, const char *action,
+			     const char *resource, const char *label,
+			     const char *fields)
+{
+	json_t *file, *model;
+	char *f = NULL, *m = NULL;
+
+	if (!r->json)
+		return;
+	if (strncmp(resource, "models/", 7) == 0)
+		resource += 7;
+	file = text(label);
+	model = text(resource);
+	if (file && model) {
+		f = json_dumps(file, JSON_ENCODE_ANY);
+		m = json_dumps(model, JSON_ENCODE_ANY);
+	}
+	if (!f || !m) {
+		r->plan_items.oom = true;
+	} else {
+		if (r->plan_items.len)
+			mreg_strbuf_puts(&r->plan_items, ",");
+		mreg_strbuf_puts(&r->plan_items, "{\"file\":");
+		mreg_strbuf_puts(&r->plan_items, f);
+		mreg_strbuf_puts(&r->plan_items, ",\"model\":");
+		mreg_strbuf_puts(&r->plan_items, m);
+		mreg_strbuf_puts(&r->plan_items, ",\"action\":\"");
+		mreg_strbuf_puts(&r->plan_items, action);
+		mreg_strbuf_puts(&r->plan_items, "\",\"fields\":");
+		mreg_strbuf_puts(&r->plan_items, fields);
+		mreg_strbuf_puts(&r->plan_items, "}");
+	}
+	free(f);
+	free(m);
+	json_decref(file);
+	json_decref(model);
+}
+
+void import_report_refusal(struct import_report *r, const char *msg,
+			   long would, long limit)
+{
+	if (!r->json)
+		return;
+	json_decref(r->refusal);
+	r->refusal = json_pack("{s:o, s:I, s:I}", "message", text(msg),
+			       "would_deactivate", (json_int_t)would,
+			       "limit", (json_int_t)limit);
+}
+
 void import_report_change(struct import_report *r, const char *action,
 			  const char *resource, const char *label)
 {
+	if (r->plan) {
+		if (strcmp(action, "prune") == 0)
+			import_report_plan_item(r, action, resource, label,
+				"[{\"field\": \"active\", \"old\": true, \"new\": false}]");
+		return; /* adds and updates: import_report_plan_item */
+	}
 	if (!r->json || !r->dry_run)
 		return;
 	if (strncmp(resource, "models/", 7) == 0)
@@ -79,6 +134,29 @@ void import_report_change(struct import_report *r, const char *action,
 	append(&r->changes, json_pack("{s:o, s:o, s:s}", "file", text(label),
 				      "model", text(resource),
 				      "action", action));
+}
+
+/*
+ * The summary s (compact JSON text of an object, taken) with
+ * ,"changes":[ITEMS] before its closing brace: the plan's items are text
+ * already (their values as the server wrote them).  NULL if out of memory.
+ */
+static char *splice_plan(char *s, struct mreg_strbuf *items)
+{
+	struct mreg_strbuf b = { 0 };
+	size_t n = strlen(s);
+
+	if (items->oom || n < 2 || s[n - 1] != '}') {
+		free(s);
+		return NULL;
+	}
+	mreg_strbuf_add(&b, s, n - 1);
+	mreg_strbuf_puts(&b, ",\"changes\":[");
+	if (items->len)
+		mreg_strbuf_add(&b, items->p, items->len);
+	mreg_strbuf_puts(&b, "]}");
+	free(s);
+	return mreg_strbuf_take(&b);
 }
 
 static void print_json(struct import_report *r, const char *source,
@@ -89,11 +167,11 @@ static void print_json(struct import_report *r, const char *source,
 	json_t *o;
 	char *s;
 
-	o = json_pack("{s:s, s:b, s:i, s:o, s:b, s:I, s:I, s:I, s:I, s:I, "
-		      "s:I, s:I, s:I, s:f, s:o}",
+	o = json_pack("{s:s, s:b, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, "
+		      "s:I, s:I, s:I, s:I, s:f, s:o}",
 		      "command", "import-dir", "ok", exit_code == 0,
 		      "exit_code", exit_code, "source", text(source),
-		      "dry_run", r->dry_run,
+		      "dry_run", r->dry_run, "plan", r->plan,
 		      "scanned", (json_int_t)c->scanned,
 		      "hashed", (json_int_t)c->hashed,
 		      "unchanged", (json_int_t)c->unchanged,
@@ -104,11 +182,15 @@ static void print_json(struct import_report *r, const char *source,
 		      "missing", (json_int_t)c->missing,
 		      "duration_s", seconds,
 		      "failures", fails);
-	if (o && r->dry_run)
+	if (o && r->refusal)
+		json_object_set(o, "refusal", r->refusal);
+	if (o && r->dry_run && !r->plan)
 		json_object_set_new(o, "changes", r->changes
 						  ? json_incref(r->changes)
 						  : json_array());
 	s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+	if (s && r->plan)
+		s = splice_plan(s, &r->plan_items);
 	if (s) {
 		printf("%s\n", s);
 		cli_json_printed();
@@ -123,6 +205,13 @@ void import_report_print(struct import_report *r, const char *source,
 {
 	if (r->json)
 		print_json(r, source, c, seconds, exit_code);
+	else if (!r->quiet && r->plan)
+		printf("plan: %ld to add, %ld to update, %ld to deactivate, "
+		       "%ld bad file%s; scanned %ld, unchanged %ld, missing %ld "
+		       "in %.2f s (nothing written)\n",
+		       c->added, c->updated, c->pruned, c->failed,
+		       c->failed == 1 ? "" : "s", c->scanned, c->unchanged,
+		       c->missing, seconds);
 	else if (!r->quiet)
 		printf("%sscanned %ld, unchanged %ld, added %ld, updated %ld, "
 		       "failed %ld, pruned %ld, missing %ld in %.2f s\n",
@@ -135,5 +224,7 @@ void import_report_finish(struct import_report *r)
 {
 	json_decref(r->failures);
 	json_decref(r->changes);
-	r->failures = r->changes = NULL;
+	json_decref(r->refusal);
+	r->failures = r->changes = r->refusal = NULL;
+	mreg_strbuf_free(&r->plan_items);
 }

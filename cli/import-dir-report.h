@@ -3,9 +3,11 @@
  * The text summary is one line.  The JSON summary (--format json, see
  * man/schema/import-dir.schema.json) is one object: "command", "ok",
  * "exit_code", the counts, "duration_s", "failures" (each problem of a bad
- * file: file, line, column, message) and, with --dry-run, "changes" (each
- * model that would be added, updated or pruned, and its file).  The lists
- * are kept only for the JSON summary.
+ * file: file, line, column, message) and, with --dry-run or --plan,
+ * "changes" (each model that would be added, updated or pruned, and its
+ * file; with --plan also its "fields": field, old, new), "plan", and
+ * "refusal" when the prune guard refused.  The lists are kept only for
+ * the JSON summary.
  */
 #ifndef MREG_IMPORT_DIR_REPORT_H
 #define MREG_IMPORT_DIR_REPORT_H
@@ -16,12 +18,27 @@
 
 #include "cli.h"
 #include "import.h"
+#include "strbuf.h"
 
 struct import_report {
-	bool json, dry_run, quiet;
+	bool json, dry_run, quiet, plan;
 	json_t *failures; /* array; NULL until the first one, or without json */
 	json_t *changes;  /* array, only with json and dry_run */
+	/* with json and plan: the changes' JSON text, comma separated (the
+	 * fields' values as the server wrote them, digit for digit) */
+	struct mreg_strbuf plan_items;
+	json_t *refusal;  /* the prune guard's refusal, or NULL */
 };
+
+/* --plan: a model the run would add, update or prune ("add", "update",
+ * "prune"), its file label and its fields (JSON text, an array). */
+void import_report_plan_item(struct import_report *r, const char *action,
+			     const char *resource, const char *label,
+			     const char *fields);
+
+/* The prune guard refused (import.h, prune_refused). */
+void import_report_refusal(struct import_report *r, const char *text,
+			   long would, long limit);
 
 /* A bad file: label is "DIR/path", text "L:C: message" or "message". */
 void import_report_failure(struct import_report *r, const char *label,

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "db.h"
 #include "hashcache.h"
+#include "import-dir-plan.h"
 #include "import-dir-report.h"
 #include "import-scan.h"
 #include "import.h"
@@ -36,7 +37,8 @@
 enum {
 	OPT_PATTERN = 256, OPT_SOURCE, OPT_JOBS, OPT_MAX_FILE_SIZE, OPT_REHASH,
 	OPT_STRICT, OPT_DRY_RUN, OPT_PRUNE, OPT_WAIT, OPT_PROGRESS,
-	OPT_BATCH_SIZE, OPT_FOLLOW_EXTERNAL, OPT_METRICS_FILE,
+	OPT_BATCH_SIZE, OPT_FOLLOW_EXTERNAL, OPT_METRICS_FILE, OPT_PLAN,
+	OPT_PRUNE_MAX,
 };
 
 static const struct cli_option options[] = {
@@ -59,8 +61,15 @@ static const struct cli_option options[] = {
 	  "any bad file aborts the run, nothing is written" },
 	{ OPT_DRY_RUN, 0, "dry-run", NULL,
 	  "do everything but commit; list what would change" },
+	{ OPT_PLAN, 0, "plan", NULL,
+	  "show what would change, field by field; write nothing "
+	  "(exit 5: changes pending)" },
 	{ OPT_PRUNE, 0, "prune", NULL,
 	  "deactivate the models of files that disappeared" },
+	{ OPT_PRUNE_MAX, 0, "prune-max", "N|P%",
+	  "let --prune deactivate up to N models, or P% of the source's "
+	  "models "
+	  "(default: 10% or 50, whichever is more)" },
 	{ OPT_WAIT, 0, "wait", "[=DURATION]",
 	  "wait for another import of the same source: as long as it takes, "
 	  "or up to DURATION (then exit 4)" },
@@ -81,9 +90,11 @@ const struct cli_spec cmd_import_dir_spec = {
 	.options = options,
 	.epilogue =
 		"Exit status: 0 all files imported, 3 some files were bad (the\n"
-		"others were imported), 4 another import of the source is running\n"
-		"(with --wait=DURATION: still after DURATION), 1 runtime or database\n"
-		"error.  The file format: mreg-model(5).",
+		"others were imported) or --prune was refused (nothing written),\n"
+		"4 another import of the source is running (with --wait=DURATION:\n"
+		"still after DURATION), 1 runtime or database error.  --plan: 0\n"
+		"nothing would change, 5 changes pending, 3 bad files or a refused\n"
+		"prune.  The file format: mreg-model(5).",
 };
 
 /* One run of the command: its options, the tree and what is shown. */
@@ -103,6 +114,7 @@ struct run {
 	struct import_progress progress;
 	struct timespec t0;
 	struct import_report report; /* the summary's lists */
+	char refusal[2048];     /* the prune guard's, or "" */
 };
 
 static int parse_size(const char *s, long long *out)
@@ -173,6 +185,12 @@ static int on_value(struct run *run, int id, const char *arg)
 					       &run->json);
 	case OPT_METRICS_FILE:
 		return cli_metrics_path(run->ctx, &run->metrics, arg);
+	case OPT_PRUNE_MAX:
+		if (import_plan_parse_prune_max(arg, &cfg->prune_max,
+						&cfg->prune_max_percent) < 0)
+			return cli_usage(run->ctx, "--prune-max: \"%s\" is not a count or a percentage (try 200 or 25%%)",
+					 arg);
+		return 0;
 	case OPT_WAIT: /* --wait=DURATION */
 		if (cli_parse_duration(arg, &run->wait_s) < 0)
 			return cli_usage(run->ctx, "--wait: invalid duration "
@@ -191,6 +209,7 @@ static int on_option(void *state, int id, const char *arg)
 	case OPT_REHASH: run->cfg.rehash = true; break;
 	case OPT_STRICT: run->cfg.strict = true; break;
 	case OPT_DRY_RUN: run->cfg.dry_run = true; break;
+	case OPT_PLAN: run->cfg.plan = run->cfg.dry_run = true; break;
 	case OPT_PRUNE: run->cfg.prune = true; break;
 	case OPT_FOLLOW_EXTERNAL: run->cfg.follow_external = true; break;
 	case OPT_WAIT:
@@ -288,7 +307,7 @@ static void on_changed(void *arg, bool create, const char *resource,
 	struct run *run = arg;
 	char label[PATH_MAX + 64];
 
-	if (run->cfg.dry_run && !run->json && !run->quiet) {
+	if (run->cfg.dry_run && !run->cfg.plan && !run->json && !run->quiet) {
 		pthread_mutex_lock(&run->print_lock);
 		progress_clear(run);
 		cli_printf(stdout, "would %s %s (%s/%s)\n",
@@ -318,12 +337,47 @@ static void on_deactivated(void *arg, int n, const char *const *resources,
 		pthread_mutex_lock(&run->print_lock);
 		progress_clear(run);
 		for (k = 0; k < n; k++)
-			cli_printf(stdout, "%s %s (%s/%s gone)\n",
-				   run->cfg.dry_run ? "would deactivate"
-						   : "deactivated",
-				   resources[k], run->label_root, rels[k]);
+			if (run->cfg.plan)
+				import_plan_print_deactivate(run->label_root,
+							     resources[k],
+							     rels[k]);
+			else
+				cli_printf(stdout, "%s %s (%s/%s gone)\n",
+					   run->cfg.dry_run ? "would deactivate"
+							   : "deactivated",
+					   resources[k], run->label_root,
+					   rels[k]);
 		pthread_mutex_unlock(&run->print_lock);
 	}
+}
+
+/* --plan: a model the import would add or update, its fields. */
+static void on_planned(void *arg, bool create, const char *resource,
+		       const char *rel, const char *fields)
+{
+	struct run *run = arg;
+	char label[PATH_MAX + 64];
+
+	snprintf(label, sizeof(label), "%s/%s", run->label_root, rel);
+	import_report_plan_item(&run->report, create ? "add" : "update",
+				resource, label, fields);
+	if (run->json || run->quiet)
+		return;
+	pthread_mutex_lock(&run->print_lock);
+	progress_clear(run);
+	import_plan_print_change(run->label_root, create, resource, rel,
+				 fields);
+	pthread_mutex_unlock(&run->print_lock);
+}
+
+/* The prune guard refused: the run's error (exit 3), said at the end. */
+static void on_prune_refused(void *arg, const char *text, long would,
+			     long limit)
+{
+	struct run *run = arg;
+
+	import_report_refusal(&run->report, text, would, limit);
+	snprintf(run->refusal, sizeof(run->refusal), "%s", text);
 }
 
 /* --- the command --------------------------------------------------------- */
@@ -406,6 +460,18 @@ static int open_tree(struct run *run, const char *dir)
 	return -1;
 }
 
+/* The exit status: bad files or a refused prune 3; with --plan 5 when
+ * anything would change. */
+static int plan_status(const struct mreg_import_config *cfg,
+		       const struct mreg_import_counts *c)
+{
+	if (c->failed > 0 || c->prune_refused > 0)
+		return MREG_EXIT_DATA;
+	if (cfg->plan && c->added + c->updated + c->pruned > 0)
+		return MREG_EXIT_PENDING;
+	return MREG_EXIT_OK;
+}
+
 /* Run the import on conn and say how it went: the exit status. */
 static int import(struct run *run, struct mreg_conn *conn)
 {
@@ -417,6 +483,7 @@ static int import(struct run *run, struct mreg_conn *conn)
 	mreg_error_clear(&err);
 	run->report = (struct import_report){ .json = run->json,
 					      .dry_run = cfg->dry_run,
+					      .plan = cfg->plan,
 					      .quiet = run->quiet };
 	json_object_seed(0); /* before any thread uses jansson */
 	run->show_progress = !run->quiet &&
@@ -424,17 +491,24 @@ static int import(struct run *run, struct mreg_conn *conn)
 	cfg->actor = cli_actor(run->ctx);
 	cfg->conn = conn;
 	cfg->ev = (struct mreg_import_events){ run, on_file, on_warn,
-					       on_changed, on_deactivated };
+					       on_changed, on_deactivated,
+					       on_planned, on_prune_refused };
 	cfg->started = on_started;
 	cfg->ended = on_ended;
 	if (mreg_import_run(cfg, &counts, &err) < 0)
 		return cli_report(run->ctx, &err);
 	cli_metrics_import(&run->metrics, &counts, cfg->dry_run);
-	if (counts.aborted)
+	if (counts.prune_refused > 0) {
+		cli_fail(run->ctx, MREG_EXIT_DATA, "%s", run->refusal);
+		cli_hint(counts.scanned == 0
+				 ? "Check the checkout; to deactivate them all, give --prune-max 100%%."
+				 : "Check the tree; to allow it, give --prune-max N or --prune-max P%%.");
+	} else if (counts.aborted) {
 		cli_fail(run->ctx, MREG_EXIT_DATA,
 			 "nothing imported: %ld bad file%s (--strict)",
 			 counts.failed, counts.failed == 1 ? "" : "s");
-	status = counts.failed > 0 ? MREG_EXIT_DATA : MREG_EXIT_OK;
+	}
+	status = plan_status(cfg, &counts);
 	import_report_print(&run->report, cfg->source, &counts,
 			    elapsed_s(run), status);
 	return status;

@@ -364,8 +364,9 @@ static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
 	if (*audit)
 		*late = mreg_db_exec(w->cfg->conn, late_sql, 0, NULL,
 				     PGRES_TUPLES_OK, err);
-	if (*late && mreg_db_command(w->cfg->conn, "DROP TABLE mreg_import_batch",
-				     0, NULL, err) == 0)
+	if (*late && (!w->cfg->plan || mreg_importer_plan_batch(w, err) == 0) &&
+	    mreg_db_command(w->cfg->conn, "DROP TABLE mreg_import_batch",
+			    0, NULL, err) == 0)
 		return 0;
 	PQclear(*audit);
 	PQclear(*late);
@@ -450,10 +451,12 @@ static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
 			return -1;
 		}
 		tell_written(w, audit, late);
+		mreg_importer_plan_tell(w);
 		PQclear(audit);
 		PQclear(late);
 		return 0;
 	}
+	mreg_importer_plan_drop(w);
 	if (!refuses_a_value(err->sqlstate))
 		return -1;
 	why = *err;

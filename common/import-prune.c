@@ -111,7 +111,8 @@ static int tell_kept_defaults(struct mreg_importer *w, struct mreg_error *err)
 	return 0;
 }
 
-/* Deactivate the models of the gone files and tell which. */
+/* Deactivate the models of the gone files and tell which: 0, 1 when the
+ * guard refused (import-guard.c), -1 on error. */
 static int deactivate(struct mreg_importer *w, struct mreg_error *err)
 {
 	const char *params[1] = { w->cfg->source };
@@ -128,6 +129,11 @@ static int deactivate(struct mreg_importer *w, struct mreg_error *err)
 			   err);
 	if (!res)
 		return -1;
+	if ((rc = mreg_importer_guard(w, res, err)) != 0) {
+		PQclear(res);
+		return rc; /* refused (1), the run rolls back; or -1 */
+	}
+	rc = -1;
 	w->pruned = n = PQntuples(res);
 	if (ev->deactivated) {
 		/* resources then files, pointing into res */
@@ -153,6 +159,7 @@ int mreg_importer_prune(struct mreg_importer *w, struct mreg_error *err)
 	const char *params[1] = { w->cfg->source };
 	struct gone g = { NULL, w, 0 };
 	char msg[1024];
+	int rc;
 
 	mreg_cache_foreach(w->scan->cache, gone_cb, &g);
 	w->missing = g.n;
@@ -167,8 +174,10 @@ int mreg_importer_prune(struct mreg_importer *w, struct mreg_error *err)
 		return 0;
 	}
 	if (mreg_importer_begin(w, err) < 0 || copy_gone(w, err) < 0 ||
-	    tell_kept_defaults(w, err) < 0 || deactivate(w, err) < 0)
+	    tell_kept_defaults(w, err) < 0 || (rc = deactivate(w, err)) < 0)
 		return -1;
+	if (rc > 0)
+		return 0; /* the guard refused: nothing more to do */
 	if (mreg_db_command(w->cfg->conn, prune_delete_sql, 1, params,
 			    err) < 0 ||
 	    mreg_db_command(w->cfg->conn, "DROP TABLE mreg_import_gone", 0,

@@ -25,9 +25,14 @@ static void count(const struct mreg_scan *s, const struct mreg_importer *w,
 	out->missing = w->missing;
 	out->kept_defaults = w->kept_defaults;
 	out->aborted = w->abort_writes;
+	out->prune_refused = w->prune_refused;
 	out->unchanged = out->scanned - w->added - w->updated - w->failed_files;
 	if (out->unchanged < 0)
 		out->unchanged = 0;
+	/* the prune guard rolled the batches back: nothing was added or
+	 * updated (a dry run keeps what it would have done) */
+	if (w->prune_refused > 0 && !w->cfg->dry_run)
+		out->added = out->updated = 0;
 }
 
 /*

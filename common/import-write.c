@@ -376,7 +376,7 @@ int mreg_importer_init(struct mreg_importer *w,
 	memset(w, 0, sizeof(*w));
 	w->cfg = cfg;
 	w->scan = scan;
-	w->one_txn = cfg->strict || cfg->dry_run;
+	w->one_txn = cfg->strict || cfg->dry_run || cfg->plan || cfg->prune;
 	w->batch = calloc((size_t)cfg->batch_size, sizeof(*w->batch));
 	if (!w->batch) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
@@ -392,7 +392,7 @@ int mreg_importer_complete(struct mreg_importer *w, struct mreg_error *err)
 		return -1;
 	if (w->in_txn) {
 		w->in_txn = false;
-		if (w->cfg->dry_run || w->abort_writes)
+		if (w->cfg->dry_run || w->cfg->plan || w->abort_writes)
 			mreg_db_rollback(w->cfg->conn);
 		else if (mreg_db_commit(w->cfg->conn, err) < 0)
 			return -1;
@@ -407,6 +407,7 @@ void mreg_importer_finish(struct mreg_importer *w)
 	if (w->in_txn)
 		mreg_db_rollback(w->cfg->conn);
 	w->in_txn = false;
+	mreg_importer_plan_drop(w);
 	for (i = 0; i < w->nbatch; i++)
 		mreg_scan_result_free(w->batch[i]);
 	free(w->batch);

@@ -6,9 +6,10 @@
  * file recorded for its model if that one is still to come), and hands
  * full batches to the batch writer (import-batch.c): one transaction per
  * batch carries the model rows, their audit rows and the cache rows of
- * the files they came from.  With one_txn (--strict, --dry-run) all
- * batches share one transaction that mreg_importer_complete commits or
- * rolls back, after prune (import-prune.c).
+ * the files they came from.  With one_txn (--strict, --dry-run, --plan,
+ * --prune) all batches share one transaction that mreg_importer_complete
+ * commits or rolls back, after prune (import-prune.c) and its guard
+ * (import-guard.c).
  *
  * Its options come from the run's struct mreg_import_config (import.h):
  * conn, actor, source, label_root, batch_size, strict, dry_run, prune and
@@ -33,7 +34,9 @@ struct mreg_importer {
 	long added, updated, failed, failed_files, pruned, missing;
 	long kept_defaults;
 	long walk_errors;
-	bool abort_writes;          /* --strict after a bad file */
+	long prune_refused;         /* the guard refused this many */
+	bool abort_writes;          /* --strict after a bad file, or the
+				       prune guard refused */
 	/* private */
 	bool one_txn;
 	bool in_txn;
@@ -42,6 +45,8 @@ struct mreg_importer {
 	size_t nbatch;
 	char **invalid;             /* paths to invalidate with this batch */
 	size_t ninvalid, capinvalid;
+	PGresult *plan;             /* --plan: the batch's changes, told
+				       once its savepoint is released */
 	struct mreg_claims claims;
 	struct mreg_claims owners;  /* provider/name -> file recorded for it */
 	bool claims_active;         /* built on the first model file read */
@@ -95,5 +100,25 @@ int mreg_importer_write_batch(struct mreg_importer *w,
 /* import-prune.c: count the files that are gone; with --prune deactivate
  * their models (in the run's transaction). */
 int mreg_importer_prune(struct mreg_importer *w, struct mreg_error *err);
+
+/*
+ * import-guard.c: res holds the models the prune deactivated (column 0,
+ * "models/provider/name"), in the run's transaction.  0 when the guard
+ * lets them go; 1 when it refuses (told to the prune_refused event,
+ * abort_writes set: the run is rolled back); -1 with err filled.
+ */
+int mreg_importer_guard(struct mreg_importer *w, PGresult *res,
+			struct mreg_error *err);
+
+/*
+ * import-plan.c, with --plan: after the batch statements, what they
+ * changed, field by field (w->plan, replacing a previous result); told
+ * by mreg_importer_plan_tell once the batch's savepoint is released,
+ * dropped by mreg_importer_plan_drop when it was rolled back.
+ */
+int mreg_importer_plan_batch(struct mreg_importer *w,
+			     struct mreg_error *err);
+void mreg_importer_plan_tell(struct mreg_importer *w);
+void mreg_importer_plan_drop(struct mreg_importer *w);
 
 #endif

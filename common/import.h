@@ -53,6 +53,18 @@ struct mreg_import_events {
 	/* the n models prune deactivated, and the files that were gone */
 	void (*deactivated)(void *arg, int n, const char *const *resources,
 			    const char *const *rels);
+	/*
+	 * Optional, with plan: a model the batch adds (create) or updates,
+	 * from file rel, and what changes: fields is JSON text as the server
+	 * wrote it, an array of {"field", "old", "new"} in key order (a
+	 * create lists every field that is not null, old null).
+	 */
+	void (*planned)(void *arg, bool create, const char *resource,
+			const char *rel, const char *fields);
+	/* Optional: --prune refused (import-guard.c); text says why, what
+	 * it would have done and how to allow it; nothing is written. */
+	void (*prune_refused)(void *arg, const char *text, long would,
+			      long limit);
 };
 
 /* The defaults of import-dir's options, shared with bench's workload. */
@@ -63,7 +75,12 @@ struct mreg_import_events {
 #define MREG_IMPORT_CONFIG_DEFAULTS                                    \
 	.pattern = MREG_IMPORT_DEFAULT_PATTERN,                        \
 	.max_file_size = MREG_IMPORT_DEFAULT_MAX_FILE_SIZE,            \
-	.batch_size = MREG_IMPORT_DEFAULT_BATCH_SIZE
+	.batch_size = MREG_IMPORT_DEFAULT_BATCH_SIZE,                  \
+	.prune_max = -1
+/* The default prune guard: max(PERCENT% of the source's active models,
+ * MIN) */
+#define MREG_PRUNE_DEFAULT_PERCENT 10
+#define MREG_PRUNE_DEFAULT_MIN 50
 
 /* Filled once by the caller; read (const) by every part of the run. */
 struct mreg_import_config {
@@ -84,6 +101,16 @@ struct mreg_import_config {
 	bool strict;                /* a bad file: nothing is written */
 	bool dry_run;               /* everything but the commit */
 	bool prune;                 /* deactivate the models of gone files */
+	bool plan;                  /* --plan: dry_run, and the planned
+				       event for each change (needs dry_run) */
+	/*
+	 * The prune guard (import-guard.c): at most prune_max models (a
+	 * percentage of the source's active models when prune_max_percent);
+	 * prune_max < 0: the default, max(10%, 50), and a tree without model
+	 * files prunes nothing.
+	 */
+	long prune_max;
+	bool prune_max_percent;
 	struct mreg_conn *conn;     /* cache load and writes; left idle */
 	/* what the caller hears */
 	struct mreg_import_events ev;
@@ -107,7 +134,9 @@ struct mreg_import_counts {
 	long pruned;        /* models deactivated (--prune) */
 	long missing;       /* recorded files that are gone */
 	long kept_defaults; /* gone, but the default of their type */
-	bool aborted;       /* --strict after a bad file: nothing written */
+	bool aborted;       /* --strict after a bad file, or the prune
+			       guard refused: nothing written */
+	long prune_refused; /* models the refused prune would deactivate */
 	size_t recorded;    /* files the cache held before the run */
 	bool clock_from_fs; /* false: racy boundary from the system clock */
 };
@@ -115,8 +144,10 @@ struct mreg_import_counts {
 /*
  * Run one import.  0 when it ran to the end (bad files are counted, not
  * fatal), -1 with err filled otherwise (out is still filled with what was
- * counted).  With --strict or --dry-run nothing was committed when
- * out->aborted or cfg->dry_run.
+ * counted).  With --strict, --prune or --dry-run nothing was committed
+ * when out->aborted or cfg->dry_run.  --prune runs in one transaction, so
+ * that the prune guard can refuse after the last batch and leave the
+ * registry and the cache as they were.
  */
 int mreg_import_run(const struct mreg_import_config *cfg,
 		    struct mreg_import_counts *out, struct mreg_error *err);

@@ -11,6 +11,8 @@
 #                       mreg.models and mreg.source_files (same indexes)
 #   unchanged re-import mreg import-dir again
 #      floor            find DIR -type f -printf '%s %T@\n' (a stat walk)
+#   plan, unchanged     mreg import-dir --plan of the same unchanged tree
+#      compared with    the unchanged re-import (goal: at most 1.2x)
 #   1% changed          mreg import-dir after rewriting 1% of the files
 #      compared with    1% of the first import + the stat walk
 # and the peak RSS of the first import and of the unchanged re-import
@@ -69,7 +71,7 @@ for n in "${sizes[@]}"; do
 		{ print "bench", $1, $2, ns($3), ns($4), $5, $6, "0000000000000000000000000000000000000000000000000000000000000000", "f" }' \
 		>"$work/source.tsv"
 
-	first=() floor=() rss=() rss2=() rescan=() walk=() change=()
+	first=() floor=() rss=() rss2=() rescan=() walk=() change=() plan=()
 	for ((r = 0; r < reps; r++)); do
 		# floor: hash every file, \copy the rows into tables like ours
 		fresh_db perf_import_floor
@@ -100,6 +102,11 @@ for n in "${sizes[@]}"; do
 		t=$(now)
 		find "$dir" -type f -printf '%s %T@\n' >/dev/null
 		walk+=("$(since "$t")")
+		# --plan of the unchanged tree: exit 0 expected (5 or 3 would
+		# mean the tree is not what the re-import left)
+		t=$(now)
+		PGDATABASE=perf_import_a "$MREG" import-dir --plan --quiet "${jobs_opt[@]}" --source bench "$dir"
+		plan+=("$(since "$t")")
 
 		# 1%: every 100th file, a different set each repetition
 		find "$dir" -name "m*$(printf '%02d' $((r + 1))).json" -print0 |
@@ -113,12 +120,14 @@ for n in "${sizes[@]}"; do
 	rs=$(printf '%s\n' "${rescan[@]}" | median)
 	wk=$(printf '%s\n' "${walk[@]}" | median)
 	ch=$(printf '%s\n' "${change[@]}" | median)
+	pl=$(printf '%s\n' "${plan[@]}" | median)
 	mem=$(printf '%s\n' "${rss[@]}" | median)
 	mem2=$(printf '%s\n' "${rss2[@]}" | median)
 	target=$(calc "$f / 100 + $wk")
 	printf '%-8s %-24s %11.3fs %11.3fs %7sx\n' "$n" "first import" "$f" "$fl" "$(ratio "$f" "$fl")"
 	printf '%-8s %-24s %11.3fs %11.3fs %7sx\n' "$n" "unchanged re-import" "$rs" "$wk" "$(ratio "$rs" "$wk")"
 	printf '%-8s %-24s %11.3fs %11.3fs %7sx\n' "$n" "1% changed" "$ch" "$target" "$(ratio "$ch" "$target")"
+	printf '%-8s %-24s %11.3fs %11.3fs %7sx  (vs unchanged re-import, goal <= 1.2x)\n' "$n" "plan, unchanged" "$pl" "$rs" "$(ratio "$pl" "$rs")"
 	printf '%-8s %-24s %10.1fMiB %12s\n' "$n" "peak RSS, first import" "$(calc "$mem / 1024")" "64MiB max"
 	printf '%-8s %-24s %10.1fMiB %12s\n' "$n" "peak RSS, re-import" "$(calc "$mem2 / 1024")" "64MiB max"
 	printf '%-8s %-24s %s\n' "$n" "repetitions" "$reps"
