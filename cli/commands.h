@@ -49,6 +49,9 @@
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
 	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
+	X(restore, "restore", CLI_DB | CLI_ACTOR, 1, 1,                       \
+	  "missing PROVIDER/NAME", "model", MREG_REPORT_FORMATS,              \
+	  "put a model back as it was at a time")                             \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \

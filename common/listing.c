@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "queries.h"
+#include "queries-asof.h"
 #include "registry.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -62,6 +63,11 @@ static const struct mreg_column default_cols[] = {
 	{ "updated_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
 };
 
+/* defaults --at: $1 at, $2 cursor, $3 limit */
+static const enum mreg_listing_param asof_params[] = {
+	MREG_LP_AT, MREG_LP_AFTER_KEY, MREG_LP_LIMIT,
+};
+
 static const enum mreg_listing_param audit_params[] = {
 	MREG_LP_SINCE, MREG_LP_UNTIL, MREG_LP_ACTOR, MREG_LP_ACTION,
 	MREG_LP_MODEL_PROVIDER, MREG_LP_MODEL_NAME,
@@ -114,6 +120,10 @@ static const struct mreg_listing listings[MREG_LISTING_N] = {
 		"search", "results", MREG_SQL_SEARCH, NULL, search_params,
 		N(search_params), 0, search_cols, N(search_cols), NULL, NULL,
 		's' },
+	[MREG_LISTING_DEFAULTS_ASOF] = {
+		"defaults --at", "defaults", MREG_SQL_LIST_DEFAULTS_ASOF,
+		MREG_SQL_COUNT_DEFAULTS_ASOF, asof_params, N(asof_params), 1,
+		default_cols, N(default_cols), "type", NULL, 'd' },
 };
 
 const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id)
@@ -221,6 +231,7 @@ int mreg_listing_query_init(struct mreg_listing_query *q,
 	v[MREG_LP_AFTER_KEY] = q->key;
 	v[MREG_LP_AFTER_ID] = q->id;
 	v[MREG_LP_LIMIT] = f->limit >= 0 ? q->limit_text : NULL;
+	v[MREG_LP_AT] = f->at;
 	return 0;
 }
 

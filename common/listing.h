@@ -25,6 +25,7 @@ enum mreg_listing_id {
 	MREG_LISTING_DEFAULTS,
 	MREG_LISTING_AUDIT,
 	MREG_LISTING_SEARCH,
+	MREG_LISTING_DEFAULTS_ASOF,  /* list defaults --at (queries-asof.h) */
 	MREG_LISTING_N
 };
 
@@ -44,6 +45,7 @@ enum mreg_listing_param {
 	MREG_LP_AFTER_KEY,      /* keyset cursor: sort key of the last row */
 	MREG_LP_AFTER_ID,       /* ... and its id */
 	MREG_LP_LIMIT,          /* rows the statement returns at most */
+	MREG_LP_AT,             /* --at: the instant (timestamptz text) */
 	MREG_LP_N
 };
 
@@ -104,6 +106,7 @@ struct mreg_listing_filter {
 	const char *actor, *action;   /* audit */
 	const char *model_provider;   /* audit: entries about this model */
 	const char *model_name;
+	const char *at;               /* defaults --at: the instant */
 	const char *after;            /* a cursor token from a previous page */
 	long long limit;              /* < 0: every row */
 };
