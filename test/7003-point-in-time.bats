@@ -104,6 +104,17 @@ check() {
 	done <"$STATE/steps"
 }
 
+@test "list defaults --at pages by type like list defaults, with a count" {
+	at=$(cat "$STATE/4-set-default-again/at")
+	run --separate-stderr "$MREG" list defaults -o json --at "$at" --limit 1 --count
+	assert_success
+	[ "$(jq -c '[.items[].type, .count]' <<<"$output")" = '["embedding",2]' ]
+	next=$(jq -r .next <<<"$output")
+	run --separate-stderr "$MREG" list defaults -o json --at "$at" --after "$next"
+	assert_success
+	[ "$(jq -c '[.items[].type, .next]' <<<"$output")" = '["llm",null]' ]
+}
+
 @test "show --at gives every step's model: fields, artifacts, default, audit" {
 	local m
 	while read -r step; do
