@@ -188,7 +188,7 @@
 	" 'id', x.id, 'logged_at', " MREG_SQL_ISO("x.logged_at") ","         \
 	" 'actor', x.actor, 'db_role', x.db_role,"                           \
 	" 'action', x.action, 'resource', x.resource,"                       \
-	" 'details', x.details) ORDER BY x.id DESC)"                         \
+	" 'details', x.details, 'old', x.old, 'new', x.new) ORDER BY x.id DESC)" \
 	" FROM (SELECT * FROM mreg.audit_log a"                              \
 	" WHERE a.model_id = k.id AND a.logged_at <= k.at"                   \
 	" ORDER BY a.id DESC LIMIT $3::int) x), '[]') AS audit,"             \
