@@ -65,12 +65,12 @@ updates() {
 
 # defaults FROM TO: default changes FROM..TO-1, each its own statement:
 # type t(k % 20) gets a model of that type (its index is k % 20 modulo
-# 20), spread over the models
+# 20), its (k / 20)-th default a different model each time
 defaults() {
 	local from=$1 to=$2 k
 	for ((k = from; k < to; k++)); do
 		printf "INSERT INTO mreg.model_defaults (type, model_id) SELECT m.type, m.id FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id WHERE m.name = 'model-%d' ON CONFLICT (type) DO UPDATE SET model_id = excluded.model_id, previous_model_id = model_defaults.model_id, updated_at = now();\n" \
-			$((20 * ((k * 7919) % (n_models / 20)) + k % 20))
+			$((20 * (((k / 20) * 7919) % (n_models / 20)) + k % 20))
 	done | psql -XAtq -v ON_ERROR_STOP=1 >/dev/null
 }
 
