@@ -64,6 +64,9 @@
 	  "migration.apply|audit.prune|model.*|artifact.*|default.*|"         \
 	  "provider.*",                                                       \
 	  "print each committed change as one NDJSON line, as it happens")   \
+	X(restore, "restore", CLI_DB | CLI_ACTOR, 1, 1,                       \
+	  "missing PROVIDER/NAME", "model", MREG_REPORT_FORMATS,              \
+	  "put a model back as it was at a time")                             \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \

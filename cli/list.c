@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asof-arg.h"
 #include "cli.h"
 #include "commands.h"
 #include "listing.h"
@@ -27,6 +28,7 @@ enum {
 	OPT_EXPLAIN,
 	OPT_COLUMNS,
 	OPT_NO_HEADERS,
+	OPT_AT,
 };
 
 static const struct cli_option options[] = {
@@ -64,13 +66,15 @@ static const struct cli_option options[] = {
 	{ OPT_ACTION, 0, "action", "ACTION",
 	  "entries of this action (model.update, default.set, ...)" },
 	{ OPT_MODEL, 0, "model", "PROVIDER/NAME", "entries about this model" },
+	CLI_GROUP("Defaults:"),
+	CLI_ASOF_OPTION(OPT_AT),
 	CLI_END,
 };
 
 const struct cli_spec cmd_list_spec = {
 	.usage = "[models] [--type TYPE] [--provider NAME] [--tag TAG]...\n"
 		 "providers\n"
-		 "defaults\n"
+		 "defaults [--at TIME]\n"
 		 "audit [--since TIME] [--until TIME] [--actor NAME]",
 	.description = "List models, providers, default models or audit "
 		       "entries.",
@@ -93,6 +97,9 @@ struct opts {
 	bool sort_updated, count, explain, no_headers;
 	long limit;        /* -1: every row */
 	unsigned model_opts, audit_opts; /* which subject's options were used */
+	const char *at_arg;      /* --at (list defaults), or NULL */
+	char asked[MREG_ASOF_LEN];
+	char at[MREG_ASOF_LEN];  /* the instant answered */
 };
 
 /* --type, --provider, --tag, --active, --inactive, --all, --sort */
@@ -189,6 +196,9 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_NO_HEADERS:
 		o->no_headers = true;
 		return 0;
+	case OPT_AT:
+		o->at_arg = arg;
+		return cli_asof_parse(o->ctx, arg, o->asked);
 	case OPT_SINCE:
 	case OPT_UNTIL:
 	case OPT_ACTOR_FILTER:
@@ -277,6 +287,8 @@ static int check_subject(struct cli_ctx *ctx, const struct opts *o,
 	if (subj != S_AUDIT && o->audit_opts)
 		return cli_usage(ctx, "--since, --until, --actor, --action and "
 				      "--model go with 'list audit'");
+	if (subj != S_DEFAULTS && o->at_arg)
+		return cli_usage(ctx, "--at goes with 'list defaults'");
 	return 0;
 }
 
@@ -338,6 +350,10 @@ static int make_query(struct cli_ctx *ctx, const struct opts *o,
 
 	if (subj == S_MODELS && o->sort_updated)
 		id = MREG_LISTING_MODELS_UPDATED;
+	if (subj == S_DEFAULTS && o->at_arg) {
+		id = MREG_LISTING_DEFAULTS_ASOF;
+		f.at = o->asked; /* the instant answered, once connected */
+	}
 	if (subj == S_AUDIT && (rc = audit_filter(ctx, o, a, &f)) != 0)
 		return rc;
 	if (mreg_listing_query_init(q, id, &f, &err) < 0)
@@ -379,7 +395,13 @@ int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
-	rc = run(ctx, &o, conn, &q, subj, &t);
+	if (o.at_arg) {
+		rc = cli_asof_resolve(ctx, conn, o.asked, o.at);
+		q.named[MREG_LP_AT] = o.at;
+		t.at = o.at;
+	}
+	if (rc == 0)
+		rc = run(ctx, &o, conn, &q, subj, &t);
 	mreg_pool_release(pool, conn);
 done:
 	view_table_close(&t);

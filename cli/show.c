@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asof-arg.h"
 #include "cli.h"
 #include "commands.h"
 #include "escape.h"
@@ -18,18 +19,19 @@
 #include "pager.h"
 #include "view.h"
 
-enum { OPT_AUDIT = 256 };
+enum { OPT_AUDIT = 256, OPT_AT };
 
 static const struct cli_option options[] = {
 	{ 'o', 'o', "format", "FORMAT",
 	  "text (default), json, ndjson (one line) or csv (field,value)" },
 	{ OPT_AUDIT, 0, "audit", "N",
 	  "how many recent audit entries to show (default 10, 0: none)" },
+	CLI_ASOF_OPTION(OPT_AT),
 	CLI_END,
 };
 
 const struct cli_spec cmd_show_spec = {
-	.usage = "PROVIDER/NAME [--format FORMAT]",
+	.usage = "PROVIDER/NAME [--at TIME] [--format FORMAT]",
 	.description = "Show one model in full: fields, artifacts, default "
 		       "status, source, audit.",
 	.options = options,
@@ -41,6 +43,9 @@ struct opts {
 	const struct cli_ctx *ctx;
 	enum mreg_out_format format;
 	long audit;
+	const char *at_arg;      /* --at, or NULL */
+	char asked[MREG_ASOF_LEN];
+	char at[MREG_ASOF_LEN];  /* the instant answered */
 };
 
 static int handle(void *state, int id, const char *arg)
@@ -66,7 +71,34 @@ static int handle(void *state, int id, const char *arg)
 					 arg);
 		return 0;
 	}
+	if (id == OPT_AT) {
+		o->at_arg = arg;
+		return cli_asof_parse(o->ctx, arg, o->asked);
+	}
 	return cli_usage(o->ctx, "unhandled option");
+}
+
+/* The document: now, or (--at) as it was then.  1, 0 unknown (then:
+ * reported, *rc set), -1 err. */
+static int read_doc(struct cli_ctx *ctx, struct opts *o,
+		    struct mreg_conn *conn, const char *provider,
+		    const char *name, char **text, size_t *len, int *rc,
+		    struct mreg_error *err)
+{
+	int n;
+
+	if (!o->at_arg)
+		return mreg_lookup_show(conn, provider, name, o->audit, text,
+					len, err);
+	*rc = cli_asof_resolve(ctx, conn, o->asked, o->at);
+	if (*rc)
+		return 0;
+	n = mreg_asof_show(conn, provider, name, o->audit, o->at, text, len,
+			   err);
+	if (n == 0)
+		*rc = cli_fail(ctx, MREG_EXIT_DATA, "no model \"%s/%s\" at %s",
+			       provider, name, o->at);
+	return n;
 }
 
 /* A value as table text: strings decoded, null empty, the rest as
@@ -425,7 +457,7 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_json_span doc = { NULL, 0 };
 	char provider[256], *text = NULL;
 	const char *name, *ident;
-	int first, rc;
+	int first, rc, said = 0;
 
 	rc = cli_parse(ctx, &cmd_show_spec, argc, argv, handle, &o, &first);
 	if (rc >= 0)
@@ -442,15 +474,17 @@ int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_report(ctx, &err);
 		goto cleanup;
 	}
-	rc = mreg_lookup_show(conn, provider, name, o.audit, &text, &doc.len,
-			      &err);
+	rc = read_doc(ctx, &o, conn, provider, name, &text, &doc.len, &said,
+		      &err);
 	if (rc < 0) {
 		mreg_error_prefix(&err, "could not read \"%s\"", ident);
 		rc = cli_report(ctx, &err);
 		goto cleanup;
 	}
 	if (rc == 0) {
-		rc = view_unknown_model(ctx, conn, provider, name, ident);
+		rc = o.at_arg ? said
+			      : view_unknown_model(ctx, conn, provider, name,
+						   ident);
 		goto cleanup;
 	}
 	/* the span readers below take valid JSON: check it first */

@@ -131,6 +131,7 @@ int view_table_open(struct view_table *t, enum mreg_out_format format,
 				    t->cols ? t->ncols : ncols, &err);
 	if (!t->out)
 		return cli_report(t->ctx, &err);
+	mreg_output_set_at(t->out, t->at);
 	return 0;
 }
 

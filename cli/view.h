@@ -27,6 +27,7 @@ struct view_table {
 	const struct cli_ctx *ctx;
 	const char *columns;   /* --columns, or NULL: the listing's own */
 	bool no_headers;
+	const char *at;        /* --at: JSON's "at" (the instant), or NULL */
 	/* set by view_table_open() */
 	enum mreg_out_format format;
 	struct mreg_output *out;

@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "queries.h"
+#include "queries-asof.h"
 #include "registry.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -60,6 +61,11 @@ static const struct mreg_column default_cols[] = {
 	{ "model", MREG_COL_TEXT, 0, MREG_PRIO_KEY },
 	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
 	{ "updated_at", MREG_COL_TEXT, 0, MREG_PRIO_TIME },
+};
+
+/* defaults --at: $1 at, $2 cursor, $3 limit */
+static const enum mreg_listing_param asof_params[] = {
+	MREG_LP_AT, MREG_LP_AFTER_KEY, MREG_LP_LIMIT,
 };
 
 static const enum mreg_listing_param audit_params[] = {
@@ -164,6 +170,10 @@ static const struct mreg_listing listings[MREG_LISTING_N] = {
 		MREG_SQL_COUNT_HISTORY, history_params, N(history_params), 4,
 		history_field_cols, N(history_field_cols), "logged_at", "id",
 		'h', true },
+	[MREG_LISTING_DEFAULTS_ASOF] = {
+		"defaults --at", "defaults", MREG_SQL_LIST_DEFAULTS_ASOF,
+		MREG_SQL_COUNT_DEFAULTS_ASOF, asof_params, N(asof_params), 1,
+		default_cols, N(default_cols), "type", NULL, 'd' },
 };
 
 const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id)
@@ -273,6 +283,7 @@ int mreg_listing_query_init(struct mreg_listing_query *q,
 	v[MREG_LP_AFTER_KEY] = q->key;
 	v[MREG_LP_AFTER_ID] = q->id;
 	v[MREG_LP_LIMIT] = f->limit >= 0 ? q->limit_text : NULL;
+	v[MREG_LP_AT] = f->at;
 	return 0;
 }
 

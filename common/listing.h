@@ -27,6 +27,7 @@ enum mreg_listing_id {
 	MREG_LISTING_SEARCH,
 	MREG_LISTING_HISTORY,        /* mreg history: one row per entry */
 	MREG_LISTING_HISTORY_FIELDS, /* ... one row per changed field */
+	MREG_LISTING_DEFAULTS_ASOF,  /* list defaults --at (queries-asof.h) */
 	MREG_LISTING_N
 };
 
@@ -48,6 +49,7 @@ enum mreg_listing_param {
 	MREG_LP_AFTER_KEY,      /* keyset cursor: sort key of the last row */
 	MREG_LP_AFTER_ID,       /* ... and its id */
 	MREG_LP_LIMIT,          /* rows the statement returns at most */
+	MREG_LP_AT,             /* --at: the instant (timestamptz text) */
 	MREG_LP_N
 };
 
@@ -117,6 +119,7 @@ struct mreg_listing_filter {
 	const char *model_name;
 	const char *model_id;         /* history: a model's id, or */
 	const char *resource;         /* ... an audit resource */
+	const char *at;               /* defaults --at: the instant */
 	const char *after;            /* a cursor token from a previous page */
 	long long limit;              /* < 0: every row */
 };

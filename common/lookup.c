@@ -129,9 +129,9 @@ int mreg_lookup_default(struct mreg_conn *conn, const char *type,
  * writes a row), then any further column as embedded JSON under its own
  * name.  1, 0 no row, -1.
  */
-static int model_object(struct mreg_conn *conn, const char *sql,
-			int nparams, const char *const *v, char **doc,
-			size_t *len, struct mreg_error *err)
+int mreg_lookup_object(struct mreg_conn *conn, const char *sql,
+		       int nparams, const char *const *v, char **doc,
+		       size_t *len, struct mreg_error *err)
 {
 	struct mreg_column cols[32];
 	const char *values[32];
@@ -191,7 +191,7 @@ int mreg_lookup_show(struct mreg_conn *conn, const char *provider,
 	const char *v[3] = { provider, name, n };
 
 	snprintf(n, sizeof(n), "%ld", audit);
-	return model_object(conn, MREG_SQL_SHOW, 3, v, doc, len, err);
+	return mreg_lookup_object(conn, MREG_SQL_SHOW, 3, v, doc, len, err);
 }
 
 int mreg_lookup_model(struct mreg_conn *conn, const char *provider,
@@ -200,7 +200,7 @@ int mreg_lookup_model(struct mreg_conn *conn, const char *provider,
 {
 	const char *v[2] = { provider, name };
 
-	return model_object(conn, MREG_SQL_GET_MODEL, 2, v, doc, len, err);
+	return mreg_lookup_object(conn, MREG_SQL_GET_MODEL, 2, v, doc, len, err);
 }
 
 int mreg_lookup_default_model(struct mreg_conn *conn, const char *type,
@@ -208,7 +208,7 @@ int mreg_lookup_default_model(struct mreg_conn *conn, const char *type,
 {
 	const char *v[1] = { type };
 
-	return model_object(conn, MREG_SQL_GET_DEFAULT_MODEL, 1, v, doc, len,
+	return mreg_lookup_object(conn, MREG_SQL_GET_DEFAULT_MODEL, 1, v, doc, len,
 			    err);
 }
 

@@ -63,6 +63,16 @@ int mreg_lookup_model(struct mreg_conn *conn, const char *provider,
 int mreg_lookup_default_model(struct mreg_conn *conn, const char *type,
 			      char **doc, size_t *len, struct mreg_error *err);
 
+/*
+ * The one row of sql (nparams values v) as one JSON object, malloc'd in
+ * *doc (*len bytes): the model object's columns first, any further
+ * column as embedded JSON under its name (the readers above, and
+ * asof.h's).  1, 0 no row, -1.
+ */
+int mreg_lookup_object(struct mreg_conn *conn, const char *sql,
+		       int nparams, const char *const *v, char **doc,
+		       size_t *len, struct mreg_error *err);
+
 /* What mreg set-default did. */
 struct mreg_default_change {
 	bool found;      /* the model exists */

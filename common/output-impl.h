@@ -15,6 +15,7 @@ struct mreg_output {
 	long long rows;  /* rows written or held */
 	int werrno;      /* first write error */
 	bool finished;
+	const char *at;  /* json: the envelope's "at", or NULL */
 	/* table */
 	size_t *width;   /* per column, once sized */
 	bool *dropped;   /* per column: left out to fit (NULL: none) */

@@ -319,6 +319,11 @@ int mreg_output_row(struct mreg_output *o, const char *const *values,
 	return check_write(o, err);
 }
 
+void mreg_output_set_at(struct mreg_output *o, const char *at)
+{
+	o->at = at;
+}
+
 int mreg_output_finish(struct mreg_output *o, const char *next,
 		       long long count, struct mreg_error *err)
 {
@@ -342,6 +347,10 @@ int mreg_output_finish(struct mreg_output *o, const char *next,
 			fprintf(o->out, ", \"count\": %lld", count);
 		else
 			fputs(", \"count\": null", o->out);
+		if (o->at) {
+			fputs(", \"at\": ", o->out);
+			mreg_json_write_string(o->out, o->at, strlen(o->at));
+		}
 		fputs("}\n", o->out);
 		break;
 	case MREG_OUT_NDJSON:

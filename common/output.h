@@ -18,7 +18,7 @@
  *           layout nor drive the terminal; JSON cells keep their own
  *           escapes.
  *   json    {"items": [ {...}, ... ], "next": CURSOR-or-null,
- *            "count": N-or-null} (mreg-json(7))
+ *            "count": N-or-null[, "at": INSTANT]} (mreg-json(7))
  *   ndjson  one object per line, nothing else
  *   csv     RFC 4180: header line, CRLF line ends, fields quoted when they
  *           hold a comma, quote, CR or LF; NULL is an empty unquoted
@@ -110,6 +110,12 @@ int mreg_output_row(struct mreg_output *o, const char *const *values,
  */
 int mreg_output_finish(struct mreg_output *o, const char *next,
 		       long long count, struct mreg_error *err);
+
+/*
+ * JSON: an "at" member after count (the instant a listing --at answers
+ * for; at is not copied and must outlive o), or NULL for none.
+ */
+void mreg_output_set_at(struct mreg_output *o, const char *at);
 
 /* errno of the first failed write, 0 if none. */
 int mreg_output_errno(const struct mreg_output *o);

@@ -92,6 +92,7 @@ static bool param_type_ok(enum mreg_listing_param p, Oid oid)
 		return oid == OID_BOOL;
 	case MREG_LP_SINCE:
 	case MREG_LP_UNTIL:
+	case MREG_LP_AT:
 		return oid == OID_TIMESTAMPTZ;
 	case MREG_LP_AFTER_KEY: /* a name, a type or a timestamp */
 		return oid == OID_TEXT || oid == OID_TIMESTAMPTZ;
