@@ -138,6 +138,7 @@ static int report(struct cli_ctx *ctx, const struct opts *o,
 			edit_json_raw(&j, "model", e->model, e->model_len);
 			edit_json_bool(&j, "provider_created",
 				       e->provider_created);
+			edit_json_changes(&j, e);
 		}
 		return edit_json_end(ctx, &j);
 	}
@@ -146,6 +147,8 @@ static int report(struct cli_ctx *ctx, const struct opts *o,
 		   e->id, m->type,
 		   e->provider_created ? ", new provider " : "",
 		   e->provider_created ? m->provider : "");
+	if (o->dry_run)
+		edit_print_changes(e);
 	return 0;
 }
 

@@ -76,11 +76,14 @@ static int report(struct cli_ctx *ctx, const struct opts *o,
 			edit_json_string(&j, "type", e->type);
 			edit_json_string(&j, "previous", e->previous);
 			edit_json_int(&j, "previous_model_id", e->id);
+			edit_json_changes(&j, e);
 		}
 		return edit_json_end(ctx, &j);
 	}
 	cli_printf(stdout, "%sdefault for type %s: %s -> (none)\n",
 		   o->dry_run ? "would change " : "", e->type, e->previous);
+	if (o->dry_run)
+		edit_print_changes(e);
 	return 0;
 }
 

@@ -70,12 +70,15 @@ static int report(struct cli_ctx *ctx, const struct opts *o,
 			edit_json_raw(&j, "model", e->model, e->model_len);
 			edit_json_int(&j, "artifacts", e->artifacts);
 			edit_json_sources(&j, e);
+			edit_json_changes(&j, e);
 		}
 		return edit_json_end(ctx, &j);
 	}
 	cli_printf(stdout, "%s %s (id %lld, type %s; %ld artifact%s)\n",
 		   o->dry_run ? "would delete" : "deleted", ident, e->id,
 		   e->type, e->artifacts, e->artifacts == 1 ? "" : "s");
+	if (o->dry_run)
+		edit_print_changes(e);
 	return 0;
 }
 

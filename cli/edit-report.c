@@ -99,9 +99,41 @@ int edit_json_end(const struct cli_ctx *ctx, struct edit_json *j)
 	return 0;
 }
 
-const char *edit_would(bool dry_run)
+void edit_json_changes(struct edit_json *j, const struct mreg_edit *e)
 {
-	return dry_run ? "would " : "";
+	const struct mreg_edit_change *c;
+	size_t i;
+
+	put_key(j, "changes");
+	fputc('[', j->f);
+	for (i = 0; i < e->nchanges; i++) {
+		c = &e->changes[i];
+		fputs(i ? ",{\"action\":" : "{\"action\":", j->f);
+		put_string(j->f, c->action);
+		fputs(",\"resource\":", j->f);
+		put_string(j->f, c->resource);
+		/* numbers and jsonb text as the server wrote them */
+		fprintf(j->f, ",\"model_id\":%s,\"old\":%s,\"new\":%s}",
+			c->model_id ? c->model_id : "null",
+			c->old ? c->old : "null", c->new_ ? c->new_ : "null");
+	}
+	fputc(']', j->f);
+}
+
+void edit_print_changes(const struct mreg_edit *e)
+{
+	const struct mreg_edit_change *c;
+	size_t i;
+
+	for (i = 0; i < e->nchanges; i++) {
+		c = &e->changes[i];
+		if (c->old && c->new_)
+			cli_printf(stdout, "  %s %s: %s -> %s\n", c->action,
+				   c->resource, c->old, c->new_);
+		else
+			cli_printf(stdout, "  %s %s\n", c->action,
+				   c->resource);
+	}
 }
 
 void edit_warn_sources(const struct cli_ctx *ctx, const struct mreg_edit *e,

@@ -29,11 +29,15 @@ void edit_json_raw(struct edit_json *j, const char *key, const char *v,
 		   size_t len);
 /* "sources": [{"source", "path"}...] of e. */
 void edit_json_sources(struct edit_json *j, const struct mreg_edit *e);
+/* "changes": the audit rows the edit wrote (would write), each
+ * {"action", "resource", "model_id", "old", "new"}. */
+void edit_json_changes(struct edit_json *j, const struct mreg_edit *e);
 /* Close and print it; 0, or the exit status of a failure (reported). */
 int edit_json_end(const struct cli_ctx *ctx, struct edit_json *j);
 
-/* "would " for a dry run, else "". */
-const char *edit_would(bool dry_run);
+/* The changes for people (after a dry run's line): one line per audit
+ * row, "  ACTION RESOURCE[: OLD -> NEW]". */
+void edit_print_changes(const struct mreg_edit *e);
 
 /*
  * The next import-dir of each source that recorded the model reads its

@@ -113,6 +113,7 @@ static int report(struct cli_ctx *ctx, const struct opts *o,
 				       e->provider_created);
 			edit_json_sources(&j, e);
 			edit_json_raw(&j, "model", e->model, e->model_len);
+			edit_json_changes(&j, e);
 		}
 		return edit_json_end(ctx, &j);
 	}
@@ -123,6 +124,8 @@ static int report(struct cli_ctx *ctx, const struct opts *o,
 		cli_printf(stdout, "%s %s -> %s (id %lld)\n",
 			   o->dry_run ? "would rename" : "renamed", from, to,
 			   e->id);
+	if (o->dry_run)
+		edit_print_changes(e);
 	return 0;
 }
 

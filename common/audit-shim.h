@@ -9,10 +9,13 @@
 #include <libpq-fe.h>
 
 #include "error.h"
+#include "pool.h"
 
-static inline int mreg_audit_begin(PGconn *c, const char *actor,
-				   json_t *context, struct mreg_error *err)
+static inline int mreg_audit_begin(struct mreg_conn *conn,
+				   const char *actor, const json_t *context,
+				   struct mreg_error *err)
 {
+	PGconn *c = conn->pg;
 	char *ctx = json_dumps(context, JSON_COMPACT);
 	const char *v[2] = { actor, ctx };
 	PGresult *res = PQexecParams(c,

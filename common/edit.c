@@ -66,6 +66,15 @@
 	"UPDATE mreg.source_files SET model_id = NULL"                       \
 	" WHERE model_id = $1::bigint"
 
+/* The last audit id before the edit: its own rows come after it. */
+#define EDIT_SQL_MARK "SELECT coalesce(max(id), 0) FROM mreg.audit_log"
+
+/* $1 the mark -> the audit rows this transaction wrote after it (the
+ * primary key's range, filtered by the writing transaction). */
+#define EDIT_SQL_CHANGES                                                     \
+	"SELECT action, resource, model_id, old, new FROM mreg.audit_log"    \
+	" WHERE id > $1::bigint AND xid = pg_current_xact_id() ORDER BY id"
+
 /* $1 type -> the default removed: model id, "provider/name". */
 #define EDIT_SQL_CLEAR_DEFAULT                                               \
 	"DELETE FROM mreg.model_defaults d USING mreg.models m"              \
@@ -96,6 +105,14 @@ void mreg_edit_finish(struct mreg_edit *e)
 		free(e->sources[i].path);
 	}
 	free(e->sources);
+	for (i = 0; i < e->nchanges; i++) {
+		free(e->changes[i].action);
+		free(e->changes[i].resource);
+		free(e->changes[i].model_id);
+		free(e->changes[i].old);
+		free(e->changes[i].new_);
+	}
+	free(e->changes);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -109,28 +126,78 @@ static int dup_value(PGresult *res, int row, int col, char **out,
 	return *out ? 0 : oom(err);
 }
 
-/* BEGIN, then the audit context: actor and {"command": command}. */
+/*
+ * BEGIN, the audit context (actor and {"command": command}), and the
+ * mark after which the edit's own audit rows will be.
+ */
 static int begin(struct mreg_conn *conn, const char *actor,
-		 const char *command, struct mreg_error *err)
+		 const char *command, struct mreg_edit *e,
+		 struct mreg_error *err)
 {
 	json_t *context = json_pack("{ss}", "command", command);
+	PGresult *res = NULL;
 	int rc;
 
 	if (!context)
 		return oom(err);
 	rc = mreg_db_begin(conn, err);
 	if (rc == 0)
-		rc = mreg_audit_begin(conn->pg, actor, context, err);
+		rc = mreg_audit_begin(conn, actor, context, err);
 	json_decref(context);
+	if (rc == 0 && !(res = mreg_db_exec(conn, EDIT_SQL_MARK, 0, NULL,
+					     PGRES_TUPLES_OK, err)))
+		rc = -1;
+	if (res)
+		e->mark = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	if (rc < 0)
 		mreg_db_rollback(conn);
 	return rc < 0 ? -1 : 0;
 }
 
-/* COMMIT, or ROLLBACK for a dry run (and for a refused edit). */
-static int end(struct mreg_conn *conn, bool commit, struct mreg_error *err)
+/* e->changes: the audit rows the transaction wrote. */
+static int read_changes(struct mreg_conn *conn, struct mreg_edit *e,
+			struct mreg_error *err)
 {
-	if (commit)
+	char mark[32];
+	const char *v[1] = { mark };
+	PGresult *res;
+	int i, n, rc = 0;
+
+	snprintf(mark, sizeof(mark), "%lld", e->mark);
+	res = mreg_db_exec(conn, EDIT_SQL_CHANGES, 1, v, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	n = PQntuples(res);
+	if (n > 0 && !(e->changes = calloc((size_t)n, sizeof(*e->changes))))
+		rc = oom(err);
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct mreg_edit_change *c = &e->changes[i];
+		e->nchanges++;
+		if (dup_value(res, i, 0, &c->action, err) < 0 ||
+		    dup_value(res, i, 1, &c->resource, err) < 0 ||
+		    dup_value(res, i, 2, &c->model_id, err) < 0 ||
+		    dup_value(res, i, 3, &c->old, err) < 0 ||
+		    dup_value(res, i, 4, &c->new_, err) < 0)
+			rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * The end of an edit that went through: its audit rows read, then
+ * COMMIT -- or ROLLBACK for a dry run and for an edit that was refused
+ * or changed nothing.
+ */
+static int end(struct mreg_conn *conn, bool dry_run, struct mreg_edit *e,
+	       struct mreg_error *err)
+{
+	if (e->changed && read_changes(conn, e, err) < 0) {
+		mreg_db_rollback(conn);
+		return -1;
+	}
+	if (e->changed && !dry_run)
 		return mreg_db_commit(conn, err);
 	mreg_db_rollback(conn);
 	return 0;
@@ -245,7 +312,7 @@ int mreg_edit_add(struct mreg_conn *conn, const struct mreg_model *m,
 	int rc = -1;
 
 	memset(e, 0, sizeof(*e));
-	if (begin(conn, actor, "add", err) < 0)
+	if (begin(conn, actor, "add", e, err) < 0)
 		return -1;
 	if (provider_id(conn, m->provider, pid, sizeof(pid),
 			&e->provider_created, err) < 0)
@@ -271,7 +338,7 @@ int mreg_edit_add(struct mreg_conn *conn, const struct mreg_model *m,
 cleanup:
 	PQclear(res);
 	if (rc == 0)
-		return end(conn, !dry_run && e->changed, err);
+		return end(conn, dry_run, e, err);
 	mreg_db_rollback(conn);
 	return -1;
 }
@@ -285,7 +352,7 @@ int mreg_edit_delete(struct mreg_conn *conn, const char *provider,
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	if (begin(conn, actor, "delete", err) < 0)
+	if (begin(conn, actor, "delete", e, err) < 0)
 		return -1;
 	rc = find(conn, provider, name, e, err);
 	if (rc == 1 && !e->default_of)
@@ -302,7 +369,7 @@ int mreg_edit_delete(struct mreg_conn *conn, const char *provider,
 		mreg_db_rollback(conn);
 		return -1;
 	}
-	return end(conn, !dry_run && e->changed, err);
+	return end(conn, dry_run, e, err);
 }
 
 /* The rename's UPDATE: 0 (e->changed set, or e->taken), -1. */
@@ -338,7 +405,7 @@ int mreg_edit_rename(struct mreg_conn *conn, const char *provider,
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	if (begin(conn, actor, "rename", err) < 0)
+	if (begin(conn, actor, "rename", e, err) < 0)
 		return -1;
 	rc = find(conn, provider, name, e, err);
 	if (rc == 1)
@@ -369,7 +436,7 @@ int mreg_edit_rename(struct mreg_conn *conn, const char *provider,
 		mreg_db_rollback(conn);
 		return -1;
 	}
-	return end(conn, !dry_run && e->changed, err);
+	return end(conn, dry_run, e, err);
 }
 
 int mreg_edit_clear_default(struct mreg_conn *conn, const char *type,
@@ -381,7 +448,7 @@ int mreg_edit_clear_default(struct mreg_conn *conn, const char *type,
 	int rc = 0;
 
 	memset(e, 0, sizeof(*e));
-	if (begin(conn, actor, "clear-default", err) < 0)
+	if (begin(conn, actor, "clear-default", e, err) < 0)
 		return -1;
 	res = mreg_db_exec(conn, EDIT_SQL_CLEAR_DEFAULT, 1, v, PGRES_TUPLES_OK,
 			   err);
@@ -401,5 +468,5 @@ int mreg_edit_clear_default(struct mreg_conn *conn, const char *type,
 		mreg_db_rollback(conn);
 		return -1;
 	}
-	return end(conn, !dry_run && e->changed, err);
+	return end(conn, dry_run, e, err);
 }

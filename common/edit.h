@@ -26,6 +26,13 @@ struct mreg_edit_source {
 	char *path;
 };
 
+/* One audit row the edit's transaction wrote (the triggers' rows). */
+struct mreg_edit_change {
+	char *action, *resource;
+	char *model_id;      /* NULL when the row has none */
+	char *old, *new_;    /* jsonb text, NULL for SQL NULL */
+};
+
 /* What an edit did (or, in a dry run, would do). */
 struct mreg_edit {
 	bool found;            /* the model / the type's default was there */
@@ -44,6 +51,11 @@ struct mreg_edit {
 	size_t model_len;
 	struct mreg_edit_source *sources; /* its mreg.source_files rows */
 	size_t nsources;
+	/* the audit rows the change wrote (a dry run: would write), in
+	 * order: what it did, as the log will tell it */
+	struct mreg_edit_change *changes;
+	size_t nchanges;
+	long long mark;        /* private: the last audit id before it */
 };
 
 void mreg_edit_finish(struct mreg_edit *e); /* NULL-safe */
