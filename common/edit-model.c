@@ -15,6 +15,7 @@
 struct origin {
 	const char *label; /* the option ("--config"), "PROVIDER/NAME" */
 	long line;         /* its first line in the document */
+	long last;         /* and its last (raw values) */
 	bool raw;          /* its text is the value itself (JSON) */
 };
 
@@ -72,7 +73,8 @@ static void key(struct doc *d, const char *k, const char *label, bool raw)
 	puts_(d, k);
 	puts_(d, raw ? "\":\n" : "\": ");
 	if (d->n < (int)(sizeof(d->at) / sizeof(d->at[0])))
-		d->at[d->n++] = (struct origin){ label, d->lines + 1, raw };
+		d->at[d->n++] = (struct origin){ label, d->lines + 1,
+						 d->lines + 1, raw };
 }
 
 static void string_key(struct doc *d, const char *k, const char *label,
@@ -108,6 +110,7 @@ static void raw_key(struct doc *d, const char *k, const char *label,
 		return;
 	key(d, k, label, true);
 	puts_(d, v);
+	d->at[d->n - 1].last = d->lines + 1;
 }
 
 /* An error at a line of the document: at the option it came from. */
@@ -123,7 +126,7 @@ static void locate(const struct doc *d, struct mreg_error *err)
 		mreg_error_at(err, "", 0, 0);
 		return;
 	}
-	if (o->raw)
+	if (o->raw && err->line <= o->last)
 		mreg_error_at(err, o->label, err->line - o->line + 1,
 			      err->column);
 	else

@@ -132,6 +132,14 @@ HINT: Change it with '"'"'mreg bulk-update'"'"', or delete or rename it first.'
 	assert_equal "$stderr" "mreg add: --config: text after the JSON object"
 	run -3 --separate-stderr "$MREG" add acme/$'x\ty' --type llm
 	assert_equal "$stderr" "mreg add: key 'name': must not contain control characters"
+	# bytes that are not UTF-8 are refused where they were given
+	run -3 --separate-stderr "$MREG" add acme/$'a\xffb' --type llm
+	assert_equal "$stderr" "mreg add: PROVIDER/NAME: invalid UTF-8 (byte 0xff)"
+	run -3 --separate-stderr "$MREG" add acme/x --type llm --description $'a\xfe'
+	assert_equal "$stderr" "mreg add: --description: invalid UTF-8 (byte 0xfe)"
+	run -3 --separate-stderr "$MREG" add -o json acme/x --type llm --config '{"a": [1}'
+	"$VALID" error <<<"$output"
+	assert_equal "$(jq -r '[.error.file, .error.line, .error.column] | @tsv' <<<"$output")" "--config	1	9"
 	assert_equal "$(state)" "$before"
 }
 
@@ -169,6 +177,9 @@ HINT: Change it with '"'"'mreg bulk-update'"'"', or delete or rename it first.'
 	run -2 --separate-stderr "$MREG" add acme/x --file - </dev/null
 	[[ $stderr == "mreg add: give PROVIDER/NAME or --file, not both"* ]] || fail "$stderr"
 	run -2 --separate-stderr "$MREG" add noslash --type llm
+	run -2 --separate-stderr "$MREG" add -o json acme/x
+	"$VALID" error <<<"$output"
+	assert_equal "$(jq -r .error.message <<<"$output")" "missing --type TYPE"
 }
 
 @test "delete: the model and its artifacts; model.delete keeps the whole row" {
