@@ -94,10 +94,16 @@ model.create alice models/acme/chat-1 - $new $ctx"
 @test "add --dry-run: shows the model, writes nothing (registry and audit unchanged)" {
 	before=$(state)
 	run -0 "$MREG" add --dry-run dry/run-1 --type llm --tag x
-	assert_output --regexp '^would add dry/run-1 \(id [0-9]+, type llm, new provider dry\)$'
+	# the line, then the audit rows it would write
+	assert_line --index 0 --regexp '^would add dry/run-1 \(id [0-9]+, type llm, new provider dry\)$'
+	assert_line --index 1 "  provider.create providers/dry"
+	assert_line --index 2 "  model.create models/dry/run-1"
+	assert_equal "${#lines[@]}" 3
 	run -0 --separate-stderr "$MREG" add -n -o json dry/run-1 --type llm
 	"$VALID" add <<<"$output"
 	assert_equal "$(jq -r '[.dry_run, .model.model, .provider_created] | @tsv' <<<"$output")" "true	dry/run-1	true"
+	assert_equal "$(jq -r '[.changes[] | .action + " " + .resource + " " + (.new.name // "")] | join(",")' <<<"$output")" \
+		"provider.create providers/dry dry,model.create models/dry/run-1 run-1"
 	assert_equal "$(state)" "$before"
 	run -3 "$MREG" show dry/run-1
 }
@@ -193,7 +199,7 @@ HINT: Change it with '"'"'mreg bulk-update'"'"', or delete or rename it first.'
 	old=$(j "$(jq -c '{provider, name, type, version, display_name, description, tags, synonyms,
 		active: true, config, metadata}' "$SAMPLES/local/nomic-embed-text-v1.5/nomic-embed-text-v1.5.json")")
 	run -0 q "SELECT concat_ws(' ', action, actor, resource, model_id, coalesce(new::text, '-'), details::text)
-	            FROM mreg.audit_log WHERE id > $b ORDER BY id"
+	            FROM mreg.audit_log WHERE id > $b ORDER BY action"
 	assert_line --index 0 --regexp "^artifact.delete carol models/local/nomic-embed-text:v1.5 $id - "
 	assert_line --index 1 "model.delete carol models/local/nomic-embed-text:v1.5 $id - $ctx"
 	assert_equal "${#lines[@]}" 2
@@ -217,12 +223,14 @@ HINT: Make another model the default first (mreg set-default PROVIDER/NAME), or 
 	run -3 --separate-stderr "$MREG" delete openai/gpt-4p
 	assert_equal "$stderr" 'mreg delete: unknown model "openai/gpt-4p"
 HINT: did you mean "openai/gpt-4o", "openai/gpt-4o-mini"?'
-	run -0 "$MREG" delete --dry-run openai/gpt-4o
-	assert_output --regexp '^would delete openai/gpt-4o \(id [0-9]+, type llm; 0 artifacts\)$'
+	run -0 --separate-stderr "$MREG" delete --dry-run openai/gpt-4o
+	assert_line --index 0 --regexp '^would delete openai/gpt-4o \(id [0-9]+, type llm; 0 artifacts\)$'
+	assert_line --index 1 "  model.delete models/openai/gpt-4o"
+	[[ $stderr == *'warning: openai/gpt-4o came from "openai/gpt-4o.json" of source "samples"'* ]] || fail "$stderr"
 	run -0 --separate-stderr "$MREG" delete --dry-run -o json openai/gpt-4o
 	"$VALID" delete <<<"$output"
-	assert_equal "$(jq -r '[.dry_run, .model.model, .artifacts, .sources[0].path] | @tsv' <<<"$output")" \
-		"true	openai/gpt-4o	0	openai/gpt-4o.json"
+	assert_equal "$(jq -r '[.dry_run, .model.model, .artifacts, .sources[0].path, .changes[0].old.name] | @tsv' <<<"$output")" \
+		"true	openai/gpt-4o	0	openai/gpt-4o.json	gpt-4o"
 	assert_equal "$(state)" "$before"
 }
 
@@ -263,7 +271,9 @@ HINT: did you mean "openai/gpt-4o", "openai/gpt-4o-mini"?'
 	[[ $stderr == *'provider "Bad" is not a slug'* ]] || fail "$stderr"
 	# taken in a provider that does not exist yet: not created either
 	run -0 "$MREG" rename --dry-run acme/ren-a brand-new/ren-b
-	assert_output --regexp "^would rename acme/ren-a -> brand-new/ren-b \(id [0-9]+\)$"
+	assert_line --index 0 --regexp "^would rename acme/ren-a -> brand-new/ren-b \(id [0-9]+\)$"
+	assert_line --index 1 "  provider.create providers/brand-new"
+	assert_line --index 2 '  model.update models/brand-new/ren-b: {"name": "ren-a", "provider": "acme"} -> {"name": "ren-b", "provider": "brand-new"}'
 	run -0 --separate-stderr "$MREG" rename -n -o json acme/ren-a brand-new/ren-b
 	"$VALID" rename <<<"$output"
 	assert_equal "$(state)" "$before"
@@ -294,7 +304,8 @@ HINT: The next import of that source would add "mistral/codestral-2405" again. R
 	id=$(model_id openai/gpt-4o)
 	before=$(state)
 	run -0 "$MREG" clear-default --dry-run llm
-	assert_output "would change default for type llm: openai/gpt-4o -> (none)"
+	assert_output "would change default for type llm: openai/gpt-4o -> (none)
+  default.clear defaults/llm"
 	run -0 --separate-stderr "$MREG" clear-default -n -o json llm
 	"$VALID" clear-default <<<"$output"
 	assert_equal "$(state)" "$before"
