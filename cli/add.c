@@ -57,6 +57,7 @@ struct opts {
 	struct mreg_model_args a;
 	const char **tags, **synonyms; /* argc entries each */
 	const char *file;
+	char *artifacts;  /* --file: its artifacts hashed (JSON) */
 	bool dry_run, json, model_options;
 };
 
@@ -102,7 +103,7 @@ static int model_of(struct cli_ctx *ctx, struct opts *o, int argc,
 		rc = mreg_model_from_file(strcmp(o->file, "-") == 0 ? NULL
 								    : o->file,
 					  MREG_IMPORT_DEFAULT_MAX_FILE_SIZE, m,
-					  &err);
+					  &o->artifacts, &err);
 		return rc < 0 ? cli_report(ctx, &err) : -1;
 	}
 	if (first >= argc)
@@ -179,7 +180,8 @@ int cmd_add(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
-	if (mreg_edit_add(conn, &m, cli_actor(ctx), o.dry_run, &e, &err) < 0) {
+	if (mreg_edit_add(conn, &m, o.artifacts, cli_actor(ctx), o.dry_run, &e,
+			  &err) < 0) {
 		mreg_error_prefix(&err, "could not add \"%s/%s\"", m.provider,
 				  m.name);
 		rc = cli_report(ctx, &err);
@@ -192,5 +194,6 @@ done:
 	mreg_model_finish(&m);
 	free(o.tags);
 	free(o.synonyms);
+	free(o.artifacts);
 	return cli_finish(ctx, rc);
 }

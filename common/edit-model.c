@@ -8,8 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <limits.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
 #include "hashcache.h"
 #include "strbuf.h"
+#include "walk.h"
 
 /* Where each option's text starts in the built document. */
 struct origin {
@@ -228,17 +234,107 @@ static int read_stdin(long long max, char **buf, size_t *len,
 	return 0;
 }
 
+/* The directory of path (a buffer of len), "." when it has none. */
+static void dir_of(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(out, len, ".");
+	else if (slash == path)
+		snprintf(out, len, "/");
+	else
+		snprintf(out, len, "%.*s", (int)(slash - path), path);
+}
+
+/* Hash one artifact inside the tree into the array arr. */
+static int hash_one(const struct mreg_tree *t, const char *a, json_t *arr,
+		    const char *label, struct mreg_error *err)
+{
+	unsigned char d[MREG_SHA256_LEN];
+	char hex[MREG_SHA256_HEX];
+	struct mreg_tree_found f;
+	struct mreg_stat st;
+	int rc;
+
+	rc = mreg_tree_open(t, a, MREG_TREE_FILE, &f, err);
+	if (rc == 0) {
+		rc = mreg_hash_fd(f.fd, a, -1, NULL, NULL, &st, d, err);
+		close(f.fd);
+	}
+	if (rc < 0) {
+		/* the same words as import-dir's */
+		mreg_error_prefix(err, "key 'artifacts': \"%.200s%s\"", a,
+				  strlen(a) > 200 ? "..." : "");
+		mreg_error_at(err, label, 0, 0);
+		return -1;
+	}
+	mreg_digest_to_hex(d, hex);
+	if (json_array_append_new(arr, json_pack("{sssIss}", "path", a,
+						 "size", (json_int_t)st.size,
+						 "sha256", hex)) < 0) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The model's artifacts hashed, relative to dir, as a JSON array. */
+static int hash_artifacts(const struct mreg_model *m, const char *dir,
+			  const char *label, char **out,
+			  struct mreg_error *err)
+{
+	struct mreg_tree t = { .rootfd = -1 };
+	char real[PATH_MAX], ebuf[128];
+	json_t *arr = json_array();
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (!arr) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	if (m->nartifacts > 0) {
+		t.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (t.rootfd < 0 ||
+		    mreg_dir_realpath_of(t.rootfd, dir, real, sizeof(real)) < 0) {
+			mreg_error_set(err, MREG_EXIT_DATA, "could not open its "
+				       "directory \"%s\": %s", dir,
+				       mreg_strerror(errno, ebuf, sizeof(ebuf)));
+			mreg_error_at(err, label, 0, 0);
+			goto cleanup;
+		}
+		t.real = real;
+	}
+	for (i = 0; i < m->nartifacts; i++)
+		if (hash_one(&t, m->artifacts[i], arr, label, err) < 0)
+			goto cleanup;
+	*out = json_dumps(arr, JSON_COMPACT);
+	if (!*out)
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+	else
+		rc = 0;
+cleanup:
+	if (t.rootfd >= 0)
+		close(t.rootfd);
+	json_decref(arr);
+	return rc;
+}
+
 int mreg_model_from_file(const char *path, long long max_size,
-			 struct mreg_model *out, struct mreg_error *err)
+			 struct mreg_model *out, char **artifacts,
+			 struct mreg_error *err)
 {
 	unsigned char digest[MREG_SHA256_LEN];
 	struct mreg_stat st;
 	const char *label = path ? path : "<stdin>";
-	char *buf = NULL;
+	char *buf = NULL, dir[PATH_MAX];
 	size_t len = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	*artifacts = NULL;
 	if (path)
 		rc = mreg_read_and_hash(AT_FDCWD, path, path, max_size, &buf,
 					&len, &st, digest, err);
@@ -247,13 +343,11 @@ int mreg_model_from_file(const char *path, long long max_size,
 	if (rc == 0)
 		rc = mreg_model_parse(buf, len, label, out, err);
 	free(buf);
-	if (rc == 0 && out->nartifacts > 0) {
-		mreg_error_set(err, MREG_EXIT_DATA, "key 'artifacts': mreg add "
-			       "records no artifacts (import-dir hashes them): "
-			       "import the file's directory with import-dir");
-		mreg_error_at(err, label, 0, 0);
-		mreg_model_finish(out);
-		rc = -1;
+	if (rc == 0) {
+		dir_of(path ? path : "./-", dir, sizeof(dir));
+		rc = hash_artifacts(out, dir, label, artifacts, err);
 	}
+	if (rc < 0)
+		mreg_model_finish(out);
 	return rc;
 }

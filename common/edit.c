@@ -51,6 +51,12 @@
 	"         $9::boolean, $10::jsonb, $11::jsonb)"                      \
 	" ON CONFLICT (provider_id, name) DO NOTHING RETURNING id"
 
+/* $1 model id, $2 a JSON array of {"path", "size", "sha256"}. */
+#define EDIT_SQL_ARTIFACTS                                                   \
+	"INSERT INTO mreg.artifacts (model_id, path, size, sha256)"          \
+	" SELECT $1::bigint, a->>'path', (a->>'size')::bigint, a->>'sha256'" \
+	"   FROM jsonb_array_elements($2::jsonb) a ORDER BY 2"
+
 #define EDIT_SQL_DELETE "DELETE FROM mreg.models WHERE id = $1::bigint"
 
 /* $1 id, $2 provider id, $3 name -> no row when nothing changes. */
@@ -300,10 +306,11 @@ static int read_model(struct mreg_conn *conn, const char *provider,
 /* ---- the edits ---------------------------------------------------------- */
 
 int mreg_edit_add(struct mreg_conn *conn, const struct mreg_model *m,
-		  const char *actor, bool dry_run, struct mreg_edit *e,
-		  struct mreg_error *err)
+		  const char *artifacts, const char *actor, bool dry_run,
+		  struct mreg_edit *e, struct mreg_error *err)
 {
-	char pid[32];
+	char pid[32], id[32];
+	const char *av[2] = { id, artifacts };
 	const char *v[11] = { pid, m->name, m->type, m->version,
 			      m->display_name, m->description, m->tags_json,
 			      m->synonyms_json, m->active ? "true" : "false",
@@ -328,6 +335,10 @@ int mreg_edit_add(struct mreg_conn *conn, const struct mreg_model *m,
 	}
 	e->found = e->changed = true;
 	e->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(id, sizeof(id), "%lld", e->id);
+	if (artifacts && strcmp(artifacts, "[]") != 0 &&
+	    mreg_db_command(conn, EDIT_SQL_ARTIFACTS, 2, av, err) < 0)
+		goto cleanup;
 	if (!(e->type = strdup(m->type))) {
 		oom(err);
 		goto cleanup;

@@ -87,20 +87,24 @@ int mreg_model_from_args(const struct mreg_model_args *a,
 
 /*
  * A model file read from path (NULL: standard input, named "<stdin>"),
- * at most max_size bytes, parsed by mreg_model_parse().  A file listing
- * artifacts is refused: add records none (import-dir hashes them).
+ * at most max_size bytes, parsed by mreg_model_parse().  Its artifacts
+ * are hashed as import-dir hashes them: relative to the file's directory
+ * (the working directory for standard input), never outside it (a link
+ * that leads out is refused).  *artifacts: a JSON array of {"path",
+ * "size", "sha256"} (malloc'd; "[]" without artifacts).
  */
 int mreg_model_from_file(const char *path, long long max_size,
-			 struct mreg_model *out, struct mreg_error *err);
+			 struct mreg_model *out, char **artifacts,
+			 struct mreg_error *err);
 
 /*
- * Add m (validated, without artifacts), creating its provider if
- * missing.  0 with e filled (e->taken: it exists, nothing written), or
- * -1 with err filled.
+ * Add m (validated) with artifacts (NULL, or the JSON array of
+ * mreg_model_from_file), creating its provider if missing.  0 with e
+ * filled (e->taken: it exists, nothing written), or -1 with err filled.
  */
 int mreg_edit_add(struct mreg_conn *conn, const struct mreg_model *m,
-		  const char *actor, bool dry_run, struct mreg_edit *e,
-		  struct mreg_error *err);
+		  const char *artifacts, const char *actor, bool dry_run,
+		  struct mreg_edit *e, struct mreg_error *err);
 
 /*
  * Delete provider/name (its artifacts cascade; its source_files rows

@@ -167,10 +167,40 @@ HINT: Change it with '"'"'mreg bulk-update'"'"', or delete or rename it first.'
 		mine_norm=$(sed -E 's/^([0-9]+):([0-9]+): /\1:\2: /; t; s/^ /0:0: /' <<<"$mine")
 		assert_equal "$mine_norm" "$theirs"
 	done
-	run -3 --separate-stderr "$MREG" add --file "$SAMPLES/local/nomic-embed-text-v1.5/nomic-embed-text-v1.5.json"
-	[[ $stderr == *"key 'artifacts': mreg add records no artifacts"* ]] || fail "stderr: $stderr"
+	# an artifact that is not there: import-dir's words too
+	printf '%s\n' '{"provider": "acme", "name": "u", "type": "llm", "artifacts": ["w.bin"]}' >"$f"
+	before=$(state)
+	run -3 --separate-stderr "$MREG" add --file "$f"
+	assert_equal "$stderr" "mreg add: $f: key 'artifacts': \"w.bin\": could not open: No such file or directory"
+	assert_equal "$(state)" "$before"
 	run -3 --separate-stderr "$MREG" add --file "$BATS_TEST_TMPDIR/none.json"
 	[[ $stderr == "mreg add: $BATS_TEST_TMPDIR/none.json: "* ]] || fail "stderr: $stderr"
+}
+
+@test "add --file: artifacts hashed beside the file (standard input: the working directory), never outside" {
+	d="$BATS_TEST_TMPDIR/art"
+	mkdir -p "$d/w"
+	printf 'weights\n' >"$d/w/a.bin"
+	printf '%s\n' '{"provider": "acme", "name": "art-1", "type": "llm", "artifacts": ["w/a.bin"]}' >"$d/m.json"
+	b=$(last_id)
+	run -0 --separate-stderr "$MREG" add --file "$d/m.json" -o json
+	"$VALID" add <<<"$output"
+	sha=$(sha256sum "$d/w/a.bin" | cut -d' ' -f1)
+	id=$(model_id acme/art-1)
+	assert_equal "$(q "SELECT path || ' ' || size || ' ' || sha256 FROM mreg.artifacts WHERE model_id = $id")" "w/a.bin 8 $sha"
+	run -0 audit_since "$b"
+	assert_line --index 1 "artifact.create $(id -un) models/acme/art-1 - $(j "{\"path\": \"w/a.bin\", \"size\": 8, \"sha256\": \"$sha\"}") $(j '{"command": "add"}')"
+	assert_equal "${#lines[@]}" 2
+	# standard input: relative to the working directory
+	run -0 --separate-stderr bash -c "cd '$d' && sed 's/art-1/art-2/' m.json | '$MREG' add --file - -o json"
+	assert_equal "$(jq -r '.changes[1].new.sha256' <<<"$output")" "$sha"
+	# a link that leads out of the file's directory is refused
+	ln -s /etc/hostname "$d/w/out.bin"
+	printf '%s\n' '{"provider": "acme", "name": "art-3", "type": "llm", "artifacts": ["w/out.bin"]}' >"$d/m3.json"
+	before=$(state)
+	run -3 --separate-stderr "$MREG" add --file "$d/m3.json"
+	[[ $stderr == "mreg add: $d/m3.json: key 'artifacts': \"w/out.bin\": symbolic link "* ]] || fail "$stderr"
+	assert_equal "$(state)" "$before"
 }
 
 @test "add: usage errors exit 2" {
