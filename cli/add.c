@@ -48,8 +48,8 @@ const struct cli_spec cmd_add_spec = {
 	.options = options,
 	.epilogue = "Checked exactly as a model file is (mreg-model(5)); a "
 		    "model that exists\nalready is refused (exit 3).  The "
-		    "audit log records model.create\n(and provider.create "
-		    "for a new provider).",
+		    "audit log records model.create (and\nprovider.create "
+		    "for a new provider, artifact.create for each artifact).",
 };
 
 struct opts {
