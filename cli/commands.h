@@ -30,7 +30,10 @@
 	X(list, "list", CLI_DB, 0, 1, NULL,                                   \
 	  "word:models|providers|defaults|audit",                             \
 	  MREG_FORMATS " provider=provider sort=name|updated "                \
-	  "action=model.create|model.update|model.deactivate|default.set",    \
+	  "action=model.create|model.update|model.delete|default.set|"        \
+	  "default.clear|artifact.create|artifact.update|artifact.delete|"    \
+	  "provider.create|provider.update|provider.delete|migration.apply|"  \
+	  "audit.prune",                                                      \
 	  "list models, providers, defaults or audit entries")                \
 	X(show, "show", CLI_DB, 1, 1, "missing PROVIDER/NAME", "model",       \
 	  "format=text|json|ndjson|csv", "show one model in full")           \

@@ -48,7 +48,7 @@ static const struct bench_step search_steps[] = {
 };
 
 static const struct bench_step set_default_steps[] = {
-	{ "mreg_set_default", MREG_SQL_SET_DEFAULT, 3, PGRES_TUPLES_OK, 1, 1 },
+	{ "mreg_set_default", MREG_SQL_SET_DEFAULT, 4, PGRES_TUPLES_OK, 1, 1 },
 };
 
 #define NSTEPS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -224,4 +224,5 @@ static void params_set_default(struct bench_client *c, int step,
 	values[0] = d->sd_provider[i];
 	values[1] = d->sd_name[i];
 	values[2] = b->cfg.actor ? b->cfg.actor : "mreg bench";
+	values[3] = "{\"command\": \"bench\", \"workload\": \"set-default\"}";
 }

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "audit.h"
 #include "bench.h"
 #include "benchtree.h"
 #include "db.h"
@@ -25,20 +28,18 @@ static const char sql_count_foreign[] =
 	"SELECT count(*) FROM mreg.models"
 	" WHERE NOT metadata @> '" BENCH_MARK "'";
 
-/* $1 number of providers, $2 actor */
-static const char sql_providers[] =
-	"WITH ins AS ("
-	"  INSERT INTO mreg.providers (name)"
-	"  SELECT format('mreg-bench-p%s', lpad(g::text, 3, '0'))"
-	"    FROM generate_series(1, $1::int) g"
-	"  RETURNING id, name)"
-	" INSERT INTO mreg.audit_log (actor, action, resource, details)"
-	" SELECT $2, 'provider.create', 'providers/' || name,"
-	"        jsonb_build_object('new', jsonb_build_object('name', name),"
-	"                           'source', 'mreg bench --populate')"
-	"   FROM ins";
+/*
+ * Every statement below is audited by the database (sql/0002_audit.sql)
+ * with the context set_context() gives the transaction.
+ */
 
-/* $1 number of models, $2 actor */
+/* $1 number of providers */
+static const char sql_providers[] =
+	"INSERT INTO mreg.providers (name)"
+	" SELECT format('mreg-bench-p%s', lpad(g::text, 3, '0'))"
+	"   FROM generate_series(1, $1::int) g";
+
+/* $1 number of models */
 static const char sql_models[] =
 	"WITH p AS ("
 	"  SELECT id, name, (row_number() OVER (ORDER BY name))::int - 1 AS k"
@@ -56,9 +57,8 @@ static const char sql_models[] =
 	"           AS type,"
 	"         words.w[1 + (g / 7) % 16] AS w1,"
 	"         words.w[1 + (g / 113) % 16] AS w2"
-	"    FROM generate_series(1, $1::int) g, words),"
-	" ins AS ("
-	"  INSERT INTO mreg.models (provider_id, name, type, version,"
+	"    FROM generate_series(1, $1::int) g, words)"
+	" INSERT INTO mreg.models (provider_id, name, type, version,"
 	"         display_name, description, tags, synonyms, active, config,"
 	"         metadata)"
 	"  SELECT p.id,"
@@ -74,16 +74,9 @@ static const char sql_models[] =
 	"         jsonb_build_object('context_length', 1024 << (src.g % 6),"
 	"                            'temperature', 0.7),"
 	"         jsonb_build_object('mreg_bench', true, 'seq', src.g)"
-	"    FROM src JOIN p ON p.k = src.g % (SELECT n FROM np)"
-	"  RETURNING id, provider_id, name, type)"
-	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
-	" SELECT $2, 'model.create', 'models/' || p.name || '/' || ins.name,"
-	"        ins.id,"
-	"        jsonb_build_object('new', jsonb_build_object('type', ins.type),"
-	"                           'source', 'mreg bench --populate')"
-	"   FROM ins JOIN p ON p.id = ins.provider_id";
+	"    FROM src JOIN p ON p.k = src.g % (SELECT n FROM np)";
 
-/* $1 actor: a bench default for every type that has none */
+/* a bench default for every type that has none */
 static const char sql_defaults[] =
 	"WITH pick AS ("
 	"  SELECT DISTINCT ON (m.type) m.type, m.id, p.name || '/' || m.name AS label"
@@ -91,59 +84,22 @@ static const char sql_defaults[] =
 	"   WHERE m.metadata @> '" BENCH_MARK "' AND m.active"
 	"     AND NOT EXISTS (SELECT 1 FROM mreg.model_defaults d"
 	"                      WHERE d.type = m.type)"
-	"   ORDER BY m.type, m.id),"
-	" ins AS ("
-	"  INSERT INTO mreg.model_defaults (type, model_id)"
-	"  SELECT type, id FROM pick RETURNING type, model_id)"
-	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
-	" SELECT $1, 'default.set', 'defaults/' || ins.type, ins.model_id,"
-	"        jsonb_build_object('type', ins.type, 'previous', NULL::text,"
-	"                           'new', pick.label,"
-	"                           'previous_model_id', NULL::bigint,"
-	"                           'model_id', ins.model_id,"
-	"                           'source', 'mreg bench --populate')"
-	"   FROM ins JOIN pick ON pick.id = ins.model_id";
+	"   ORDER BY m.type, m.id)"
+	" INSERT INTO mreg.model_defaults (type, model_id)"
+	" SELECT type, id FROM pick";
 
-/* $1 actor */
 static const char sql_unset_defaults[] =
-	"WITH del AS ("
-	"  DELETE FROM mreg.model_defaults d"
-	"   USING mreg.models m, mreg.providers p"
-	"   WHERE m.id = d.model_id AND p.id = m.provider_id"
-	"     AND m.metadata @> '" BENCH_MARK "'"
-	"  RETURNING d.type, d.model_id, p.name || '/' || m.name AS label)"
-	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
-	" SELECT $1, 'default.unset', 'defaults/' || type, model_id,"
-	"        jsonb_build_object('type', type, 'previous', label,"
-	"                           'new', NULL::text,"
-	"                           'previous_model_id', model_id,"
-	"                           'model_id', NULL::bigint,"
-	"                           'source', 'mreg bench cleanup')"
-	"   FROM del";
+	"DELETE FROM mreg.model_defaults d USING mreg.models m"
+	" WHERE m.id = d.model_id AND m.metadata @> '" BENCH_MARK "'";
 
 static const char sql_delete_models[] =
-	"WITH del AS ("
-	"  DELETE FROM mreg.models m USING mreg.providers p"
-	"   WHERE p.id = m.provider_id AND m.metadata @> '" BENCH_MARK "'"
-	"  RETURNING m.id, m.type, p.name AS provider, m.name)"
-	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
-	" SELECT $1, 'model.delete', 'models/' || provider || '/' || name, id,"
-	"        jsonb_build_object('old', jsonb_build_object('type', type),"
-	"                           'source', 'mreg bench cleanup')"
-	"   FROM del";
+	"DELETE FROM mreg.models m WHERE m.metadata @> '" BENCH_MARK "'";
 
 static const char sql_delete_providers[] =
-	"WITH del AS ("
-	"  DELETE FROM mreg.providers p"
-	"   WHERE p.name LIKE '" BENCH_ANY_PROVIDER_LIKE "'"
-	"     AND NOT EXISTS (SELECT 1 FROM mreg.models m"
-	"                      WHERE m.provider_id = p.id)"
-	"  RETURNING name)"
-	" INSERT INTO mreg.audit_log (actor, action, resource, details)"
-	" SELECT $1, 'provider.delete', 'providers/' || name,"
-	"        jsonb_build_object('old', jsonb_build_object('name', name),"
-	"                           'source', 'mreg bench cleanup')"
-	"   FROM del";
+	"DELETE FROM mreg.providers p"
+	" WHERE p.name LIKE '" BENCH_ANY_PROVIDER_LIKE "'"
+	"   AND NOT EXISTS (SELECT 1 FROM mreg.models m"
+	"                    WHERE m.provider_id = p.id)";
 
 /*
  * The content-hash cache of the import workload's sources: cache rows,
@@ -169,19 +125,35 @@ static long run_counted(struct mreg_conn *conn, const char *sql, int nparams,
 	return n;
 }
 
-static long remove_bench_data(struct mreg_conn *conn, const char *actor,
+/* Who and why, for the audit rows of the rest of the transaction. */
+static int set_context(struct mreg_conn *conn, const char *actor,
+		       const char *source, struct mreg_error *err)
+{
+	json_t *ctx = json_pack("{s:s, s:s}", "command", "bench", "source",
+				source);
+	int rc;
+
+	if (!ctx) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	rc = mreg_audit_begin(conn, actor, ctx, err);
+	json_decref(ctx);
+	return rc;
+}
+
+static long remove_bench_data(struct mreg_conn *conn,
 			      struct mreg_error *err)
 {
-	const char *v[1] = { actor };
 	long models;
 
 	if (run_counted(conn, sql_delete_source_files, 0, NULL, err) < 0 ||
-	    run_counted(conn, sql_unset_defaults, 1, v, err) < 0)
+	    run_counted(conn, sql_unset_defaults, 0, NULL, err) < 0)
 		return -1;
-	models = run_counted(conn, sql_delete_models, 1, v, err);
+	models = run_counted(conn, sql_delete_models, 0, NULL, err);
 	if (models < 0)
 		return -1;
-	if (run_counted(conn, sql_delete_providers, 1, v, err) < 0)
+	if (run_counted(conn, sql_delete_providers, 0, NULL, err) < 0)
 		return -1;
 	return models;
 }
@@ -213,7 +185,7 @@ int mreg_bench_populate(struct mreg_conn *conn, long n, bool force,
 			const char *actor, struct mreg_error *err)
 {
 	char nbuf[32], pbuf[32];
-	const char *v[2];
+	const char *v[1];
 	long providers = n / 200;
 	int rc = -1;
 
@@ -225,19 +197,18 @@ int mreg_bench_populate(struct mreg_conn *conn, long n, bool force,
 		return -1;
 	if (mreg_bench_check_registry(conn, force, "populate", err) < 0)
 		goto cleanup;
-	if (remove_bench_data(conn, actor, err) < 0)
+	if (set_context(conn, actor, "mreg bench --populate", err) < 0 ||
+	    remove_bench_data(conn, err) < 0)
 		goto cleanup;
 	snprintf(nbuf, sizeof(nbuf), "%ld", n);
 	snprintf(pbuf, sizeof(pbuf), "%ld", providers);
 	v[0] = pbuf;
-	v[1] = actor;
-	if (run_counted(conn, sql_providers, 2, v, err) < 0)
+	if (run_counted(conn, sql_providers, 1, v, err) < 0)
 		goto cleanup;
 	v[0] = nbuf;
-	if (run_counted(conn, sql_models, 2, v, err) < 0)
+	if (run_counted(conn, sql_models, 1, v, err) < 0)
 		goto cleanup;
-	v[0] = actor;
-	if (run_counted(conn, sql_defaults, 1, v, err) < 0)
+	if (run_counted(conn, sql_defaults, 0, NULL, err) < 0)
 		goto cleanup;
 	if (mreg_db_commit(conn, err) < 0)
 		goto cleanup;
@@ -258,7 +229,8 @@ long mreg_bench_cleanup(struct mreg_conn *conn, const char *actor,
 
 	if (mreg_db_begin(conn, err) < 0)
 		goto fail;
-	models = remove_bench_data(conn, actor, err);
+	models = set_context(conn, actor, "mreg bench cleanup", err) < 0
+			 ? -1 : remove_bench_data(conn, err);
 	if (models < 0 || mreg_db_commit(conn, err) < 0)
 		goto fail;
 	return models;

@@ -18,7 +18,8 @@
  *  5. Check the defaults rule with the item's position in the message,
  *     compute old/new of every changed field (bulk_changes), and either
  *     report them and roll back (dry run) or write the models, the
- *     defaults and one audit row per changed model or default, and commit.
+ *     defaults (the database writes one audit row per changed model or
+ *     default, with the context set here), and commit.
  *     The schema's constraint triggers are deferred to commit, so a batch
  *     may move a type's default and deactivate the old one; they still
  *     catch a concurrent change that slipped past the checks.
@@ -28,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "audit.h"
 #include "bulk-sql.h"
 #include "db.h"
 #include "strbuf.h"
@@ -315,15 +319,27 @@ static int read_counts(struct mreg_conn *conn, struct mreg_bulk_result *res,
 	return 0;
 }
 
-static int write_changes(struct mreg_conn *conn, const char *actor,
-			 struct mreg_error *err)
+/* The database writes the audit rows: say who and which input. */
+static int audit_context(struct mreg_conn *conn, struct mreg_bulk_reader *r,
+			 const char *actor, struct mreg_error *err)
 {
-	const char *values[1] = { actor };
+	json_t *ctx = json_pack("{s:s, s:s?}", "command", "bulk-update",
+				"input", mreg_bulk_reader_path(r));
+	int rc;
 
+	if (!ctx) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	rc = mreg_audit_begin(conn, actor, ctx, err);
+	json_decref(ctx);
+	return rc;
+}
+
+static int write_changes(struct mreg_conn *conn, struct mreg_error *err)
+{
 	if (command(conn, UPDATE_SQL, err) < 0 ||
-	    mreg_db_command(conn, AUDIT_MODELS_SQL, 1, values, err) < 0 ||
-	    command(conn, SET_DEFAULTS_SQL, err) < 0 ||
-	    mreg_db_command(conn, AUDIT_DEFAULTS_SQL, 1, values, err) < 0)
+	    command(conn, SET_DEFAULTS_SQL, err) < 0)
 		return -1;
 	return 0;
 }
@@ -389,7 +405,8 @@ int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 		rc = 0;
 		goto cleanup; /* rolled back below */
 	}
-	if (write_changes(conn, opt->actor, err) < 0)
+	if (audit_context(conn, r, opt->actor, err) < 0 ||
+	    write_changes(conn, err) < 0)
 		goto cleanup;
 	in_tx = false;
 	if (mreg_db_commit(conn, err) < 0)

@@ -239,27 +239,11 @@
 	"  FROM bulk_changes c JOIN bulk_new n ON n.id = c.id"               \
 	" WHERE m.id = c.id"
 
-#define AUDIT_MODELS_SQL                                                     \
-	"INSERT INTO mreg.audit_log (actor, action, resource, model_id,"     \
-	"                            details)"                               \
-	"SELECT $1, 'model.update', 'models/' || provider || '/' || name,"   \
-	"       id, jsonb_build_object('changes', changes)"                  \
-	"  FROM bulk_changes ORDER BY provider, name"
-
 #define SET_DEFAULTS_SQL                                                     \
 	"INSERT INTO mreg.model_defaults (type, model_id, updated_at)"       \
 	"SELECT type, new_id, now() FROM bulk_defaults"                      \
 	" WHERE old_id IS DISTINCT FROM new_id "                             \
 	"ON CONFLICT (type) DO UPDATE"                                       \
 	"   SET model_id = EXCLUDED.model_id, updated_at = EXCLUDED.updated_at"
-
-#define AUDIT_DEFAULTS_SQL                                                   \
-	"INSERT INTO mreg.audit_log (actor, action, resource, model_id,"     \
-	"                            details)"                               \
-	"SELECT $1, 'default.set', 'defaults/' || type, new_id,"             \
-	"       jsonb_build_object('type', type, 'previous', old_label,"     \
-	"                          'new', new_label)"                        \
-	"  FROM bulk_defaults WHERE old_id IS DISTINCT FROM new_id"          \
-	" ORDER BY type"
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "audit-shim.h" /* TEMPORARY: audit.h of i13-a */
+#include "audit.h"
 #include "db.h"
 #include "lookup.h"
 

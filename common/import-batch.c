@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "import-write.h"
 
 /* --- the batch table ----------------------------------------------------- */
@@ -59,7 +60,6 @@ static const char *const copy_batch_sql =
 enum step_params {
 	STEP_NONE,
 	STEP_SOURCE,        /* $1 source */
-	STEP_ACTOR_SOURCE,  /* $1 actor, $2 source */
 };
 
 struct batch_step {
@@ -68,14 +68,11 @@ struct batch_step {
 };
 
 static const struct batch_step batch_steps[] = {
-	/* providers, created on first use */
-	{ STEP_ACTOR_SOURCE,
-		"WITH ins AS (INSERT INTO mreg.providers (name)"
+	/* providers, created on first use (audited by the database) */
+	{ STEP_NONE,
+		"INSERT INTO mreg.providers (name)"
 		" SELECT DISTINCT provider FROM mreg_import_batch WHERE kind = 'model'"
-		" ORDER BY 1 ON CONFLICT (name) DO NOTHING RETURNING name)"
-		" INSERT INTO mreg.audit_log (actor, action, resource, details)"
-		" SELECT $1, 'provider.create', 'providers/' || name,"
-		" jsonb_build_object('source', $2::text) FROM ins" },
+		" ORDER BY 1 ON CONFLICT (name) DO NOTHING" },
 
 	{ STEP_NONE,
 		"UPDATE mreg_import_batch b SET provider_id = p.id"
@@ -167,12 +164,14 @@ static const struct batch_step batch_steps[] = {
 };
 
 /*
- * After the upsert a model holds exactly the batch's values, so its new
- * state is built from the batch row (no second look at the table); it is
- * shaped like SNAPSHOT so that an unchanged model compares equal.
+ * What the batch changed, for the report (the database wrote the audit
+ * rows).  After the upsert a model holds exactly the batch's values, so
+ * its new state is built from the batch row (no second look at the
+ * table); it is shaped like SNAPSHOT so that an unchanged model compares
+ * equal.  An artifact-only change counts as an update.
  */
-static const char *const audit_sql = /* $1 actor, $2 source */
-	"WITH n AS (SELECT b.path, b.sha256, b.model_id, b.provider, b.name,"
+static const char *const changed_sql =
+	"WITH n AS (SELECT b.path, b.provider, b.name,"
 	" b.old, jsonb_build_object('type', b.type, 'version', b.version,"
 	" 'display_name', b.display_name, 'description', b.description,"
 	" 'tags', b.tags, 'synonyms', b.synonyms, 'active', b.active,"
@@ -180,13 +179,15 @@ static const char *const audit_sql = /* $1 actor, $2 source */
 	" (SELECT coalesce(jsonb_agg(e ORDER BY e->>'path'), '[]'::jsonb)"
 	"  FROM jsonb_array_elements(b.artifacts) e)) AS new"
 	" FROM mreg_import_batch b WHERE b.kind = 'model')"
-	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
-	" SELECT $1, CASE WHEN old IS NULL THEN 'model.create'"
-	" ELSE 'model.update' END, 'models/' || provider || '/' || name,"
-	" model_id, jsonb_build_object('source', $2::text, 'path', path,"
-	" 'sha256', sha256, 'old', old, 'new', new)"
-	" FROM n WHERE old IS NULL OR old <> new"
-	" RETURNING action, resource, details->>'path'";
+	" SELECT CASE WHEN old IS NULL THEN 'model.create'"
+	" ELSE 'model.update' END, 'models/' || provider || '/' || name, path"
+	" FROM n WHERE old IS NULL OR old <> new";
+
+/* The audit rows' per-file context: each model's file and digest. */
+static const char *const row_context_sql =
+	"SELECT jsonb_object_agg(provider || '/' || name,"
+	" jsonb_build_object('path', path, 'sha256', sha256))"
+	" FROM mreg_import_batch WHERE kind = 'model'";
 
 static const char *const late_sql =
 	"SELECT path, late_error FROM mreg_import_batch"
@@ -312,7 +313,6 @@ static void copy_item(struct mreg_copy *cp, const struct mreg_importer *w,
 static int run_steps(const struct mreg_importer *w, struct mreg_error *err)
 {
 	const char *source[1] = { w->cfg->source };
-	const char *actor_source[2] = { w->cfg->actor, w->cfg->source };
 	size_t k;
 	int rc = 0;
 
@@ -327,10 +327,6 @@ static int run_steps(const struct mreg_importer *w, struct mreg_error *err)
 		case STEP_SOURCE:
 			rc = mreg_db_command(w->cfg->conn, s->sql, 1, source,
 					     err);
-			break;
-		case STEP_ACTOR_SOURCE:
-			rc = mreg_db_command(w->cfg->conn, s->sql, 2,
-					     actor_source, err);
 			break;
 		}
 	}
@@ -347,7 +343,6 @@ static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
 		     struct mreg_error *err)
 {
 	struct mreg_conn *conn = w->cfg->conn;
-	const char *params[2] = { w->cfg->actor, w->cfg->source };
 	struct mreg_copy cp;
 	size_t i;
 
@@ -361,9 +356,10 @@ static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
 			copy_item(&cp, w, i);
 	if (mreg_copy_end(&cp, err) < 0)
 		return -1;
-	if (run_steps(w, err) < 0)
+	if (mreg_audit_row_context(conn, row_context_sql, 0, NULL, err) < 0 ||
+	    run_steps(w, err) < 0)
 		return -1;
-	*audit = mreg_db_exec(conn, audit_sql, 2, params, PGRES_TUPLES_OK,
+	*audit = mreg_db_exec(conn, changed_sql, 0, NULL, PGRES_TUPLES_OK,
 			      err);
 	if (*audit)
 		*late = mreg_db_exec(w->cfg->conn, late_sql, 0, NULL,
@@ -488,7 +484,8 @@ int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
 		rc = 0;
 		goto cleanup;
 	}
-	if (mreg_importer_begin(w, err) < 0)
+	if (mreg_importer_begin(w, err) < 0 ||
+	    mreg_importer_audit_context(w, NULL, err) < 0)
 		goto cleanup;
 	if (write_items(w, 0, w->nbatch + w->ninvalid, err) < 0)
 		goto cleanup;

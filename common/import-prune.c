@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit.h"
 #include "import-write.h"
 
 struct gone {
@@ -39,28 +40,32 @@ static const char *const prune_defaults_sql =
 	" JOIN mreg.providers p ON p.id = m.provider_id"
 	" JOIN mreg.model_defaults d ON d.model_id = m.id"
 	" ORDER BY 1";
-/* $1 source, $2 actor: deactivate, audited */
+/* $1 source: the models to deactivate (no default, no other file) */
+#define PRUNE_CANDIDATES                                                     \
+	"SELECT DISTINCT s.model_id FROM mreg.source_files s"                \
+	" JOIN mreg_import_gone g ON g.path = s.path"                        \
+	" WHERE s.source = $1 AND s.model_id IS NOT NULL"                    \
+	" AND NOT EXISTS (SELECT 1 FROM mreg.model_defaults d"               \
+	"                 WHERE d.model_id = s.model_id)"                    \
+	" AND NOT EXISTS (SELECT 1 FROM mreg.source_files o"                 \
+	"   WHERE o.model_id = s.model_id AND NOT (o.source = $1 AND o.path IN" \
+	"   (SELECT path FROM mreg_import_gone)))"
+/* $1 source: each candidate's file, for the audit rows' details */
+static const char *const prune_row_context_sql =
+	"SELECT jsonb_object_agg(p.name || '/' || m.name,"
+	" jsonb_build_object('path', (SELECT min(x.path) FROM mreg.source_files x"
+	"   WHERE x.source = $1 AND x.model_id = m.id)))"
+	" FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id"
+	" WHERE m.active AND m.id IN (" PRUNE_CANDIDATES ")";
+/* $1 source: deactivate (the database audits it), and tell which */
 static const char *const prune_sql =
-	"WITH cand AS (SELECT DISTINCT s.model_id FROM mreg.source_files s"
-	" JOIN mreg_import_gone g ON g.path = s.path"
-	" WHERE s.source = $1 AND s.model_id IS NOT NULL"
-	" AND NOT EXISTS (SELECT 1 FROM mreg.model_defaults d"
-	"                 WHERE d.model_id = s.model_id)"
-	" AND NOT EXISTS (SELECT 1 FROM mreg.source_files o"
-	"   WHERE o.model_id = s.model_id AND NOT (o.source = $1 AND o.path IN"
-	"   (SELECT path FROM mreg_import_gone)))),"
-	" upd AS (UPDATE mreg.models m SET active = false, updated_at = now()"
-	" FROM cand WHERE m.id = cand.model_id AND m.active"
+	"WITH upd AS (UPDATE mreg.models m SET active = false, updated_at = now()"
+	" WHERE m.id IN (" PRUNE_CANDIDATES ") AND m.active"
 	" RETURNING m.id, m.provider_id, m.name)"
-	" INSERT INTO mreg.audit_log (actor, action, resource, model_id, details)"
-	" SELECT $2, 'model.deactivate', 'models/' || p.name || '/' || upd.name,"
-	" upd.id, jsonb_build_object('source', $1::text, 'path', s.path,"
-	" 'reason', 'source file removed', 'old', jsonb_build_object('active',"
-	" true), 'new', jsonb_build_object('active', false))"
+	" SELECT 'models/' || p.name || '/' || upd.name, s.path"
 	" FROM upd JOIN mreg.providers p ON p.id = upd.provider_id"
 	" JOIN LATERAL (SELECT min(x.path) AS path FROM mreg.source_files x"
-	"   WHERE x.source = $1 AND x.model_id = upd.id) s ON true"
-	" RETURNING resource, details->>'path'";
+	"   WHERE x.source = $1 AND x.model_id = upd.id) s ON true";
 /* $1 source: forget the gone files (a default's stays recorded) */
 static const char *const prune_delete_sql =
 	"DELETE FROM mreg.source_files s USING mreg_import_gone g"
@@ -109,13 +114,17 @@ static int tell_kept_defaults(struct mreg_importer *w, struct mreg_error *err)
 /* Deactivate the models of the gone files and tell which. */
 static int deactivate(struct mreg_importer *w, struct mreg_error *err)
 {
-	const char *params[2] = { w->cfg->source, w->cfg->actor };
+	const char *params[1] = { w->cfg->source };
 	const struct mreg_import_events *ev = &w->cfg->ev;
 	const char **rows = NULL;
 	PGresult *res;
 	int k, n, rc = -1;
 
-	res = mreg_db_exec(w->cfg->conn, prune_sql, 2, params, PGRES_TUPLES_OK,
+	if (mreg_importer_audit_context(w, "source file removed", err) < 0 ||
+	    mreg_audit_row_context(w->cfg->conn, prune_row_context_sql, 1,
+				   params, err) < 0)
+		return -1;
+	res = mreg_db_exec(w->cfg->conn, prune_sql, 1, params, PGRES_TUPLES_OK,
 			   err);
 	if (!res)
 		return -1;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
+#include "audit.h"
 #include "import-write.h"
 #include "modelfile.h"
 
@@ -33,6 +36,27 @@ int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err)
 		return -1;
 	w->in_txn = true;
 	return 0;
+}
+
+int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
+				struct mreg_error *err)
+{
+	json_t *ctx;
+	int rc;
+
+	ctx = json_pack("{s:s, s:s?}", "command", "import-dir", "source",
+			w->cfg->source);
+	if (ctx && reason)
+		json_object_set_new(ctx, "reason", json_string(reason));
+	else if (ctx)
+		json_object_set_new(ctx, "batch", json_integer(++w->batches));
+	if (!ctx) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
+	rc = mreg_audit_begin(w->cfg->conn, w->cfg->actor, ctx, err);
+	json_decref(ctx);
+	return rc;
 }
 
 /* --- claims: one file per provider/name ---------------------------------- */

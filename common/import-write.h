@@ -37,6 +37,7 @@ struct mreg_importer {
 	/* private */
 	bool one_txn;
 	bool in_txn;
+	long batches;               /* written so far (audit context) */
 	struct mreg_scan_result **batch;
 	size_t nbatch;
 	char **invalid;             /* paths to invalidate with this batch */
@@ -75,6 +76,13 @@ void mreg_importer_report(const struct mreg_importer *w, const char *rel,
 void mreg_importer_mark_failed(struct mreg_importer *w);
 /* Open the run's transaction unless one is open. */
 int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err);
+/*
+ * The audit context of what follows in the transaction (audit.h):
+ * {"command": "import-dir", "source": ..., and "batch": N} for a batch
+ * (reason NULL; counts batches), or {..., "reason": reason} instead.
+ */
+int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
+				struct mreg_error *err);
 
 /*
  * import-batch.c: write the batch and the paths to invalidate, then empty

@@ -77,6 +77,8 @@ static const struct mreg_column audit_cols[] = {
 	{ "resource", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
 	{ "model_id", MREG_COL_NUMBER, MREG_COL_HIDDEN, MREG_PRIO_FIELD },
 	{ "details", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
+	{ "old", MREG_COL_JSON, MREG_COL_HIDDEN, MREG_PRIO_LEAST },
+	{ "new", MREG_COL_JSON, MREG_COL_HIDDEN, MREG_PRIO_LEAST },
 };
 
 static const enum mreg_listing_param search_params[] = {

@@ -216,16 +216,17 @@ int mreg_set_default(struct mreg_conn *conn, const char *provider,
 		     const char *name, const char *actor,
 		     struct mreg_default_change *c, struct mreg_error *err)
 {
-	const char *v[3] = { provider, name, actor };
+	const char *v[4] = { provider, name, actor,
+			     "{\"command\": \"set-default\"}" };
 	PGresult *res;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
-	res = mreg_db_exec(conn, MREG_SQL_SET_DEFAULT, 3, v, PGRES_TUPLES_OK,
+	res = mreg_db_exec(conn, MREG_SQL_SET_DEFAULT, 4, v, PGRES_TUPLES_OK,
 			   err);
 	if (!res)
 		return -1;
-	/* model_id, type, active, changed, previous, audit_id */
+	/* model_id, type, active, changed, previous */
 	if (PQntuples(res) == 1) {
 		c->found = true;
 		c->active = strcmp(PQgetvalue(res, 0, 2), "t") == 0;

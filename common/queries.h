@@ -178,7 +178,7 @@
  * that model or whose model_id is its id), $7 $8 cursor (logged_at text,
  * id), $9 limit.
  * Columns: id, logged_at, actor, db_role, action, resource, model_id,
- * details (JSON). */
+ * details, old, new (JSON). */
 #define MREG_SQL_AUDIT_FILTER                                                \
 	" WHERE ($1::timestamptz IS NULL OR a.logged_at >= $1::timestamptz)" \
 	"   AND ($2::timestamptz IS NULL OR a.logged_at < $2::timestamptz)"  \
@@ -195,7 +195,7 @@
 #define MREG_SQL_LIST_AUDIT                                                  \
 	"SELECT a.id, " MREG_SQL_ISO("a.logged_at") " AS logged_at,"         \
 	"       a.actor, a.db_role, a.action, a.resource, a.model_id,"       \
-	"       a.details"                                                   \
+	"       a.details, a.old, a.new"                                     \
 	"  FROM mreg.audit_log a"                                            \
 	MREG_SQL_AUDIT_FILTER                                                \
 	"   AND ($7::timestamptz IS NULL OR (a.logged_at, a.id) <"           \
@@ -226,7 +226,8 @@
 	"        'id', x.id, 'logged_at', " MREG_SQL_ISO("x.logged_at") ","  \
 	"        'actor', x.actor, 'db_role', x.db_role,"                    \
 	"        'action', x.action, 'resource', x.resource,"                \
-	"        'details', x.details) ORDER BY x.id DESC)"                  \
+	"        'details', x.details, 'old', x.old, 'new', x.new)"         \
+	"        ORDER BY x.id DESC)"                                        \
 	"      FROM ((SELECT * FROM mreg.audit_log a"                        \
 	"              WHERE a.model_id = m.id"                              \
 	"              ORDER BY a.model_id, a.id DESC LIMIT $3::int)"        \
@@ -262,27 +263,38 @@
 	"        (SELECT p.id FROM mreg.providers p WHERE p.name = $3::text))" \
 	" ORDER BY score DESC, m.name, m.id LIMIT $4::bigint"
 
+/* ---- the audit's actor and context (audit.h) ----------------------------------
+ * An SQL expression setting the transaction-local mreg.actor and
+ * mreg.context from two text parameters (say "$3", "$4"; NULL or ''
+ * means none); it is true.  Folded into a statement that writes (as a
+ * CTE the write reads), it runs before the triggers do at its end. */
+#define MREG_SQL_AUDIT_SET(actor, context)                                   \
+	"(set_config('mreg.actor', coalesce(" actor "::text, ''), true)"     \
+	" IS NOT NULL AND set_config('mreg.context', coalesce(" context      \
+	"::text, ''), true) IS NOT NULL)"
+
 /* ---- mreg set-default provider/name -------------------------------------------
- * $1 provider, $2 name, $3 actor.  One statement: upsert the default,
- * write the audit row, report what happened.  The ON CONFLICT branch
- * locks the type's row and copies the latest committed model_id into
- * previous_model_id, so the "previous" recorded in the audit log is the
- * real previous default even with concurrent callers (a CTE reading the
- * current default would see the statement's snapshot, possibly stale).
- * Setting the current default again changes nothing and writes no audit
- * row.  An inactive model is not upserted (and the model_defaults_active
- * trigger refuses it anyway if it was deactivated meanwhile).
+ * $1 provider, $2 name, $3 actor, $4 audit context (JSON object text, or
+ * NULL).  One statement: set the audit's actor and context (the `audit`
+ * CTE, which target reads, so it runs before the write; the database's
+ * trigger writes the default.set row at the statement's end), upsert the
+ * default, report what happened.  The ON CONFLICT branch locks the type's
+ * row and copies the latest committed model_id into previous_model_id, so
+ * the "previous" reported is the real previous default even with
+ * concurrent callers (a CTE reading the current default would see the
+ * statement's snapshot, possibly stale).  Setting the current default
+ * again changes nothing and writes no audit row.  An inactive model is
+ * not upserted (and the model_defaults_active trigger refuses it anyway
+ * if it was deactivated meanwhile).
  * Returns no row for an unknown model, else one row:
  *   model_id, type, active, changed (0/1), previous ("provider/name" or
- *   NULL), audit_id (NULL when unchanged).
- * Audit details: {"type", "previous", "new", "previous_model_id",
- * "model_id"}; logged_at is clock_timestamp(), taken after the row lock,
- * so ordering the log by time follows the chain. */
+ *   NULL). */
 #define MREG_SQL_SET_DEFAULT                                                 \
-	"WITH target AS ("                                                   \
+	"WITH audit AS (SELECT " MREG_SQL_AUDIT_SET("$3", "$4") " AS ok),"    \
+	" target AS ("                                                       \
 	"  SELECT m.id, m.type, m.active FROM mreg.models m"                 \
-	"    JOIN mreg.providers p ON p.id = m.provider_id"                  \
-	"   WHERE p.name = $1::text AND m.name = $2::text),"                 \
+	"    JOIN mreg.providers p ON p.id = m.provider_id, audit"           \
+	"   WHERE p.name = $1::text AND m.name = $2::text AND audit.ok),"    \
 	" up AS ("                                                           \
 	"  INSERT INTO mreg.model_defaults AS d (type, model_id)"            \
 	"  SELECT t.type, t.id FROM target t WHERE t.active"                 \
@@ -290,27 +302,12 @@
 	"     SET model_id = excluded.model_id,"                             \
 	"         previous_model_id = d.model_id, updated_at = now()"        \
 	"   WHERE d.model_id IS DISTINCT FROM excluded.model_id"             \
-	"  RETURNING d.type, d.model_id, d.previous_model_id),"              \
-	" prev AS ("                                                         \
-	"  SELECT up.type, up.model_id, up.previous_model_id,"               \
-	"         (SELECT pp.name || '/' || pm.name FROM mreg.models pm"     \
-	"            JOIN mreg.providers pp ON pp.id = pm.provider_id"       \
-	"           WHERE pm.id = up.previous_model_id) AS previous"         \
-	"    FROM up),"                                                      \
-	" audit AS ("                                                        \
-	"  INSERT INTO mreg.audit_log"                                       \
-	"         (logged_at, actor, action, resource, model_id, details)"   \
-	"  SELECT clock_timestamp(), $3::text, 'default.set',"               \
-	"         'defaults/' || prev.type, prev.model_id,"                  \
-	"         jsonb_build_object('type', prev.type,"                     \
-	"             'previous', prev.previous,"                            \
-	"             'new', $1::text || '/' || $2::text,"                   \
-	"             'previous_model_id', prev.previous_model_id,"          \
-	"             'model_id', prev.model_id)"                            \
-	"    FROM prev RETURNING id)"                                        \
+	"  RETURNING d.type, d.model_id, d.previous_model_id)"               \
 	"SELECT t.id, t.type, t.active, (SELECT count(*) FROM up) AS changed," \
-	"       (SELECT previous FROM prev) AS previous,"                    \
-	"       (SELECT id FROM audit) AS audit_id"                          \
+	"       (SELECT pp.name || '/' || pm.name FROM up"                   \
+	"          JOIN mreg.models pm ON pm.id = up.previous_model_id"      \
+	"          JOIN mreg.providers pp ON pp.id = pm.provider_id)"        \
+	"         AS previous"                                               \
 	"  FROM target t"
 
 /* ---- lookups for error messages and completion ---------------------------- */

@@ -19,7 +19,7 @@ teardown_file() { db_drop; }
 	assert_output '[{"path":"weights/model.bin","size":123456789,"sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}]'
 	run -0 jq -r '.source.source + "/" + .source.path' <<<"$json"
 	assert_output "/srv/models/openai/text-embedding-3-small.json"
-	run -0 jq -r '.audit[0].actor + " " + .audit[0].action' <<<"$json"
+	run -0 jq -r '.audit[-1].actor + " " + .audit[-1].action' <<<"$json"
 	assert_output "fixture model.create"
 	run -0 jq -r '.created_at' <<<"$json"
 	assert_output --regexp '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$'

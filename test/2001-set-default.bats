@@ -11,7 +11,8 @@ setup_file() {
 teardown_file() { db_drop; }
 
 last_audit() {
-	q "SELECT actor || ' ' || action || ' ' || resource || ' ' || (details - 'previous_model_id' - 'model_id')::text
+	q "SELECT actor || ' ' || action || ' ' || resource || ' '
+	          || coalesce(old->>'model', '(none)') || ' -> ' || (new->>'model') || ' ' || details::text
 	     FROM mreg.audit_log ORDER BY id DESC LIMIT 1"
 }
 
@@ -21,17 +22,17 @@ last_audit() {
 	run -0 "$MREG" default embedding
 	assert_output "openai/text-embedding-3-large"
 	run -0 last_audit
-	assert_output 'alice default.set defaults/embedding {"new": "openai/text-embedding-3-large", "type": "embedding", "previous": "openai/text-embedding-3-small"}'
+	assert_output 'alice default.set defaults/embedding openai/text-embedding-3-small -> openai/text-embedding-3-large {"command": "set-default"}'
 	# the audit row names the model and the database role, in one transaction
 	assert_equal "$(q "SELECT model_id = (SELECT id FROM mreg.models WHERE name = 'text-embedding-3-large') AND db_role = current_user FROM mreg.audit_log ORDER BY id DESC LIMIT 1")" "t"
-	assert_equal "$(q "SELECT (details->>'previous_model_id')::bigint = (SELECT id FROM mreg.models WHERE name = 'text-embedding-3-small') FROM mreg.audit_log ORDER BY id DESC LIMIT 1")" "t"
+	assert_equal "$(q "SELECT (old->>'model_id')::bigint = (SELECT id FROM mreg.models WHERE name = 'text-embedding-3-small') FROM mreg.audit_log ORDER BY id DESC LIMIT 1")" "t"
 }
 
 @test "set-default: the first default of a type has no previous" {
 	MREG_ACTOR=ci-bot run -0 "$MREG" set-default cohere/rerank-english-v3
 	assert_output "default for type reranker: (none) -> cohere/rerank-english-v3"
 	run -0 last_audit
-	assert_output 'ci-bot default.set defaults/reranker {"new": "cohere/rerank-english-v3", "type": "reranker", "previous": null}'
+	assert_output 'ci-bot default.set defaults/reranker (none) -> cohere/rerank-english-v3 {"command": "set-default"}'
 }
 
 @test "set-default: the actor defaults to the OS user; --actor beats MREG_ACTOR" {
@@ -40,7 +41,7 @@ last_audit() {
 	MREG_ACTOR=env-actor run -0 "$MREG" set-default --actor flag-actor openrouter/meta-llama/llama-3-70b
 	assert_equal "$(q 'SELECT actor FROM mreg.audit_log ORDER BY id DESC LIMIT 1')" "flag-actor"
 	run -0 last_audit
-	assert_output --partial '"previous": "openai/gpt-4o"'
+	assert_output --partial ' openai/gpt-4o -> openrouter/meta-llama/llama-3-70b '
 }
 
 @test "set-default: setting the current default again is a no-op that says so" {
@@ -84,7 +85,7 @@ last_audit() {
 	run -0 "$MREG" default llm
 	assert_output "local/x'; DROP TABLE mreg.models; --"
 	run -0 last_audit
-	assert_output --partial "\"previous\": \"openrouter/mistralai/mistral:7b@q4.k_m\""
+	assert_output --partial " openrouter/mistralai/mistral:7b@q4.k_m -> local/x'; DROP TABLE mreg.models; -- "
 }
 
 @test "set-default: the database itself refuses to deactivate or delete a default" {
@@ -125,8 +126,8 @@ last_audit() {
 	assert_equal "$(q "SELECT count(*) FROM mreg.audit_log WHERE id > $start AND resource = 'defaults/conctype'")" 50
 	# chain: the first has no previous, each previous is the prior new
 	run -0 q "SELECT count(*) FROM (
-	            SELECT details->>'previous' AS prev,
-	                   lag(details->>'new') OVER (ORDER BY id) AS prior_new,
+	            SELECT old->>'model' AS prev,
+	                   lag(new->>'model') OVER (ORDER BY id) AS prior_new,
 	                   row_number() OVER (ORDER BY id) AS n
 	              FROM mreg.audit_log
 	             WHERE id > $start AND resource = 'defaults/conctype') c
@@ -138,9 +139,9 @@ last_audit() {
 		"$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM mreg.audit_log WHERE id > $start AND resource = 'defaults/conctype'")"
 	# the surviving default is the last entry's new
 	assert_equal "conc/$(q "SELECT m.name FROM mreg.model_defaults d JOIN mreg.models m ON m.id = d.model_id WHERE d.type = 'conctype'")" \
-		"$(q "SELECT details->>'new' FROM mreg.audit_log WHERE resource = 'defaults/conctype' ORDER BY id DESC LIMIT 1")"
+		"$(q "SELECT new->>'model' FROM mreg.audit_log WHERE resource = 'defaults/conctype' ORDER BY id DESC LIMIT 1")"
 	# each actor's entry is its own model
-	assert_equal "$(q "SELECT count(*) FROM mreg.audit_log WHERE id > $start AND resource = 'defaults/conctype' AND details->>'new' <> 'conc/c' || substr(actor, 2)")" 0
+	assert_equal "$(q "SELECT count(*) FROM mreg.audit_log WHERE id > $start AND resource = 'defaults/conctype' AND new->>'model' <> 'conc/c' || substr(actor, 2)")" 0
 }
 
 @test "set-default: concurrent calls with repeats: no-ops write nothing, chain holds" {
@@ -153,8 +154,8 @@ last_audit() {
 	done
 	for p in "${pids[@]}"; do wait "$p"; done
 	run -0 q "SELECT count(*) FROM (
-	            SELECT details->>'previous' AS prev, details->>'new' AS new,
-	                   lag(details->>'new') OVER (ORDER BY id) AS prior_new,
+	            SELECT old->>'model' AS prev, new->>'model' AS new,
+	                   lag(new->>'model') OVER (ORDER BY id) AS prior_new,
 	                   row_number() OVER (ORDER BY id) AS n
 	              FROM mreg.audit_log
 	             WHERE id > $start AND resource = 'defaults/conctype') c

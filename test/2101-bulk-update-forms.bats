@@ -24,8 +24,8 @@ J
 	[ "$(field acme/chat-2 version)" = "2.1" ]
 	[ "$(field_json acme/chat-2 synonyms)" = '["c2", "chat two"]' ]
 	run q "SELECT actor, action, resource, model_id = (SELECT id FROM mreg.models WHERE name = 'chat-2'),
-	              details FROM mreg.audit_log WHERE action = 'model.update'"
-	assert_output 'tester|model.update|models/acme/chat-2|t|{"changes": {"version": {"new": "2.1", "old": "2.0"}, "synonyms": {"new": ["c2", "chat two"], "old": []}, "description": {"new": "second", "old": null}, "display_name": {"new": "Chat 2", "old": "Chat Two"}}}'
+	              old, new, details->>'command' FROM mreg.audit_log WHERE action = 'model.update'"
+	assert_output 'tester|model.update|models/acme/chat-2|t|{"version": "2.0", "synonyms": [], "description": null, "display_name": "Chat Two"}|{"version": "2.1", "synonyms": ["c2", "chat two"], "description": "second", "display_name": "Chat 2"}|bulk-update'
 	# the row's updated_at moved, the others' did not
 	run q "SELECT count(*) FROM mreg.models WHERE updated_at > created_at"
 	assert_output 1
@@ -147,7 +147,7 @@ J
 	# tag "x" added by item 1 does not make item 4 select anything
 	[ "$(q "SELECT count(*) FROM mreg.models WHERE NOT active")" = 0 ]
 	[ "$(q "SELECT count(*) FROM mreg.audit_log WHERE action = 'model.update'")" = 2 ]
-	run q "SELECT details->'changes'->'config' FROM mreg.audit_log WHERE resource = 'models/old-co/legacy-1'"
+	run q "SELECT jsonb_build_object('old', old->'config', 'new', new->'config') FROM mreg.audit_log WHERE resource = 'models/old-co/legacy-1' AND action = 'model.update'"
 	assert_output '{"new": {"a": 1, "c": 3}, "old": {}}'
 }
 
@@ -217,5 +217,5 @@ J
 	[ "$(field_json "$m" description)" = '"'"'"'); DROP TABLE mreg.audit_log; --\ttab\\back\nline \\N"' ]
 	[ "$(field_json "$m" tags)" = '["a,b", "{c}", "\"q\"", "NULL", "$1"]' ]
 	[ "$(field_json "$m" config)" = '{"k'"'"'); --": "vé\\"}' ]
-	[ "$(q "SELECT count(*) FROM mreg.audit_log WHERE resource = 'models/zeta/' || \$\$it's \"x\"; DROP TABLE mreg.models; --\$\$")" = 1 ]
+	[ "$(q "SELECT count(*) FROM mreg.audit_log WHERE action = 'model.update' AND resource = 'models/zeta/' || \$\$it's \"x\"; DROP TABLE mreg.models; --\$\$")" = 1 ]
 }

@@ -78,11 +78,12 @@ J
 	[ "$(default_of llm)" = zeta/chat-z ]
 	[ "$(default_of embedding)" = zeta/embed-z ]
 	[ "$(q "SELECT count(*) FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id WHERE p.name = 'acme' AND m.active")" = 0 ]
-	run q "SELECT actor, resource, details, model_id = (SELECT id FROM mreg.models WHERE name = 'chat-z')
-	         FROM mreg.audit_log WHERE action = 'default.set' ORDER BY resource"
+	run q "SELECT actor, resource, old->>'model', new->>'model', details->>'command',
+	              model_id = (SELECT id FROM mreg.models WHERE name = 'chat-z')
+	         FROM mreg.audit_log WHERE action = 'default.set' AND actor = 'ops' ORDER BY resource"
 	assert_output - <<'OUT'
-ops|defaults/embedding|{"new": "zeta/embed-z", "type": "embedding", "previous": "acme/embed-1"}|f
-ops|defaults/llm|{"new": "zeta/chat-z", "type": "llm", "previous": "acme/chat-1"}|t
+ops|defaults/embedding|acme/embed-1|zeta/embed-z|bulk-update|f
+ops|defaults/llm|acme/chat-1|zeta/chat-z|bulk-update|t
 OUT
 	[ "$(q "SELECT count(*) FROM mreg.audit_log WHERE action = 'model.update'")" = 3 ]
 }
@@ -99,7 +100,7 @@ J
 	assert_output "3 items: matched 3, changed 0, unchanged 3, defaults set 1"
 	[ "$(default_of llm)" = old-co/legacy-1 ]
 	[ "$(default_of embedding)" = acme/embed-1 ]
-	[ "$(q "SELECT count(*) FROM mreg.audit_log WHERE action = 'default.set'")" = 1 ]
+	[ "$(q "SELECT count(*) FROM mreg.audit_log WHERE action = 'default.set' AND details->>'command' = 'bulk-update'")" = 1 ]
 }
 
 @test "set_default for a type without a default records no previous one" {
@@ -107,8 +108,8 @@ J
 	run "$MREG" bulk-update - <<<'{"model": "zeta/rr", "set_default": true}'
 	assert_success
 	[ "$(default_of reranker)" = zeta/rr ]
-	run q "SELECT details FROM mreg.audit_log WHERE resource = 'defaults/reranker'"
-	assert_output '{"new": "zeta/rr", "type": "reranker", "previous": null}'
+	run q "SELECT coalesce(old::text, 'none'), new->>'model', details FROM mreg.audit_log WHERE resource = 'defaults/reranker'"
+	assert_output 'none|zeta/rr|{"input": "<stdin>", "command": "bulk-update"}'
 }
 
 @test "a model deactivated by the batch cannot become the default" {

@@ -59,8 +59,8 @@ J
 		'{"big": 123456789012345678901234567890, "e": 1E2, "p": 0.06, "z": -0.0, "s": 1e-7, "scale": 1.50}'
 	assert_output --partial '"config":{"e":100,"p":0.06,"s":0.0000001,"z":0.0,"big":123456789012345678901234567890,"scale":1.50}'
 	# the audit row has the exact old and new values
-	run -0 q "SELECT details->'changes'->'config'->'new'->>'temperature', details->'changes'->'config'->'old'->>'temperature'
-	            FROM mreg.audit_log WHERE resource = 'models/acme/chat-1'"
+	run -0 q "SELECT new->'config'->>'temperature', old->'config'->>'temperature'
+	            FROM mreg.audit_log WHERE resource = 'models/acme/chat-1' AND action = 'model.update'"
 	assert_output "0.35|0.7"
 }
 

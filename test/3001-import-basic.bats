@@ -33,8 +33,11 @@ teardown_file() {
 	# one model.create per model, by the actor, with the file's digest
 	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'model.create' and actor = 'ci-bot'")" 30
 	want=$(sha256sum "$D/openai/gpt-4o.json" | cut -d' ' -f1)
-	assert_equal "$(q "select details->>'sha256' || ' ' || (details->>'path') from mreg.audit_log where resource = 'models/openai/gpt-4o'")" "$want openai/gpt-4o.json"
+	assert_equal "$(q "select details->>'sha256' || ' ' || (details->>'path') from mreg.audit_log where resource = 'models/openai/gpt-4o' and action = 'model.create'")" "$want openai/gpt-4o.json"
 	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'provider.create'")" 8
+	# and nothing else: one artifact.create per artifact, no double rows
+	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'artifact.create'")" 3
+	assert_equal "$(q "select count(*) from mreg.audit_log where action <> 'migration.apply'")" 41
 }
 
 @test "values land in their columns: tags, synonyms, config, metadata, active" {
@@ -76,7 +79,7 @@ teardown_file() {
 	assert_success
 	assert_output --regexp '^scanned 30, unchanged 29, added 0, updated 1, failed 0, pruned 0, missing 0 in [0-9.]+ s$'
 	assert_equal "$(q "select description from mreg.models where name = 'gpt-4o'")" "The multimodal flagship for text and vision."
-	assert_equal "$(q "select details->'old'->>'description' || ' -> ' || (details->'new'->>'description') from mreg.audit_log where action = 'model.update'")" \
+	assert_equal "$(q "select old->>'description' || ' -> ' || (new->>'description') from mreg.audit_log where action = 'model.update'")" \
 		"OpenAI's flagship multimodal model for text and vision. -> The multimodal flagship for text and vision."
 }
 

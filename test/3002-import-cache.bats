@@ -138,7 +138,7 @@ F=openai/gpt-4o.json
 	assert_success
 	assert_equal "$(summary updated)" 1
 	assert_equal "$(q "select sha256 from mreg.artifacts where path = 'vocab.txt'")" "$(sha256sum "$a" | cut -d' ' -f1)"
-	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'model.update' and details->'old'->'artifacts' <> details->'new'->'artifacts'")" 1
+	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'artifact.update' and old->>'path' = 'vocab.txt' and old->>'sha256' <> new->>'sha256'")" 1
 }
 
 @test "the clock file used for the boundary is not left behind" {

@@ -46,8 +46,8 @@ teardown_file() {
 	[[ $stderr == *"$D/baai/bge-m3.json: file is gone but model \"baai/bge-m3\" is the default for type \"embedding\": not deactivated"* ]]
 	assert_equal "$(q "select active from mreg.models where name = 'gemma-2-9b-it'")" f
 	assert_equal "$(q "select active from mreg.models where name = 'bge-m3'")" t
-	assert_equal "$(q "select actor, resource, details->>'path' from mreg.audit_log where action = 'model.deactivate'")" \
-		"pruner|models/google/gemma-2-9b-it|google/gemma-2-9b-it.json"
+	assert_equal "$(q "select actor, resource, details->>'path', old, new from mreg.audit_log where action = 'model.update' and details->>'reason' = 'source file removed'")" \
+		'pruner|models/google/gemma-2-9b-it|google/gemma-2-9b-it.json|{"active": true}|{"active": false}'
 	assert_equal "$(q "select count(*) from mreg.source_files where path = 'google/gemma-2-9b-it.json'")" 0
 	# pruned once: the next run does not report it again
 	run --separate-stderr "$MREG" import-dir --prune --format json "$D"

@@ -110,7 +110,7 @@ J
 	for key in config metadata tags; do
 		decimal_eq "$BATS_TEST_TMPDIR/show.json" "$key" "$B/acme/priced.json" "$key"
 		decimal_eq "$BATS_TEST_TMPDIR/show.ndjson" "$key" "$B/acme/priced.json" "$key"
-		decimal_eq "$BATS_TEST_TMPDIR/audit.ndjson" "details.new.$key" "$B/acme/priced.json" "$key"
+		decimal_eq "$BATS_TEST_TMPDIR/audit.ndjson" "new.$key" "$B/acme/priced.json" "$key"
 	done
 	# the digits themselves, as jsonb writes them
 	run -0 grep -F '"prices":[0.06,0.24,100,1.50,123456789012345678901234567890,0.0,0.0000001]' "$BATS_TEST_TMPDIR/show.ndjson"
@@ -142,7 +142,8 @@ J
 	assert_equal "$(q "SELECT config->>'threshold' FROM mreg.models WHERE name = 'mini-reranker@team.example'")" 0.35
 	import_tree --rehash
 	assert_equal "$(summary updated)" 0
-	assert_equal "$(q "SELECT count(*) FROM mreg.audit_log")" "$((n + 1))"
+	# the psql UPDATE's row and the one correction
+	assert_equal "$(q "SELECT count(*) FROM mreg.audit_log")" "$((n + 2))"
 }
 
 @test "what jsonb cannot hold: one error per file with key, position and why (exit 3); the other files are imported" {
@@ -280,7 +281,7 @@ audit = {}
 for line in open(os.path.join(out, "audit.ndjson")):
     e = load(line)
     if e["action"] == "model.create" and e["resource"] not in audit:
-        audit[e["resource"]] = e["details"]["new"]
+        audit[e["resource"]] = e["new"]
 listed = {}
 for line in open(os.path.join(out, "list.ndjson")):
     e = load(line)

@@ -71,8 +71,8 @@ add_real_model() {
 	assert_output 0
 	run q "SELECT action || '=' || count(*) || '=' || min(actor) || '=' || max(actor)
 	       FROM mreg.audit_log WHERE id > $before GROUP BY action ORDER BY action"
-	assert_output "default.set=6=bench-test=bench-test
-default.unset=6=bench-test=bench-test
+	assert_output "default.clear=6=bench-test=bench-test
+default.set=6=bench-test=bench-test
 model.create=1000=bench-test=bench-test
 model.delete=1000=bench-test=bench-test
 provider.create=5=bench-test=bench-test
@@ -259,7 +259,8 @@ provider.delete=5=bench-test=bench-test"
 	# one audit row per change (setting the current default again writes none)
 	run q "SELECT count(*) > 0 AND count(*) <= 200 FROM mreg.audit_log
 	       WHERE id > $before AND action = 'default.set' AND actor = 'sd-bench'
-	         AND resource LIKE 'defaults/%' AND details ? 'previous' AND details ? 'new'"
+	         AND resource LIKE 'defaults/%' AND old ? 'model' AND new ? 'model'
+	         AND details->>'command' = 'bench'"
 	assert_output t
 	run q "SELECT count(*) FROM mreg.audit_log WHERE id > $before AND action <> 'default.set'"
 	assert_output 0

@@ -9,10 +9,14 @@
 
 FIXTURES="$MREG_SOURCE_ROOT/test/fixtures"
 
+# The audit log is append-only (sql/0002_audit.sql): only a superuser's
+# session_replication_role = replica (triggers off) lets a test empty it.
 bulk_reset() {
 	psql -XAtq -v ON_ERROR_STOP=1 \
-		-c "TRUNCATE mreg.audit_log, mreg.model_defaults, mreg.source_files,
-		    mreg.artifacts, mreg.models, mreg.providers RESTART IDENTITY CASCADE" \
+		-c "BEGIN; SET LOCAL session_replication_role = replica;
+		    TRUNCATE mreg.audit_log, mreg.model_defaults, mreg.source_files,
+		    mreg.artifacts, mreg.models, mreg.providers RESTART IDENTITY CASCADE;
+		    COMMIT" \
 		-f "$FIXTURES/bulk-models.sql" >/dev/null
 }
 

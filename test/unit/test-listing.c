@@ -389,7 +389,7 @@ static void check_filters(struct mreg_conn *conn)
 		       .until = "2026-01-15T00:00:00Z" }), 1, "audit: --until");
 	is_int(rows_of(conn, MREG_LISTING_AUDIT, (struct mreg_listing_filter){
 		       .model_provider = "a", .model_name = "alpha-model" }),
-	       1, "audit: --model");
+	       2, "audit: --model (the database's model.create row too)");
 	is_int(rows_of(conn, MREG_LISTING_SEARCH, (struct mreg_listing_filter){
 		       .query = "alpha", .type = "llm", .limit = 5 }), 1,
 	       "search: QUERY and --type");
