@@ -62,6 +62,9 @@
 	X(clear_default, "clear-default", CLI_DB | CLI_ACTOR, 1, 1,           \
 	  "missing TYPE", "type", MREG_REPORT_FORMATS,                        \
 	  "remove a type's default model")                                    \
+	X(audit, "audit", CLI_DB | CLI_ACTOR, 1, 1, "missing action: prune", \
+	  "word:prune", MREG_REPORT_FORMATS,                                  \
+	  "trim the append-only audit log")                                   \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \

@@ -193,6 +193,8 @@ static const struct mreg_column audit_cols[] = {
 	{ "logged_at", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
 	{ "actor", MREG_COL_TEXT, 0, MREG_PRIO_FIELD },
 	{ "action", MREG_COL_TEXT, 0, MREG_PRIO_CORE },
+	{ "old", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
+	{ "new", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
 	{ "details", MREG_COL_JSON, 0, MREG_PRIO_LEAST },
 };
 
@@ -345,7 +347,8 @@ static int print_table(struct mreg_json_span doc, struct mreg_error *err)
 	    mreg_json_iter_init(&it, audit.p, audit.len) &&
 	    mreg_json_iter_next(&it, &k, &v)) {
 		printf("\nrecent audit entries:\n");
-		if (print_rows(audit, audit_cols, 5, err) < 0)
+		if (print_rows(audit, audit_cols,
+			       sizeof(audit_cols) / sizeof(*audit_cols), err) < 0)
 			return -1;
 	}
 	return 0;

@@ -69,10 +69,10 @@ UPDATE mreg.audit_log
 UPDATE mreg.audit_log
    SET old = CASE WHEN action = 'model.update'
                   THEN mreg.jsonb_changes(details -> 'old', details -> 'new') -> 'old'
-                  ELSE details -> 'old' END,
+                  ELSE nullif(details -> 'old', 'null') END,
        new = CASE WHEN action = 'model.update'
                   THEN mreg.jsonb_changes(details -> 'old', details -> 'new') -> 'new'
-                  ELSE details -> 'new' END,
+                  ELSE nullif(details -> 'new', 'null') END,
        action = CASE action WHEN 'model.deactivate' THEN 'model.update'
                 ELSE action END,
        details = details - ARRAY['old', 'new']
@@ -169,6 +169,9 @@ $$;
 CREATE FUNCTION mreg.audit_models() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
+    -- once per statement (audit_time: once per transaction)
+    ts   timestamptz := mreg.audit_time();
+    who  text := mreg.audit_actor();
     ctx  jsonb := mreg.audit_setting('mreg.context');
     rctx jsonb := mreg.audit_setting('mreg.row_context');
     top  bigint;
@@ -177,7 +180,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log
                    (logged_at, actor, action, resource, model_id, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'model.create',
+            SELECT ts, who, 'model.create',
                    'models/' || p.name || '/' || n.name, n.id,
                    mreg.model_fields_as(n, p.name),
                    mreg.audit_details(ctx, rctx, p.name || '/' || n.name)
@@ -186,20 +189,40 @@ BEGIN
             RETURNING id)
         SELECT max(id) INTO top FROM w;
     ELSIF TG_OP = 'UPDATE' THEN
+        -- the changed fields: both sides' model_fields without the keys
+        -- whose columns are equal (what mreg.jsonb_changes gives, without
+        -- a function call per row)
         WITH c AS (
             SELECT n.id, pn.name || '/' || n.name AS label,
-                   mreg.jsonb_changes(mreg.model_fields_as(o, po.name),
-                                      mreg.model_fields_as(n, pn.name)) AS ch
+                   mreg.model_fields_as(o, po.name) - s.same AS old_f,
+                   mreg.model_fields_as(n, pn.name) - s.same AS new_f,
+                   cardinality(s.same) AS nsame
               FROM n JOIN o ON o.id = n.id
               JOIN mreg.providers pn ON pn.id = n.provider_id
-              JOIN mreg.providers po ON po.id = o.provider_id),
+              JOIN mreg.providers po ON po.id = o.provider_id,
+              LATERAL (SELECT array_remove(ARRAY[
+                  CASE WHEN po.name = pn.name THEN 'provider' END,
+                  CASE WHEN o.name = n.name THEN 'name' END,
+                  CASE WHEN o.type = n.type THEN 'type' END,
+                  CASE WHEN o.version IS NOT DISTINCT FROM n.version
+                       THEN 'version' END,
+                  CASE WHEN o.display_name IS NOT DISTINCT FROM n.display_name
+                       THEN 'display_name' END,
+                  CASE WHEN o.description IS NOT DISTINCT FROM n.description
+                       THEN 'description' END,
+                  CASE WHEN o.tags = n.tags THEN 'tags' END,
+                  CASE WHEN o.synonyms = n.synonyms THEN 'synonyms' END,
+                  CASE WHEN o.active = n.active THEN 'active' END,
+                  CASE WHEN o.config = n.config THEN 'config' END,
+                  CASE WHEN o.metadata = n.metadata THEN 'metadata' END],
+                  NULL) AS same) s),
         w AS (
             INSERT INTO mreg.audit_log (logged_at, actor, action, resource,
                                         model_id, old, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'model.update',
-                   'models/' || c.label, c.id, c.ch -> 'old', c.ch -> 'new',
+            SELECT ts, who, 'model.update',
+                   'models/' || c.label, c.id, c.old_f, c.new_f,
                    mreg.audit_details(ctx, rctx, c.label)
-              FROM c WHERE c.ch IS NOT NULL
+              FROM c WHERE c.nsame < 11
              ORDER BY c.id
             RETURNING id)
         SELECT max(id) INTO top FROM w;
@@ -207,7 +230,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log
                    (logged_at, actor, action, resource, model_id, old, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'model.delete',
+            SELECT ts, who, 'model.delete',
                    'models/' || p.name || '/' || o.name, o.id,
                    mreg.model_fields_as(o, p.name),
                    mreg.audit_details(ctx, rctx, p.name || '/' || o.name)
@@ -235,6 +258,9 @@ CREATE TRIGGER audit_models_delete AFTER DELETE ON mreg.models
 CREATE FUNCTION mreg.audit_providers() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
+    -- once per statement (audit_time: once per transaction)
+    ts   timestamptz := mreg.audit_time();
+    who  text := mreg.audit_actor();
     ctx jsonb := mreg.audit_setting('mreg.context');
     top bigint;
 BEGIN
@@ -242,7 +268,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log
                    (logged_at, actor, action, resource, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'provider.create',
+            SELECT ts, who, 'provider.create',
                    'providers/' || n.name, jsonb_build_object('name', n.name),
                    ctx
               FROM n ORDER BY n.id
@@ -252,7 +278,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log
                    (logged_at, actor, action, resource, old, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'provider.update',
+            SELECT ts, who, 'provider.update',
                    'providers/' || n.name, jsonb_build_object('name', o.name),
                    jsonb_build_object('name', n.name), ctx
               FROM n JOIN o ON o.id = n.id
@@ -264,7 +290,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log
                    (logged_at, actor, action, resource, old, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'provider.delete',
+            SELECT ts, who, 'provider.delete',
                    'providers/' || o.name, jsonb_build_object('name', o.name),
                    ctx
               FROM o ORDER BY o.id
@@ -299,6 +325,9 @@ $$;
 CREATE FUNCTION mreg.audit_defaults() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
+    -- once per statement (audit_time: once per transaction)
+    ts   timestamptz := mreg.audit_time();
+    who  text := mreg.audit_actor();
     ctx jsonb := mreg.audit_setting('mreg.context');
     top bigint;
 BEGIN
@@ -306,7 +335,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log (logged_at, actor, action, resource,
                                         model_id, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'default.set',
+            SELECT ts, who, 'default.set',
                    'defaults/' || n.type, n.model_id,
                    mreg.audit_default_shape(n.model_id), ctx
               FROM n ORDER BY n.type
@@ -316,7 +345,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log (logged_at, actor, action, resource,
                                         model_id, old, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'default.set',
+            SELECT ts, who, 'default.set',
                    'defaults/' || n.type, n.model_id,
                    mreg.audit_default_shape(o.model_id),
                    mreg.audit_default_shape(n.model_id), ctx
@@ -329,7 +358,7 @@ BEGIN
         WITH w AS (
             INSERT INTO mreg.audit_log (logged_at, actor, action, resource,
                                         model_id, old, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'default.clear',
+            SELECT ts, who, 'default.clear',
                    'defaults/' || o.type, o.model_id,
                    mreg.audit_default_shape(o.model_id), ctx
               FROM o ORDER BY o.type
@@ -355,6 +384,9 @@ CREATE TRIGGER audit_defaults_delete AFTER DELETE ON mreg.model_defaults
 CREATE FUNCTION mreg.audit_artifacts() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
+    -- once per statement (audit_time: once per transaction)
+    ts   timestamptz := mreg.audit_time();
+    who  text := mreg.audit_actor();
     ctx  jsonb := mreg.audit_setting('mreg.context');
     rctx jsonb := mreg.audit_setting('mreg.row_context');
     top  bigint;
@@ -365,7 +397,7 @@ BEGIN
         w AS (
             INSERT INTO mreg.audit_log (logged_at, actor, action, resource,
                                         model_id, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'artifact.create',
+            SELECT ts, who, 'artifact.create',
                    r.res, n.model_id,
                    jsonb_build_object('path', n.path, 'size', n.size,
                                       'sha256', n.sha256),
@@ -390,7 +422,7 @@ BEGIN
         w AS (
             INSERT INTO mreg.audit_log (logged_at, actor, action, resource,
                                         model_id, old, new, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'artifact.update',
+            SELECT ts, who, 'artifact.update',
                    r.res, c.model_id,
                    jsonb_build_object('path', c.old_path) || (c.ch -> 'old'),
                    jsonb_build_object('path', c.path) || (c.ch -> 'new'),
@@ -406,7 +438,7 @@ BEGIN
         w AS (
             INSERT INTO mreg.audit_log (logged_at, actor, action, resource,
                                         model_id, old, details)
-            SELECT mreg.audit_time(), mreg.audit_actor(), 'artifact.delete',
+            SELECT ts, who, 'artifact.delete',
                    r.res, o.model_id,
                    jsonb_build_object('path', o.path, 'size', o.size,
                                       'sha256', o.sha256),
@@ -463,12 +495,15 @@ CREATE TRIGGER audit_log_no_truncate
 CREATE FUNCTION mreg.audit_log_pruned() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
+    -- once per statement (audit_time: once per transaction)
+    ts   timestamptz := mreg.audit_time();
+    who  text := mreg.audit_actor();
     before text := nullif(current_setting('mreg.audit_prune_before', true), '');
     top    bigint;
 BEGIN
     WITH w AS (
         INSERT INTO mreg.audit_log (logged_at, actor, action, resource, details)
-        SELECT mreg.audit_time(), mreg.audit_actor(), 'audit.prune',
+        SELECT ts, who, 'audit.prune',
                'audit_log',
                mreg.audit_setting('mreg.context')
                || jsonb_strip_nulls(jsonb_build_object(

@@ -54,6 +54,8 @@ teardown_file() { db_drop; }
 	assert_line "artifacts: 1"
 	assert_line --regexp '^weights/model.bin +123456789  9f86d0'
 	assert_line "recent audit entries:"
+	# each entry's old and new values, then its context
+	assert_line --regexp '^ID +LOGGED_AT +ACTOR +ACTION +OLD +NEW +DETAILS'
 	# a newline in a value is shown escaped, on one line
 	run -0 "$MREG" show 'acme/we,ird "quoted" name'
 	assert_line 'display_name: two\nlines, "quotes"'
