@@ -54,6 +54,16 @@
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
 	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
+	X(add, "add", CLI_DB | CLI_ACTOR, 0, 1, NULL, "text",                 \
+	  MREG_REPORT_FORMATS, "add one model")                               \
+	X(delete, "delete", CLI_DB | CLI_ACTOR, 1, 1, "missing PROVIDER/NAME", \
+	  "model", MREG_REPORT_FORMATS, "delete one model")                  \
+	X(rename, "rename", CLI_DB | CLI_ACTOR, 2, 2,                         \
+	  "missing PROVIDER/NAME NEW_PROVIDER/NEW_NAME", "model text",        \
+	  MREG_REPORT_FORMATS, "rename a model or move it to another provider") \
+	X(clear_default, "clear-default", CLI_DB | CLI_ACTOR, 1, 1,           \
+	  "missing TYPE", "type", MREG_REPORT_FORMATS,                        \
+	  "remove a type's default model")                                    \
 	X(audit, "audit", CLI_DB | CLI_ACTOR, 1, 1, "missing action: prune", \
 	  "word:prune", MREG_REPORT_FORMATS,                                  \
 	  "trim the append-only audit log")                                   \
