@@ -49,6 +49,10 @@
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
 	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
+	X(export, "export", CLI_DB, 1, 1,                                     \
+	  "missing DIR: give a directory, or '-' for NDJSON on standard "     \
+	  "output", "directory", MREG_REPORT_FORMATS " provider=provider",    \
+	  "write the registry as model files")                                \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \
