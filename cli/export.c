@@ -31,7 +31,7 @@ static const struct cli_option options[] = {
 	  "write into a non-empty directory that is not an export, and "
 	  "replace files in the way (nothing is removed that export did "
 	  "not write)" },
-	CLI_GROUP("Models (as mreg list):"),
+	CLI_GROUP("FILTERS (which models, as for mreg list):"),
 	{ OPT_TYPE, 0, "type", "TYPE", "only models of this type" },
 	{ OPT_PROVIDER, 0, "provider", "NAME", "only models of this provider" },
 	{ OPT_TAG, 0, "tag", "TAG",
@@ -42,9 +42,8 @@ static const struct cli_option options[] = {
 };
 
 const struct cli_spec cmd_export_spec = {
-	.usage = "DIR [--type TYPE] [--provider NAME] [--tag TAG]... "
-		 "[--all] [--force] [--format FORMAT]\n"
-		 "- [--type TYPE] [--provider NAME] [--tag TAG]... [--all]",
+	.usage = "[--force] [--format FORMAT] [FILTERS] DIR\n"
+		 "[FILTERS] -",
 	.description = "Write the registry as model files, one per model, "
 		       "that import-dir reads.",
 	.options = options,

@@ -428,29 +428,46 @@ static int write_files(const char *dir, const struct entries *out,
 		       mode_t mode, struct mreg_export_result *res,
 		       struct mreg_error *err)
 {
+	struct mreg_atomic_batch *b = mreg_atomic_batch_create();
 	char full[4096];
 	const struct entry *e;
 	size_t i;
-	int rc;
+	int rc = -1;
 
+	if (!b)
+		return oom(err);
 	for (i = 0; i < out->n; i++) {
 		e = &out->v[i];
 		if (add_file(res, e->path, e->model,
 			     e->unchanged ? MREG_EXPORT_UNCHANGED
-					  : MREG_EXPORT_WRITTEN) < 0)
-			return oom(err);
+					  : MREG_EXPORT_WRITTEN) < 0) {
+			oom(err);
+			goto cleanup;
+		}
 		if (e->unchanged) {
 			res->unchanged++;
 			continue;
 		}
-		if ((rc = check_parents(dir, e->path, true, err)) != 0)
-			return -1;
-		if (join(full, sizeof(full), dir, e->path) < 0 ||
-		    mreg_atomic_write(full, e->text, e->len, mode) < 0)
-			return sys_error(err, errno, "write", full, NULL);
+		if (check_parents(dir, e->path, true, err) != 0)
+			goto cleanup;
+		if (join(full, sizeof(full), dir, e->path) < 0) {
+			sys_error(err, ENAMETOOLONG, "write", dir, e->path);
+			goto cleanup;
+		}
+		if (mreg_atomic_batch_add(b, full, e->text, e->len, mode) < 0) {
+			sys_error(err, errno, "write", full, NULL);
+			goto cleanup;
+		}
 		res->written++;
 	}
-	return 0;
+	if (mreg_atomic_batch_commit(b) < 0) {
+		sys_error(err, errno, "write", mreg_atomic_batch_failed(b), NULL);
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	mreg_atomic_batch_destroy(b);
+	return rc;
 }
 
 /*
