@@ -5,6 +5,7 @@
  * wrote, so that exporting again rewrites and removes only those.  '-'
  * writes the same documents as NDJSON on stdout instead.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,14 +93,20 @@ static int handle(void *state, int id, const char *arg)
 	return cli_usage(o->ctx, "unhandled option");
 }
 
-/* '-': each model file as one NDJSON line. */
+/* '-': each model file as one NDJSON line; *(bool *)arg on EPIPE (the
+ * reader went away: not an error). */
 static int put_line(void *arg, const struct mreg_export_model *m,
 		    struct mreg_error *err)
 {
-	(void)arg;
+	char buf[128];
+
+	errno = 0;
 	if (fwrite(m->text, 1, m->len, stdout) != m->len) {
+		*(bool *)arg = errno == EPIPE;
 		mreg_error_set(err, MREG_EXIT_FAILURE,
-			       "could not write to standard output");
+			       "could not write to standard output: %s",
+			       mreg_strerror(errno ? errno : EIO, buf,
+					     sizeof(buf)));
 		return -1;
 	}
 	return 0;
@@ -176,8 +183,9 @@ static int report(const struct cli_ctx *ctx, const char *dir, bool json,
 			       : cli_fail(ctx, MREG_EXIT_FAILURE,
 					  "out of memory");
 	cli_printf(stdout, "exported %ld models to \"%s\": %ld written, "
-		   "%ld unchanged, %ld removed\n", r->written + r->unchanged,
-		   dir, r->written, r->unchanged, r->removed);
+		   "%ld unchanged, %ld removed%s\n", r->written + r->unchanged,
+		   dir, r->written, r->unchanged, r->removed,
+		   r->kept ? ", some kept (see the warnings)" : "");
 	return 0;
 }
 
@@ -189,6 +197,7 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_pool *pool;
 	struct mreg_error err;
 	const char *dir;
+	bool epipe = false;
 	int first, rc;
 
 	rc = cli_parse(ctx, &cmd_export_spec, argc, argv, handle, &o, &first);
@@ -208,8 +217,9 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rc = view_check_filters(ctx, conn, o.f.type, o.f.provider);
 	if (rc == 0 && strcmp(dir, "-") == 0) {
-		if (mreg_export_each(conn, &o.f, true, put_line, NULL, &err) < 0)
-			rc = cli_report(ctx, &err);
+		if (mreg_export_each(conn, &o.f, true, put_line, &epipe,
+				     &err) < 0)
+			rc = epipe ? 0 : cli_report(ctx, &err);
 	} else if (rc == 0) {
 		if (mreg_export_dir(conn, &o.f, dir, o.force, &res, &err) < 0)
 			rc = cli_report(ctx, &err);
