@@ -100,8 +100,10 @@ static int put_line(void *arg, const struct mreg_export_model *m,
 {
 	char buf[128];
 
+	/* a buffered write may fail inside a call that reports success:
+	 * ferror() tells, errno still says why */
 	errno = 0;
-	if (fwrite(m->text, 1, m->len, stdout) != m->len) {
+	if (fwrite(m->text, 1, m->len, stdout) != m->len || ferror(stdout)) {
 		*(bool *)arg = errno == EPIPE;
 		mreg_error_set(err, MREG_EXIT_FAILURE,
 			       "could not write to standard output: %s",
@@ -220,6 +222,8 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 		if (mreg_export_each(conn, &o.f, true, put_line, &epipe,
 				     &err) < 0)
 			rc = epipe ? 0 : cli_report(ctx, &err);
+		if (epipe) /* quiet: cli_finish's flush must not complain */
+			clearerr(stdout);
 	} else if (rc == 0) {
 		if (mreg_export_dir(conn, &o.f, dir, o.force, &res, &err) < 0)
 			rc = cli_report(ctx, &err);

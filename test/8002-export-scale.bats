@@ -53,3 +53,13 @@ teardown_file() {
 	run -0 env PGDATABASE="$b" "$MREG" export --all "$e2"
 	diff -r "$e1" "$e2"
 }
+
+@test "export -: NDJSON of every model; a reader that goes away is no error, a full disk is" {
+	run -0 bash -c "'$MREG' export --all - | wc -l"
+	[ "$output" = "$N" ]
+	# megabytes for a pipe that holds 64 KiB: the write fails with EPIPE
+	run -0 --separate-stderr bash -c "set -o pipefail; '$MREG' export --all - | head -c 100 >/dev/null"
+	[ -z "$stderr" ]
+	run -1 --separate-stderr "$MREG" export --all - >/dev/full
+	[[ "$stderr" == *"mreg export: could not write to standard output: "* ]]
+}
