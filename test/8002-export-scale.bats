@@ -60,6 +60,6 @@ teardown_file() {
 	# megabytes for a pipe that holds 64 KiB: the write fails with EPIPE
 	run -0 --separate-stderr bash -c "set -o pipefail; '$MREG' export --all - | head -c 100 >/dev/null"
 	[ -z "$stderr" ]
-	run -1 --separate-stderr "$MREG" export --all - >/dev/full
+	run -1 --separate-stderr bash -c "'$MREG' export --all - >/dev/full"
 	[[ "$stderr" == *"mreg export: could not write to standard output: "* ]]
 }
