@@ -77,6 +77,10 @@
 	X(restore, "restore", CLI_DB | CLI_ACTOR, 1, 1,                       \
 	  "missing PROVIDER/NAME", "model", MREG_REPORT_FORMATS,              \
 	  "put a model back as it was at a time")                             \
+	X(export, "export", CLI_DB, 1, 1,                                     \
+	  "missing DIR: give a directory, or '-' for NDJSON on standard "     \
+	  "output", "directory", MREG_REPORT_FORMATS " provider=provider",    \
+	  "write the registry as model files")                                \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \

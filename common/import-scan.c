@@ -3,6 +3,7 @@
  * Threads: one walker (walker_main) and cfg->jobs workers (worker_main);
  * see import-scan.h.
  */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -314,13 +315,16 @@ static int artifact_rel(const char *rel, const char *a, char *out, size_t len)
  */
 static int read_file(struct mreg_scan *s, const char *rel, long long max,
 		     char **buf, size_t *len, struct mreg_stat *st,
-		     unsigned char d[MREG_SHA256_LEN], struct mreg_error *err)
+		     unsigned char d[MREG_SHA256_LEN], int *errnum,
+		     struct mreg_error *err)
 {
 	struct mreg_tree_found f;
 	int rc;
 
 	if (mreg_tree_open(&s->tree, rel, MREG_TREE_FILE, &f, err) < 0) {
 		mreg_error_at(err, rel, 0, 0);
+		if (errnum)
+			*errnum = f.errnum;
 		return -1;
 	}
 	rc = mreg_hash_fd(f.fd, rel, max, buf, len, st, d, err);
@@ -328,13 +332,39 @@ static int read_file(struct mreg_scan *s, const char *rel, long long max,
 	return rc;
 }
 
+/*
+ * What the model file records for an artifact (an object item, as mreg
+ * export writes them), against the file found: NULL when they agree (or
+ * nothing is recorded), else why not, in msg.
+ */
+static const char *check_recorded(const struct mreg_artifact_record *rec,
+				  long long size, const char *sha, char *msg,
+				  size_t len)
+{
+	if (!rec)
+		return NULL;
+	if (rec->size >= 0 && rec->size != size) {
+		snprintf(msg, len, "the file has %lld bytes, the model file "
+			 "records %lld", size, rec->size);
+		return msg;
+	}
+	if (rec->sha256[0] && strcmp(rec->sha256, sha) != 0) {
+		snprintf(msg, len, "the file's SHA-256 is %s, the model file "
+			 "records %s", sha, rec->sha256);
+		return msg;
+	}
+	return NULL;
+}
+
 static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 {
 	struct mreg_error err;
 	struct mreg_stat st;
 	unsigned char d[MREG_SHA256_LEN];
-	char path[PATH_MAX], msg[1400];
+	char path[PATH_MAX], msg[1400], why[256];
 	size_t i, n = r->model.nartifacts;
+	const struct mreg_artifact_record *rec;
+	int errnum;
 
 	if (n == 0)
 		return;
@@ -343,6 +373,7 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 		goto oom;
 	for (i = 0; i < n; i++) {
 		const char *a = r->model.artifacts[i];
+		rec = r->model.recorded ? &r->model.recorded[i] : NULL;
 		if (artifact_rel(r->rel, a, path, sizeof(path)) < 0) {
 			snprintf(msg, sizeof(msg),
 				 "key 'artifacts': \"%.200s%s\": path too long", a,
@@ -350,17 +381,37 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 			goto fail;
 		}
 		mreg_error_clear(&err);
-		if (read_file(s, path, -1, NULL, NULL, &st, d, &err) < 0) {
-			snprintf(msg, sizeof(msg),
-				 "key 'artifacts': \"%.200s%s\": %s", a,
-				 strlen(a) > 200 ? "..." : "", err.message);
-			goto fail;
+		errnum = 0;
+		if (read_file(s, path, -1, NULL, NULL, &st, d, &errnum,
+			      &err) < 0) {
+			/* absent, and the model file records it: taken as
+			 * recorded (mreg-model(5)) */
+			if (errnum == ENOENT && rec && rec->size >= 0 &&
+			    rec->sha256[0]) {
+				st.size = rec->size;
+				memcpy(r->arts[i].sha, rec->sha256,
+				       MREG_SHA256_HEX);
+			} else {
+				snprintf(msg, sizeof(msg),
+					 "key 'artifacts': \"%.200s%s\": %s", a,
+					 strlen(a) > 200 ? "..." : "",
+					 err.message);
+				goto fail;
+			}
+		} else {
+			mreg_digest_to_hex(d, r->arts[i].sha);
+			if (check_recorded(rec, st.size, r->arts[i].sha, why,
+					   sizeof(why))) {
+				snprintf(msg, sizeof(msg),
+					 "key 'artifacts': \"%.200s%s\": %s", a,
+					 strlen(a) > 200 ? "..." : "", why);
+				goto fail;
+			}
 		}
 		r->arts[i].path = strdup(a);
 		if (!r->arts[i].path)
 			goto oom;
 		r->arts[i].size = st.size;
-		mreg_digest_to_hex(d, r->arts[i].sha);
 		r->narts = i + 1;
 	}
 	return;
@@ -390,7 +441,7 @@ static struct mreg_scan_result *process(struct mreg_scan *s,
 	r->entry = e;
 	mreg_error_clear(&err);
 	if (read_file(s, r->rel, s->cfg->max_file_size, &buf, &len, &r->st, r->sha,
-		      &err) < 0) {
+		      NULL, &err) < 0) {
 		r->kind = MREG_SCAN_FAIL;
 		r->error = format_error(&err);
 		return r;

@@ -96,6 +96,7 @@ void mreg_model_finish(struct mreg_model *m)
 	for (i = 0; i < m->nartifacts; i++)
 		free(m->artifacts[i]);
 	free(m->artifacts);
+	free(m->recorded);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -241,12 +242,90 @@ static const char *check_artifact_path(const char *p, char *buf,
 	return NULL;
 }
 
-static int get_artifacts(json_t *root, const char *path,
-			 struct mreg_model *m, struct mreg_error *err)
+/* The text of the size of artifact i: the tree holds only placeholders. */
+static bool artifact_size_text(const char *text, size_t len, size_t i,
+			       struct mreg_json_span *out)
+{
+	struct mreg_json_span arr, key, val;
+	struct mreg_json_iter it;
+	size_t k = 0;
+
+	if (!mreg_json_get(text, len, "artifacts", &arr) ||
+	    !mreg_json_iter_init(&it, arr.p, arr.len))
+		return false;
+	while (mreg_json_iter_next(&it, &key, &val))
+		if (k++ == i)
+			return mreg_json_get(val.p, val.len, "size", out);
+	return false;
+}
+
+static bool is_sha256_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[64] == '\0';
+}
+
+/*
+ * Item i is an object {"path", "size", "sha256"} (what mreg export
+ * writes): its path in *path, what it records in m->recorded[i].
+ */
+static int artifact_object(json_t *item, size_t i, const char *text,
+			   size_t len, const char *path, struct mreg_model *m,
+			   const char **apath, struct mreg_error *err)
+{
+	struct mreg_artifact_record *rec;
+	struct mreg_json_span span;
+	const char *k;
+	json_t *v;
+	size_t d;
+
+	rec = &m->recorded[i];
+	rec->size = -1;
+	json_object_foreach(item, k, v) {
+		if (strcmp(k, "path") != 0 && strcmp(k, "size") != 0 &&
+		    strcmp(k, "sha256") != 0)
+			return key_error(err, path, "artifacts",
+					 "item %zu: unknown key '%s' (path, "
+					 "size, sha256)", i, k);
+	}
+	v = json_object_get(item, "path");
+	if (!json_is_string(v))
+		return key_error(err, path, "artifacts",
+				 "item %zu: 'path' must be a string", i);
+	*apath = json_string_value(v);
+	v = json_object_get(item, "sha256");
+	if (v && (!json_is_string(v) || !is_sha256_hex(json_string_value(v))))
+		return key_error(err, path, "artifacts",
+				 "item %zu: 'sha256' must be 64 lowercase "
+				 "hexadecimal digits", i);
+	if (v)
+		memcpy(rec->sha256, json_string_value(v), 65);
+	v = json_object_get(item, "size");
+	if (v) {
+		if (!json_is_integer(v) || !artifact_size_text(text, len, i, &span) ||
+		    span.len == 0 || span.len > 18 || span.p[0] == '-' ||
+		    (span.p[0] == '0' && span.len > 1))
+			return key_error(err, path, "artifacts",
+					 "item %zu: 'size' must be a whole "
+					 "number of bytes (0 to 18 digits)", i);
+		rec->size = 0;
+		for (d = 0; d < span.len; d++)
+			rec->size = rec->size * 10 + (span.p[d] - '0');
+	}
+	return 0;
+}
+
+static int get_artifacts(json_t *root, const char *text, size_t len,
+			 const char *path, struct mreg_model *m,
+			 struct mreg_error *err)
 {
 	json_t *v = json_object_get(root, "artifacts"), *item;
-	size_t i;
-	const char *why;
+	size_t i, n;
+	const char *why, *a = NULL;
 	char why_buf[64];
 
 	if (!v)
@@ -255,47 +334,60 @@ static int get_artifacts(json_t *root, const char *path,
 		return key_error(err, path, "artifacts",
 				 "must be an array of paths, not %s",
 				 mreg_json_type_name(v));
-	m->artifacts = calloc(json_array_size(v) + 1, sizeof(char *));
+	n = json_array_size(v);
+	m->artifacts = calloc(n + 1, sizeof(char *));
 	if (!m->artifacts) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		return -1;
 	}
 	json_array_foreach(v, i, item) {
-		if (!json_is_string(item)) {
+		if (json_is_object(item)) {
+			if (!m->recorded &&
+			    !(m->recorded = calloc(n + 1, sizeof(*m->recorded)))) {
+				mreg_error_set(err, MREG_EXIT_FAILURE,
+					       "out of memory");
+				return -1;
+			}
+			if (artifact_object(item, i, text, len, path, m, &a,
+					    err) < 0)
+				return -1;
+		} else if (json_is_string(item)) {
+			a = json_string_value(item);
+		} else {
 			return key_error(err, path, "artifacts",
-					 "item %zu must be a string, not %s",
-					 i, mreg_json_type_name(item));
+					 "item %zu must be a path or an object, "
+					 "not %s", i, mreg_json_type_name(item));
 		}
-		why = check_artifact_path(json_string_value(item), why_buf,
-					  sizeof(why_buf));
+		why = check_artifact_path(a, why_buf, sizeof(why_buf));
 		if (why) {
 			/* the path itself may be long: the message ends
 			 * with why */
 			mreg_error_set(err, MREG_EXIT_DATA,
-				       "key 'artifacts': \"%.200s%s\" %s",
-				       json_string_value(item),
-				       strlen(json_string_value(item)) > 200
-					       ? "..." : "",
-				       why);
+				       "key 'artifacts': \"%.200s%s\" %s", a,
+				       strlen(a) > 200 ? "..." : "", why);
 			mreg_error_at(err, path, 0, 0);
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(m->artifacts[j], json_string_value(item)) == 0) {
+			if (strcmp(m->artifacts[j], a) == 0) {
 				mreg_error_set(err, MREG_EXIT_DATA,
 					       "key 'artifacts': \"%s\" is listed twice",
-					       json_string_value(item));
+					       a);
 				mreg_error_at(err, path, 0, 0);
 				return -1;
 			}
 		}
-		m->artifacts[i] = xstrdup(json_string_value(item));
+		m->artifacts[i] = xstrdup(a);
 		if (!m->artifacts[i]) {
 			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 			return -1;
 		}
 		m->nartifacts = i + 1;
 	}
+	/* the items that were plain paths record nothing */
+	for (i = 0; m->recorded && i < n; i++)
+		if (!json_is_object(json_array_get(v, i)))
+			m->recorded[i].size = -1;
 	return 0;
 }
 
@@ -348,7 +440,7 @@ static int validate(json_t *root, const char *text, size_t len,
 		       err) < 0 ||
 	    get_object(root, text, len, "metadata", path, &m->metadata_json,
 		       err) < 0 ||
-	    get_artifacts(root, path, m, err) < 0)
+	    get_artifacts(root, text, len, path, m, err) < 0)
 		return -1;
 	return 0;
 }

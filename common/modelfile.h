@@ -12,7 +12,10 @@
  *   active               boolean (default true)
  *   config, metadata     objects
  *   artifacts            array of relative paths (no "..", not absolute,
- *                        2000 bytes at most)
+ *                        2000 bytes at most), each a string or an object
+ *                        {"path", "size", "sha256"} (what mreg export
+ *                        writes: the recorded size and SHA-256, checked
+ *                        against the file when it is there)
  * Unknown keys, duplicate keys, wrong types and trailing garbage are
  * errors, and so is what PostgreSQL's jsonb cannot hold (a number beyond
  * numeric, \u0000).  A UTF-8 byte order mark at the start is skipped.
@@ -45,6 +48,12 @@
 #define MREG_TAG_MAX_CHARS 200
 #define MREG_ARTIFACT_PATH_MAX 2000 /* bytes */
 
+/* An artifact's size and SHA-256 as a model file records them. */
+struct mreg_artifact_record {
+	long long size;     /* -1: not given */
+	char sha256[65];    /* 64 lowercase hex digits, or "" */
+};
+
 struct mreg_model {
 	char *provider;
 	char *name;
@@ -58,6 +67,11 @@ struct mreg_model {
 	char *config_json;  /* the object's text in the file, "{}" if absent */
 	char *metadata_json;
 	char **artifacts;   /* relative paths as written in the file */
+	/*
+	 * What an object item says about each artifact (NULL when every item
+	 * is a plain path): size -1 and sha256 "" where it says nothing.
+	 */
+	struct mreg_artifact_record *recorded;
 	size_t nartifacts;
 };
 

@@ -99,8 +99,14 @@ static void check_artifacts(json_t *root, const struct mreg_model *m)
 	for (i = 0; i < m->nartifacts; i++) {
 		const char *a = m->artifacts[i], *seg = a;
 
-		fuzz_check(strcmp(a, json_string_value(json_array_get(v, i)))
-			   == 0, "artifact %zu differs from the file", i);
+		json_t *item = json_array_get(v, i);
+
+		/* a path, or an object {"path", "size", "sha256"} */
+		if (json_is_object(item))
+			item = json_object_get(item, "path");
+		fuzz_check(json_is_string(item) &&
+			   strcmp(a, json_string_value(item)) == 0,
+			   "artifact %zu differs from the file", i);
 		fuzz_check(a[0] != '\0' && a[0] != '/',
 			   "artifact \"%s\": empty or absolute", a);
 		for (;;) {
@@ -115,6 +121,21 @@ static void check_artifacts(json_t *root, const struct mreg_model *m)
 		for (j = 0; j < i; j++)
 			fuzz_check(strcmp(a, m->artifacts[j]) != 0,
 				   "artifact \"%s\" listed twice", a);
+		/* what an object records: a size >= 0 or none, a SHA-256 of
+		 * 64 lowercase hex digits or none; a path records nothing */
+		if (m->recorded) {
+			const struct mreg_artifact_record *r = &m->recorded[i];
+			size_t n = strlen(r->sha256);
+
+			fuzz_check(r->size >= -1, "artifact %zu: size %lld", i,
+				   r->size);
+			fuzz_check(n == 0 || (n == 64 && strspn(r->sha256,
+				   "0123456789abcdef") == 64),
+				   "artifact %zu: sha256 \"%s\"", i, r->sha256);
+			fuzz_check(json_is_object(json_array_get(v, i)) ||
+				   (r->size == -1 && n == 0),
+				   "artifact %zu: a path records something", i);
+		}
 	}
 }
 

@@ -253,6 +253,52 @@ static void test_helpers(void)
 	ok(mreg_check_name("\xe3\x80\x80") != NULL, "ideographic space only");
 }
 
+/* Artifacts as objects {"path", "size", "sha256"}, as mreg export writes. */
+#define HEAD "{\"name\":\"n\",\"provider\":\"p\",\"type\":\"llm\",\"artifacts\":"
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+static void test_artifact_objects(void)
+{
+	struct mreg_model m;
+	struct mreg_error err;
+
+	is_int(parse(HEAD "[\"a.bin\", {\"path\": \"w/b.bin\", \"size\": "
+		     "123456789012345678, \"sha256\": \"" SHA "\"}, "
+		     "{\"path\": \"c\", \"sha256\": \"" SHA "\"}]}",
+		     &m, &err), 0, "paths and objects mix");
+	is_int(m.nartifacts, 3, "three artifacts");
+	is_str(m.artifacts[1], "w/b.bin", "an object's path");
+	ok(m.recorded != NULL, "recorded");
+	is_int(m.recorded[0].size, -1, "a plain path records no size");
+	is_str(m.recorded[0].sha256, "", "nor a SHA-256");
+	/* 18 digits, exactly: the tree holds only placeholders */
+	is_int(m.recorded[1].size, 123456789012345678LL, "the size, exact");
+	is_str(m.recorded[1].sha256, SHA, "the SHA-256");
+	is_int(m.recorded[2].size, -1, "no size given");
+	mreg_model_finish(&m);
+	is_int(parse(HEAD "[\"a.bin\"]}", &m, &err), 0, "paths only");
+	ok(m.recorded == NULL, "paths only: nothing recorded");
+	mreg_model_finish(&m);
+	bad(HEAD "[{\"path\": \"a\", \"mode\": 1}]}",
+	    "item 0: unknown key 'mode'", 0, 0, "object: unknown key");
+	bad(HEAD "[{\"size\": 1}]}", "item 0: 'path' must be a string", 0, 0,
+	    "object: no path");
+	bad(HEAD "[{\"path\": \"a\", \"sha256\": \"ABC\"}]}",
+	    "'sha256' must be 64 lowercase hexadecimal digits", 0, 0,
+	    "object: bad sha256");
+	bad(HEAD "[{\"path\": \"a\", \"size\": -1}]}",
+	    "'size' must be a whole number", 0, 0, "object: negative size");
+	bad(HEAD "[{\"path\": \"a\", \"size\": 1.5}]}",
+	    "'size' must be a whole number", 0, 0, "object: fraction");
+	bad(HEAD "[{\"path\": \"a\", \"size\": 1234567890123456789}]}",
+	    "'size' must be a whole number", 0, 0, "object: 19 digits");
+	bad(HEAD "[{\"path\": \"../a\"}]}", "must not contain '..'", 0, 0,
+	    "object: the path checked as a path");
+	bad(HEAD "[{\"path\": \"a\"}, \"a\"]}", "\"a\" is listed twice", 0,
+	    0, "object and path: the same file twice");
+	bad(HEAD "[1]}", "item 0 must be a path or an object", 0, 0,
+	    "artifact: a number");
+}
+
 int main(void)
 {
 	json_object_seed(0);
@@ -260,5 +306,6 @@ int main(void)
 	test_bad();
 	test_exact();
 	test_helpers();
+	test_artifact_objects();
 	return tap_done();
 }
