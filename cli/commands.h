@@ -49,6 +49,9 @@
 	X(bulk_update, "bulk-update", CLI_DB | CLI_ACTOR, 1, 1,               \
 	  "missing input: give a FILE, or '-' for standard input", "file",    \
 	  MREG_REPORT_FORMATS, "apply a batch of changes, all or nothing")    \
+	X(verify, "verify", CLI_DB, 0, 0, NULL, "",                           \
+	  MREG_REPORT_FORMATS,                                                \
+	  "hash the recorded files and artifacts again, report drift")        \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \
