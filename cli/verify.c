@@ -19,7 +19,7 @@
 #include "source.h"
 #include "verify.h"
 
-enum { OPT_SOURCE = 256, OPT_ROOT };
+enum { OPT_SOURCE = 256, OPT_ROOT, OPT_FOLLOW_EXTERNAL };
 
 static const struct cli_option options[] = {
 	CLI_GROUP("What to verify"),
@@ -28,6 +28,8 @@ static const struct cli_option options[] = {
 	{ OPT_ROOT, 0, "root", "DIR",
 	  "the source's tree is DIR (a source named at import has none on "
 	  "record; needs --source)" },
+	{ OPT_FOLLOW_EXTERNAL, 0, "follow-external-links", NULL,
+	  "follow symbolic links out of the tree (as the import did with it)" },
 	CLI_GROUP("How"),
 	{ 'j', 'j', "jobs", "N", "worker threads (default: the CPUs)" },
 	CLI_GROUP("Output"),
@@ -51,7 +53,7 @@ struct opts {
 	const struct cli_ctx *ctx;
 	const char *source, *root;
 	int jobs;
-	bool json;
+	bool json, follow_external;
 };
 
 static int handle(void *state, int id, const char *arg)
@@ -79,6 +81,9 @@ static int handle(void *state, int id, const char *arg)
 					 "--jobs: \"%s\" is not a number from 1 to 256",
 					 arg);
 		o->jobs = (int)n;
+		return 0;
+	case OPT_FOLLOW_EXTERNAL:
+		o->follow_external = true;
 		return 0;
 	case 'o':
 		return cli_parse_report_format(o->ctx, arg, "text", &o->json);
@@ -278,7 +283,7 @@ static int verify(struct cli_ctx *ctx, const struct opts *o,
 		cli_hint("Say where it is with --root DIR.");
 		return MREG_EXIT_USAGE;
 	}
-	if (mreg_verify_check(v, o->root, o->jobs, &err) < 0)
+	if (mreg_verify_check(v, o->root, o->jobs, o->follow_external, &err) < 0)
 		return cli_report(ctx, &err);
 	tally(ctx, v, &files, &arts);
 	rc = v->unreadable ? MREG_EXIT_FAILURE

@@ -192,8 +192,8 @@ static void *worker_main(void *arg)
 
 /* Open each source's tree (or leave it skipped): 0, or -1 (err). */
 static int open_trees(struct mreg_verify *v, const char *root,
-		      struct mreg_tree *trees, char **reals,
-		      struct mreg_error *err)
+		      bool follow_external, struct mreg_tree *trees,
+		      char **reals, struct mreg_error *err)
 {
 	char real[PATH_MAX];
 	const char *dir;
@@ -203,6 +203,7 @@ static int open_trees(struct mreg_verify *v, const char *root,
 		struct mreg_verify_source *src = &v->sources[i];
 
 		trees[i].rootfd = -1;
+		trees[i].follow_external = follow_external;
 		dir = root ? root : src->named ? NULL : src->name;
 		if (!dir)
 			continue;
@@ -251,7 +252,7 @@ static void count(struct mreg_verify *v)
 }
 
 int mreg_verify_check(struct mreg_verify *v, const char *root, int jobs,
-		      struct mreg_error *err)
+		      bool follow_external, struct mreg_error *err)
 {
 	struct mreg_tree *trees = calloc(v->nsources + 1, sizeof(*trees));
 	char **reals = calloc(v->nsources + 1, sizeof(*reals));
@@ -266,7 +267,7 @@ int mreg_verify_check(struct mreg_verify *v, const char *root, int jobs,
 	}
 	for (i = 0; i < v->nsources; i++)
 		trees[i].rootfd = -1;
-	if (open_trees(v, root, trees, reals, err) < 0)
+	if (open_trees(v, root, follow_external, trees, reals, err) < 0)
 		goto cleanup;
 	if (!(c.queue = mreg_queue_create((size_t)jobs * 64, err)))
 		goto cleanup;

@@ -4,7 +4,8 @@
  * SHA-256; mreg.artifacts: each artifact's) is read in one statement
  * (one snapshot) and each file is hashed again, by jobs worker threads
  * (workqueue.h), inside its source's tree (walk.h: links out of the tree
- * are not followed).  Nothing is written.
+ * are not followed unless follow_external says so, as import-dir's
+ * --follow-external-links).  Nothing is written.
  *
  * A source's tree is its name when that is an absolute path (import-dir's
  * default: the tree's canonical path).  A source named at import
@@ -80,7 +81,7 @@ int mreg_verify_load(struct mreg_verify *v, struct mreg_conn *conn,
  * cannot be opened otherwise (root included) or the threads cannot start.
  */
 int mreg_verify_check(struct mreg_verify *v, const char *root, int jobs,
-		      struct mreg_error *err);
+		      bool follow_external, struct mreg_error *err);
 
 void mreg_verify_finish(struct mreg_verify *v); /* NULL-safe */
 

@@ -124,6 +124,25 @@ verify_json() {
 		"$(printf 'unreadable\tp/m/w.bin\tnot a regular file (a FIFO)')"
 }
 
+@test "an artifact behind a link out of the tree: unreadable, unless --follow-external-links" {
+	out="$BATS_TEST_TMPDIR/outside"
+	mkdir -p "$out"
+	echo far >"$out/far.bin"
+	echo '{"name": "far", "provider": "p", "type": "llm", "artifacts": ["far.bin"]}' >"$B/far.json"
+	ln -s "$out/far.bin" "$B/far.bin"
+	"$MREG" import-dir --quiet --follow-external-links "$B"
+	verify_json
+	assert_failure 1
+	assert_equal "$(jq -r '.drift[] | [.status, .relative] | @tsv' <<<"$output")" "$(printf 'unreadable\tfar.bin')"
+	[[ $(jq -r '.drift[0].error' <<<"$output") == *"symbolic link leads outside the tree"* ]]
+	verify_json --follow-external-links
+	assert_success
+	echo farther >"$out/far.bin"
+	verify_json --follow-external-links
+	assert_failure 3
+	assert_equal "$(jq -r '.drift[] | [.status, .relative] | @tsv' <<<"$output")" "$(printf 'changed\tfar.bin')"
+}
+
 @test "verify writes nothing" {
 	echo changed >>"$B/p/m/w.bin"
 	before=$(q "select md5(string_agg(t::text, ',' order by t::text)) from (select s::text from mreg.source_files s union all select a::text from mreg.artifacts a union all select l::text from mreg.audit_log l) t")
