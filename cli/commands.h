@@ -81,6 +81,9 @@
 	  "missing DIR: give a directory, or '-' for NDJSON on standard "     \
 	  "output", "directory", MREG_REPORT_FORMATS " provider=provider",    \
 	  "write the registry as model files")                                \
+	X(verify, "verify", CLI_DB, 0, 0, NULL, "",                           \
+	  MREG_REPORT_FORMATS,                                                \
+	  "hash the recorded files and artifacts again, report drift")        \
 	/* a new command: its X(...) line above this one */
 
 #define MREG_DECLARE_COMMAND(id, name, flags, min, max, missing, operands,   \

@@ -143,6 +143,7 @@ static void entry_free(void *p)
 	free(e->path);
 	free(e->error);
 	free(e->key);
+	free(e->artifacts);
 	free(e);
 }
 
@@ -184,6 +185,7 @@ int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
 	e->path = dup_or_null(src->path, &failed);
 	e->error = dup_or_null(src->error, &failed);
 	e->key = dup_or_null(src->key, &failed);
+	e->artifacts = dup_or_null(src->artifacts, &failed);
 	if (failed || !e->path || mreg_strmap_put(c->map, e->path, e, &old) < 0) {
 		entry_free(e);
 		return -1;

@@ -69,6 +69,11 @@ struct mreg_cache_entry {
 	char *error;          /* why the file was rejected, or NULL */
 	long long model_id;   /* 0 when none */
 	char *key;            /* "provider/name" of model_id, or NULL */
+	/*
+	 * The artifacts' stat as recorded (a JSON array, see
+	 * artifact-cache.h), or NULL when none was recorded.
+	 */
+	char *artifacts;
 };
 
 enum mreg_cache_verdict {

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "artifact-cache.h"
 #include "audit.h"
 #include "import-write.h"
 
@@ -24,7 +25,8 @@
 	X(name, "text") X(type, "text") X(version, "text")                   \
 	X(display_name, "text") X(description, "text") X(tags, "jsonb")      \
 	X(synonyms, "jsonb") X(active, "boolean") X(config, "jsonb")         \
-	X(metadata, "jsonb") X(artifacts, "jsonb")
+	X(metadata, "jsonb") X(artifacts, "jsonb")                          \
+	X(artifact_stats, "jsonb")
 #define FIELD_DEF(n, t) ", " #n " " t
 #define FIELD_NAME(n, t) ", " #n
 #define FIELD_ONE(n, t) +1
@@ -144,15 +146,15 @@ static const struct batch_step batch_steps[] = {
 	/* the cache rows, in the same transaction as the models */
 	{ STEP_SOURCE,
 		"INSERT INTO mreg.source_files AS s (source, path, size, mtime_ns,"
-		" ctime_ns, inode, device, sha256, racy, error, model_id)"
+		" ctime_ns, inode, device, sha256, racy, error, model_id, artifacts)"
 		" SELECT $1::text, path, size, mtime_ns, ctime_ns, inode, device, sha256,"
-		" racy, error, model_id FROM mreg_import_batch"
+		" racy, error, model_id, artifact_stats FROM mreg_import_batch"
 		" WHERE kind IN ('model', 'touch', 'error')"
 		" ON CONFLICT (source, path) DO UPDATE SET size = EXCLUDED.size,"
 		" mtime_ns = EXCLUDED.mtime_ns, ctime_ns = EXCLUDED.ctime_ns,"
 		" inode = EXCLUDED.inode, device = EXCLUDED.device,"
 		" sha256 = EXCLUDED.sha256, racy = EXCLUDED.racy,"
-		" error = EXCLUDED.error,"
+		" error = EXCLUDED.error, artifacts = EXCLUDED.artifacts,"
 		" model_id = coalesce(EXCLUDED.model_id, s.model_id),"
 		" recorded_at = now()" },
 
@@ -258,6 +260,12 @@ static void copy_row(struct mreg_copy *cp,
 	if (model)
 		arts = artifacts_json(r);
 	mreg_copy_field(cp, model ? (arts ? arts : "[]") : NULL);
+	free(arts);
+	/* the artifacts' stat (artifact-cache.h): a touch keeps the record */
+	arts = model ? mreg_artifacts_record(r->arts, r->narts) : NULL;
+	mreg_copy_field(cp, model ? arts
+			: r->kind == MREG_SCAN_TOUCH && r->entry ? r->entry->artifacts
+								  : NULL);
 	free(arts);
 	mreg_copy_row(cp);
 }

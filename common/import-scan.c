@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "artifact-cache.h"
 #include "import-scan.h"
 #include "walk.h"
 #include "workqueue.h"
@@ -19,6 +20,7 @@
 struct job {
 	char *rel;
 	const struct mreg_cache_entry *entry;
+	bool check_arts; /* a cache hit, if its artifacts are as recorded */
 };
 
 /* a file walked before the cache was loaded (walker only) */
@@ -125,12 +127,15 @@ static int walk_file(struct mreg_scan *s, char *rel,
 {
 	struct mreg_cache_entry *e;
 	struct job *j = NULL;
+	bool hit;
 
 	atomic_fetch_add(&s->scanned, 1);
 	e = mreg_cache_get(s->cache, rel);
 	if (e)
 		e->seen = true;
-	if (!s->cfg->rehash && mreg_cache_judge(e, now) == MREG_CACHE_HIT) {
+	hit = !s->cfg->rehash && mreg_cache_judge(e, now) == MREG_CACHE_HIT;
+	/* a hit that lists artifacts: a worker looks at their stat first */
+	if (hit && !mreg_artifacts_to_check(e)) {
 		/* nothing to read: sent in bunches to spare the queue */
 		free(rel);
 		if (!s->hits &&
@@ -148,6 +153,7 @@ static int walk_file(struct mreg_scan *s, char *rel,
 	}
 	j->rel = rel;
 	j->entry = s->cfg->rehash ? NULL : e;
+	j->check_arts = hit; /* the workers stat its artifacts */
 	if (mreg_queue_push(s->jobs, j) < 0) {
 		free(j->rel);
 		free(j);
@@ -296,19 +302,6 @@ static void *walker_main(void *arg)
 
 /* --- the workers --------------------------------------------------------- */
 
-/* The directory part of rel joined with an artifact path. */
-static int artifact_rel(const char *rel, const char *a, char *out, size_t len)
-{
-	const char *slash = strrchr(rel, '/');
-	int n;
-
-	if (slash)
-		n = snprintf(out, len, "%.*s/%s", (int)(slash - rel), rel, a);
-	else
-		n = snprintf(out, len, "%s", a);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
 /*
  * Open rel inside the tree (a link out of it, a FIFO, a device: an error,
  * nothing opened) and read and hash it.
@@ -364,6 +357,7 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 	char path[PATH_MAX], msg[1400], why[256];
 	size_t i, n = r->model.nartifacts;
 	const struct mreg_artifact_record *rec;
+	bool absent;
 	int errnum;
 
 	if (n == 0)
@@ -374,7 +368,7 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 	for (i = 0; i < n; i++) {
 		const char *a = r->model.artifacts[i];
 		rec = r->model.recorded ? &r->model.recorded[i] : NULL;
-		if (artifact_rel(r->rel, a, path, sizeof(path)) < 0) {
+		if (mreg_artifact_rel(r->rel, a, path, sizeof(path)) < 0) {
 			snprintf(msg, sizeof(msg),
 				 "key 'artifacts': \"%.200s%s\": path too long", a,
 				 strlen(a) > 200 ? "..." : "");
@@ -382,15 +376,18 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 		}
 		mreg_error_clear(&err);
 		errnum = 0;
+		absent = false;
 		if (read_file(s, path, -1, NULL, NULL, &st, d, &errnum,
 			      &err) < 0) {
 			/* absent, and the model file records it: taken as
 			 * recorded (mreg-model(5)) */
 			if (errnum == ENOENT && rec && rec->size >= 0 &&
 			    rec->sha256[0]) {
+				memset(&st, 0, sizeof(st));
 				st.size = rec->size;
 				memcpy(r->arts[i].sha, rec->sha256,
 				       MREG_SHA256_HEX);
+				absent = true;
 			} else {
 				snprintf(msg, sizeof(msg),
 					 "key 'artifacts': \"%.200s%s\": %s", a,
@@ -412,6 +409,9 @@ static void hash_artifacts(struct mreg_scan *s, struct mreg_scan_result *r)
 		if (!r->arts[i].path)
 			goto oom;
 		r->arts[i].size = st.size;
+		r->arts[i].st = st;
+		/* an absent artifact taken as recorded: never trusted by stat */
+		r->arts[i].racy = absent || mreg_stat_is_racy(&st, &s->clock);
 		r->narts = i + 1;
 	}
 	return;
@@ -425,6 +425,24 @@ fail:
 	mreg_model_finish(&r->model);
 }
 
+/*
+ * A cache hit whose artifacts are as recorded: the same result as the
+ * walker's hits, for one entry.  NULL when out of memory.
+ */
+static struct mreg_scan_result *one_hit(struct mreg_scan_result *r,
+					const struct mreg_cache_entry *e)
+{
+	r->kind = MREG_SCAN_UNCHANGED;
+	r->many = malloc(sizeof(*r->many));
+	if (!r->many) {
+		mreg_scan_result_free(r);
+		return NULL;
+	}
+	r->many[0] = e;
+	r->nmany = 1;
+	return r;
+}
+
 static struct mreg_scan_result *process(struct mreg_scan *s,
 					struct job *j)
 {
@@ -433,9 +451,12 @@ static struct mreg_scan_result *process(struct mreg_scan *s,
 	char *buf = NULL;
 	size_t len = 0;
 	const struct mreg_cache_entry *e = j->entry;
+	bool arts_ok;
 
 	if (!r)
 		return NULL;
+	if (j->check_arts && mreg_artifacts_fresh(&s->tree, e))
+		return one_hit(r, e);
 	r->rel = j->rel;
 	j->rel = NULL;
 	r->entry = e;
@@ -448,9 +469,12 @@ static struct mreg_scan_result *process(struct mreg_scan *s,
 	}
 	atomic_fetch_add(&s->hashed, 1);
 	r->racy = mreg_stat_is_racy(&r->st, &s->clock);
+	/* a hit whose artifacts changed: read them again (below) */
+	arts_ok = !j->check_arts && (!mreg_artifacts_to_check(e) ||
+				     mreg_artifacts_fresh(&s->tree, e));
 	if (e && memcmp(e->sha256, r->sha, MREG_SHA256_LEN) == 0 &&
-	    (e->model_id || e->error)) {
-		/* same bytes as recorded: not imported again */
+	    (e->model_id || e->error) && arts_ok) {
+		/* same bytes as recorded, artifacts too: not imported again */
 		r->kind = MREG_SCAN_TOUCH;
 		free(buf);
 		return r;

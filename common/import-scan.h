@@ -51,6 +51,8 @@ struct mreg_scan_artifact {
 	char *path;
 	long long size;
 	char sha[MREG_SHA256_HEX];
+	struct mreg_stat st;       /* as hashed (artifact-cache.h) */
+	bool racy;
 };
 
 struct mreg_claim;

@@ -186,7 +186,8 @@ void mreg_source_unlock(struct mreg_conn *conn, const char *source)
 static const char *const load_sql =
 	"DECLARE mreg_import_cache NO SCROLL CURSOR FOR"
 	" SELECT s.path, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.device,"
-	" s.sha256, s.racy, s.error, s.model_id, p.name || '/' || m.name"
+	" s.sha256, s.racy, s.error, s.model_id, p.name || '/' || m.name,"
+	" s.artifacts"
 	" FROM mreg.source_files s"
 	" LEFT JOIN mreg.models m ON m.id = s.model_id"
 	" LEFT JOIN mreg.providers p ON p.id = m.provider_id"
@@ -220,6 +221,7 @@ static void entry_from_row(struct mreg_cache_entry *e, const PGresult *res,
 	e->error = text_at(res, i, 8);
 	e->model_id = PQgetisnull(res, i, 9) ? 0 : ll_at(res, i, 9);
 	e->key = text_at(res, i, 10);
+	e->artifacts = text_at(res, i, 11);
 }
 
 int mreg_source_load_cache(struct mreg_cache *cache, struct mreg_conn *conn,
