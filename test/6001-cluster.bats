@@ -62,3 +62,25 @@ replica_caught_up() {
 	assert_failure 1
 	assert_output --partial "read-only transaction"
 }
+
+@test "8 concurrent imports of 8 sources through PgBouncer (pool 4): all succeed, no lock leaks, each reruns" {
+	local i pids=() rc
+	for i in 1 2 3 4 5 6 7 8; do
+		"$MREG" -d "$MREG_TEST_POOLED_DSN" import-dir --quiet --source "pooled-$i" \
+			"$MREG_SOURCE_ROOT/test/data/models" >"$BATS_TEST_TMPDIR/out.$i" 2>&1 3>&- &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		[ "$rc" = 0 ] || { cat "$BATS_TEST_TMPDIR/out.$((i + 1))"; false; }
+	done
+	assert_equal "$(psql -XAtq -c "SELECT count(*) FROM mreg.source_locks")" 0
+	assert_equal "$(psql -XAtq -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" 0
+	assert_equal "$(psql -XAtq -c "SELECT count(DISTINCT source) FROM mreg.source_files WHERE source LIKE 'pooled-%'")" 8
+	# what a leaked session lock broke: the same sources import again at once
+	for i in 1 2 3 4 5 6 7 8; do
+		run "$MREG" -d "$MREG_TEST_POOLED_DSN" import-dir --quiet --source "pooled-$i" "$MREG_SOURCE_ROOT/test/data/models"
+		assert_success
+	done
+}
