@@ -19,27 +19,29 @@
 /*
  * Autocommit statements, one short statement per try: nothing waits in
  * the server and nothing stays behind on a pooled server connection.
- * $1 source, $2 host, $3 host_id, $4 pid.
+ * A takeover deletes the stale row and inserts its own: the DELETE
+ * conflicts with the fence (FOR KEY SHARE) of a transaction in flight and
+ * waits for it, then finds the row fresh again if its holder beat
+ * meanwhile; the heartbeat, an UPDATE of no key, never waits for its own
+ * holder's fence.  $1 source, $2 host, $3 host_id, $4 pid.
  */
 static const char *const take_sql =
-	"INSERT INTO mreg.source_locks AS l (source, host, host_id, pid,"
+	"INSERT INTO mreg.source_locks (source, host, host_id, pid,"
 	" application, ttl_s)"
 	" VALUES ($1, $2, $3, $4::integer,"
 	" coalesce(nullif(current_setting('application_name'), ''), 'mreg'),"
 	" " STR(MREG_SOURCE_LOCK_TTL_S) ")"
-	" ON CONFLICT (source) DO UPDATE SET token = gen_random_uuid(),"
-	" host = EXCLUDED.host, host_id = EXCLUDED.host_id, pid = EXCLUDED.pid,"
-	" application = EXCLUDED.application, db_role = current_user,"
-	" ttl_s = EXCLUDED.ttl_s, acquired_at = clock_timestamp(),"
-	" heartbeat_at = clock_timestamp()"
-	" WHERE l.heartbeat_at + make_interval(secs => l.ttl_s)"
-	"       < clock_timestamp()"
-	" RETURNING token";
+	" ON CONFLICT (source) DO NOTHING RETURNING token";
+#define STALE "heartbeat_at + make_interval(secs => ttl_s) < clock_timestamp()"
 static const char *const holder_sql =
 	"SELECT token, host, host_id, pid, application, db_role,"
 	" to_char(acquired_at, 'YYYY-MM-DD HH24:MI:SS TZ'),"
 	" floor(extract(epoch FROM clock_timestamp() - heartbeat_at))::bigint,"
-	" ttl_s FROM mreg.source_locks WHERE source = $1";
+	" ttl_s, " STALE " FROM mreg.source_locks WHERE source = $1";
+/* $1 source, $2 token, $3 whether its holder is known dead */
+static const char *const takeover_sql =
+	"DELETE FROM mreg.source_locks WHERE source = $1 AND token = $2::uuid"
+	" AND ($3::boolean OR " STALE ")";
 static const char *const drop_sql = /* $1 source, $2 token */
 	"DELETE FROM mreg.source_locks WHERE source = $1 AND token = $2::uuid";
 static const char *const beat_sql = /* $1 source, $2 token */
@@ -105,6 +107,7 @@ static void who_am_i(struct self *me)
 struct holder {
 	char token[40];
 	bool dead;        /* a process of this machine that is gone */
+	bool stale;       /* no heartbeat for longer than its ttl */
 	char who[200];    /* pid N on HOST, "app" */
 	char detail[400];
 };
@@ -150,6 +153,7 @@ static int find_holder(struct mreg_conn *conn, const char *source,
 	h->dead = strcmp(PQgetvalue(res, 0, 2), me->host_id) == 0 &&
 		  pid > 0 && pid <= INT_MAX && pid != (long)getpid() &&
 		  kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	h->stale = PQgetvalue(res, 0, 9)[0] == 't';
 	snprintf(h->who, sizeof(h->who), "pid %ld on %s, \"%s\"", pid,
 		 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 4));
 	snprintf(h->detail, sizeof(h->detail),
@@ -162,13 +166,22 @@ static int find_holder(struct mreg_conn *conn, const char *source,
 	return 0;
 }
 
-/* Remove the row with token (a dead holder's); -1 error. */
+/* Remove the row with token, our own; -1 error. */
 static int drop_row(struct mreg_conn *conn, const char *source,
 		    const char *token, struct mreg_error *err)
 {
 	const char *params[2] = { source, token };
 
 	return mreg_db_command(conn, drop_sql, 2, params, err);
+}
+
+/* Remove a dead or stale holder's row (if it still is); -1 error. */
+static int take_over(struct mreg_conn *conn, const char *source,
+		     const struct holder *h, struct mreg_error *err)
+{
+	const char *params[3] = { source, h->token, h->dead ? "t" : "f" };
+
+	return mreg_db_command(conn, takeover_sql, 3, params, err);
 }
 
 static double mono_s(void)
@@ -251,9 +264,9 @@ int mreg_source_lock(struct mreg_conn *conn, const char *source,
 			return -1;
 		if (rc == 1)
 			continue; /* released between the two statements */
-		if (h.dead) {
-			/* kill -9 on this machine: its lock is ours to take */
-			if (drop_row(conn, source, h.token, err) < 0)
+		if (h.dead || h.stale) {
+			/* kill -9 on this machine, or no heartbeat for the ttl */
+			if (take_over(conn, source, &h, err) < 0)
 				return -1;
 			continue;
 		}

@@ -70,13 +70,14 @@ int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
 int mreg_source_lock_keep(struct mreg_source_lock *l,
 			  struct mreg_error *err);
 /*
- * Fence a transaction: a statement that holds the lock's row FOR SHARE
- * (nobody can take it over until that transaction ends) and returns
+ * Fence a transaction: a statement that holds the lock's row FOR KEY
+ * SHARE (nobody can take it over until that transaction ends; its
+ * heartbeat still can beat) and returns
  * one row while the lock is still this holder's; $1 source, $2 token.
  */
 #define MREG_SOURCE_LOCK_FENCE_SQL                                           \
 	"SELECT 1 FROM mreg.source_locks WHERE source = $1 AND token = $2::uuid" \
-	" FOR SHARE"
+	" FOR KEY SHARE"
 /* The lock's token, for MREG_SOURCE_LOCK_FENCE_SQL. */
 const char *mreg_source_lock_token(const struct mreg_source_lock *l);
 /* Stop the heartbeat and release the lock (best effort); NULL is fine. */

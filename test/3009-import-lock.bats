@@ -80,15 +80,18 @@ import_waits() {
 	assert_equal "$(q "select count(*) from mreg.source_locks")" 0
 }
 
-@test "a batch in flight holds the fence: a takeover waits for its commit; no advisory lock anywhere" {
+@test "a batch in flight holds the fence: its heartbeat beats, a takeover waits for its commit; no advisory lock anywhere" {
 	blocker "LOCK TABLE mreg.models IN SHARE MODE"
 	"$MREG" import-dir --source fence-1 --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	importer=$!
 	wait_for "the import's batch to wait for the blocker" import_waits
 	assert_equal "$(q "select count(*) from pg_locks where locktype = 'advisory'")" 0
-	# a takeover (as a stale-lock takeover writes it) waits for the batch
+	# the heartbeat beats while the batch holds the fence ...
+	wait_for "a heartbeat during the batch" \
+		"[ \"\$(q \"select heartbeat_at > acquired_at from mreg.source_locks where source = 'fence-1'\")\" = t ]"
+	# ... but a takeover (the DELETE a stale-lock takeover runs) waits for it
 	psql -XAtq -c "SET application_name = 'taker-3009'" \
-		-c "UPDATE mreg.source_locks SET token = gen_random_uuid() WHERE source = 'fence-1'" >/dev/null 2>&1 3>&- &
+		-c "DELETE FROM mreg.source_locks WHERE source = 'fence-1'" >/dev/null 2>&1 3>&- &
 	taker=$!
 	wait_for "the takeover to wait for the batch's fence" \
 		"[ \"\$(q \"select count(*) from pg_stat_activity a where application_name = 'taker-3009' and wait_event_type = 'Lock' and exists (select 1 from pg_stat_activity i where i.pid = any (pg_blocking_pids(a.pid)) and i.application_name not like '%3009%')\")\" = 1 ]"
@@ -99,8 +102,6 @@ import_waits() {
 	wait "$taker"
 	assert_equal "$(jq -r .failed "$BATS_TEST_TMPDIR/out")" 0
 	assert_equal "$(q "select count(*) from mreg.source_files where source = 'fence-1'")" 30
-	# (whether the run's release or the takeover came first after the
-	# commit is theirs to race: the release deletes only its own token)
 	q "delete from mreg.source_locks"
 }
 
