@@ -27,16 +27,16 @@
 	  "load-test the registry")                                           \
 	X(migrate, "migrate", CLI_DB | CLI_ACTOR, 0, 1, NULL, "word:status",  \
 	  MREG_REPORT_FORMATS, "apply or inspect schema migrations")          \
-	X(list, "list", CLI_DB, 0, 1, NULL,                                   \
+	X(list, "list", CLI_DB | CLI_READ, 0, 1, NULL,                                   \
 	  "word:models|providers|defaults|audit",                             \
 	  MREG_FORMATS " provider=provider sort=name|updated "                \
 	  "action=model.create|model.update|model.deactivate|default.set",    \
 	  "list models, providers, defaults or audit entries")                \
-	X(show, "show", CLI_DB, 1, 1, "missing PROVIDER/NAME", "model",       \
+	X(show, "show", CLI_DB | CLI_READ, 1, 1, "missing PROVIDER/NAME", "model",       \
 	  "format=text|json|ndjson|csv", "show one model in full")           \
-	X(search, "search", CLI_DB, 1, 1, "missing QUERY|quote a query of several words", "text",            \
+	X(search, "search", CLI_DB | CLI_READ, 1, 1, "missing QUERY|quote a query of several words", "text",            \
 	  MREG_FORMATS " provider=provider", "ranked search over models")     \
-	X(default, "default", CLI_DB, 1, 1, "missing TYPE", "type",           \
+	X(default, "default", CLI_DB | CLI_READ, 1, 1, "missing TYPE", "type",           \
 	  MREG_REPORT_FORMATS,                                                \
 	  "print the default model of a type")                                \
 	X(set_default, "set-default", CLI_DB | CLI_ACTOR, 1, 1,               \
