@@ -121,3 +121,29 @@ replica_received_not_replayed() {
 	assert_failure 1
 	assert_output --partial "nothing-here"
 }
+
+@test "bench --read-dsn: the read workloads run on the replica, the writes on the primary" {
+	psql -XAtq -c "CREATE DATABASE benchdb" >/dev/null
+	local P=${MREG_TEST_PRIMARY_DSN/dbname=mreg/dbname=benchdb}
+	local R=${MREG_TEST_REPLICA_DSN/dbname=mreg/dbname=benchdb}
+	"$MREG" -d "$P" migrate --quiet
+	"$MREG" -d "$P" bench --populate 100 --keep --transactions 1 >/dev/null
+	replica_caught_up
+	local before reads
+	before=$(rq "SELECT xact_commit FROM pg_stat_database WHERE datname = 'benchdb'")
+	run --separate-stderr "$MREG" -d "$P" bench -v --read-dsn "$R" --mix get-default=3,set-default=1 \
+		--transactions 400 --clients 2 --format json
+	assert_success
+	[[ $stderr == *"read workloads on "*"host=$MREG_CLUSTER/replica "* ]]
+	assert_equal "$(jq -r .failed <<<"$output")" 0
+	# the writes succeeded: they ran on the primary (the replica refuses them)
+	[ "$(jq -r '.workloads["set-default"].succeeded' <<<"$output")" -gt 0 ]
+	reads=$(jq -r '.workloads["get-default"].succeeded' <<<"$output")
+	[ "$reads" -gt 0 ]
+	# and the replica committed at least one transaction per read
+	wait_for "the replica's statistics to count the reads" \
+		"[ \$(( \$(rq \"SELECT xact_commit FROM pg_stat_database WHERE datname = 'benchdb'\") - $before )) -ge $reads ]" 60
+	run "$MREG" -d "$P" bench --read-dsn "$R" --connect-per-request --transactions 1
+	assert_failure 2
+	assert_output --partial "--read-dsn needs the pool"
+}
