@@ -81,8 +81,9 @@ static const struct cli_option options[] = {
 	{ OPT_POOL_TIMEOUT, 0, "pool-timeout", "DURATION",
 	  "give up waiting for a pooled connection after this (default 30s)" },
 	{ OPT_PROTOCOL, 0, "protocol", "MODE",
-	  "prepared (default; named statements prepared on each pooled "
-	  "connection) or extended (unnamed; for PgBouncer before 1.21)" },
+	  "auto (default: prepared, or extended through a transaction-mode "
+	  "pooler), prepared (named statements prepared on each pooled "
+	  "connection) or extended (unnamed statements)" },
 	{ OPT_READ_DSN, 0, "read-dsn", "CONNINFO",
 	  "run the read workloads on this server (a replica; its own pool "
 	  "of --pool-size), the writes on --dsn (default: $MREG_READ_DSN)" },
@@ -316,13 +317,15 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_POOL_TIMEOUT:
 		return handle_duration(o, id, arg);
 	case OPT_PROTOCOL:
+		o->protocol_given = strcmp(arg, "auto") != 0;
 		if (strcmp(arg, "extended") == 0)
 			o->extended = true;
-		else if (strcmp(arg, "prepared") == 0)
+		else if (strcmp(arg, "prepared") == 0 ||
+			 strcmp(arg, "auto") == 0)
 			o->extended = false;
 		else
-			return cli_usage(ctx, "--protocol must be prepared or "
-					      "extended, not '%s'", arg);
+			return cli_usage(ctx, "--protocol must be auto, prepared "
+					      "or extended, not '%s'", arg);
 		return 0;
 	case OPT_TYPE:
 		o->type = arg;
@@ -465,6 +468,9 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	ri.threads = (int)o.threads;
 	ri.pool_size = (int)o.pool_size;
 	ri.prepared = !o.extended && !o.cpr && !o.import;
+	if (ri.prepared && !o.protocol_given &&
+	    (rc = bench_pick_protocol(ctx, &ri.prepared)) >= 0)
+		return cli_finish(ctx, rc);
 	if ((rc = bench_open_latency_log(ctx, &o, &ri)) >= 0)
 		return cli_finish(ctx, rc);
 	pool = bench_open_pool(ctx, &o, ri.prepared, &err);

@@ -23,7 +23,7 @@
 #define MREG_COMMANDS(X)                                                      \
 	X(bench, "bench", CLI_DB | CLI_ACTOR, 0, 0, NULL, "",                 \
 	  "workload=get-default|list|show|search|set-default|import|mixed "   \
-	  "protocol=prepared|extended " MREG_REPORT_FORMATS,                 \
+	  "protocol=auto|prepared|extended " MREG_REPORT_FORMATS,                 \
 	  "load-test the registry")                                           \
 	X(migrate, "migrate", CLI_DB | CLI_ACTOR, 0, 1, NULL, "word:status",  \
 	  MREG_REPORT_FORMATS, "apply or inspect schema migrations")          \

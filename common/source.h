@@ -4,7 +4,7 @@
  * mreg.source_files holds, per source, what the last runs recorded of
  * each file (stat, digest, error, model): the content-hash cache.  An
  * import holds the source's lock (a row of mreg.source_locks, see
- * sql/0005_source_locks.sql: it works through a transaction-mode pooler,
+ * sql/0004_source_locks.sql: it works through a transaction-mode pooler,
  * where a session advisory lock leaks) so that two imports of one source
  * never run at once.  'mreg import-dir' and the import workload of
  * 'mreg bench' use it.

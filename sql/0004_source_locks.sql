@@ -1,4 +1,4 @@
--- 0005_source_locks.sql: import-dir's source lock as a row, not a session
+-- 0004_source_locks.sql: import-dir's source lock as a row, not a session
 -- advisory lock.
 --
 -- A session advisory lock cannot work behind a transaction-mode pooler
