@@ -39,6 +39,8 @@ struct bench_opts {
 	double duration, warmup, rate, progress, pool_timeout;
 	bool have_duration;
 	bool extended, cpr, force_populate, keep, cleanup, json;
+	const char *read_dsn;  /* --read-dsn, else the context's */
+	bool protocol_given;   /* --protocol prepared|extended, not auto */
 	unsigned long long seed;
 	const char *type;
 	bool import;                   /* --workload import */
@@ -110,6 +112,20 @@ int bench_run_load(struct cli_ctx *ctx, const struct bench_opts *o,
 		   struct mreg_bench_result *res);
 int bench_warm_pool(struct mreg_pool *pool, int n, struct mreg_error *err);
 /* The pool of the run: one connection for --cleanup and per request. */
+/*
+ * --protocol auto: named prepared statements on a direct connection,
+ * unnamed ones through a transaction-mode pooler (detected on a
+ * connection of its own, pooler.h), where a name prepared on one server
+ * connection is missing on the next.  -1 to go on, else the exit status.
+ */
+int bench_pick_protocol(struct cli_ctx *ctx, bool *prepared);
+/*
+ * The read workloads' pool when a read DSN is given (--read-dsn, global or
+ * bench's own, or MREG_READ_DSN), warmed like the main one; *pool stays
+ * NULL without one.  -1 to go on, else the exit status.
+ */
+int bench_open_read_pool(struct cli_ctx *ctx, const struct bench_opts *o,
+			 bool prepared, struct mreg_pool **pool);
 struct mreg_pool *bench_open_pool(struct cli_ctx *ctx,
 				  const struct bench_opts *o, bool prepared,
 				  struct mreg_error *err);

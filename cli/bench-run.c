@@ -8,6 +8,8 @@
 #include <jansson.h>
 
 #include "bench-cmd.h"
+#include "pooler.h"
+#include "connect.h"
 
 /* --- Ctrl-C ---------------------------------------------------------------- */
 
@@ -149,6 +151,68 @@ struct mreg_pool *bench_open_pool(struct cli_ctx *ctx,
 	if (prepared)
 		pcfg.prepare = mreg_bench_statements(&pcfg.nprepare);
 	return cli_pool_config(ctx, &pcfg, err);
+}
+
+int bench_pick_protocol(struct cli_ctx *ctx, bool *prepared)
+{
+	struct mreg_connector c;
+	struct mreg_pooled pd;
+	struct mreg_error err;
+	PGconn *pg = NULL;
+	int rc = -1;
+
+	mreg_error_clear(&err);
+	if (mreg_connector_init(&c, ctx->dsn, ctx->appname, 0, &err) < 0)
+		return cli_report(ctx, &err);
+	if (!(pg = mreg_db_connect(&c, &err)) ||
+	    mreg_conn_pooled(pg, &pd, &err) < 0)
+		rc = cli_report(ctx, &err);
+	else if (pd.pooled) {
+		*prepared = false;
+		cli_verbose(ctx, "a transaction-mode pooler (port %s, the "
+			    "server's %s%s): unnamed statements, as "
+			    "--protocol extended", pd.client_port,
+			    pd.server_port[0] ? pd.server_port : "?",
+			    pd.overridden ? ", as MREG_POOLED says" : "");
+	}
+	if (pg)
+		PQfinish(pg);
+	mreg_connector_finish(&c);
+	return rc;
+}
+
+int bench_open_read_pool(struct cli_ctx *ctx, const struct bench_opts *o,
+			 bool prepared, struct mreg_pool **pool)
+{
+	const char *dsn = o->read_dsn ? o->read_dsn : ctx->read_dsn;
+	struct mreg_pool_config pcfg = { 0 };
+	struct mreg_error err;
+	int n = o->clients < o->pool_size ? (int)o->clients : (int)o->pool_size;
+
+	*pool = NULL;
+	if (!dsn || o->import || o->cleanup)
+		return -1;
+	if (o->cpr)
+		return cli_usage(ctx, "--read-dsn needs the pool: not with "
+				      "--connect-per-request");
+	pcfg.dsn = dsn;
+	pcfg.application_name = ctx->appname;
+	pcfg.max_size = (int)o->pool_size;
+	pcfg.acquire_timeout_ms = (int)(o->pool_timeout * 1000);
+	if (pcfg.acquire_timeout_ms <= 0)
+		pcfg.acquire_timeout_ms = 1;
+	if (prepared)
+		pcfg.prepare = mreg_bench_statements(&pcfg.nprepare);
+	mreg_error_clear(&err);
+	if (!(*pool = mreg_pool_create(&pcfg, &err)) ||
+	    bench_warm_pool(*pool, n, &err) < 0) {
+		mreg_pool_destroy(*pool);
+		*pool = NULL;
+		return cli_report(ctx, &err);
+	}
+	cli_verbose(ctx, "read workloads on %s (pool of %d)",
+		    mreg_pool_dsn_redacted(*pool), pcfg.max_size);
+	return -1;
 }
 
 /* Populate, check, load the parameters (see bench-cmd.h). */

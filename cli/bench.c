@@ -40,6 +40,7 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_THRESHOLD,
 	OPT_LATENCY_LOG,
+	OPT_READ_DSN,
 };
 
 static const struct cli_option options[] = {
@@ -80,8 +81,12 @@ static const struct cli_option options[] = {
 	{ OPT_POOL_TIMEOUT, 0, "pool-timeout", "DURATION",
 	  "give up waiting for a pooled connection after this (default 30s)" },
 	{ OPT_PROTOCOL, 0, "protocol", "MODE",
-	  "prepared (default; named statements prepared on each pooled "
-	  "connection) or extended (unnamed; for PgBouncer before 1.21)" },
+	  "auto (default: prepared, or extended through a transaction-mode "
+	  "pooler), prepared (named statements prepared on each pooled "
+	  "connection) or extended (unnamed statements)" },
+	{ OPT_READ_DSN, 0, "read-dsn", "CONNINFO",
+	  "run the read workloads on this server (a replica; its own pool "
+	  "of --pool-size), the writes on --dsn (default: $MREG_READ_DSN)" },
 	{ OPT_CONNECT_PER_REQUEST, 0, "connect-per-request", NULL,
 	  "open a new connection for every request (extended protocol)" },
 	CLI_GROUP("Data:"),
@@ -312,19 +317,24 @@ static int handle(void *state, int id, const char *arg)
 	case OPT_POOL_TIMEOUT:
 		return handle_duration(o, id, arg);
 	case OPT_PROTOCOL:
+		o->protocol_given = strcmp(arg, "auto") != 0;
 		if (strcmp(arg, "extended") == 0)
 			o->extended = true;
-		else if (strcmp(arg, "prepared") == 0)
+		else if (strcmp(arg, "prepared") == 0 ||
+			 strcmp(arg, "auto") == 0)
 			o->extended = false;
 		else
-			return cli_usage(ctx, "--protocol must be prepared or "
-					      "extended, not '%s'", arg);
+			return cli_usage(ctx, "--protocol must be auto, prepared "
+					      "or extended, not '%s'", arg);
 		return 0;
 	case OPT_TYPE:
 		o->type = arg;
 		return 0;
 	case OPT_CONNECT_PER_REQUEST:
 		o->cpr = true;
+		return 0;
+	case OPT_READ_DSN:
+		o->read_dsn = arg;
 		return 0;
 	case OPT_FORCE_POPULATE:
 		o->force_populate = true;
@@ -440,7 +450,7 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	struct mreg_bench_data data = { 0 };
 	struct bench_run_info ri = { 0 };
 	struct mreg_conn *conn;
-	struct mreg_pool *pool;
+	struct mreg_pool *pool, *rpool = NULL;
 	struct mreg_error err;
 	bool made = false;
 	int first, rc;
@@ -458,6 +468,9 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 	ri.threads = (int)o.threads;
 	ri.pool_size = (int)o.pool_size;
 	ri.prepared = !o.extended && !o.cpr && !o.import;
+	if (ri.prepared && !o.protocol_given &&
+	    (rc = bench_pick_protocol(ctx, &ri.prepared)) >= 0)
+		return cli_finish(ctx, rc);
 	if ((rc = bench_open_latency_log(ctx, &o, &ri)) >= 0)
 		return cli_finish(ctx, rc);
 	pool = bench_open_pool(ctx, &o, ri.prepared, &err);
@@ -484,9 +497,13 @@ int cmd_bench(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
+	if ((rc = bench_open_read_pool(ctx, &o, ri.prepared, &rpool)) >= 0)
+		goto done;
 	bench_fill_config(ctx, &o, pool, &data, &ri, &cfg);
+	cfg.read_pool = rpool;
 	rc = bench_measure(ctx, &o, pool, &cfg, &ri);
 done:
+	mreg_pool_destroy(rpool);
 	if (made && !o.keep)
 		rc = bench_remove_data(ctx, pool, rc);
 	if (ri.log_fd >= 0) /* the run did not get to it */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "replica.h"
 #include "json-errors.h"
 
 enum {
@@ -22,12 +23,23 @@ enum {
 	OPT_LIST_COMMANDS,
 	OPT_NO_PAGER,
 	OPT_LOG_FORMAT,
+	OPT_READ_DSN,
+	OPT_MAX_LAG,
 };
 
 const struct cli_option cli_db_options[] = {
 	{ 'd', 'd', "dsn", "CONNINFO",
 	  "libpq connection string or URI (default: $MREG_DSN, then libpq's "
 	  "PG* environment)" },
+	CLI_END,
+};
+const struct cli_option cli_read_options[] = {
+	{ OPT_READ_DSN, 0, "read-dsn", "CONNINFO",
+	  "read from this server, e.g. a streaming replica (default: "
+	  "$MREG_READ_DSN, else --dsn)" },
+	{ OPT_MAX_LAG, 0, "max-lag", "DURATION",
+	  "read from the primary instead when the replica's replay lag is "
+	  "over DURATION (default: $MREG_MAX_LAG, else no limit)" },
 	CLI_END,
 };
 const struct cli_option cli_actor_options[] = {
@@ -156,7 +168,7 @@ static void add_options(const struct cli_option *o, struct option *lo,
 
 /* What one parse is about: the tables, and what to do with each option. */
 struct parse {
-	const struct cli_option *tables[5];
+	const struct cli_option *tables[6];
 	bool global;        /* before the command: stop at the first operand */
 	const struct cli_spec *spec; /* the command's, for its --help */
 	void (*help)(FILE *out);     /* else this prints --help */
@@ -164,6 +176,18 @@ struct parse {
 	cli_handler handler;
 	void *state;
 };
+
+int cli_set_max_lag(struct cli_ctx *ctx, const char *arg, const char *what)
+{
+	double s;
+
+	if (cli_parse_duration(arg, &s) < 0)
+		return cli_usage(ctx, "%s: invalid duration '%s' (try 10s, "
+				      "500ms, 2m)", what, arg);
+	ctx->max_lag_s = s;
+	ctx->max_lag = arg;
+	return -1;
+}
 
 static int set_actor(struct cli_ctx *ctx, const char *arg)
 {
@@ -214,6 +238,15 @@ static int take_common(struct cli_ctx *ctx, const struct parse *p, int c,
 			return NOT_COMMON;
 		ctx->dsn = optarg;
 		return -1;
+	case OPT_READ_DSN:
+		if (!p->global && !(ctx->cmd && ctx->cmd->flags & CLI_READ))
+			return NOT_COMMON;
+		ctx->read_dsn = optarg;
+		return -1;
+	case OPT_MAX_LAG:
+		if (!p->global && !(ctx->cmd && ctx->cmd->flags & CLI_READ))
+			return NOT_COMMON;
+		return cli_set_max_lag(ctx, optarg, "--max-lag");
 	case 'v':
 		ctx->verbose++;
 		return -1;
@@ -246,7 +279,7 @@ static struct option *getopt_tables(const struct parse *p, char *shorts)
 	struct option *lo;
 	size_t n = 0, sn = 0, total = 1, t;
 
-	for (t = 0; t < 5; t++)
+	for (t = 0; t < 6; t++)
 		total += count_options(p->tables[t]);
 	lo = calloc(total, sizeof(*lo));
 	if (!lo)
@@ -254,7 +287,7 @@ static struct option *getopt_tables(const struct parse *p, char *shorts)
 	if (p->global)
 		shorts[sn++] = '+'; /* the command name ends the options */
 	shorts[sn++] = ':'; /* report a missing argument as ':' */
-	for (t = 0; t < 5; t++)
+	for (t = 0; t < 6; t++)
 		add_options(p->tables[t], lo, &n, shorts, &sn);
 	shorts[sn] = '\0';
 	return lo;
@@ -307,8 +340,9 @@ int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv, int *first,
 		     void (*help)(FILE *out), void (*version)(void))
 {
 	struct parse p = {
-		.tables = { cli_db_options, cli_actor_options,
-			    cli_base_options, cli_version_options, NULL },
+		.tables = { cli_db_options, cli_read_options,
+			    cli_actor_options, cli_base_options,
+			    cli_version_options, NULL },
 		.global = true,
 		.help = help,
 		.version = version,
@@ -329,6 +363,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	struct parse p = {
 		.tables = { spec->options,
 			    flags & CLI_DB ? cli_db_options : NULL,
+			    flags & CLI_READ ? cli_read_options : NULL,
 			    flags & CLI_ACTOR ? cli_actor_options : NULL,
 			    cli_base_options, NULL },
 		.spec = spec,
@@ -339,7 +374,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	const char *why, *env;
 	int rc, nargs;
 
-	cli_json_prescan(ctx, p.tables, 5, argc, argv);
+	cli_json_prescan(ctx, p.tables, 6, argc, argv);
 	cli_set_log_command(ctx->command);
 	rc = parse_tables(ctx, &p, argc, argv, first_arg);
 	if (rc >= 0)
@@ -393,14 +428,60 @@ static void on_connected(void *arg, const char *host, const char *port,
 		    host ? host : "", port ? port : "", dbname ? dbname : "");
 }
 
+/*
+ * A command that only reads, given a read DSN: a pool to it, unless the
+ * server there replays more than --max-lag behind (then NULL, and the
+ * caller reads from the primary).  The lag is measured once, on the
+ * pool's first connection, before the command reads anything.
+ */
+static struct mreg_pool *read_pool(struct cli_ctx *ctx,
+				   struct mreg_pool_config *cfg,
+				   struct mreg_error *err)
+{
+	struct mreg_pool_config rc = *cfg;
+	struct mreg_replica_state st;
+	struct mreg_pool *pool;
+	struct mreg_conn *conn;
+
+	rc.dsn = ctx->read_dsn;
+	if (!(pool = mreg_pool_create(&rc, err)))
+		return NULL;
+	cli_verbose(ctx, "reading from %s (pool of %d, %s)",
+		    mreg_pool_dsn_redacted(pool), rc.max_size,
+		    mreg_pool_timeout_text(pool));
+	if (ctx->max_lag_s < 0)
+		return pool;
+	if (!(conn = mreg_pool_acquire(pool, err)) ||
+	    mreg_replica_state(conn, &st, err) < 0) {
+		if (conn)
+			mreg_pool_release(pool, conn);
+		mreg_pool_destroy(pool);
+		return NULL;
+	}
+	mreg_pool_release(pool, conn);
+	if (!st.standby || (st.lag_s >= 0 && st.lag_s <= ctx->max_lag_s)) {
+		cli_verbose(ctx, "%s, replay lag %.3f s (--max-lag %s)",
+			    st.standby ? "a standby" : "not a standby",
+			    st.lag_s, ctx->max_lag);
+		return pool;
+	}
+	mreg_pool_destroy(pool);
+	if (st.lag_s < 0)
+		cli_verbose(ctx, "the standby's replay lag is unknown (nothing "
+			    "replayed yet): reading from the primary");
+	else
+		cli_verbose(ctx, "the standby replays %.3f s behind, over "
+			    "--max-lag %s: reading from the primary",
+			    st.lag_s, ctx->max_lag);
+	return NULL;
+}
+
 struct mreg_pool *cli_pool_config(struct cli_ctx *ctx,
 				  struct mreg_pool_config *cfg,
 				  struct mreg_error *err)
 {
 	if (ctx->pool)
 		return ctx->pool;
-	if (!cfg->dsn)
-		cfg->dsn = ctx->dsn;
 	if (!cfg->application_name)
 		cfg->application_name = ctx->appname;
 	if (ctx->verbose) {
@@ -408,6 +489,13 @@ struct mreg_pool *cli_pool_config(struct cli_ctx *ctx,
 
 		mreg_db_set_trace(&t);
 	}
+	if (ctx->read_dsn && ctx->cmd && ctx->cmd->flags & CLI_READ) {
+		ctx->pool = read_pool(ctx, cfg, err);
+		if (ctx->pool || err->message[0])
+			return ctx->pool;
+	}
+	if (!cfg->dsn)
+		cfg->dsn = ctx->dsn;
 	ctx->pool = mreg_pool_create(cfg, err);
 	if (ctx->pool)
 		cli_verbose(ctx, "connecting to %s (pool of %d, %s)",

@@ -23,6 +23,9 @@ struct cli_ctx {
 	const char *command;  /* "list", "import-dir", ..., "" before one */
 	const struct cli_command *cmd; /* its entry in the command table */
 	const char *dsn;      /* -d/--dsn, else MREG_DSN, else NULL */
+	const char *read_dsn; /* --read-dsn, else MREG_READ_DSN, else NULL */
+	double max_lag_s;     /* --max-lag, else MREG_MAX_LAG; < 0: none */
+	const char *max_lag;  /* as written, for messages */
 	const char *actor;    /* --actor, else NULL (see cli_actor) */
 	int verbose;          /* -v/--verbose, counted */
 	bool no_pager;        /* --no-pager (cli/pager.h) */
@@ -68,6 +71,7 @@ enum cli_command_flags {
 	CLI_DB = 1 << 0,     /* needs the database: add -d/--dsn */
 	CLI_ACTOR = 1 << 1,  /* writes: add --actor */
 	CLI_HIDDEN = 1 << 2, /* not listed in help (completion helper) */
+	CLI_READ = 1 << 3,   /* only reads: add --read-dsn and --max-lag */
 };
 
 /*
@@ -122,6 +126,7 @@ const struct cli_command *cli_find_command(const char *name);
  */
 extern const struct cli_option cli_db_options[];
 extern const struct cli_option cli_actor_options[];
+extern const struct cli_option cli_read_options[];
 extern const struct cli_option cli_base_options[];
 /* What the common options' values complete to (as cli_command.values). */
 #define CLI_COMMON_VALUES "log-format=auto|plain|stamped|json"
@@ -276,6 +281,11 @@ int cli_finish(struct cli_ctx *ctx, int status);
 int cli_parse_long(const char *s, long min, long max, long *out);
 /* "250ms", "10s", "2m", "1h", or a plain number of seconds. */
 int cli_parse_duration(const char *s, double *seconds);
+/*
+ * --max-lag / MREG_MAX_LAG (what names it in the message): -1 when set,
+ * else the usage error's exit status.
+ */
+int cli_set_max_lag(struct cli_ctx *ctx, const char *arg, const char *what);
 /*
  * -o/--format of a command that prints one object or summary: "text"
  * (also "table", its old name, and human, the name the caller gives it:

@@ -23,11 +23,11 @@
 #define MREG_COMMANDS(X)                                                      \
 	X(bench, "bench", CLI_DB | CLI_ACTOR, 0, 0, NULL, "",                 \
 	  "workload=get-default|list|show|search|set-default|import|mixed "   \
-	  "protocol=prepared|extended " MREG_REPORT_FORMATS,                 \
+	  "protocol=auto|prepared|extended " MREG_REPORT_FORMATS,                 \
 	  "load-test the registry")                                           \
 	X(migrate, "migrate", CLI_DB | CLI_ACTOR, 0, 1, NULL, "word:status",  \
 	  MREG_REPORT_FORMATS, "apply or inspect schema migrations")          \
-	X(list, "list", CLI_DB, 0, 1, NULL,                                   \
+	X(list, "list", CLI_DB | CLI_READ, 0, 1, NULL,                                   \
 	  "word:models|providers|defaults|audit",                             \
 	  MREG_FORMATS " provider=provider sort=name|updated "                \
 	  "action=model.create|model.update|model.delete|default.set|"        \
@@ -35,17 +35,17 @@
 	  "provider.create|provider.update|provider.delete|migration.apply|"  \
 	  "audit.prune",                                                      \
 	  "list models, providers, defaults or audit entries")                \
-	X(show, "show", CLI_DB, 1, 1, "missing PROVIDER/NAME", "model",       \
+	X(show, "show", CLI_DB | CLI_READ, 1, 1, "missing PROVIDER/NAME", "model",       \
 	  "format=text|json|ndjson|csv", "show one model in full")           \
-	X(search, "search", CLI_DB, 1, 1, "missing QUERY|quote a query of several words", "text",            \
+	X(search, "search", CLI_DB | CLI_READ, 1, 1, "missing QUERY|quote a query of several words", "text",            \
 	  MREG_FORMATS " provider=provider", "ranked search over models")     \
-	X(default, "default", CLI_DB, 1, 1, "missing TYPE", "type",           \
+	X(default, "default", CLI_DB | CLI_READ, 1, 1, "missing TYPE", "type",           \
 	  MREG_REPORT_FORMATS,                                                \
 	  "print the default model of a type")                                \
 	X(set_default, "set-default", CLI_DB | CLI_ACTOR, 0, 1,               \
 	  "missing PROVIDER/NAME", "model", MREG_REPORT_FORMATS,              \
 	  "make a model the default for its type")                            \
-	X(history, "history", CLI_DB, 0, 1, NULL, "model", MREG_FORMATS,     \
+	X(history, "history", CLI_DB | CLI_READ, 0, 1, NULL, "model", MREG_FORMATS,     \
 	  "show the changes of a model or of a type's default")             \
 	X(complete, "__complete", CLI_DB | CLI_HIDDEN, 0, -1, NULL, "text",   \
 	  "", "values for shell completion")                                  \
@@ -77,11 +77,11 @@
 	X(restore, "restore", CLI_DB | CLI_ACTOR, 1, 1,                       \
 	  "missing PROVIDER/NAME", "model", MREG_REPORT_FORMATS,              \
 	  "put a model back as it was at a time")                             \
-	X(export, "export", CLI_DB, 1, 1,                                     \
+	X(export, "export", CLI_DB | CLI_READ, 1, 1,                                     \
 	  "missing DIR: give a directory, or '-' for NDJSON on standard "     \
 	  "output", "directory", MREG_REPORT_FORMATS " provider=provider",    \
 	  "write the registry as model files")                                \
-	X(verify, "verify", CLI_DB, 0, 0, NULL, "",                           \
+	X(verify, "verify", CLI_DB | CLI_READ, 0, 0, NULL, "",                           \
 	  MREG_REPORT_FORMATS,                                                \
 	  "hash the recorded files and artifacts again, report drift")        \
 	/* a new command: its X(...) line above this one */

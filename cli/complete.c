@@ -174,6 +174,7 @@ static int print_spec(void)
 	int rc;
 
 	add_options(glob, cli_db_options, "", true);
+	add_options(glob, cli_read_options, "", true);
 	add_options(glob, cli_actor_options, "", true);
 	add_options(glob, cli_base_options, CLI_COMMON_VALUES, true);
 	add_options(glob, cli_version_options, "", true);
@@ -193,6 +194,8 @@ static int print_spec(void)
 		add_options(opts, c->spec->options, c->values, false);
 		if (c->flags & CLI_DB)
 			add_options(opts, cli_db_options, "", true);
+		if (c->flags & CLI_READ)
+			add_options(opts, cli_read_options, "", true);
 		if (c->flags & CLI_ACTOR)
 			add_options(opts, cli_actor_options, "", true);
 		add_options(opts, cli_base_options, CLI_COMMON_VALUES, true);

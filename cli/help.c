@@ -89,6 +89,8 @@ void cli_print_help(const struct cli_ctx *ctx, const struct cli_spec *spec,
 	fputs("\nCommon options:\n", out);
 	if (flags & CLI_DB)
 		cli_print_options(out, cli_db_options);
+	if (flags & CLI_READ)
+		cli_print_options(out, cli_read_options);
 	if (flags & CLI_ACTOR)
 		cli_print_options(out, cli_actor_options);
 	cli_print_options(out, cli_base_options);

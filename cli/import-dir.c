@@ -1,7 +1,7 @@
 /* import-dir.c - mreg import-dir: bring the registry in line with a tree
  *
  * This file parses the options into the run's one struct
- * mreg_import_config, takes the source's lock (common/source.c) on a
+ * mreg_import_config, takes the source's lock (common/source-lock.c) on a
  * connection of its own, runs the pipeline (mreg_import_run; the map of
  * its files is in common/import.h) and says what happened: progress,
  * problems and the summary.
@@ -400,18 +400,25 @@ static void on_waiting(void *arg, const char *holder)
 			 run->cfg.source, holder);
 }
 
-/* Take the source's advisory lock on conn; the exit status on failure. */
-static int take_lock(struct run *run, struct mreg_conn *conn)
+/*
+ * Take the source's lock with conn and keep it beating (*lock); the exit
+ * status on failure.
+ */
+static int take_lock(struct run *run, struct mreg_conn *conn,
+		     struct mreg_source_lock **lock)
 {
 	const struct mreg_lock_wait w = { run->wait_s, on_waiting, run };
 	struct mreg_error err;
 	int lk;
 
 	mreg_error_clear(&err);
-	lk = mreg_source_lock(conn, run->cfg.source, &w, &err);
-	if (lk == 1)
+	lk = mreg_source_lock(conn, run->cfg.source, &w, lock, &err);
+	if (lk == 1 && mreg_source_lock_keep(*lock, &err) == 0)
 		return 0;
-	if (lk == 0 && run->wait_s == 0)
+	if (lk == 1) {
+		mreg_source_unlock(*lock);
+		*lock = NULL;
+	} else if (lk == 0 && run->wait_s == 0)
 		mreg_error_hint(&err, "Use --wait to wait for it to finish.");
 	else if (lk == 0)
 		mreg_error_hint(&err, "Wait longer (--wait=DURATION), or with "
@@ -523,24 +530,26 @@ static int lock_and_import(struct run *run)
 	struct mreg_error err;
 	struct mreg_pool *pool;
 	struct mreg_conn *lock_conn = NULL, *conn = NULL;
+	struct mreg_source_lock *lock = NULL;
 	int status;
 
 	mreg_error_clear(&err);
 	pool = cli_pool(run->ctx, 2, &err);
 	if (!pool || !(lock_conn = mreg_pool_acquire(pool, &err)))
 		return cli_report(run->ctx, &err);
-	status = take_lock(run, lock_conn);
+	status = take_lock(run, lock_conn, &lock);
 	if (status != 0) {
 		mreg_pool_release(pool, lock_conn);
 		return status;
 	}
 	cli_verbose(run->ctx, "lock on \"%s\" taken at %.3f s",
 		    run->cfg.source, elapsed_s(run));
+	run->cfg.lock_token = mreg_source_lock_token(lock);
 	conn = mreg_pool_acquire(pool, &err);
 	status = conn ? import(run, conn) : cli_report(run->ctx, &err);
 	if (conn)
 		mreg_pool_release(pool, conn);
-	mreg_source_unlock(lock_conn, run->cfg.source);
+	mreg_source_unlock(lock);
 	mreg_pool_release(pool, lock_conn);
 	return status;
 }

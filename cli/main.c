@@ -72,6 +72,7 @@ static void print_main_help(FILE *out)
 				cli_commands[i].summary);
 	fputs("\nGlobal options:\n", out);
 	cli_print_options(out, cli_db_options);
+	cli_print_options(out, cli_read_options);
 	cli_print_options(out, cli_actor_options);
 	cli_print_options(out, cli_base_options);
 	cli_print_options(out, cli_version_options);
@@ -164,6 +165,13 @@ int main(int argc, char **argv)
 	env = getenv("MREG_DSN");
 	if (env && *env)
 		ctx.dsn = env;
+	env = getenv("MREG_READ_DSN");
+	if (env && *env)
+		ctx.read_dsn = env;
+	ctx.max_lag_s = -1;
+	env = getenv("MREG_MAX_LAG");
+	if (env && *env && (rc = cli_set_max_lag(&ctx, env, "MREG_MAX_LAG")) >= 0)
+		return cli_finish(&ctx, rc);
 
 	rc = cli_parse_global(&ctx, argc, argv, &i, print_main_help,
 			      print_version);

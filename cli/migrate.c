@@ -10,6 +10,7 @@
 #include "db.h"
 #include "escape.h"
 #include "migrate.h"
+#include "pooler.h"
 #include "run-metrics.h"
 
 enum {
@@ -19,6 +20,7 @@ enum {
 	OPT_DDL_LOCK_TIMEOUT,
 	OPT_WAIT,
 	OPT_METRICS_FILE,
+	OPT_DIRECT_DSN,
 };
 
 static const struct cli_option options[] = {
@@ -32,6 +34,9 @@ static const struct cli_option options[] = {
 	  "the same as --wait=DURATION" },
 	{ OPT_DDL_LOCK_TIMEOUT, 0, "ddl-lock-timeout", "DURATION",
 	  "lock_timeout of each migration's statements (default 10s)" },
+	{ OPT_DIRECT_DSN, 0, "direct-dsn", "CONNINFO",
+	  "apply through this direct connection to the primary, not a "
+	  "transaction-mode pooler (default: $MREG_DIRECT_DSN, else --dsn)" },
 	{ 'o', 'o', "format", "FORMAT",
 	  "text (default; table is a synonym) or json (one summary object)" },
 	CLI_GROUP("Options for 'status':"),
@@ -55,6 +60,7 @@ struct opts {
 	const struct cli_ctx *ctx;
 	bool dry_run, quiet, exit_code, json;
 	double lock_timeout, ddl_lock_timeout;
+	const char *direct_dsn;        /* --direct-dsn, else MREG_DIRECT_DSN */
 	struct cli_metrics metrics;
 	bool counted;                  /* the counts below are known */
 	int applied, pending, drifted; /* for the metrics */
@@ -67,6 +73,9 @@ static int handle(void *state, int id, const char *arg)
 	switch (id) {
 	case OPT_DRY_RUN:
 		o->dry_run = true;
+		return 0;
+	case OPT_DIRECT_DSN:
+		o->direct_dsn = arg;
 		return 0;
 	case 'q':
 		o->quiet = true;
@@ -466,6 +475,42 @@ unlock:
 	return rc;
 }
 
+/*
+ * Applying holds a session advisory lock and runs DDL statement by
+ * statement: a transaction-mode pooler would run them on any server
+ * connection.  -1 when conn is direct (or said to be), else the exit
+ * status of the refusal.
+ */
+static int refuse_pooled(struct cli_ctx *ctx, struct mreg_conn *conn)
+{
+	struct mreg_pooled pd;
+	struct mreg_error err;
+
+	mreg_error_clear(&err);
+	if (mreg_conn_pooled(conn->pg, &pd, &err) < 0)
+		return cli_report(ctx, &err);
+	if (!pd.pooled)
+		return -1;
+	if (pd.overridden)
+		mreg_error_set(&err, MREG_EXIT_FAILURE,
+			       "cannot apply migrations through a pooler: "
+			       "MREG_POOLED says the connection is pooled");
+	else
+		mreg_error_set(&err, MREG_EXIT_FAILURE,
+			       "cannot apply migrations through a pooler: "
+			       "connected to port %s, the server listens on "
+			       "port %s", pd.client_port, pd.server_port);
+	mreg_error_detail(&err, "mreg migrate holds a session lock and runs "
+			  "its statements on one session; a transaction-mode "
+			  "pooler (PgBouncer) hands each transaction to any "
+			  "server connection.");
+	mreg_error_hint(&err, "Give a direct connection to the primary: "
+			"--direct-dsn CONNINFO or MREG_DIRECT_DSN ('migrate "
+			"status' works through the pooler; MREG_POOLED=no if "
+			"this is a plain port forward).");
+	return cli_report(ctx, &err);
+}
+
 int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = { .ctx = ctx, .lock_timeout = 60,
@@ -496,17 +541,25 @@ int cmd_migrate(struct cli_ctx *ctx, int argc, char **argv)
 	if (mreg_migrations_load(&set, getenv("MREG_TEST_MIGRATIONS_DIR"),
 				 &err) < 0)
 		return cli_report(ctx, &err);
+	if (!o.direct_dsn && getenv("MREG_DIRECT_DSN") &&
+	    *getenv("MREG_DIRECT_DSN"))
+		o.direct_dsn = getenv("MREG_DIRECT_DSN");
+	if (!status && o.direct_dsn)
+		ctx->dsn = o.direct_dsn;
 	pool = cli_pool(ctx, 1, &err);
 	if (!pool || !(conn = mreg_pool_acquire(pool, &err))) {
 		rc = cli_report(ctx, &err);
 		goto done;
 	}
+	if (!status && !o.dry_run && (rc = refuse_pooled(ctx, conn)) >= 0)
+		goto release;
 	if (status)
 		rc = run_status(ctx, &o, conn, &set);
 	else if (o.dry_run)
 		rc = run_dry(ctx, &o, conn, &set);
 	else
 		rc = run_apply(ctx, &o, conn, &set);
+release:
 	mreg_pool_release(pool, conn);
 done:
 	mreg_migrations_finish(&set);

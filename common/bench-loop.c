@@ -67,6 +67,14 @@ void mreg_bench_record(struct bench_worker *w, int client, int workload,
 				    sent - intended);
 }
 
+/* The pool a request of this workload takes its connection from. */
+static struct mreg_pool *pool_of(const struct mreg_bench *b, int workload)
+{
+	if (b->cfg.read_pool && !mreg_bench_workload_writes(workload))
+		return b->cfg.read_pool;
+	return b->cfg.pool;
+}
+
 static void end_request(struct bench_client *c)
 {
 	struct bench_worker *w = c->w;
@@ -84,7 +92,7 @@ static void end_request(struct bench_client *c)
 			    PQtransactionStatus(pg) != PQTRANS_IDLE)
 				mreg_db_rollback(c->conn);
 		}
-		mreg_pool_release(b->cfg.pool, c->conn);
+		mreg_pool_release(pool_of(b, c->workload), c->conn);
 		c->conn = NULL;
 	}
 	if (c->own) {
@@ -150,8 +158,8 @@ static void start_request(struct bench_client *c, long long intended,
 		if (c->own)
 			w->connections_opened++;
 	} else {
-		c->conn = mreg_pool_acquire_timed(b->cfg.pool, &timed_out,
-						  &c->err);
+		c->conn = mreg_pool_acquire_timed(pool_of(b, c->workload),
+						  &timed_out, &c->err);
 	}
 	c->sent_ns = now_ns();
 	if (!client_pg(c)) {
@@ -232,7 +240,8 @@ static void on_readable(struct bench_client *c)
 
 /* --- worker threads -------------------------------------------------------- */
 
-/* Would an acquire have to wait? */
+/* Would an acquire have to wait (in either pool: the next request's
+ * workload is not drawn yet)? */
 static bool pool_full(struct mreg_bench *b)
 {
 	struct mreg_pool_stats st;
@@ -240,6 +249,11 @@ static bool pool_full(struct mreg_bench *b)
 	if (!b->pool_can_fill)
 		return false;
 	mreg_pool_get_stats(b->cfg.pool, &st);
+	if (st.in_use >= st.max_size)
+		return true;
+	if (!b->cfg.read_pool)
+		return false;
+	mreg_pool_get_stats(b->cfg.read_pool, &st);
 	return st.in_use >= st.max_size;
 }
 

@@ -161,6 +161,10 @@ struct mreg_bench *mreg_bench_start(const struct mreg_bench_config *cfg,
 
 		mreg_pool_get_stats(cfg->pool, &st);
 		b->pool_can_fill = st.max_size < cfg->clients;
+		if (cfg->read_pool) {
+			mreg_pool_get_stats(cfg->read_pool, &st);
+			b->pool_can_fill |= st.max_size < cfg->clients;
+		}
 	}
 	if (b->import && mreg_bench_import_prepare(b, err) < 0) {
 		mreg_bench_destroy(b);

@@ -98,6 +98,8 @@ void mreg_bench_data_only_type(struct mreg_bench_data *data, const char *type);
 
 struct mreg_bench_config {
 	struct mreg_pool *pool;      /* unless connect_per_request */
+	/* optional: the read workloads' pool (--read-dsn), pool only */
+	struct mreg_pool *read_pool;
 	bool connect_per_request;
 	const char *dsn;             /* for connect_per_request; NULL: libpq */
 	const char *application_name;

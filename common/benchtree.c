@@ -209,16 +209,18 @@ int mreg_bench_tree_import(struct mreg_bench_tree *t, struct mreg_conn *conn,
 		.conn = conn,
 		.ev = { .arg = &p, .file = on_file },
 	};
+	struct mreg_source_lock *lock;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (problem_len)
 		problem[0] = '\0';
-	rc = mreg_source_try_lock(conn, t->source, err);
+	/* no heartbeat: conn imports too; a bench tree imports in seconds */
+	rc = mreg_source_try_lock(conn, t->source, &lock, err);
 	if (rc <= 0)
 		return -1;
 	rc = mreg_import_run(&cfg, out, err);
-	mreg_source_unlock(conn, t->source);
+	mreg_source_unlock(lock);
 	return rc;
 }
 

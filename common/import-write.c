@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "import-write.h"
+#include "source.h"
 #include "modelfile.h"
 
 void mreg_importer_report(const struct mreg_importer *w, const char *rel,
@@ -28,6 +29,36 @@ void mreg_importer_mark_failed(struct mreg_importer *w)
 		w->abort_writes = true;
 }
 
+/*
+ * A transaction writes only while this run still holds the source's lock:
+ * the fence keeps the lock row from being taken over until it ends, and
+ * finds it gone when a stalled run's lock was taken over meanwhile.
+ */
+static int fence(struct mreg_importer *w, struct mreg_error *err)
+{
+	const char *params[2] = { w->cfg->source, w->cfg->lock_token };
+	PGresult *res;
+	int held;
+
+	if (!w->cfg->lock_token)
+		return 0;
+	res = mreg_db_exec(w->cfg->conn, MREG_SOURCE_LOCK_FENCE_SQL, 2, params,
+			   PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	held = PQntuples(res) == 1;
+	PQclear(res);
+	if (held)
+		return 0;
+	mreg_error_set(err, MREG_EXIT_LOCKED,
+		       "lost the lock on \"%s\": another import took it over",
+		       w->cfg->source);
+	mreg_error_detail(err, "This run stalled past the lock's %d s without "
+			  "a heartbeat; what it committed before stays.",
+			  MREG_SOURCE_LOCK_TTL_S);
+	return -1;
+}
+
 int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err)
 {
 	if (w->in_txn)
@@ -35,7 +66,7 @@ int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err)
 	if (mreg_db_begin(w->cfg->conn, err) < 0)
 		return -1;
 	w->in_txn = true;
-	return 0;
+	return fence(w, err);
 }
 
 int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,

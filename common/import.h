@@ -15,8 +15,9 @@
  *   import-batch.c  the batch writer: COPY into a temporary table, then
  *                   set-based statements, one transaction per batch
  *   import-prune.c  after the last batch: the files that are gone
- *   source.c        a source's advisory lock and the loading of its cache
+ *   source.c        a source's name and the loading of its cache
  *                   (mreg.source_files), used by import-dir and bench
+ *   source-lock.c   a source's lock (a row of mreg.source_locks)
  *
  * 'mreg import-dir' (cli/import-dir.c) and the import workload of 'mreg
  * bench' (common/benchtree.c) fill one struct mreg_import_config and pass
@@ -96,6 +97,7 @@ struct mreg_import_config {
 	int jobs;                   /* worker threads, >= 1 */
 	/* what to write (the consumer) */
 	const char *source;         /* the source's name in source_files */
+	const char *lock_token;     /* the source lock's, to fence writes */
 	const char *actor;          /* of the audit rows */
 	long batch_size;            /* files per transaction, >= 1 */
 	bool strict;                /* a bad file: nothing is written */

@@ -1,9 +1,9 @@
-/* lockwait.h - how long to wait for an advisory lock another session holds
+/* lockwait.h - how long to wait for a lock another process holds
  *
- * import-dir's source lock (source.h) and migrate's lock (migrate.h) are
- * session advisory locks taken by polling pg_try_advisory_lock(): a short
- * statement per try, in autocommit, against a deadline kept on the
- * client's monotonic clock.  Nothing waits inside the server (a waiter
+ * import-dir's source lock (a row, source.h) and migrate's lock (a session
+ * advisory lock, migrate.h) are taken by polling: a short statement per
+ * try, in autocommit, against a deadline kept on the client's monotonic
+ * clock.  Nothing waits inside the server (a waiter
  * blocked in pg_advisory_lock() is a transaction that CREATE INDEX
  * CONCURRENTLY waits for), no session setting such as lock_timeout is
  * left behind on a pooled server connection, and a server connection is
@@ -22,8 +22,10 @@ struct mreg_lock_wait {
 	double limit_s;
 	/*
 	 * Optional: called once when the first try failed and a wait
-	 * begins (limit_s != 0); holder is "pid N, \"application\"", or
-	 * "another session" when the holder was not found.
+	 * begins (limit_s != 0); holder is "pid N, \"application\""
+	 * (migrate's server pid) or "pid N on HOST, \"application\"" (a
+	 * source's client pid), or "another session"/"another process"
+	 * when the holder was not found.
 	 */
 	void (*waiting)(void *arg, const char *holder);
 	void *arg;

@@ -77,12 +77,20 @@ int mreg_names_lookup(struct mreg_conn *conn, enum mreg_names_kind kind,
 		mreg_error_set(err, MREG_EXIT_USAGE, "unknown kind of name");
 		return -1;
 	}
-	if (mreg_db_command(conn, "SET statement_timeout = '2s'", 0, NULL,
-			    err) != 0)
+	/* a transaction of its own: the timeout must not stay behind on a
+	 * server connection a pooler hands to someone else */
+	if (mreg_db_begin(conn, err) < 0)
 		return -1;
-	res = mreg_db_exec(conn, sql, n, v, PGRES_TUPLES_OK, err);
-	if (!res)
+	if (mreg_db_command(conn, "SET LOCAL statement_timeout = '2s'", 0,
+			    NULL, err) != 0 ||
+	    !(res = mreg_db_exec(conn, sql, n, v, PGRES_TUPLES_OK, err))) {
+		mreg_db_rollback(conn);
 		return -1;
+	}
+	if (mreg_db_commit(conn, err) < 0) {
+		PQclear(res);
+		return -1;
+	}
 	rows = PQntuples(res);
 	names->v = rows ? calloc((size_t)rows, sizeof(*names->v)) : NULL;
 	if (rows && !names->v) {

@@ -92,7 +92,7 @@ teardown_file() {
 	run "$MREG" import-dir "$D"
 	assert_failure 4
 	assert_line "mreg import-dir: another import of \"$src\" is running"
-	assert_line --regexp "^DETAIL: Held by pid [0-9]+ \\(lock-holder-test\\) from local socket as postgres"
+	assert_line --regexp "^DETAIL: Held by pid $holder \\(lock-holder-test\\) on $(hostname) as postgres since .*; last heartbeat [0-9]+ s ago, stale after 30 s without one\\.$"
 	# another source is not blocked
 	run "$MREG" import-dir --source other-source "$D"
 	assert_success
@@ -116,18 +116,19 @@ teardown_file() {
 @test "--wait=DURATION gives up with exit 4 naming the holder and the limit; the lock stays with the holder" {
 	src=$(cd "$D" && pwd -P)
 	hold_source_lock "$src"
-	pid=$(q "select pid from pg_stat_activity where application_name = 'lock-holder-test'")
+	pid=$holder
+	token=$(q "select token from mreg.source_locks where source = '$src'")
 	run --separate-stderr "$MREG" import-dir --wait=1s --metrics-file "$BATS_TEST_TMPDIR/m.prom" "$D"
 	assert_failure 4
 	# the order of events: it said it waits, then gave up
 	assert_equal "$(grep -n 'waiting for another import' <<<"$stderr" | cut -d: -f1)" 1
 	assert_equal "$(sed -n 2p <<<"$stderr")" \
-		"mreg import-dir: another import of \"$src\" is running (pid $pid, \"lock-holder-test\"): gave up after waiting 1 s"
-	[[ $stderr == *"DETAIL: Held by pid $pid (lock-holder-test) from local socket"* ]]
+		"mreg import-dir: another import of \"$src\" is running (pid $pid on $(hostname), \"lock-holder-test\"): gave up after waiting 1 s"
+	[[ $stderr == *"DETAIL: Held by pid $pid (lock-holder-test) on $(hostname) as"* ]]
 	[[ $stderr == *"HINT: Wait longer (--wait=DURATION), or with no limit (--wait)."* ]]
 	[ -z "$output" ]
 	# the holder was never disturbed
-	assert_equal "$(q "select count(*) from pg_locks where locktype = 'advisory' and granted and pid = $pid")" 1
+	assert_equal "$(q "select count(*) from mreg.source_locks where token = '$token' and pid = $pid")" 1
 	# the metrics file says it too
 	assert_equal "$("$MREG_SOURCE_ROOT/test/metrics-check" "$BATS_TEST_TMPDIR/m.prom" mreg_last_exit_code)" 4
 	# --wait=60s: waits, and takes the lock once the holder is gone

@@ -45,6 +45,13 @@ db_create() {
 	psql -XAtq -d postgres -v ON_ERROR_STOP=1 \
 		-c "DROP DATABASE IF EXISTS \"$PGDATABASE\" WITH (FORCE)" \
 		-c "CREATE DATABASE \"$PGDATABASE\"" >/dev/null
+	if [ -n "${MREG_TEST_POOLED_HOST:-}" ]; then
+		# test/pooled-subset: mreg through PgBouncer in transaction mode,
+		# migrate through the direct DSN (as in production), psql direct
+		# (no dbname: libpq takes PGDATABASE, which tests change)
+		export MREG_DSN="host=$MREG_TEST_POOLED_HOST port=6432"
+		export MREG_DIRECT_DSN="host=$PGHOST port=${PGPORT:-5432}"
+	fi
 }
 
 db_create_migrated() {
@@ -79,6 +86,8 @@ bench_server_killed() {
 		. "$envfile"
 		trap '"$MREG_SOURCE_ROOT/test/pg-sandbox" stop' EXIT
 		export PGDATABASE=postgres
+		# a private cluster, direct (test/pooled-subset's DSNs name another)
+		unset MREG_DSN MREG_DIRECT_DSN
 		"$MREG" migrate --quiet
 		eval "$prepare"
 		err="$BATS_TEST_TMPDIR/err"

@@ -88,16 +88,24 @@ import_tree() {
 	run --separate-stderr timeout 300 "$MREG" import-dir --source "t$BATS_TEST_NUMBER" --format json "$@" "$B"
 }
 
-# hold_source_lock SRC [APP]: a psql session (application_name APP, by
-# default lock-holder-test) holding the source's lock until the test ends
-# it; waits until pg_locks shows it granted.  The psql's pid in $holder.
+# hold_source_lock SRC [APP]: a psql process (application_name APP, by
+# default lock-holder-test) holding the source's lock row as a process of
+# this machine would, until the test ends it (end_session APP "$holder");
+# mreg then finds the holder process gone and takes the lock over at once.
+# Waits until the row is there.  The psql's pid (the row's pid) in $holder.
 hold_source_lock() {
-	psql -XAtq -v src="$1" -v app="${2:-lock-holder-test}" >/dev/null 2>&1 3>&- <<-'SQL' &
+	local app=${2:-lock-holder-test}
+	local host_id
+	host_id="$(hostname)|$(cat /proc/sys/kernel/random/boot_id)|$(readlink /proc/self/ns/pid)"
+	# exec: the shell's pid becomes psql's, so the row names the holder
+	sh -c 'exec psql -XAtq -v src="$1" -v app="$2" -v host="$3" -v host_id="$4" -v pid=$$' \
+		sh "$1" "$app" "$(hostname)" "$host_id" >/dev/null 2>&1 3>&- <<-'SQL' &
 		SET application_name = :'app';
-		SELECT pg_advisory_lock(hashtextextended('mreg.import:' || :'src', 0));
+		INSERT INTO mreg.source_locks (source, host, host_id, pid, application, ttl_s)
+		VALUES (:'src', :'host', :'host_id', :'pid', :'app', 30);
 		SELECT pg_sleep(600);
 	SQL
 	holder=$!
-	wait_for "the lock holder in pg_locks" \
-		"[ \"\$(q \"select count(*) from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory' and l.granted and a.application_name = '${2:-lock-holder-test}'\")\" = 1 ]"
+	wait_for "the lock holder's row" \
+		"[ \"\$(q \"select count(*) from mreg.source_locks where application = '$app' and pid = $holder\")\" = 1 ]"
 }

@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# 6003: the failover drill: an import running on the primary, the primary
+# stopped, the replica promoted, the DSN pointed at it; the rerun completes,
+# the registry equals the tree and nothing reported as committed is lost
+
+load helpers
+load import-helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	local envs
+	envs=$("$MREG_SOURCE_ROOT/test/pg-cluster" start) || return 1
+	echo "$envs" >"$BATS_FILE_TMPDIR/cluster.env"
+	eval "$envs"
+	"$MREG" migrate --quiet
+	export TREE="$BATS_FILE_TMPDIR/tree"
+	"$GEN" "$TREE" 2000 7
+}
+
+teardown_file() {
+	eval "$(cat "$BATS_FILE_TMPDIR/cluster.env")"
+	"$MREG_SOURCE_ROOT/test/pg-cluster" stop
+}
+
+setup() {
+	eval "$(cat "$BATS_FILE_TMPDIR/cluster.env")"
+}
+
+teardown() {
+	# (the primary may be gone: then so is the blocker)
+	end_session blocker-6003 2>/dev/null || true
+}
+
+rq() {
+	psql -XAtq "$MREG_TEST_REPLICA_DSN" -c "$1"
+}
+
+@test "failover during an import: promote the replica, rerun there, nothing committed is lost" {
+	# synchronous replication: a commit is reported once the replica has
+	# it (what makes "reported as committed" survive losing the primary)
+	q "ALTER SYSTEM SET synchronous_standby_names = '*'" >/dev/null
+	q "SELECT pg_reload_conf()" >/dev/null
+	wait_for "the replica to be synchronous" \
+		"[ \"\$(q \"SELECT sync_state FROM pg_stat_replication\")\" = sync ]" 60
+	# changes reported as committed before the failover
+	"$MREG" import-dir --quiet --source samples "$MREG_SOURCE_ROOT/test/data/models"
+	local m reported=()
+	for m in openai/text-embedding-3-small mistral/mistral-embed openai/text-embedding-3-large; do
+		"$MREG" set-default --quiet "$m" && reported+=("$m")
+	done
+	# the import: held at a batch boundary by a session that holds its
+	# lock row FOR UPDATE (every import transaction first takes the row
+	# FOR KEY SHARE), so it is certainly running when the primary goes
+	"$MREG" import-dir --batch-size 100 --source drill "$TREE" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	importer=$!
+	wait_for "the import's lock row" \
+		"[ \"\$(q \"SELECT count(*) FROM mreg.source_locks WHERE source = 'drill'\")\" = 1 ]"
+	psql -XAtq >/dev/null 2>&1 3>&- <<-'SQL' &
+		SET application_name = 'blocker-6003';
+		BEGIN;
+		SELECT 1 FROM mreg.source_locks WHERE source = 'drill' FOR UPDATE;
+		SELECT pg_sleep(600);
+	SQL
+	wait_for "the import to wait at its fence" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%mreg.source_locks%' AND application_name NOT LIKE '%6003%'\")\" = 1 ]"
+	committed=$(q "SELECT count(*) FROM mreg.source_files WHERE source = 'drill'")
+	kill -0 "$importer"
+	# the primary goes away; the replica is promoted
+	"$MREG_SOURCE_ROOT/test/pg-sandbox" kill
+	rc=0
+	wait "$importer" || rc=$?
+	[ "$rc" -ne 0 ]
+	assert_equal "$(rq "SELECT pg_promote()")" t
+	assert_equal "$(rq "SELECT pg_is_in_recovery()")" f
+	# point the DSN at the new primary
+	export MREG_DSN=$MREG_TEST_REPLICA_DSN
+	unset PGHOST PGPORT
+	# nothing reported as committed is lost
+	assert_equal "$("$MREG" default embedding)" "${reported[-1]}"
+	[ "$(psql -XAtq "$MREG_DSN" -c "SELECT count(*) FROM mreg.source_files WHERE source = 'drill'")" -ge "$committed" ]
+	# the rerun takes over the dead run's lock at once and completes
+	run --separate-stderr "$MREG" import-dir --format json --source drill "$TREE"
+	assert_success
+	assert_equal "$(jq -r .failed <<<"$output")" 0
+	want=$(dir_digest "$TREE")
+	got=$(PGHOST=$MREG_CLUSTER/replica PGPORT=5432 PGDATABASE=mreg db_digest drill)
+	assert_equal "$got" "$want"
+	assert_equal "$(psql -XAtq "$MREG_DSN" -c "SELECT count(*) FROM mreg.source_locks")" 0
+}
