@@ -27,7 +27,7 @@ nshipped() {
 	assert_success
 	assert_line --regexp '^applied 0001_initial\.sql \([0-9.]+ ms\)$'
 	run q "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'mreg'"
-	assert_output "artifacts audit_log model_defaults models providers schema_migrations source_files"
+	assert_output "artifacts audit_log model_defaults models providers schema_migrations source_files source_locks"
 	run q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
 	assert_output 0
 	run q "SELECT version, name, length(checksum), duration_ms > 0 FROM mreg.schema_migrations ORDER BY version"
