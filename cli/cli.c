@@ -443,6 +443,8 @@ static struct mreg_pool *read_pool(struct cli_ctx *ctx,
 	struct mreg_pool *pool;
 	struct mreg_conn *conn;
 
+	/* the caller tells a fallback (NULL, err clear) from a failure */
+	mreg_error_clear(err);
 	rc.dsn = ctx->read_dsn;
 	if (!(pool = mreg_pool_create(&rc, err)))
 		return NULL;
