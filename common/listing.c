@@ -139,32 +139,32 @@ static const struct mreg_listing listings[MREG_LISTING_N] = {
 	[MREG_LISTING_MODELS] = {
 		"models", "models", MREG_SQL_LIST_MODELS_BY_NAME,
 		MREG_SQL_COUNT_MODELS, model_params, N(model_params), 4,
-		model_cols, N(model_cols), "name", "id", 'n' },
+		model_cols, N(model_cols), "name", "id", 'n', false },
 	[MREG_LISTING_MODELS_UPDATED] = {
 		"models --sort updated", "models",
 		MREG_SQL_LIST_MODELS_BY_UPDATED, MREG_SQL_COUNT_MODELS,
 		model_params, N(model_params), 4, model_cols, N(model_cols),
-		"updated_at", "id", 'u' },
+		"updated_at", "id", 'u', false },
 	[MREG_LISTING_PROVIDERS] = {
 		"providers", "providers", MREG_SQL_LIST_PROVIDERS,
 		MREG_SQL_COUNT_PROVIDERS, key_params, N(key_params), 0,
-		provider_cols, N(provider_cols), "name", NULL, 'p' },
+		provider_cols, N(provider_cols), "name", NULL, 'p', false },
 	[MREG_LISTING_DEFAULTS] = {
 		"defaults", "defaults", MREG_SQL_LIST_DEFAULTS,
 		MREG_SQL_COUNT_DEFAULTS, key_params, N(key_params), 0,
-		default_cols, N(default_cols), "type", NULL, 'd' },
+		default_cols, N(default_cols), "type", NULL, 'd', false },
 	[MREG_LISTING_AUDIT] = {
 		"audit", "audit entries", MREG_SQL_LIST_AUDIT,
 		MREG_SQL_COUNT_AUDIT, audit_params, N(audit_params), 6,
-		audit_cols, N(audit_cols), "logged_at", "id", 'a' },
+		audit_cols, N(audit_cols), "logged_at", "id", 'a', false },
 	[MREG_LISTING_SEARCH] = {
 		"search", "results", MREG_SQL_SEARCH, NULL, search_params,
 		N(search_params), 0, search_cols, N(search_cols), NULL, NULL,
-		's' },
+		's', false },
 	[MREG_LISTING_HISTORY] = {
 		"history", "entries", MREG_SQL_HISTORY, MREG_SQL_COUNT_HISTORY,
 		history_params, N(history_params), 4, history_cols,
-		N(history_cols), "logged_at", "id", 'h' },
+		N(history_cols), "logged_at", "id", 'h', false },
 	[MREG_LISTING_HISTORY_FIELDS] = {
 		"history (fields)", "entries", MREG_SQL_HISTORY_FIELDS,
 		MREG_SQL_COUNT_HISTORY, history_params, N(history_params), 4,
@@ -173,7 +173,7 @@ static const struct mreg_listing listings[MREG_LISTING_N] = {
 	[MREG_LISTING_DEFAULTS_ASOF] = {
 		"defaults --at", "defaults", MREG_SQL_LIST_DEFAULTS_ASOF,
 		MREG_SQL_COUNT_DEFAULTS_ASOF, asof_params, N(asof_params), 1,
-		default_cols, N(default_cols), "type", NULL, 'd' },
+		default_cols, N(default_cols), "type", NULL, 'd', false },
 };
 
 const struct mreg_listing *mreg_listing_get(enum mreg_listing_id id)
