@@ -27,7 +27,10 @@ trap '"$here/test/pg-cluster" stop' EXIT
 "$mreg" migrate --quiet
 "$mreg" bench --populate 1000 --keep --transactions 1 >/dev/null
 lsn=$(psql -XAtq -c "SELECT pg_current_wal_lsn()")
+# poll for the replica's replay (an event), giving up after 60 s
+deadline=$((SECONDS + 60))
 until [ "$(psql -XAtq "$MREG_TEST_REPLICA_DSN" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do
+	[ "$SECONDS" -lt "$deadline" ] || { echo "scale-out.sh: the replica did not replay $lsn in 60 s" >&2; exit 1; }
 	sleep 0.1
 done
 
