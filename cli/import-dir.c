@@ -38,7 +38,7 @@ enum {
 	OPT_PATTERN = 256, OPT_SOURCE, OPT_JOBS, OPT_MAX_FILE_SIZE, OPT_REHASH,
 	OPT_STRICT, OPT_DRY_RUN, OPT_PRUNE, OPT_WAIT, OPT_PROGRESS,
 	OPT_BATCH_SIZE, OPT_FOLLOW_EXTERNAL, OPT_METRICS_FILE, OPT_PLAN,
-	OPT_PRUNE_MAX,
+	OPT_PRUNE_MAX, OPT_WRITERS,
 };
 
 static const struct cli_option options[] = {
@@ -55,6 +55,9 @@ static const struct cli_option options[] = {
 	{ OPT_JOBS, 'j', "jobs", "N", "worker threads (default: the CPUs)" },
 	{ OPT_BATCH_SIZE, 0, "batch-size", "N",
 	  "files per database transaction (default 1000)" },
+	{ OPT_WRITERS, 0, "writers", "N",
+	  "write up to N batches at once, each on its own connection "
+	  "(default 2)" },
 	{ OPT_REHASH, 0, "rehash", NULL,
 	  "ignore the content-hash cache: read every file" },
 	{ OPT_STRICT, 0, "strict", NULL,
@@ -166,6 +169,13 @@ static int on_value(struct run *run, int id, const char *arg)
 					 "--jobs: \"%s\" is not a number from 1 to 256",
 					 arg);
 		cfg->jobs = (int)n;
+		return 0;
+	case OPT_WRITERS:
+		if (cli_parse_long(arg, 1, MREG_IMPORT_MAX_WRITERS, &n) < 0)
+			return cli_usage(run->ctx,
+					 "--writers: \"%s\" is not a number from 1 to %d",
+					 arg, MREG_IMPORT_MAX_WRITERS);
+		cfg->writers = (int)n;
 		return 0;
 	case OPT_BATCH_SIZE:
 		if (cli_parse_long(arg, 1, 100000, &cfg->batch_size) < 0)
@@ -534,7 +544,7 @@ static int lock_and_import(struct run *run)
 	int status;
 
 	mreg_error_clear(&err);
-	pool = cli_pool(run->ctx, 2, &err);
+	pool = cli_pool(run->ctx, 1 + run->cfg.writers, &err);
 	if (!pool || !(lock_conn = mreg_pool_acquire(pool, &err)))
 		return cli_report(run->ctx, &err);
 	status = take_lock(run, lock_conn, &lock);
@@ -545,6 +555,7 @@ static int lock_and_import(struct run *run)
 	cli_verbose(run->ctx, "lock on \"%s\" taken at %.3f s",
 		    run->cfg.source, elapsed_s(run));
 	run->cfg.lock_token = mreg_source_lock_token(lock);
+	run->cfg.pool = pool;
 	conn = mreg_pool_acquire(pool, &err);
 	status = conn ? import(run, conn) : cli_report(run->ctx, &err);
 	if (conn)
@@ -577,6 +588,7 @@ int cmd_import_dir(struct cli_ctx *ctx, int argc, char **argv)
 	cli_metrics_init(&run.metrics);
 	pthread_mutex_init(&run.print_lock, NULL);
 	run.cfg.jobs = (int)default_jobs();
+	run.cfg.writers = MREG_IMPORT_DEFAULT_WRITERS;
 	rc = cli_parse(ctx, &cmd_import_dir_spec, argc, argv, on_option, &run, &argi);
 	if (rc == -1)
 		cli_set_json(ctx, run.json);

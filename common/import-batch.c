@@ -45,6 +45,14 @@ static const char *const copy_batch_sql =
 	"COPY mreg_import_batch (kind, path" BATCH_FIELDS(FIELD_NAME)
 	") FROM STDIN";
 
+/*
+ * A temporary table has no statistics: without them the planner takes the
+ * batch for a row or two and joins it to the models by a nested loop,
+ * quadratic in the batch size.  The columns the joins use are enough.
+ */
+static const char *const analyze_batch_sql =
+	"ANALYZE mreg_import_batch (kind, provider, name, provider_id, model_id)";
+
 /* --- the statements ------------------------------------------------------ */
 
 /* The state of a model as the audit log records it. */
@@ -294,7 +302,7 @@ static bool item_copied(const struct mreg_importer *w, size_t i)
 		return true;
 	r = w->batch[i];
 	/* a claim found in conflict after the row was queued */
-	return !(r->kind == MREG_SCAN_MODEL && r->claim && r->claim->conflicted);
+	return !r->skip;
 }
 
 static void copy_item(struct mreg_copy *cp, const struct mreg_importer *w,
@@ -362,7 +370,8 @@ static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
 	for (i = lo; i < hi; i++)
 		if (item_copied(w, i))
 			copy_item(&cp, w, i);
-	if (mreg_copy_end(&cp, err) < 0)
+	if (mreg_copy_end(&cp, err) < 0 ||
+	    mreg_db_command(conn, analyze_batch_sql, 0, NULL, err) < 0)
 		return -1;
 	if (mreg_audit_row_context(conn, row_context_sql, 0, NULL, err) < 0 ||
 	    run_steps(w, err) < 0)

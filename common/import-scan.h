@@ -69,6 +69,8 @@ struct mreg_scan_result {
 	struct mreg_scan_artifact *arts;
 	size_t narts;
 	struct mreg_claim *claim;  /* MREG_SCAN_MODEL: set by the consumer */
+	bool skip;                 /* its claim was in conflict when the
+				      batch was handed to its writer */
 	const struct mreg_cache_entry **many; /* UNCHANGED: the entries */
 	size_t nmany;
 };

@@ -148,12 +148,33 @@ static bool claim_key(struct mreg_importer *w, const char *key,
 	return false;
 }
 
+/*
+ * Write what the batch holds: on this thread, or handed to a writer
+ * (import-writers.c).  The claims are the consumer's: which rows a claim
+ * in conflict keeps out is settled here, when the batch leaves.
+ */
+static int flush(struct mreg_importer *w, struct mreg_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < w->nbatch; i++) {
+		struct mreg_scan_result *r = w->batch[i];
+
+		r->skip = r->kind == MREG_SCAN_MODEL && r->claim &&
+			  r->claim->conflicted;
+	}
+	if (w->cfg->writers > 1 && w->cfg->pool && !w->one_txn &&
+	    (w->nbatch > 0 || w->ninvalid > 0))
+		return mreg_writers_dispatch(w, err);
+	return mreg_importer_write_batch(w, err);
+}
+
 static int batch_add(struct mreg_importer *w, struct mreg_scan_result *r,
 		     struct mreg_error *err)
 {
 	w->batch[w->nbatch++] = r;
 	if (w->nbatch >= (size_t)w->cfg->batch_size)
-		return mreg_importer_write_batch(w, err);
+		return flush(w, err);
 	return 0;
 }
 
@@ -386,7 +407,7 @@ int mreg_importer_take(struct mreg_importer *w, struct mreg_scan_result *r,
 		goto cleanup;
 	rc = 0;
 	if (w->ninvalid >= (size_t)w->cfg->batch_size)
-		rc = mreg_importer_write_batch(w, err);
+		rc = flush(w, err);
 cleanup:
 	mreg_scan_result_free(r);
 	free(rel);
@@ -418,8 +439,8 @@ int mreg_importer_init(struct mreg_importer *w,
 
 int mreg_importer_complete(struct mreg_importer *w, struct mreg_error *err)
 {
-	if (release_all(w, err) < 0 || mreg_importer_write_batch(w, err) < 0 ||
-	    mreg_importer_prune(w, err) < 0)
+	if (release_all(w, err) < 0 || flush(w, err) < 0 ||
+	    mreg_writers_drain(w, err) < 0 || mreg_importer_prune(w, err) < 0)
 		return -1;
 	if (w->in_txn) {
 		w->in_txn = false;
@@ -435,6 +456,7 @@ void mreg_importer_finish(struct mreg_importer *w)
 {
 	size_t i;
 
+	mreg_writers_stop(w);
 	if (w->in_txn)
 		mreg_db_rollback(w->cfg->conn);
 	w->in_txn = false;

@@ -47,6 +47,7 @@ struct mreg_importer {
 	size_t ninvalid, capinvalid;
 	PGresult *plan;             /* --plan: the batch's changes, told
 				       once its savepoint is released */
+	struct mreg_writers *writers; /* import-writers.c, once started */
 	struct mreg_claims claims;
 	struct mreg_claims owners;  /* provider/name -> file recorded for it */
 	bool claims_active;         /* built on the first model file read */
@@ -96,6 +97,19 @@ int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
  */
 int mreg_importer_write_batch(struct mreg_importer *w,
 			      struct mreg_error *err);
+
+/*
+ * import-writers.c, with cfg->writers > 1 outside one transaction: hand
+ * the batch and the paths to invalidate to the next writer (after telling
+ * the outcome of that writer's previous batch), then empty both; -1 (err
+ * filled) when a batch written before failed.  drain waits for every
+ * batch handed over and tells the outcomes (-1: the first failure); stop
+ * ends the writers (called by mreg_importer_finish).
+ */
+struct mreg_writers;
+int mreg_writers_dispatch(struct mreg_importer *w, struct mreg_error *err);
+int mreg_writers_drain(struct mreg_importer *w, struct mreg_error *err);
+void mreg_writers_stop(struct mreg_importer *w);
 
 /* import-prune.c: count the files that are gone; with --prune deactivate
  * their models (in the run's transaction). */

@@ -72,11 +72,14 @@ struct mreg_import_events {
 #define MREG_IMPORT_DEFAULT_PATTERN "*.json"
 #define MREG_IMPORT_DEFAULT_MAX_FILE_SIZE (1024LL * 1024)
 #define MREG_IMPORT_DEFAULT_BATCH_SIZE 1000L
+#define MREG_IMPORT_DEFAULT_WRITERS 2
+#define MREG_IMPORT_MAX_WRITERS 16
 /* for an initializer: { MREG_IMPORT_CONFIG_DEFAULTS, .rootfd = ..., } */
 #define MREG_IMPORT_CONFIG_DEFAULTS                                    \
 	.pattern = MREG_IMPORT_DEFAULT_PATTERN,                        \
 	.max_file_size = MREG_IMPORT_DEFAULT_MAX_FILE_SIZE,            \
 	.batch_size = MREG_IMPORT_DEFAULT_BATCH_SIZE,                  \
+	.writers = 1,                                                  \
 	.prune_max = -1
 /* The default prune guard: max(PERCENT% of the source's active models,
  * MIN) */
@@ -114,6 +117,14 @@ struct mreg_import_config {
 	long prune_max;
 	bool prune_max_percent;
 	struct mreg_conn *conn;     /* cache load and writes; left idle */
+	/*
+	 * Batches written at once outside one transaction (import-writers.c):
+	 * writers > 1 takes up to writers - 1 more connections from pool
+	 * (opened only when a batch is ready while the others are busy).
+	 * 0 or 1, or no pool: every batch on conn, one after the other.
+	 */
+	int writers;
+	struct mreg_pool *pool;
 	/* what the caller hears */
 	struct mreg_import_events ev;
 	/*

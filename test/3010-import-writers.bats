@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# 3010: import-dir --writers: batches written at once on several
+# connections, told in batch order; fewer connections than asked for
+
+load helpers
+load import-helpers
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export T="$BATS_FILE_TMPDIR/gen"
+	"$GEN" "$T" 200 3010 >/dev/null
+}
+
+# every test on a database of its own
+setup() {
+	db_create_migrated
+}
+
+teardown_file() {
+	psql -XAtq -d postgres -c "DROP DATABASE IF EXISTS t3010_limited WITH (FORCE)" >/dev/null 2>&1 || true
+	psql -XAtq -d postgres -c "DROP ROLE IF EXISTS t3010_limited" >/dev/null 2>&1 || true
+}
+
+teardown() {
+	end_session blocker-3010
+	db_drop_second
+	db_drop
+}
+
+# blocker SQL: a psql session that runs SQL in an open transaction and
+# holds it until end_session blocker-3010; waits until SQL has run.
+blocker() {
+	psql -XAtq -v ON_ERROR_STOP=1 >/dev/null 2>&1 3>&- <<-SQL &
+		SET application_name = 'blocker-3010';
+		BEGIN;
+		$1;
+		SELECT pg_sleep(600);
+	SQL
+	wait_for "the blocker's statement" \
+		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'blocker-3010' and query like '%pg_sleep%'\")\" = 1 ]"
+}
+
+# How many of the import's backends wait for a lock on mreg.source_files.
+waiting_writers() {
+	q "select count(distinct l.pid) from pg_locks l join pg_stat_activity a using (pid)
+	    where not l.granted and l.relation = 'mreg.source_files'::regclass
+	      and a.application_name like 'mreg%'"
+}
+
+# A tree with good files, bad files and two files claiming one model.
+bad_tree() {
+	rm -rf "$1"
+	cp -r "$T" "$1"
+	printf '{"name": "broken", ' >"$1/d00/broken.json"
+	printf '{"name": "x", "provider": "p01", "type": "llm", "tags": ["a", "a"]}\n' >"$1/d01/dup-tag.json"
+	cp "$1/d02/m0000002.json" "$1/d03/twin.json"
+}
+
+@test "--writers 3: three batches are written at once, each in its own transaction" {
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	# (a provider a batch creates makes the batches that need it wait
+	# for its commit: these exist already)
+	q "INSERT INTO mreg.providers (name) SELECT 'p' || lpad(g::text, 2, '0') FROM generate_series(0, 19) g"
+	# every batch writes its files' cache rows: they all wait here
+	blocker "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
+	"$MREG" import-dir --quiet --writers 3 --batch-size 10 --source w3 "$B" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	importer=$!
+	wait_for "three batches waiting at once" "[ \"\$(waiting_writers)\" = 3 ]"
+	# nothing of them is visible: each waits in its own open transaction
+	assert_equal "$(q "select count(*) from mreg.models")" 0
+	end_session blocker-3010
+	rc=0
+	wait "$importer" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
+	assert_equal "$(q "select count(*) from mreg.source_files where source = 'w3'")" 200
+	assert_equal "$(db_digest w3)" "$(dir_digest "$B")"
+	# 20 batches, numbered 1..20 in the order they were formed, 10 each
+	assert_equal "$(q "select string_agg(b || ':' || n, ' ' order by b)
+	                     from (select (details->>'batch')::int b, count(*) n from mreg.audit_log
+	                            where action = 'model.create' and details->>'source' = 'w3' group by 1) x")" \
+		"$(for i in $(seq 1 20); do printf '%s:10 ' "$i"; done | sed 's/ $//')"
+	# one transaction per batch
+	assert_equal "$(q "select count(distinct xid) from mreg.audit_log where details->>'source' = 'w3' and action = 'model.create'")" 20
+}
+
+@test "a writer's connection killed mid-batch: the run fails, the other batches commit, a rerun completes" {
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	q "INSERT INTO mreg.providers (name) SELECT 'p' || lpad(g::text, 2, '0') FROM generate_series(0, 19) g"
+	blocker "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
+	"$MREG" import-dir --quiet --writers 2 --batch-size 10 --source killed "$B" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	importer=$!
+	wait_for "two batches waiting at once" "[ \"\$(waiting_writers)\" = 2 ]"
+	victim=$(q "select min(l.pid) from pg_locks l join pg_stat_activity a using (pid)
+	             where not l.granted and l.relation = 'mreg.source_files'::regclass
+	               and a.application_name like 'mreg%'")
+	q "select pg_terminate_backend($victim)" >/dev/null
+	end_session blocker-3010
+	rc=0
+	wait "$importer" || rc=$?
+	assert_equal "$rc" 1
+	grep -q "terminating connection due to administrator command\|server closed the connection" "$BATS_TEST_TMPDIR/err"
+	# the other writer's batch committed whole: every model written has
+	# its cache row, and no more than one batch of the two is missing
+	n=$(q "select count(*) from mreg.source_files where source = 'killed'")
+	assert_equal "$(q "select count(*) from mreg.source_files s join mreg.models m on m.id = s.model_id where s.source = 'killed'")" "$n"
+	[ "$((n % 10))" -eq 0 ] && [ "$n" -ge 10 ] && [ "$n" -lt 200 ]
+	run --separate-stderr "$MREG" import-dir --format json --source killed "$B"
+	assert_success
+	assert_equal "$(jq -r .added <<<"$output")" "$((200 - n))"
+	assert_equal "$(db_digest killed)" "$(dir_digest "$B")"
+}
+
+@test "--writers 1 and --writers 4 leave the same registry, report and audit" {
+	B="$BATS_TEST_TMPDIR/t"
+	bad_tree "$B"
+	run --separate-stderr "$MREG" import-dir --jobs 1 --writers 1 --batch-size 7 --format json --source same "$B"
+	assert_failure 3
+	one_out=$output one_err=$stderr
+	second=$(db_create_second)
+	run --separate-stderr env PGDATABASE="$second" "$MREG" import-dir --jobs 1 --writers 4 --batch-size 7 --format json --source same "$B"
+	assert_failure 3
+	four_out=$output four_err=$stderr
+	# the same bad files, reported in the same order
+	assert_equal "$four_err" "$one_err"
+	[[ $one_err == *"broken.json:1:"* ]]
+	[[ $one_err == *"dup-tag.json: key 'tags': \"a\" is listed twice"* ]]
+	[[ $one_err == *"is also defined in"*"twin.json"* ]]
+	# the same counts
+	assert_equal "$(jq -c 'del(.duration_s)' <<<"$four_out")" "$(jq -c 'del(.duration_s)' <<<"$one_out")"
+	assert_equal "$(jq -r .failed <<<"$one_out")" 4
+	# the same models, cache rows and audit rows (ids and times aside)
+	local dump="SELECT p.name, m.name, m.type, m.version, m.description, m.tags, m.config, m.metadata
+	              FROM mreg.models m JOIN mreg.providers p ON p.id = m.provider_id ORDER BY 1, 2"
+	assert_equal "$(PGDATABASE=$second q "$dump")" "$(q "$dump")"
+	local cache="SELECT path, size, sha256, error IS NOT NULL FROM mreg.source_files ORDER BY path"
+	assert_equal "$(PGDATABASE=$second q "$cache")" "$(q "$cache")"
+	local audit="SELECT action, resource, new, details - 'batch' FROM mreg.audit_log
+	              WHERE action <> 'migration.apply' ORDER BY resource, action"
+	assert_equal "$(PGDATABASE=$second q "$audit")" "$(q "$audit")"
+	# an unchanged rerun with several writers writes nothing
+	run --separate-stderr env PGDATABASE="$second" "$MREG" import-dir --writers 4 --batch-size 7 --format json --source same "$B"
+	assert_failure 3
+	assert_equal "$(jq -r '.added + .updated' <<<"$output")" 0
+}
+
+@test "a writer's connection refused: the run says so and writes with the connections it has" {
+	psql -XAtq -d postgres -c "DROP DATABASE IF EXISTS t3010_limited WITH (FORCE)" >/dev/null
+	q "DROP ROLE IF EXISTS t3010_limited"
+	# the lock's connection and one writer's: a third is refused
+	q "CREATE ROLE t3010_limited LOGIN CONNECTION LIMIT 2"
+	psql -XAtq -d postgres -c "DROP DATABASE IF EXISTS t3010_limited WITH (FORCE)" \
+		-c "CREATE DATABASE t3010_limited OWNER t3010_limited" >/dev/null
+	export PGDATABASE=t3010_limited PGUSER=t3010_limited
+	"$MREG" migrate --quiet
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	run --separate-stderr "$MREG" import-dir --writers 3 --batch-size 10 --format json --source lim "$B"
+	assert_success
+	assert_equal "$(jq -r .added <<<"$output")" 200
+	[[ $stderr == *"mreg import-dir: warning: writing with 1 connection, not 3: "*"too many connections for role \"t3010_limited\""* ]]
+	assert_equal "$(wc -l <<<"$stderr")" 1
+	assert_equal "$(db_digest lim)" "$(dir_digest "$B")"
+}
+
+@test "--writers: out of range is a usage error" {
+	for v in 0 17 x ""; do
+		run --separate-stderr "$MREG" import-dir --writers "$v" "$T"
+		assert_failure 2
+		[[ $stderr == "mreg import-dir: --writers: \"$v\" is not a number from 1 to 16"* ]]
+	done
+}
