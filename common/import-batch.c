@@ -154,9 +154,12 @@ static const struct batch_step batch_steps[] = {
 	/* the cache rows, in the same transaction as the models */
 	{ STEP_SOURCE,
 		"INSERT INTO mreg.source_files AS s (source, path, size, mtime_ns,"
-		" ctime_ns, inode, device, sha256, racy, error, model_id, artifacts)"
+		" ctime_ns, inode, device, sha256, racy, error, model_id, artifacts,"
+		" model_key)"
 		" SELECT $1::text, path, size, mtime_ns, ctime_ns, inode, device, sha256,"
-		" racy, error, model_id, artifact_stats FROM mreg_import_batch"
+		" racy, error, model_id, artifact_stats,"
+		" CASE WHEN kind = 'model' THEN provider || '/' || name END"
+		" FROM mreg_import_batch"
 		" WHERE kind IN ('model', 'touch', 'error')"
 		" ON CONFLICT (source, path) DO UPDATE SET size = EXCLUDED.size,"
 		" mtime_ns = EXCLUDED.mtime_ns, ctime_ns = EXCLUDED.ctime_ns,"
@@ -164,6 +167,7 @@ static const struct batch_step batch_steps[] = {
 		" sha256 = EXCLUDED.sha256, racy = EXCLUDED.racy,"
 		" error = EXCLUDED.error, artifacts = EXCLUDED.artifacts,"
 		" model_id = coalesce(EXCLUDED.model_id, s.model_id),"
+		" model_key = coalesce(EXCLUDED.model_key, s.model_key),"
 		" recorded_at = now()" },
 
 	/* files in a provider/name conflict: hash and parse them next time */

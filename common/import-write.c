@@ -164,8 +164,14 @@ static int flush(struct mreg_importer *w, struct mreg_error *err)
 			  r->claim->conflicted;
 	}
 	if (w->cfg->writers > 1 && w->cfg->pool && !w->one_txn &&
-	    (w->nbatch > 0 || w->ninvalid > 0))
+	    (w->nbatch > 0 || w->ninvalid > 0)) {
+		/* a file to invalidate may be in a batch still being written:
+		 * its row must be there before this batch updates it (rare:
+		 * two files claiming one model) */
+		if (w->ninvalid > 0 && mreg_writers_drain(w, err) < 0)
+			return -1;
 		return mreg_writers_dispatch(w, err);
+	}
 	return mreg_importer_write_batch(w, err);
 }
 

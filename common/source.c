@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "modelfile.h"
+#include "registry.h"
 #include "source.h"
 #include "utf8.h"
 
@@ -32,22 +33,16 @@ const char *mreg_source_name_problem(const char *name, bool given, char *buf,
 
 /* --- the recorded files -------------------------------------------------- */
 
-/* Rows of the cursor per round trip: a few MB, whatever the source. */
-#define CACHE_FETCH_ROWS 20000
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
+/*
+ * Streamed one row at a time (single-row mode): the rows are put in the
+ * cache while the server still sends the next ones, and memory holds one
+ * row, whatever the source.
+ */
 static const char *const load_sql =
-	"DECLARE mreg_import_cache NO SCROLL CURSOR FOR"
-	" SELECT s.path, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.device,"
-	" s.sha256, s.racy, s.error, s.model_id, p.name || '/' || m.name,"
-	" s.artifacts"
-	" FROM mreg.source_files s"
-	" LEFT JOIN mreg.models m ON m.id = s.model_id"
-	" LEFT JOIN mreg.providers p ON p.id = m.provider_id"
-	" WHERE s.source = $1";
-static const char *const fetch_sql =
-	"FETCH " STR(CACHE_FETCH_ROWS) " FROM mreg_import_cache";
+	"SELECT s.path, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.device,"
+	" s.sha256, s.racy, s.error, s.model_id,"
+	" CASE WHEN s.model_id IS NOT NULL THEN s.model_key END, s.artifacts"
+	" FROM mreg.source_files s WHERE s.source = $1";
 
 static long long ll_at(const PGresult *res, int row, int col)
 {
@@ -83,36 +78,18 @@ int mreg_source_load_cache(struct mreg_cache *cache, struct mreg_conn *conn,
 {
 	const char *params[1] = { source };
 	struct mreg_cache_entry e;
-	PGresult *res = NULL;
-	int i, n, rc = -1;
+	struct mreg_stream st;
+	int rc;
 
-	if (mreg_db_begin(conn, err) < 0)
+	if (mreg_stream_open(&st, conn, load_sql, 1, params, err) < 0)
 		return -1;
-	if (mreg_db_command(conn, load_sql, 1, params, err) < 0)
-		goto cleanup;
-	do {
-		res = mreg_db_exec(conn, fetch_sql, 0, NULL, PGRES_TUPLES_OK,
-				   err);
-		if (!res)
-			goto cleanup;
-		n = PQntuples(res);
-		for (i = 0; i < n; i++) {
-			entry_from_row(&e, res, i);
-			if (mreg_cache_put(cache, &e) < 0) {
-				mreg_error_set(err, MREG_EXIT_FAILURE,
-					       "out of memory");
-				goto cleanup;
-			}
+	while ((rc = mreg_stream_next(&st, err)) > 0) {
+		entry_from_row(&e, st.row, 0);
+		if (mreg_cache_put(cache, &e) < 0) {
+			mreg_stream_close(&st);
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			return -1;
 		}
-		PQclear(res);
-		res = NULL;
-	} while (n > 0);
-	if (mreg_db_commit(conn, err) < 0)
-		goto cleanup;
-	rc = 0;
-cleanup:
-	PQclear(res);
-	if (rc < 0)
-		mreg_db_rollback(conn);
+	}
 	return rc;
 }

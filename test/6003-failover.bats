@@ -63,8 +63,9 @@ rq() {
 		SELECT 1 FROM mreg.source_locks WHERE source = 'drill' FOR UPDATE;
 		SELECT pg_sleep(600);
 	SQL
+	# (one writer or more: import-dir --writers)
 	wait_for "the import to wait at its fence" \
-		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%mreg.source_locks%' AND application_name NOT LIKE '%6003%'\")\" = 1 ]"
+		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%mreg.source_locks%' AND application_name NOT LIKE '%6003%'\")\" -ge 1 ]"
 	committed=$(q "SELECT count(*) FROM mreg.source_files WHERE source = 'drill'")
 	kill -0 "$importer"
 	# the primary goes away; the replica is promoted
