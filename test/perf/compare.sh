@@ -22,7 +22,7 @@
 #      the median latency of one import against the median wall time of
 #      one process (PERF_IMPORT_RUNS each; rewriting is outside both);
 #   5. then the other side-by-side scripts of test/perf/ that are present
-#      (registry-read.sh, import-dir.sh, bulk-update.sh: the comparisons
+#      (registry-read.sh, import-dir.sh, import-peers.sh, bulk-update.sh: the comparisons
 #      their issues define), each printing its own table; PERF_SIBLINGS=0
 #      skips them, PERF_SIBLING_ARGS passes arguments (e.g. sizes) to all.
 # pgbench -T includes its connection phase and reports tps "without initial
@@ -253,7 +253,7 @@ echo "        process overhead an in-process import saves)."
 echo "cpu: the client process's user+system CPU per request, in microseconds."
 
 if [ "$PERF_SIBLINGS" != 0 ]; then
-	for script in registry-read.sh import-dir.sh bulk-update.sh; do
+	for script in registry-read.sh import-dir.sh import-peers.sh bulk-update.sh; do
 		[ -x "$here/test/perf/$script" ] || continue
 		echo
 		echo "== test/perf/$script $PERF_SIBLING_ARGS"

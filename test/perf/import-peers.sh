@@ -62,7 +62,7 @@ ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 med() { printf '%s\n' "$@" | median; }
 checkpoint() { psql -XAtq -d postgres -c CHECKPOINT >/dev/null; sync; }
 empty_db() {
-	psql -XAtq -d postgres -v ON_ERROR_STOP=1 \
+	psql -XAtq -d postgres -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
 		-c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
 }
 fresh_db() { empty_db "$1"; PGDATABASE=$1 "$MREG" migrate --quiet; }
