@@ -282,7 +282,8 @@ static int hand_over(struct mreg_importer *w, struct writer *wr,
 	for (i = 0; i < w->nbatch; i++)
 		p->batch[i] = w->batch[i];
 	p->nbatch = w->nbatch;
-	memcpy(p->invalid, w->invalid, w->ninvalid * sizeof(*p->invalid));
+	for (i = 0; i < w->ninvalid; i++)
+		p->invalid[i] = w->invalid[i];
 	p->ninvalid = w->ninvalid;
 	/* the audit context numbers batches in the order they were formed */
 	p->batches = w->batches++;
