@@ -32,20 +32,6 @@ foreign_holder() {
 	   values ('$1', 'build-7', 'build-7|boot|pid:[1]', 4242, 'mreg', 30, clock_timestamp() - interval '$2')"
 }
 
-# blocker SQL: a psql session (application_name blocker-3009) that runs
-# SQL in an open transaction and holds it until end_session blocker-3009;
-# waits until SQL has run.
-blocker() {
-	psql -XAtq -v ON_ERROR_STOP=1 >/dev/null 2>&1 3>&- <<-SQL &
-		SET application_name = 'blocker-3009';
-		BEGIN;
-		$1;
-		SELECT pg_sleep(600);
-	SQL
-	wait_for "the blocker's statement" \
-		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'blocker-3009' and query like '%pg_sleep%'\")\" = 1 ]"
-}
-
 # An import's backend waiting for a lock, N of them.
 import_waits() {
 	[ "$(q "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and application_name not like '%3009%'")" = "${1:-1}" ]
@@ -81,7 +67,7 @@ import_waits() {
 }
 
 @test "a batch in flight holds the fence: its heartbeat beats, a takeover waits for its commit; no advisory lock anywhere" {
-	blocker "LOCK TABLE mreg.models IN SHARE MODE"
+	blocker blocker-3009 "LOCK TABLE mreg.models IN SHARE MODE"
 	"$MREG" import-dir --source fence-1 --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	importer=$!
 	wait_for "the import's batch to wait for the blocker" import_waits
@@ -106,7 +92,7 @@ import_waits() {
 }
 
 @test "a run whose lock was taken over while it stalled writes nothing and exits 4" {
-	blocker "LOCK TABLE mreg.source_files IN ACCESS EXCLUSIVE MODE"
+	blocker blocker-3009 "LOCK TABLE mreg.source_files IN ACCESS EXCLUSIVE MODE"
 	"$MREG" import-dir --source fence-2 "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	importer=$!
 	# it holds the lock and waits to load its cache

@@ -28,24 +28,27 @@ teardown() {
 	db_drop
 }
 
-# blocker SQL: a psql session that runs SQL in an open transaction and
-# holds it until end_session blocker-3010; waits until SQL has run.
-blocker() {
-	psql -XAtq -v ON_ERROR_STOP=1 >/dev/null 2>&1 3>&- <<-SQL &
-		SET application_name = 'blocker-3010';
-		BEGIN;
-		$1;
-		SELECT pg_sleep(600);
-	SQL
-	wait_for "the blocker's statement" \
-		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'blocker-3010' and query like '%pg_sleep%'\")\" = 1 ]"
-}
-
 # How many of the import's backends wait for a lock on mreg.source_files.
 waiting_writers() {
 	q "select count(distinct l.pid) from pg_locks l join pg_stat_activity a using (pid)
 	    where not l.granted and l.relation = 'mreg.source_files'::regclass
 	      and a.application_name like 'mreg%'"
+}
+
+# blocked_import N SOURCE: import a copy of the tree ($B) with --writers N
+# in batches of 10 in the background ($importer), every batch held where it
+# writes its files' cache rows, until N of them wait there at once.
+blocked_import() {
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	# (a provider a batch creates makes the batches that need it wait
+	# for its commit: these exist already)
+	q "INSERT INTO mreg.providers (name) SELECT 'p' || lpad(g::text, 2, '0') FROM generate_series(0, 19) g"
+	blocker blocker-3010 "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
+	"$MREG" import-dir --quiet --writers "$1" --batch-size 10 --source "$2" "$B" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	importer=$!
+	wait_for "$1 batches waiting at once" "[ \"\$(waiting_writers)\" = $1 ]"
 }
 
 # A tree with good files, bad files and two files claiming one model.
@@ -58,17 +61,7 @@ bad_tree() {
 }
 
 @test "--writers 3: three batches are written at once, each in its own transaction" {
-	B="$BATS_TEST_TMPDIR/t"
-	cp -r "$T" "$B"
-	# (a provider a batch creates makes the batches that need it wait
-	# for its commit: these exist already)
-	q "INSERT INTO mreg.providers (name) SELECT 'p' || lpad(g::text, 2, '0') FROM generate_series(0, 19) g"
-	# every batch writes its files' cache rows: they all wait here
-	blocker "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
-	"$MREG" import-dir --quiet --writers 3 --batch-size 10 --source w3 "$B" \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	importer=$!
-	wait_for "three batches waiting at once" "[ \"\$(waiting_writers)\" = 3 ]"
+	blocked_import 3 w3
 	# nothing of them is visible: each waits in its own open transaction
 	assert_equal "$(q "select count(*) from mreg.models")" 0
 	end_session blocker-3010
@@ -88,14 +81,7 @@ bad_tree() {
 }
 
 @test "a writer's connection killed mid-batch: the run fails, the other batches commit, a rerun completes" {
-	B="$BATS_TEST_TMPDIR/t"
-	cp -r "$T" "$B"
-	q "INSERT INTO mreg.providers (name) SELECT 'p' || lpad(g::text, 2, '0') FROM generate_series(0, 19) g"
-	blocker "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
-	"$MREG" import-dir --quiet --writers 2 --batch-size 10 --source killed "$B" \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	importer=$!
-	wait_for "two batches waiting at once" "[ \"\$(waiting_writers)\" = 2 ]"
+	blocked_import 2 killed
 	victim=$(q "select min(l.pid) from pg_locks l join pg_stat_activity a using (pid)
 	             where not l.granted and l.relation = 'mreg.source_files'::regclass
 	               and a.application_name like 'mreg%'")

@@ -109,3 +109,17 @@ hold_source_lock() {
 	wait_for "the lock holder's row" \
 		"[ \"\$(q \"select count(*) from mreg.source_locks where application = '$app' and pid = $holder\")\" = 1 ]"
 }
+
+# blocker APP SQL: a psql session (application_name APP) that runs SQL in
+# an open transaction and holds it until end_session APP; waits until SQL
+# has run.
+blocker() {
+	psql -XAtq -v ON_ERROR_STOP=1 >/dev/null 2>&1 3>&- <<-SQL &
+		SET application_name = '$1';
+		BEGIN;
+		$2;
+		SELECT pg_sleep(600);
+	SQL
+	wait_for "the blocker's statement" \
+		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = '$1' and query like '%pg_sleep%'\")\" = 1 ]"
+}
