@@ -531,24 +531,51 @@ static int import(struct run *run, struct mreg_conn *conn)
 	return status;
 }
 
+/* The import's connection, opened while the lock is taken. */
+struct opening {
+	struct mreg_pool *pool;
+	struct mreg_conn *conn;
+	struct mreg_error err;
+};
+
+static void *open_conn(void *arg)
+{
+	struct opening *o = arg;
+
+	mreg_error_clear(&o->err);
+	o->conn = mreg_pool_acquire(o->pool, &o->err);
+	return NULL;
+}
+
 /*
- * Take the source's lock on a connection of its own, import on another,
- * release the lock: the exit status.
+ * Take the source's lock on a connection of its own, import on another
+ * (opened meanwhile), release the lock: the exit status.
  */
 static int lock_and_import(struct run *run)
 {
 	struct mreg_error err;
 	struct mreg_pool *pool;
-	struct mreg_conn *lock_conn = NULL, *conn = NULL;
+	struct mreg_conn *lock_conn = NULL;
 	struct mreg_source_lock *lock = NULL;
+	struct opening o = { 0 };
+	pthread_t opener;
+	bool opening;
 	int status;
 
 	mreg_error_clear(&err);
 	pool = cli_pool(run->ctx, 1 + run->cfg.writers, &err);
 	if (!pool || !(lock_conn = mreg_pool_acquire(pool, &err)))
 		return cli_report(run->ctx, &err);
+	o.pool = pool;
+	opening = pthread_create(&opener, NULL, open_conn, &o) == 0;
 	status = take_lock(run, lock_conn, &lock);
+	if (opening)
+		pthread_join(opener, NULL);
+	else
+		open_conn(&o);
 	if (status != 0) {
+		if (o.conn)
+			mreg_pool_release(pool, o.conn);
 		mreg_pool_release(pool, lock_conn);
 		return status;
 	}
@@ -556,10 +583,9 @@ static int lock_and_import(struct run *run)
 		    run->cfg.source, elapsed_s(run));
 	run->cfg.lock_token = mreg_source_lock_token(lock);
 	run->cfg.pool = pool;
-	conn = mreg_pool_acquire(pool, &err);
-	status = conn ? import(run, conn) : cli_report(run->ctx, &err);
-	if (conn)
-		mreg_pool_release(pool, conn);
+	status = o.conn ? import(run, o.conn) : cli_report(run->ctx, &o.err);
+	if (o.conn)
+		mreg_pool_release(pool, o.conn);
 	mreg_source_unlock(lock);
 	mreg_pool_release(pool, lock_conn);
 	return status;
