@@ -19,6 +19,7 @@ struct mreg_claim {
 	char *rel;
 	bool borrowed;           /* key and rel belong to someone else */
 	bool conflicted;
+	bool written;            /* its file's row left in a batch */
 	void *deferred;          /* waiting for the recorded owner's file */
 };
 

@@ -116,7 +116,7 @@ static bool claim_key(struct mreg_importer *w, const char *key,
 		      const char *rel, bool borrow, struct mreg_error *err)
 {
 	struct mreg_claim *first;
-	bool oom;
+	bool oom, written;
 	char msg[2048];
 
 	first = mreg_claims_take(&w->claims, key, rel, borrow, &oom);
@@ -130,8 +130,12 @@ static bool claim_key(struct mreg_importer *w, const char *key,
 		mreg_scan_result_free(first->deferred);
 		first->deferred = NULL;
 	}
+	/* the first file's row may have left in a batch already: say so */
+	written = first->written && !w->cfg->dry_run;
 	snprintf(msg, sizeof(msg),
-		 "model \"%s\" is also defined in \"%s/%s\"; neither file is imported",
+		 written
+			 ? "model \"%s\" is also defined in \"%s/%s\", which this run had written before it found this file; this file is not imported"
+			 : "model \"%s\" is also defined in \"%s/%s\"; neither file is imported",
 		 key, w->cfg->label_root, first->rel);
 	mreg_importer_report(w, rel, msg, false);
 	mreg_importer_mark_failed(w);
@@ -139,7 +143,9 @@ static bool claim_key(struct mreg_importer *w, const char *key,
 	if (!first->conflicted) {
 		first->conflicted = true;
 		snprintf(msg, sizeof(msg),
-			 "model \"%s\" is also defined in \"%s/%s\"; neither file is imported",
+			 written
+				 ? "model \"%s\" is also defined in \"%s/%s\", found after this file was written; one of them must go"
+				 : "model \"%s\" is also defined in \"%s/%s\"; neither file is imported",
 			 key, w->cfg->label_root, rel);
 		mreg_importer_report(w, first->rel, msg, false);
 		mreg_importer_mark_failed(w);
@@ -162,6 +168,9 @@ static int flush(struct mreg_importer *w, struct mreg_error *err)
 
 		r->skip = r->kind == MREG_SCAN_MODEL && r->claim &&
 			  r->claim->conflicted;
+		if (r->kind == MREG_SCAN_MODEL && r->claim && !r->skip &&
+		    !w->abort_writes)
+			r->claim->written = true;
 	}
 	if (w->cfg->writers > 1 && w->cfg->pool && !w->one_txn &&
 	    (w->nbatch > 0 || w->ninvalid > 0)) {

@@ -143,6 +143,33 @@ good_imported() {
 	assert_equal "$(q "select version from mreg.models where name = 'twin'")" 1
 }
 
+@test "two files defining one model in different batches: the one written first is said to be, the other is not imported, every run" {
+	echo '{"name": "twin2", "provider": "p", "type": "llm", "version": "1"}' >"$B/bad/a.json"
+	echo '{"name": "twin2", "provider": "p", "type": "llm", "version": "2"}' >"$B/bad/b.json"
+	# one file per batch: the first of the two leaves before the second
+	# is read (which comes first is the walk's business)
+	import_tree --jobs 1 --batch-size 1 --writers 1
+	assert_failure 3
+	assert_equal "$(summary failed)" 2
+	for f in a b; do
+		o=$([ $f = a ] && echo b || echo a)
+		if [[ $stderr == *"$B/bad/$f.json: model \"p/twin2\" is also defined in \"$B/bad/$o.json\", found after this file was written; one of them must go"* ]]; then
+			first=$f second=$o
+		fi
+	done
+	[ -n "${first:-}" ] || fail "no file is said to be imported first: $stderr"
+	[[ $stderr == *"$B/bad/$second.json: model \"p/twin2\" is also defined in \"$B/bad/$first.json\", which this run had written before it found this file; this file is not imported"* ]]
+	v=$([ "$first" = a ] && echo 1 || echo 2)
+	assert_equal "$(q "select version from mreg.models where name = 'twin2'")" "$v"
+	# the next run reads both again and says so again; nothing changes
+	import_tree --jobs 1 --batch-size 1 --writers 1
+	assert_failure 3
+	assert_equal "$(summary failed)" 2
+	[[ $stderr == *"$B/bad/$second.json: model \"p/twin2\" is also defined in"* ]]
+	assert_equal "$(summary added) $(summary updated)" "0 0"
+	assert_equal "$(q "select version from mreg.models where name = 'twin2'")" "$v"
+}
+
 @test "a duplicate of an already imported model does not overwrite it" {
 	echo '{"name": "solo", "provider": "p", "type": "llm", "version": "1"}' >"$B/bad/solo.json"
 	import_tree
