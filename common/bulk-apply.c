@@ -16,10 +16,11 @@
  *     is the largest number of items touching one model (1 when no two
  *     items overlap), never the number of items.
  *  5. Check the defaults rule with the item's position in the message,
- *     compute old/new of every changed field (bulk_changes), and either
- *     report them and roll back (dry run) or write the models, the
- *     defaults (the database writes one audit row per changed model or
- *     default, with the context set here), and commit.
+ *     find the changed models (bulk_changes), and either report old/new
+ *     of every changed field and roll back (dry run) or write the models
+ *     (only the columns that change somewhere in the batch), the defaults
+ *     (the database writes one audit row per changed model or default,
+ *     with the context set here), and commit.
  *     The schema's constraint triggers are deferred to commit, so a batch
  *     may move a type's default and deactivate the old one; they still
  *     catch a concurrent change that slipped past the checks.
