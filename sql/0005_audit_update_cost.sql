@@ -11,8 +11,10 @@
 -- call; the list of equal columns was computed again at each of its three
 -- uses.  Here each side is one to_jsonb() of a composite of exactly the
 -- model shape's fields (mreg.model_shape: same keys, same values, so the
--- same jsonb), the equal columns are computed once per row (OFFSET 0 keeps
--- the lateral subquery from being folded into each use), and the UPDATE
+-- same jsonb) in which the equal fields are NULL (cheaper to convert; the
+-- "- same" removes their keys anyway), the equal columns are computed once
+-- per row (OFFSET 0 keeps the lateral subquery from being folded into each
+-- use), and the UPDATE
 -- trigger gets a function of its own, mreg.audit_models_update().  The
 -- UPDATE branch of mreg.audit_models() is no longer called by any trigger
 -- (its INSERT and DELETE branches are, unchanged).
@@ -50,20 +52,47 @@ BEGIN
                                     model_id, old, new, details)
         SELECT ts, who, 'model.update',
                'models/' || pn.name || '/' || n.name, n.id,
-               to_jsonb(ROW(po.name, o.name, o.type, o.version,
-                            o.display_name, o.description, o.tags,
-                            o.synonyms, o.active, o.config,
-                            o.metadata)::mreg.model_shape) - s.same,
-               to_jsonb(ROW(pn.name, n.name, n.type, n.version,
-                            n.display_name, n.description, n.tags,
-                            n.synonyms, n.active, n.config,
-                            n.metadata)::mreg.model_shape) - s.same,
+               to_jsonb(ROW(
+                   CASE WHEN NOT s.eq[1] THEN po.name END,
+                   CASE WHEN NOT s.eq[2] THEN o.name END,
+                   CASE WHEN NOT s.eq[3] THEN o.type END,
+                   CASE WHEN NOT s.eq[4] THEN o.version END,
+                   CASE WHEN NOT s.eq[5] THEN o.display_name END,
+                   CASE WHEN NOT s.eq[6] THEN o.description END,
+                   CASE WHEN NOT s.eq[7] THEN o.tags END,
+                   CASE WHEN NOT s.eq[8] THEN o.synonyms END,
+                   CASE WHEN NOT s.eq[9] THEN o.active END,
+                   CASE WHEN NOT s.eq[10] THEN o.config END,
+                   CASE WHEN NOT s.eq[11] THEN o.metadata END)::mreg.model_shape)
+                   - s.same,
+               to_jsonb(ROW(
+                   CASE WHEN NOT s.eq[1] THEN pn.name END,
+                   CASE WHEN NOT s.eq[2] THEN n.name END,
+                   CASE WHEN NOT s.eq[3] THEN n.type END,
+                   CASE WHEN NOT s.eq[4] THEN n.version END,
+                   CASE WHEN NOT s.eq[5] THEN n.display_name END,
+                   CASE WHEN NOT s.eq[6] THEN n.description END,
+                   CASE WHEN NOT s.eq[7] THEN n.tags END,
+                   CASE WHEN NOT s.eq[8] THEN n.synonyms END,
+                   CASE WHEN NOT s.eq[9] THEN n.active END,
+                   CASE WHEN NOT s.eq[10] THEN n.config END,
+                   CASE WHEN NOT s.eq[11] THEN n.metadata END)::mreg.model_shape)
+                   - s.same,
                mreg.audit_details(ctx, rctx, pn.name || '/' || n.name)
           FROM n JOIN o ON o.id = n.id
           JOIN mreg.providers pn ON pn.id = n.provider_id
           JOIN mreg.providers po ON po.id = o.provider_id,
-          -- the fields whose columns are equal, once per row
-          LATERAL (SELECT array_remove(ARRAY[
+          -- the fields whose columns are equal (eq: in model_shape's
+          -- order; same: their keys), once per row
+          LATERAL (SELECT ARRAY[
+              po.name = pn.name, o.name = n.name, o.type = n.type,
+              o.version IS NOT DISTINCT FROM n.version,
+              o.display_name IS NOT DISTINCT FROM n.display_name,
+              o.description IS NOT DISTINCT FROM n.description,
+              o.tags = n.tags, o.synonyms = n.synonyms,
+              o.active = n.active, o.config = n.config,
+              o.metadata = n.metadata] AS eq,
+              array_remove(ARRAY[
               CASE WHEN po.name = pn.name THEN 'provider' END,
               CASE WHEN o.name = n.name THEN 'name' END,
               CASE WHEN o.type = n.type THEN 'type' END,
