@@ -16,10 +16,11 @@
  *     is the largest number of items touching one model (1 when no two
  *     items overlap), never the number of items.
  *  5. Check the defaults rule with the item's position in the message,
- *     compute old/new of every changed field (bulk_changes), and either
- *     report them and roll back (dry run) or write the models, the
- *     defaults (the database writes one audit row per changed model or
- *     default, with the context set here), and commit.
+ *     find the changed models (bulk_changes), and either report old/new
+ *     of every changed field and roll back (dry run) or write the models
+ *     (only the columns that change somewhere in the batch), the defaults
+ *     (the database writes one audit row per changed model or default,
+ *     with the context set here), and commit.
  *     The schema's constraint triggers are deferred to commit, so a batch
  *     may move a type's default and deactivate the old one; they still
  *     catch a concurrent change that slipped past the checks.
@@ -336,9 +337,56 @@ static int audit_context(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 	return rc;
 }
 
+/* The columns of CHANGED_COLUMNS_SQL, in its order. */
+static const char *const bulk_update_columns[] = {
+	"active", "display_name", "description", "version",
+	"tags", "synonyms", "config", "metadata",
+};
+
+#define N_UPDATE_COLUMNS \
+	(sizeof(bulk_update_columns) / sizeof(bulk_update_columns[0]))
+
+/* UPDATE of the changed models that sets only the columns that change. */
+static int update_models(struct mreg_conn *conn, struct mreg_error *err)
+{
+	struct mreg_strbuf b = { 0 };
+	PGresult *res;
+	size_t k;
+	int rc = -1;
+
+	res = mreg_db_exec(conn, CHANGED_COLUMNS_SQL, 0, NULL,
+			   PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) != 1 || PQnfields(res) != (int)N_UPDATE_COLUMNS) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "unexpected answer to "
+			       "the changed columns query");
+		goto cleanup;
+	}
+	mreg_strbuf_puts(&b, UPDATE_HEAD);
+	for (k = 0; k < N_UPDATE_COLUMNS; k++) {
+		if (strcmp(PQgetvalue(res, 0, (int)k), "t") != 0)
+			continue;
+		mreg_strbuf_puts(&b, ", ");
+		mreg_strbuf_puts(&b, bulk_update_columns[k]);
+		mreg_strbuf_puts(&b, " = n.");
+		mreg_strbuf_puts(&b, bulk_update_columns[k]);
+	}
+	mreg_strbuf_puts(&b, UPDATE_TAIL);
+	if (b.oom) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		goto cleanup;
+	}
+	rc = command(conn, b.p, err);
+cleanup:
+	PQclear(res);
+	free(b.p);
+	return rc;
+}
+
 static int write_changes(struct mreg_conn *conn, struct mreg_error *err)
 {
-	if (command(conn, UPDATE_SQL, err) < 0 ||
+	if (update_models(conn, err) < 0 ||
 	    command(conn, SET_DEFAULTS_SQL, err) < 0)
 		return -1;
 	return 0;
@@ -390,7 +438,8 @@ int mreg_bulk_run(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 	    apply_rounds(conn, err) < 0 ||
 	    command(conn, DEFAULTS_SQL, err) < 0 ||
 	    check_defaults(conn, r, err) < 0 ||
-	    command(conn, CHANGES_SQL, err) < 0 ||
+	    command(conn, opt->dry_run ? CHANGES_SQL : CHANGED_IDS_SQL,
+		    err) < 0 ||
 	    read_counts(conn, res, err) < 0)
 		goto cleanup;
 	if (opt->dry_run) {

@@ -200,6 +200,20 @@
 	" THEN jsonb_build_object('" f "', jsonb_build_object("               \
 	"'old', n.old_" f ", 'new', n." f ")) ELSE '{}'::jsonb END"
 
+/* The models of bulk_new whose fields change. */
+#define CHANGED_FILTER                                                       \
+	" WHERE (n.old_active, n.old_display_name, n.old_description,"       \
+	"        n.old_version, n.old_tags, n.old_synonyms, n.old_config,"   \
+	"        n.old_metadata)"                                            \
+	"       IS DISTINCT FROM"                                            \
+	"       (n.active, n.display_name, n.description, n.version, n.tags,"\
+	"        n.synonyms, n.config, n.metadata)"
+
+/*
+ * bulk_changes: the changed models with each changed field's old and new
+ * value, for a dry run's report.  A real run needs only their ids (the
+ * audit rows are the database's: built there from the rows written).
+ */
 #define CHANGES_SQL                                                          \
 	"CREATE TEMP TABLE bulk_changes ON COMMIT DROP AS "                  \
 	"SELECT n.id, n.provider, n.name,"                                   \
@@ -207,13 +221,11 @@
 	CHANGE("description") " || " CHANGE("version") " || "                \
 	CHANGE("tags") " || " CHANGE("synonyms") " || "                      \
 	CHANGE("config") " || " CHANGE("metadata") " AS changes"             \
-	"  FROM bulk_new n"                                                  \
-	" WHERE (n.old_active, n.old_display_name, n.old_description,"       \
-	"        n.old_version, n.old_tags, n.old_synonyms, n.old_config,"   \
-	"        n.old_metadata)"                                            \
-	"       IS DISTINCT FROM"                                            \
-	"       (n.active, n.display_name, n.description, n.version, n.tags,"\
-	"        n.synonyms, n.config, n.metadata)"
+	"  FROM bulk_new n" CHANGED_FILTER
+
+#define CHANGED_IDS_SQL                                                      \
+	"CREATE TEMP TABLE bulk_changes ON COMMIT DROP AS "                  \
+	"SELECT n.id FROM bulk_new n" CHANGED_FILTER
 
 #define COUNTS_SQL                                                           \
 	"SELECT (SELECT count(*) FROM bulk_new),"                            \
@@ -231,11 +243,35 @@
 	"SELECT type, old_label, new_label FROM bulk_defaults"               \
 	" WHERE old_id IS DISTINCT FROM new_id ORDER BY type"
 
-#define UPDATE_SQL                                                           \
-	"UPDATE mreg.models m SET active = n.active,"                        \
-	"       display_name = n.display_name, description = n.description," \
-	"       version = n.version, tags = n.tags, synonyms = n.synonyms,"  \
-	"       config = n.config, metadata = n.metadata, updated_at = now()"\
+/*
+ * The fields bulk_new changes in any model, in the order of
+ * bulk_update_columns[] (bulk-apply.c): the UPDATE sets only those (and
+ * updated_at), so that a batch that changes none of the columns
+ * search_doc is generated from (name, display_name, synonyms, tags,
+ * description) does not recompute it for every row, and one that leaves
+ * active alone queues no default-check trigger events.
+ */
+#define CHANGED_COLUMNS_SQL                                                  \
+	"SELECT coalesce(bool_or(n.old_active IS DISTINCT FROM n.active),"   \
+	"           false),"                                                 \
+	"  coalesce(bool_or(n.old_display_name IS DISTINCT FROM"             \
+	"                   n.display_name), false),"                        \
+	"  coalesce(bool_or(n.old_description IS DISTINCT FROM"              \
+	"                   n.description), false),"                         \
+	"  coalesce(bool_or(n.old_version IS DISTINCT FROM n.version),"      \
+	"           false),"                                                 \
+	"  coalesce(bool_or(n.old_tags IS DISTINCT FROM n.tags), false),"    \
+	"  coalesce(bool_or(n.old_synonyms IS DISTINCT FROM n.synonyms),"    \
+	"           false),"                                                 \
+	"  coalesce(bool_or(n.old_config IS DISTINCT FROM n.config), false),"\
+	"  coalesce(bool_or(n.old_metadata IS DISTINCT FROM n.metadata),"    \
+	"           false)"                                                  \
+	"  FROM bulk_new n"
+
+/* UPDATE_HEAD, then ", <column> = n.<column>" for each changed column */
+#define UPDATE_HEAD "UPDATE mreg.models m SET updated_at = now()"
+
+#define UPDATE_TAIL                                                          \
 	"  FROM bulk_changes c JOIN bulk_new n ON n.id = c.id"               \
 	" WHERE m.id = c.id"
 

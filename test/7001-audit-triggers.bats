@@ -48,6 +48,33 @@ since() {
 	assert_output 1
 }
 
+# 0005's model.update trigger builds the shapes its own way: each row must
+# be what mreg.jsonb_changes of mreg.model_fields before and after says
+@test "model.update: every field at once, a provider move, nulls both ways, rows as jsonb_changes says" {
+	q "INSERT INTO mreg.providers (name) VALUES ('beta')"
+	q "UPDATE mreg.models SET version = '1', display_name = 'M2', synonyms = '{x}' WHERE name = 'm2'"
+	q "CREATE TABLE public.before AS SELECT id, mreg.model_fields(m) AS f FROM mreg.models m"
+	start=$(q "SELECT max(id) FROM mreg.audit_log")
+	q "UPDATE mreg.models SET provider_id = (SELECT id FROM mreg.providers WHERE name = 'beta'),
+	     name = name || 'x', type = 'embedding', version = CASE WHEN version IS NULL THEN '2' END,
+	     display_name = CASE WHEN display_name IS NULL THEN 'D' END, description = 'd\"\\ é',
+	     tags = '{}', synonyms = CASE WHEN synonyms = '{}' THEN '{s,t}'::text[] ELSE '{}' END,
+	     active = false, config = '{\"a\": [1, null]}', metadata = '{\"k\": 1.50}'
+	   WHERE name IN ('m1', 'm2')"
+	q "UPDATE mreg.models SET config = '{\"b\": {}}' WHERE name = 'm3'"
+	run -0 since
+	assert_output - <<'OUT'
+model.update|models/beta/m1x|postgres|{"name": "m1", "tags": ["a"], "type": "llm", "active": true, "config": {}, "version": null, "metadata": {}, "provider": "acme", "synonyms": [], "description": null, "display_name": null}|{"name": "m1x", "tags": [], "type": "embedding", "active": false, "config": {"a": [1, null]}, "version": "2", "metadata": {"k": 1.50}, "provider": "beta", "synonyms": ["s", "t"], "description": "d\"\\ é", "display_name": "D"}|{}
+model.update|models/beta/m2x|postgres|{"name": "m2", "tags": ["a"], "type": "llm", "active": true, "config": {}, "version": "1", "metadata": {}, "provider": "acme", "synonyms": ["x"], "description": null, "display_name": "M2"}|{"name": "m2x", "tags": [], "type": "embedding", "active": false, "config": {"a": [1, null]}, "version": null, "metadata": {"k": 1.50}, "provider": "beta", "synonyms": [], "description": "d\"\\ é", "display_name": null}|{}
+model.update|models/acme/m3|postgres|{"config": {}}|{"config": {"b": {}}}|{}
+OUT
+	run -0 q "SELECT count(*) FROM mreg.audit_log a JOIN public.before b ON b.id = a.model_id
+	           JOIN mreg.models m ON m.id = a.model_id
+	          WHERE a.id > $start AND jsonb_build_object('old', a.old, 'new', a.new)
+	                = mreg.jsonb_changes(b.f, mreg.model_fields(m))"
+	assert_output 3
+}
+
 @test "psql INSERT, UPDATE and DELETE of a default: default.set, default.set, default.clear" {
 	q "INSERT INTO mreg.model_defaults (type, model_id) SELECT 'llm', id FROM mreg.models WHERE name = 'm1'"
 	q "UPDATE mreg.model_defaults SET model_id = (SELECT id FROM mreg.models WHERE name = 'm2') WHERE type = 'llm'"

@@ -4,7 +4,8 @@
 # items with the mreg built from main before the triggers (the baseline:
 # its own audit INSERTs, no triggers) and with this tree's mreg, in one
 # run, each on fresh databases, medians of PERF_REPS with a CHECKPOINT
-# before each timed run.  Prints both times and the ratio (goal: <= 1.10).
+# before each timed run.  Prints both times and the ratio (goal: <= 1.10),
+# and bulk-update's server CPU time (steadier on a shared machine).
 #
 #   test/pg-sandbox run test/perf/audit-cost.sh
 #
@@ -95,7 +96,21 @@ import_once() { # BINARY -> $secs
 	drop_db "$PGDATABASE"
 }
 
-bulk_once() { # BINARY -> $secs
+# backend_cpu LINE: the CPU seconds (user + system) of the last session
+# that logged statement statistics in the server log from LINE on
+backend_cpu() {
+	tail -n +"$1" "$SERVER_LOG" | python3 -c '
+import re, sys
+tot = None
+for line in sys.stdin:
+    m = re.search(r"\[([0-9.]+) s user, ([0-9.]+) s system total\]", line)
+    if m:
+        tot = float(m.group(1)) + float(m.group(2))
+print("%.3f" % tot if tot is not None else "nan")'
+}
+
+bulk_once() { # BINARY -> $secs, $cpu (the server backend's CPU seconds)
+	local from=1
 	fresh_db "$1"
 	psql -XAtq -v ON_ERROR_STOP=1 -v n="$PERF_ITEMS" >/dev/null <<'SQL'
 INSERT INTO mreg.providers (name) VALUES ('perf');
@@ -106,14 +121,27 @@ SELECT p.id, 'm' || lpad(g::text, 6, '0'), 'llm', '{perf}',
 VACUUM ANALYZE;
 CHECKPOINT;
 SQL
-	timed "$1" bulk-update "$BATCH"
+	[ -n "$SERVER_LOG" ] && from=$(($(wc -l <"$SERVER_LOG") + 1))
+	PGOPTIONS="${SERVER_LOG:+-c log_statement_stats=on}" timed "$1" bulk-update "$BATCH"
+	cpu=nan
+	[ -z "$SERVER_LOG" ] || cpu=$(backend_cpu "$from")
 	[ "$(psql -XAtq -c "SELECT count(*) FROM mreg.audit_log WHERE action = 'model.update'")" -eq "$PERF_ITEMS" ] ||
 		die "bulk-update did not audit $PERF_ITEMS updates"
 	drop_db "$PGDATABASE"
 }
 
+# The machine may be shared: wall times then vary with the load.  The
+# server backend's CPU time of bulk-update (getrusage, through
+# log_statement_stats: needs the sandbox's superuser and its log) varies
+# much less; it leaves out mreg's own CPU (the same code on both sides).
+SERVER_LOG=
+if [ -r "${MREG_SANDBOX:-}/server.log" ] &&
+	[ "$(psql -XAtq -d postgres -c "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")" = t ]; then
+	SERVER_LOG=$MREG_SANDBOX/server.log
+fi
+
 declare -A times
-for what in import bulk; do
+for what in import bulk bulkcpu; do
 	for bin in base new; do
 		times[$what.$bin]=""
 	done
@@ -127,17 +155,20 @@ for rep in $(seq 1 "$PERF_REPS"); do
 		times[import.$bin]+=" $secs"
 		bulk_once "$b"
 		times[bulk.$bin]+=" $secs"
-		echo "rep $rep $bin: import-dir ${times[import.$bin]##* } s, bulk-update ${times[bulk.$bin]##* } s" >&2
+		times[bulkcpu.$bin]+=" $cpu"
+		echo "rep $rep $bin: import-dir ${times[import.$bin]##* } s, bulk-update ${times[bulk.$bin]##* } s (server CPU $cpu s)" >&2
 	done
 done
 
 printf '%-40s %10s %10s %7s\n' "median of $PERF_REPS (seconds)" "before" "triggers" "ratio"
-for what in import bulk; do
+for what in import bulk bulkcpu; do
+	[ "$what" = bulkcpu ] && [ -z "$SERVER_LOG" ] && continue
 	# shellcheck disable=SC2086
 	b=$(median ${times[$what.base]})
 	# shellcheck disable=SC2086
 	n=$(median ${times[$what.new]})
 	label="import-dir, $PERF_FILES files"
 	[ "$what" = bulk ] && label="bulk-update, $PERF_ITEMS items"
+	[ "$what" = bulkcpu ] && label="  its server CPU"
 	python3 -c 'import sys; l, b, n = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]); print("%-40s %10.3f %10.3f %6.2fx" % (l, b, n, n / b))' "$label" "$b" "$n"
 done
