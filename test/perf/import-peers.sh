@@ -219,7 +219,7 @@ for n in "${sizes[@]}"; do
 	rm_=$(med "${re_m[@]}") ro=$(med "${re_o[@]}") wk=$(med "${walk[@]}")
 	cm=$(med "${ch_m[@]}") co=$(med "${ch_o[@]}")
 	result[$n]=$f
-	echo "N=$n, $reps repetition(s), medians (mreg $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'))"
+	echo "N=$n, $reps repetition(s), medians ($MREG)"
 	printf '  %-40s %9.3f s\n' "first import: mreg" "$f" \
 		"first import: optimized peer" "$o"
 	[ ${#naive1[@]} -eq 0 ] || printf '  %-40s %9.3f s\n' "first import: naive peer" "$(med "${naive1[@]}")"
