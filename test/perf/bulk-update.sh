@@ -5,7 +5,8 @@
 #    same bytes to the server: no validation, no update), and
 #  - one hand-written psql transaction making the same changes: \copy into
 #    a temp table and a single UPDATE ... FROM (the floor of the write
-#    itself with this schema's indexes, no audit, no checks), rolled back.
+#    itself with this schema's indexes and its audit trigger, no checks),
+#    rolled back.
 #
 #   test/pg-sandbox run test/perf/bulk-update.sh [ITEMS]
 #
