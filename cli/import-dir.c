@@ -581,6 +581,12 @@ static int lock_and_import(struct run *run)
 	}
 	cli_verbose(run->ctx, "lock on \"%s\" taken at %.3f s",
 		    run->cfg.source, elapsed_s(run));
+	/* back to the pool and out again: after a long --wait the pool
+	 * probes it (the server or a pooler may have dropped it meanwhile) */
+	if (o.conn) {
+		mreg_pool_release(pool, o.conn);
+		o.conn = mreg_pool_acquire(pool, &o.err);
+	}
 	run->cfg.lock_token = mreg_source_lock_token(lock);
 	run->cfg.pool = pool;
 	status = o.conn ? import(run, o.conn) : cli_report(run->ctx, &o.err);

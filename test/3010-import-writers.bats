@@ -161,3 +161,27 @@ bad_tree() {
 		[[ $stderr == "mreg import-dir: --writers: \"$v\" is not a number from 1 to 16"* ]]
 	done
 }
+
+@test "a connection dropped while the run waits for the lock: the import opens another and completes" {
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	# a holder on another machine with a fresh heartbeat
+	q "insert into mreg.source_locks (source, host, host_id, pid, application, ttl_s)
+	   values ('waited', 'build-7', 'build-7|boot|pid:[1]', 4242, 'mreg', 30)"
+	"$MREG" import-dir --wait=5m --format json --source waited "$B" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	importer=$!
+	wait_for "the import to wait for the lock" "grep -q 'waiting for another import' '$BATS_TEST_TMPDIR/err'"
+	# the import's connection, opened while it waits (the one that has
+	# run nothing yet: the other polls the lock row), is dropped
+	wait_for "the import's idle connection" \
+		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'mreg import-dir' and query = ''\")\" = 1 ]"
+	q "select pg_terminate_backend(pid) from pg_stat_activity
+	    where application_name = 'mreg import-dir' and query = ''" >/dev/null
+	q "delete from mreg.source_locks where source = 'waited'"
+	rc=0
+	wait "$importer" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(jq -r .added "$BATS_TEST_TMPDIR/out")" 200
+	assert_equal "$(db_digest waited)" "$(dir_digest "$B")"
+}
