@@ -337,7 +337,7 @@ static int audit_context(struct mreg_conn *conn, struct mreg_bulk_reader *r,
 	return rc;
 }
 
-/* The columns of CHANGED_COLUMNS_SQL, in its order. */
+/* The columns a batch may change (bulk_new has old_<c> and <c>). */
 static const char *const bulk_update_columns[] = {
 	"active", "display_name", "description", "version",
 	"tags", "synonyms", "config", "metadata",
@@ -346,23 +346,46 @@ static const char *const bulk_update_columns[] = {
 #define N_UPDATE_COLUMNS \
 	(sizeof(bulk_update_columns) / sizeof(bulk_update_columns[0]))
 
+/* SELECT, per column, whether some model of bulk_new changes it. */
+static void changed_columns_sql(struct mreg_strbuf *b)
+{
+	size_t k;
+
+	mreg_strbuf_puts(b, "SELECT ");
+	for (k = 0; k < N_UPDATE_COLUMNS; k++) {
+		if (k > 0)
+			mreg_strbuf_puts(b, ", ");
+		mreg_strbuf_puts(b, CHANGED_COLUMN_HEAD);
+		mreg_strbuf_puts(b, bulk_update_columns[k]);
+		mreg_strbuf_puts(b, CHANGED_COLUMN_MID);
+		mreg_strbuf_puts(b, bulk_update_columns[k]);
+		mreg_strbuf_puts(b, CHANGED_COLUMN_TAIL);
+	}
+	mreg_strbuf_puts(b, CHANGED_COLUMNS_FROM);
+}
+
 /* UPDATE of the changed models that sets only the columns that change. */
 static int update_models(struct mreg_conn *conn, struct mreg_error *err)
 {
 	struct mreg_strbuf b = { 0 };
-	PGresult *res;
+	PGresult *res = NULL;
 	size_t k;
 	int rc = -1;
 
-	res = mreg_db_exec(conn, CHANGED_COLUMNS_SQL, 0, NULL,
-			   PGRES_TUPLES_OK, err);
+	changed_columns_sql(&b);
+	if (b.oom) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		goto cleanup;
+	}
+	res = mreg_db_exec(conn, b.p, 0, NULL, PGRES_TUPLES_OK, err);
 	if (!res)
-		return -1;
+		goto cleanup;
 	if (PQntuples(res) != 1 || PQnfields(res) != (int)N_UPDATE_COLUMNS) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "unexpected answer to "
 			       "the changed columns query");
 		goto cleanup;
 	}
+	b.len = 0;
 	mreg_strbuf_puts(&b, UPDATE_HEAD);
 	for (k = 0; k < N_UPDATE_COLUMNS; k++) {
 		if (strcmp(PQgetvalue(res, 0, (int)k), "t") != 0)

@@ -244,29 +244,19 @@
 	" WHERE old_id IS DISTINCT FROM new_id ORDER BY type"
 
 /*
- * The fields bulk_new changes in any model, in the order of
- * bulk_update_columns[] (bulk-apply.c): the UPDATE sets only those (and
- * updated_at), so that a batch that changes none of the columns
- * search_doc is generated from (name, display_name, synonyms, tags,
- * description) does not recompute it for every row, and one that leaves
- * active alone queues no default-check trigger events.
+ * The UPDATE sets only the fields bulk_new changes in some model (and
+ * updated_at), so that a batch that changes none of the columns search_doc
+ * is generated from (name, display_name, synonyms, tags, description) does
+ * not recompute it for every row, and one that leaves active alone queues
+ * no default-check trigger events.  bulk-apply.c builds both statements
+ * from its list of the columns: "SELECT " then, per column c,
+ * CHANGED_COLUMN_HEAD c CHANGED_COLUMN_MID c CHANGED_COLUMN_TAIL, comma
+ * separated, then CHANGED_COLUMNS_FROM.
  */
-#define CHANGED_COLUMNS_SQL                                                  \
-	"SELECT coalesce(bool_or(n.old_active IS DISTINCT FROM n.active),"   \
-	"           false),"                                                 \
-	"  coalesce(bool_or(n.old_display_name IS DISTINCT FROM"             \
-	"                   n.display_name), false),"                        \
-	"  coalesce(bool_or(n.old_description IS DISTINCT FROM"              \
-	"                   n.description), false),"                         \
-	"  coalesce(bool_or(n.old_version IS DISTINCT FROM n.version),"      \
-	"           false),"                                                 \
-	"  coalesce(bool_or(n.old_tags IS DISTINCT FROM n.tags), false),"    \
-	"  coalesce(bool_or(n.old_synonyms IS DISTINCT FROM n.synonyms),"    \
-	"           false),"                                                 \
-	"  coalesce(bool_or(n.old_config IS DISTINCT FROM n.config), false),"\
-	"  coalesce(bool_or(n.old_metadata IS DISTINCT FROM n.metadata),"    \
-	"           false)"                                                  \
-	"  FROM bulk_new n"
+#define CHANGED_COLUMN_HEAD "coalesce(bool_or(n.old_"
+#define CHANGED_COLUMN_MID " IS DISTINCT FROM n."
+#define CHANGED_COLUMN_TAIL "), false)"
+#define CHANGED_COLUMNS_FROM " FROM bulk_new n"
 
 /* UPDATE_HEAD, then ", <column> = n.<column>" for each changed column */
 #define UPDATE_HEAD "UPDATE mreg.models m SET updated_at = now()"
