@@ -50,23 +50,22 @@ rq() {
 	for m in openai/text-embedding-3-small mistral/mistral-embed openai/text-embedding-3-large; do
 		"$MREG" set-default --quiet "$m" && reported+=("$m")
 	done
-	# the import: held at a batch boundary by a session that holds its
-	# lock row FOR UPDATE (every import transaction first takes the row
-	# FOR KEY SHARE), so it is certainly running when the primary goes
+	# the import, held at a batch boundary once a few batches are in: a
+	# session takes source_files in EXCLUSIVE mode, which waits for the
+	# batches in flight and queues every later one behind it (a row lock
+	# on the import's lock row would not do: the writers' FOR KEY SHARE
+	# fences overlap and a FOR UPDATE waiter starves behind them)
 	"$MREG" import-dir --batch-size 100 --source drill "$TREE" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	importer=$!
-	wait_for "the import's lock row" \
-		"[ \"\$(q \"SELECT count(*) FROM mreg.source_locks WHERE source = 'drill'\")\" = 1 ]"
-	psql -XAtq >/dev/null 2>&1 3>&- <<-'SQL' &
-		SET application_name = 'blocker-6003';
-		BEGIN;
-		SELECT 1 FROM mreg.source_locks WHERE source = 'drill' FOR UPDATE;
-		SELECT pg_sleep(600);
-	SQL
+	wait_for "the import's first batches" \
+		"[ \"\$(q \"SELECT count(*) FROM mreg.source_files WHERE source = 'drill'\")\" -ge 200 ]"
+	blocker blocker-6003 "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
 	# (one writer or more: import-dir --writers)
-	wait_for "the import to wait at its fence" \
-		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%mreg.source_locks%' AND application_name NOT LIKE '%6003%'\")\" -ge 1 ]"
+	wait_for "the import to wait behind the blocker" \
+		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'mreg%'\")\" -ge 1 ]"
+	# nothing of the import commits from here on
 	committed=$(q "SELECT count(*) FROM mreg.source_files WHERE source = 'drill'")
+	[ "$committed" -lt 2000 ]
 	kill -0 "$importer"
 	# the primary goes away; the replica is promoted
 	"$MREG_SOURCE_ROOT/test/pg-sandbox" kill
@@ -82,7 +81,7 @@ rq() {
 	assert_equal "$("$MREG" default embedding)" "${reported[-1]}"
 	after=$(psql -XAtq "$MREG_DSN" -c "SELECT count(*) FROM mreg.source_files WHERE source = 'drill'")
 	echo "committed before: $committed, on the new primary: $after" >&2
-	[ "$after" -ge "$committed" ]
+	assert_equal "$after" "$committed"
 	# the rerun takes over the dead run's lock at once and completes
 	run --separate-stderr "$MREG" import-dir --format json --source drill "$TREE"
 	assert_success
