@@ -426,7 +426,10 @@ static int take_lock(struct run *run, struct mreg_conn *conn,
 	if (lk == 1 && mreg_source_lock_keep(*lock, &err) == 0)
 		return 0;
 	if (lk == 1) {
-		mreg_source_unlock(*lock);
+		struct mreg_error ignored; /* reporting the first error */
+
+		mreg_error_clear(&ignored);
+		mreg_source_unlock(*lock, &ignored);
 		*lock = NULL;
 	} else if (lk == 0 && run->wait_s == 0)
 		mreg_error_hint(&err, "Use --wait to wait for it to finish.");
@@ -592,7 +595,12 @@ static int lock_and_import(struct run *run)
 	status = o.conn ? import(run, o.conn) : cli_report(run->ctx, &o.err);
 	if (o.conn)
 		mreg_pool_release(pool, o.conn);
-	mreg_source_unlock(lock);
+	mreg_error_clear(&o.err);
+	if (mreg_source_unlock(lock, &o.err) != 0)
+		cli_warn(run->ctx, "the lock on \"%s\" was not released (%s): "
+			 "the next import takes it over, at once on this machine, "
+			 "elsewhere once stale (%d s)", run->cfg.source,
+			 o.err.message, MREG_SOURCE_LOCK_TTL_S);
 	mreg_pool_release(pool, lock_conn);
 	return status;
 }

@@ -210,6 +210,7 @@ int mreg_bench_tree_import(struct mreg_bench_tree *t, struct mreg_conn *conn,
 		.ev = { .arg = &p, .file = on_file },
 	};
 	struct mreg_source_lock *lock;
+	struct mreg_error second;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -220,7 +221,11 @@ int mreg_bench_tree_import(struct mreg_bench_tree *t, struct mreg_conn *conn,
 	if (rc <= 0)
 		return -1;
 	rc = mreg_import_run(&cfg, out, err);
-	mreg_source_unlock(lock);
+	/* a row left behind would hold this process's later imports of the
+	 * tree until its ttl: a failed release fails the import */
+	mreg_error_clear(&second);
+	if (mreg_source_unlock(lock, rc == 0 ? err : &second) != 0)
+		rc = -1;
 	return rc;
 }
 

@@ -363,12 +363,12 @@ int mreg_source_lock_keep(struct mreg_source_lock *l, struct mreg_error *err)
 	return 0;
 }
 
-void mreg_source_unlock(struct mreg_source_lock *l)
+int mreg_source_unlock(struct mreg_source_lock *l, struct mreg_error *err)
 {
-	struct mreg_error ignored;
+	int rc;
 
 	if (!l)
-		return;
+		return 0;
 	if (l->beating) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = true;
@@ -378,8 +378,8 @@ void mreg_source_unlock(struct mreg_source_lock *l)
 		pthread_cond_destroy(&l->cv);
 		pthread_mutex_destroy(&l->mu);
 	}
-	mreg_error_clear(&ignored);
-	drop_row(l->conn, l->source, l->token, &ignored);
+	rc = drop_row(l->conn, l->source, l->token, err) < 0 ? -1 : 0;
 	free(l->source);
 	free(l);
+	return rc;
 }

@@ -80,8 +80,12 @@ int mreg_source_lock_keep(struct mreg_source_lock *l,
 	" FOR KEY SHARE"
 /* The lock's token, for MREG_SOURCE_LOCK_FENCE_SQL. */
 const char *mreg_source_lock_token(const struct mreg_source_lock *l);
-/* Stop the heartbeat and release the lock (best effort); NULL is fine. */
-void mreg_source_unlock(struct mreg_source_lock *l);
+/*
+ * Stop the heartbeat, release the lock and free l (NULL is fine): 0, or
+ * -1 (err set) when the row could not be deleted (the connection is
+ * gone): the row stays until a later import takes it over.
+ */
+int mreg_source_unlock(struct mreg_source_lock *l, struct mreg_error *err);
 
 /* Load source's rows of mreg.source_files into cache (own transaction). */
 int mreg_source_load_cache(struct mreg_cache *cache, struct mreg_conn *conn,

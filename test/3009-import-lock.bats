@@ -66,6 +66,28 @@ import_waits() {
 	assert_equal "$(q "select count(*) from mreg.source_locks")" 0
 }
 
+@test "a lock the run cannot release (its connection gone) is a warning, and the next import takes it over at once" {
+	blocker blocker-3009 "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
+	"$MREG" import-dir --source unreleased --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	importer=$!
+	wait_for "the import's batch to wait for the blocker" import_waits
+	# the lock's connection (its last statement took the row) goes away
+	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name not like '%3009%' and query like 'INSERT INTO mreg.source_locks%'")" 1
+	end_session blocker-3009
+	rc=0
+	wait "$importer" || rc=$?
+	# everything is written: the run succeeds and says what it left behind
+	assert_equal "$rc" 0
+	assert_equal "$(jq -r .failed "$BATS_TEST_TMPDIR/out")" 0
+	assert_equal "$(q "select count(*) from mreg.source_files where source = 'unreleased'")" 30
+	grep -qF 'mreg import-dir: warning: the lock on "unreleased" was not released (' "$BATS_TEST_TMPDIR/err"
+	grep -qF '): the next import takes it over, at once on this machine, elsewhere once stale (30 s)' "$BATS_TEST_TMPDIR/err"
+	assert_equal "$(q "select count(*) from mreg.source_locks where source = 'unreleased'")" 1
+	run "$MREG" import-dir --quiet --source unreleased "$D"
+	assert_success
+	assert_equal "$(q "select count(*) from mreg.source_locks")" 0
+}
+
 @test "a batch in flight holds the fence: its heartbeat beats, a takeover waits for its commit; no advisory lock anywhere" {
 	blocker blocker-3009 "LOCK TABLE mreg.models IN SHARE MODE"
 	"$MREG" import-dir --source fence-1 --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
