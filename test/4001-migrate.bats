@@ -281,6 +281,69 @@ hold_migrate_lock() {
 	assert_output 1
 }
 
+@test "0008's checks accept exactly what 0001's regular expressions did" {
+	"$MREG" migrate --quiet
+	# every string tried on every check, inserted for real (the rows go
+	# with the transaction); each outcome compared with the old rule
+	run q "BEGIN;
+	CREATE TEMP TABLE outcome (line text);
+	INSERT INTO mreg.providers (name) VALUES ('p0008');
+	DO \$\$
+	DECLARE
+	    s text; i int := 0; ok boolean; want boolean;
+	    pid bigint := (SELECT id FROM mreg.providers WHERE name = 'p0008');
+	    mid bigint; wrong text[] := '{}'; slug int := 0; hex int := 0;
+	BEGIN
+	    INSERT INTO mreg.models (provider_id, name, type) VALUES (pid, 'm', 'llm')
+	        RETURNING id INTO mid;
+	    FOREACH s IN ARRAY ARRAY['', 'a', 'A', '0', 'a.b_c-9', '-a', 'a-', '.a',
+	        'é', 'aé', E'a\n', E'\na', 'a b', repeat('a', 63), repeat('a', 64),
+	        repeat('a', 65), repeat('a', 63) || 'é', repeat('f', 64),
+	        repeat('f', 63), repeat('f', 65), upper(repeat('f', 64)),
+	        repeat('f', 63) || 'g', repeat('f', 64) || E'\n',
+	        E'\n' || repeat('f', 63), repeat('f', 62) || 'é', repeat('f', 63) || 'é',
+	        md5('x') || md5('y')]
+	    LOOP
+	        i := i + 1;
+	        want := s ~ '^[a-z0-9][a-z0-9._-]{0,63}\$';
+	        slug := slug + want::int;
+	        BEGIN
+	            INSERT INTO mreg.providers (name) VALUES (s); ok := true;
+	        EXCEPTION WHEN check_violation THEN ok := false;
+	        END;
+	        IF ok <> want THEN wrong := wrong || ('provider ' || quote_literal(s)); END IF;
+	        BEGIN
+	            INSERT INTO mreg.models (provider_id, name, type) VALUES (pid, 'm' || i, s);
+	            ok := true;
+	        EXCEPTION WHEN check_violation THEN ok := false;
+	        END;
+	        IF ok <> want THEN wrong := wrong || ('type ' || quote_literal(s)); END IF;
+	        want := s ~ '^[0-9a-f]{64}\$';
+	        hex := hex + want::int;
+	        BEGIN
+	            INSERT INTO mreg.artifacts (model_id, path, size, sha256) VALUES (mid, 'f' || i, 0, s);
+	            ok := true;
+	        EXCEPTION WHEN check_violation THEN ok := false;
+	        END;
+	        IF ok <> want THEN wrong := wrong || ('artifact ' || quote_literal(s)); END IF;
+	        BEGIN
+	            INSERT INTO mreg.source_files (source, path, size, mtime_ns, ctime_ns, inode, device, sha256)
+	                VALUES ('s', 'f' || i, 0, 0, 0, 0, 0, s);
+	            ok := true;
+	        EXCEPTION WHEN check_violation THEN ok := false;
+	        END;
+	        IF ok <> want THEN wrong := wrong || ('source file ' || quote_literal(s)); END IF;
+	    END LOOP;
+	    INSERT INTO outcome VALUES (format('tried %s, slugs %s, sha256s %s, differ: %s',
+	        i, slug, hex, wrong));
+	END
+	\$\$;
+	SELECT line FROM outcome;
+	ROLLBACK"
+	assert_success
+	assert_output 'tried 27, slugs 10, sha256s 3, differ: {}'
+}
+
 @test "a run waiting on another mreg migrate names it by its application name" {
 	"$MREG" migrate --quiet
 	# the slow migration waits for a lock this test holds, so it runs for
