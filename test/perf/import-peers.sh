@@ -7,8 +7,11 @@
 #
 # For each N (default 10000) it generates N files with the peers'
 # gen_models.py, then, REPS times (default 3; REPS_BIG for N >= 50000,
-# default 1), alternating the programs within each repetition and taking a
-# CHECKPOINT before every timed run:
+# default 1), alternating the programs within each repetition, taking a
+# CHECKPOINT before every timed run and a VACUUM (ANALYZE) of what a run
+# wrote after it (autovacuum of one program's 100,000 fresh rows would
+# otherwise run during the next program's timing; floors' databases are
+# dropped once timed):
 #   first import   mreg import-dir into a freshly migrated database,
 #                  peer_optimized.py and peer_naive.py (NAIVE=0 skips it;
 #                  skipped by default for N >= 50000) into fresh databases;
@@ -61,6 +64,10 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 med() { printf '%s\n' "$@" | median; }
 checkpoint() { psql -XAtq -d postgres -c CHECKPOINT >/dev/null; sync; }
+# after a timed run that wrote: vacuum and analyze what it wrote, outside
+# the timing, so that autovacuum's work on it (GIN pending lists, a
+# tsvector column's statistics) never lands in the next program's timing
+settle() { psql -XAtq -d "$1" -c "SET client_min_messages = warning" -c "VACUUM (ANALYZE)" >/dev/null; }
 empty_db() {
 	psql -XAtq -d postgres -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
 		-c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
@@ -149,16 +156,20 @@ for n in "${sizes[@]}"; do
 		SQL
 		checkpoint
 		t=$(now); copy_rows "$work/models.tsv" mreg.models; fl_same+=("$(since "$t")")
+		settle perf_peers_floor
 		checkpoint
 		t=$(now); copy_rows "$work/models.tsv" floor_like; fl_like+=("$(since "$t")")
+		settle perf_peers_floor
 		checkpoint
 		t=$(now); copy_rows "$work/models.tsv" floor_bare; fl_bare+=("$(since "$t")")
+		empty_db perf_peers_floor
 		empty_db perf_peers_pfloor
 		checkpoint
 		out=$(PGDATABASE=perf_peers_pfloor CSV=$work/peer.csv PSQL=psql PY=$PY \
 			"$PEERS/copy_floor.sh" "$dir" 2>/dev/null)
 		out=${out#*copy_floor_seconds=}
 		fl_peer+=("${out%% *}")
+		empty_db perf_peers_pfloor
 		sync
 		t=$(now)
 		find "$dir" -name '*.json' -print0 | xargs -0 sha256sum >/dev/null
@@ -172,17 +183,20 @@ for n in "${sizes[@]}"; do
 			"$MREG" import-dir --quiet "${jobs_opt[@]}" --source peers "$dir"
 		first+=("$(since "$t")")
 		rss+=("$(cat "$work/rss")")
+		settle perf_peers_mreg
 		empty_db perf_peers_opt
 		checkpoint
 		t=$(now)
 		PGDATABASE=perf_peers_opt "$PY" "$PEERS/peer_optimized.py" "" "$dir" "${peer_jobs[@]}" >/dev/null
 		opt1+=("$(since "$t")")
+		settle perf_peers_opt
 		if [ "$naive" = 1 ]; then
 			empty_db perf_peers_naive
 			checkpoint
 			t=$(now)
 			PGDATABASE=perf_peers_naive "$PY" "$PEERS/peer_naive.py" "" "$dir" >/dev/null
 			naive1+=("$(since "$t")")
+			empty_db perf_peers_naive
 		fi
 
 		# unchanged re-imports
@@ -207,10 +221,12 @@ for n in "${sizes[@]}"; do
 		t=$(now)
 		PGDATABASE=perf_peers_mreg "$MREG" import-dir --quiet "${jobs_opt[@]}" --source peers "$dir"
 		ch_m+=("$(since "$t")")
+		settle perf_peers_mreg
 		checkpoint
 		t=$(now)
 		PGDATABASE=perf_peers_opt "$PY" "$PEERS/peer_optimized.py" "" "$dir" "${peer_jobs[@]}" >/dev/null
 		ch_o+=("$(since "$t")")
+		settle perf_peers_opt
 	done
 
 	f=$(med "${first[@]}") o=$(med "${opt1[@]}")
