@@ -34,7 +34,7 @@ foreign_holder() {
 
 # An import's backend waiting for a lock, N of them.
 import_waits() {
-	[ "$(q "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and application_name not like '%3009%'")" = "${1:-1}" ]
+	[ "$(q "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and application_name not like '%3009%'")" = "${1:-1}" ]
 }
 
 @test "a holder on another machine with a fresh heartbeat: exit 4 naming its host; once stale it is taken over" {
@@ -72,7 +72,7 @@ import_waits() {
 	importer=$!
 	wait_for "the import's batch to wait for the blocker" import_waits
 	# the lock's connection (its last statement took the row) goes away
-	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name not like '%3009%' and query like 'INSERT INTO mreg.source_locks%'")" 1
+	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = current_database() and application_name not like '%3009%' and query like 'INSERT INTO mreg.source_locks%'")" 1
 	end_session blocker-3009
 	rc=0
 	wait "$importer" || rc=$?

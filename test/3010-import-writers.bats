@@ -175,9 +175,9 @@ bad_tree() {
 	# the import's connection, opened while it waits (the one that has
 	# run nothing yet: the other polls the lock row), is dropped
 	wait_for "the import's idle connection" \
-		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name = 'mreg import-dir' and query = ''\")\" = 1 ]"
+		"[ \"\$(q \"select count(*) from pg_stat_activity where datname = current_database() and application_name = 'mreg import-dir' and query = ''\")\" = 1 ]"
 	q "select pg_terminate_backend(pid) from pg_stat_activity
-	    where application_name = 'mreg import-dir' and query = ''" >/dev/null
+	    where datname = current_database() and application_name = 'mreg import-dir' and query = ''" >/dev/null
 	q "delete from mreg.source_locks where source = 'waited'"
 	rc=0
 	wait "$importer" || rc=$?

@@ -190,7 +190,7 @@ provider.delete=5=bench-test=bench-test"
 		-c "SELECT pg_sleep(600)" >/dev/null 2>&1 3>&- &
 	holder=$!
 	wait_for "a bench request blocked behind the lock" \
-		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mreg bench' AND wait_event_type = 'Lock'\")\" = 1 ]"
+		"[ \"\$(q \"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mreg bench' AND wait_event_type = 'Lock'\")\" = 1 ]"
 	# errors from now on (a loaded machine may time out a 1 ms wait anyway)
 	seen=$(wc -l <"$err")
 	wait_for "a progress line with errors while the connection is held" \
