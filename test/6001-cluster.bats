@@ -22,14 +22,6 @@ setup() {
 	eval "$(cat "$BATS_FILE_TMPDIR/cluster.env")"
 }
 
-# The replica has replayed everything the primary had when this was called.
-replica_caught_up() {
-	local lsn
-	lsn=$(psql -XAtq -c "SELECT pg_current_wal_lsn()")
-	wait_for "the replica to replay $lsn" \
-		"[ \"\$(psql -XAtq '$MREG_TEST_REPLICA_DSN' -c \"SELECT pg_last_wal_replay_lsn() >= '$lsn'\")\" = t ]" 60
-}
-
 @test "the cluster: a streaming replica in recovery, PgBouncer in transaction mode" {
 	run psql -XAtq "$MREG_TEST_REPLICA_DSN" -c "SELECT pg_is_in_recovery()"
 	assert_success
@@ -51,10 +43,10 @@ replica_caught_up() {
 	replica_caught_up
 	run "$MREG" -d "$MREG_TEST_REPLICA_DSN" list -o json
 	assert_success
-	[ "$output" = "$want" ]
+	assert_equal "$output" "$want"
 	run "$MREG" -d "$MREG_TEST_POOLED_DSN" list -o json
 	assert_success
-	[ "$output" = "$want" ]
+	assert_equal "$output" "$want"
 }
 
 @test "a write on the replica is refused with the server's reason" {

@@ -33,18 +33,10 @@ rq() {
 	psql -XAtq "$MREG_TEST_REPLICA_DSN" -c "$1"
 }
 
-# The replica has replayed everything the primary had when this was called.
-replica_caught_up() {
-	local lsn
-	lsn=$(psql -XAtq -c "SELECT pg_current_wal_lsn()")
-	wait_for "the replica to replay $lsn" \
-		"[ \"\$(rq \"SELECT pg_last_wal_replay_lsn() >= '$lsn'\")\" = t ]" 60
-}
-
 # The replica has received everything the primary had, and not replayed it.
 replica_received_not_replayed() {
 	local lsn
-	lsn=$(psql -XAtq -c "SELECT pg_current_wal_lsn()")
+	lsn=$(primary_wal_end)
 	wait_for "the replica to receive $lsn" \
 		"[ \"\$(rq \"SELECT pg_last_wal_receive_lsn() >= '$lsn' AND pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()\")\" = t ]" 60
 }

@@ -140,6 +140,29 @@ wait_for() {
 	done
 }
 
+# primary_wal_end: a WAL position on the primary, flushed (walsender ships
+# only flushed WAL), that every transaction committed so far lies before.
+# Not plain pg_current_wal_lsn(): the sandbox runs synchronous_commit = off,
+# so a commit that has returned can still sit in the WAL buffers, behind
+# the write position.  A transaction that writes WAL (a transactional
+# logical message: no table, no lock) and commits under synchronous_commit
+# = on flushes everything before it.  (One that only takes an xid writes no
+# WAL and commits asynchronously whatever the setting: tried, it misses.)
+primary_wal_end() {
+	psql -XAtq -c "SET synchronous_commit = on" \
+		-c "SELECT pg_logical_emit_message(true, 'mreg-test', '') IS NULL" \
+		-c "SELECT pg_current_wal_flush_lsn()" | tail -n 1
+}
+
+# replica_caught_up: the replica (MREG_TEST_REPLICA_DSN) has replayed every
+# transaction the primary had committed when this was called.
+replica_caught_up() {
+	local lsn
+	lsn=$(primary_wal_end)
+	wait_for "the replica to replay $lsn" \
+		"[ \"\$(psql -XAtq \"\$MREG_TEST_REPLICA_DSN\" -c \"SELECT pg_last_wal_replay_lsn() >= '$lsn'\")\" = t ]" 60
+}
+
 # end_session APPNAME [PID]: terminate the server sessions of a helper psql
 # started in the background with that application_name (killing psql
 # alone leaves its backend sleeping), then reap the psql process PID.

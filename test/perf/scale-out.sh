@@ -26,7 +26,11 @@ eval "$("$here/test/pg-cluster" start)"
 trap '"$here/test/pg-cluster" stop' EXIT
 "$mreg" migrate --quiet
 "$mreg" bench --populate 1000 --keep --transactions 1 >/dev/null
-lsn=$(psql -XAtq -c "SELECT pg_current_wal_lsn()")
+# a flushed position past every commit (the sandbox commits asynchronously;
+# see primary_wal_end in test/helpers.bash)
+lsn=$(psql -XAtq -c "SET synchronous_commit = on" \
+	-c "SELECT pg_logical_emit_message(true, 'mreg-test', '') IS NULL" \
+	-c "SELECT pg_current_wal_flush_lsn()" | tail -n 1)
 # poll for the replica's replay (an event), giving up after 60 s
 deadline=$((SECONDS + 60))
 until [ "$(psql -XAtq "$MREG_TEST_REPLICA_DSN" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do
