@@ -117,7 +117,7 @@ static void *counter_main(void *arg)
 	struct mreg_error err;
 
 	mreg_error_clear(&err);
-	if (mreg_walk(&tree, p->cfg->pattern, count_one, p, &err) == 0)
+	if (mreg_walk(&tree, p->cfg->pattern, 0, count_one, p, &err) == 0)
 		atomic_store(&p->count_done, true);
 	return NULL;
 }

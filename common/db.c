@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,4 +418,247 @@ void mreg_copy_abort(struct mreg_copy *cp)
 	if (PQputCopyEnd(cp->conn->pg, "aborted by client") != 1)
 		mreg_conn_note_sqlstate(cp->conn, "08006");
 	copy_drain(cp);
+}
+
+/* ---- COPY TO STDOUT (FORMAT binary) ---------------------------------------- */
+
+static const char copy_signature[11] = "PGCOPY\n\377\r\n";
+
+static uint32_t be32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
+	       (uint32_t)u[2] << 8 | u[3];
+}
+
+int mreg_copy_out_begin_at(struct mreg_db_site site, struct mreg_copy_out *co,
+			   struct mreg_conn *conn, const char *copy_sql,
+			   struct mreg_error *err)
+{
+	PGresult *res;
+
+	memset(co, 0, sizeof(*co));
+	co->conn = conn;
+	co->site = site;
+	co->sql = copy_sql;
+	co->t0_ms = mreg_db_clock_ms();
+	res = PQexec(conn->pg, copy_sql);
+	if (!res || PQresultStatus(res) != PGRES_COPY_OUT)
+		mreg_db_trace_result(site, copy_sql, NULL, co->t0_ms, res,
+				     false);
+	res = mreg_db_check(conn, res, PGRES_COPY_OUT, err);
+	if (!res)
+		return -1;
+	PQclear(res);
+	co->active = true;
+	return 0;
+}
+
+/* The server's COPY data is not what binary COPY looks like. */
+static int copy_out_malformed(struct mreg_copy_out *co, const char *what,
+			      struct mreg_error *err)
+{
+	mreg_error_set(err, MREG_EXIT_FAILURE,
+		       "the server's COPY data is malformed (%s)", what);
+	mreg_copy_out_close(co);
+	return -1;
+}
+
+/*
+ * Parse one row (or the header, or the trailer) from the bytes held: 1 a
+ * row, 0 more bytes needed, 2 the trailer, -1 malformed (what set).
+ */
+static int copy_out_parse(struct mreg_copy_out *co, const char **what)
+{
+	const char *p = co->buf + co->off, *end = co->buf + co->len;
+	uint32_t ext, flen;
+	int n, i;
+
+	if (!co->header_done) {
+		if (end - p < 19)
+			return 0;
+		if (memcmp(p, copy_signature, sizeof(copy_signature)) != 0) {
+			*what = "no binary COPY signature";
+			return -1;
+		}
+		if (be32(p + 11) & 0xffff0000u) { /* OIDs or unknown flags */
+			*what = "unexpected header flags";
+			return -1;
+		}
+		ext = be32(p + 15);
+		if ((size_t)(end - p - 19) < ext)
+			return 0;
+		co->off += 19 + ext;
+		co->header_done = true;
+		p = co->buf + co->off;
+	}
+	if (end - p < 2)
+		return 0;
+	n = (int16_t)((uint16_t)(unsigned char)p[0] << 8 | (unsigned char)p[1]);
+	if (n == -1) {
+		co->off += 2;
+		return 2;
+	}
+	if (n < 0 || n > MREG_COPY_OUT_MAX_FIELDS) {
+		*what = "a row of an unexpected number of fields";
+		return -1;
+	}
+	p += 2;
+	for (i = 0; i < n; i++) {
+		if (end - p < 4)
+			return 0;
+		flen = be32(p);
+		p += 4;
+		if (flen == 0xffffffffu) {
+			co->field[i] = NULL;
+			co->flen[i] = -1;
+			continue;
+		}
+		if (flen > 0x7fffffffu) {
+			*what = "a field of negative length";
+			return -1;
+		}
+		if ((size_t)(end - p) < flen)
+			return 0;
+		co->field[i] = p;
+		co->flen[i] = (int)flen;
+		p += flen;
+	}
+	co->nfields = n;
+	co->off = (size_t)(p - co->buf);
+	return 1;
+}
+
+/* Append the next chunk of COPY data: 1, 0 at the end of the data, -1. */
+static int copy_out_fill(struct mreg_copy_out *co, struct mreg_error *err)
+{
+	char *chunk = NULL, *nb;
+	size_t need;
+	int n;
+
+	if (co->off > 0) { /* drop what was parsed */
+		memmove(co->buf, co->buf + co->off, co->len - co->off);
+		co->len -= co->off;
+		co->off = 0;
+	}
+	n = PQgetCopyData(co->conn->pg, &chunk, 0);
+	if (n == -1)
+		return 0;
+	if (n < 0) {
+		mreg_error_from_result(err, NULL, co->conn->pg);
+		note_failure(co->conn, err);
+		return -1;
+	}
+	need = co->len + (size_t)n;
+	if (need > co->cap) {
+		size_t cap = co->cap ? co->cap : 8192;
+
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(co->buf, cap);
+		if (!nb) {
+			PQfreemem(chunk);
+			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+			return -1;
+		}
+		co->buf = nb;
+		co->cap = cap;
+	}
+	memcpy(co->buf + co->len, chunk, (size_t)n);
+	co->len += (size_t)n;
+	PQfreemem(chunk);
+	return 1;
+}
+
+/* The end of the data: the COPY's own result. */
+static int copy_out_finish(struct mreg_copy_out *co, bool trailer,
+			   struct mreg_error *err)
+{
+	PGresult *res = PQgetResult(co->conn->pg);
+
+	mreg_db_trace_result(co->site, co->sql, NULL, co->t0_ms, res,
+			     res && PQresultStatus(res) == PGRES_COMMAND_OK);
+	co->sql = NULL;
+	res = mreg_db_check(co->conn, res, PGRES_COMMAND_OK, err);
+	if (!res) {
+		mreg_copy_out_close(co);
+		return -1;
+	}
+	PQclear(res);
+	if (!trailer || co->off != co->len)
+		return copy_out_malformed(co, trailer ? "data after the end"
+						      : "no end marker", err);
+	mreg_copy_out_close(co);
+	return 0;
+}
+
+int mreg_copy_out_next(struct mreg_copy_out *co, struct mreg_error *err)
+{
+	const char *what = NULL;
+	int rc;
+
+	if (!co->active)
+		return 0;
+	for (;;) {
+		rc = copy_out_parse(co, &what);
+		if (rc == 1) {
+			co->rows++;
+			return 1;
+		}
+		if (rc < 0)
+			return copy_out_malformed(co, what, err);
+		if (rc == 2) {
+			/* nothing may follow the trailer but the end */
+			while ((rc = copy_out_fill(co, err)) > 0)
+				;
+			if (rc < 0) {
+				mreg_copy_out_close(co);
+				return -1;
+			}
+			return copy_out_finish(co, true, err);
+		}
+		rc = copy_out_fill(co, err);
+		if (rc < 0) {
+			mreg_copy_out_close(co);
+			return -1;
+		}
+		if (rc == 0)
+			return copy_out_finish(co, false, err);
+	}
+}
+
+void mreg_copy_out_close(struct mreg_copy_out *co)
+{
+	PGresult *res;
+	char *chunk;
+
+	if (co->active) {
+		co->active = false;
+		while (PQgetCopyData(co->conn->pg, &chunk, 0) > 0)
+			PQfreemem(chunk);
+		while ((res = PQgetResult(co->conn->pg)) != NULL)
+			PQclear(res);
+		if (co->sql) /* closed early */
+			mreg_db_trace_rows(co->site, co->sql, NULL, co->t0_ms,
+					   co->rows, NULL);
+		co->sql = NULL;
+	}
+	free(co->buf);
+	co->buf = NULL;
+	co->len = co->off = co->cap = 0;
+}
+
+long long mreg_copy_out_int8(const struct mreg_copy_out *co, int i)
+{
+	const char *p = co->field[i];
+
+	if (co->flen[i] != 8)
+		return 0;
+	return (long long)((uint64_t)be32(p) << 32 | be32(p + 4));
+}
+
+bool mreg_copy_out_bool(const struct mreg_copy_out *co, int i)
+{
+	return co->flen[i] == 1 && co->field[i][0] != 0;
 }

@@ -148,4 +148,46 @@ int mreg_copy_row(struct mreg_copy *cp);
 long mreg_copy_end(struct mreg_copy *cp, struct mreg_error *err);
 void mreg_copy_abort(struct mreg_copy *cp);
 
+/*
+ * COPY ... TO STDOUT (FORMAT binary), row by row.  Usage:
+ *   struct mreg_copy_out co;
+ *   mreg_copy_out_begin(&co, conn, "COPY (SELECT ...) TO STDOUT "
+ *                       "(FORMAT binary)", err);
+ *   while ((rc = mreg_copy_out_next(&co, err)) > 0)
+ *           use co.nfields, co.field[i] and co.flen[i] (-1: NULL; the
+ *           bytes are not NUL-terminated and last until the next call);
+ *   mreg_copy_out_close(&co);     (rc 0: the end; -1: err filled)
+ * Binary rather than text: no escapes to undo, and integers arrive as
+ * 8 bytes (mreg_copy_out_int8).  The caller casts every column in the
+ * query to a type whose binary form it reads: text, int8, bool.
+ * A row the server sends malformed is an error (status MREG_EXIT_FAILURE).
+ */
+#define MREG_COPY_OUT_MAX_FIELDS 32
+
+struct mreg_copy_out {
+	struct mreg_conn *conn;
+	char *buf;            /* bytes received and not yet parsed */
+	size_t len, off, cap;
+	bool header_done, active;
+	int nfields;
+	const char *field[MREG_COPY_OUT_MAX_FIELDS];
+	int flen[MREG_COPY_OUT_MAX_FIELDS];
+	long rows;
+	struct mreg_db_site site; /* for the trace */
+	const char *sql;
+	double t0_ms;
+};
+
+int mreg_copy_out_begin_at(struct mreg_db_site site, struct mreg_copy_out *co,
+			   struct mreg_conn *conn, const char *copy_sql,
+			   struct mreg_error *err);
+#define mreg_copy_out_begin(...) \
+	mreg_copy_out_begin_at(MREG_DB_SITE, __VA_ARGS__)
+int mreg_copy_out_next(struct mreg_copy_out *co, struct mreg_error *err);
+/* Stop early (the rest is read and dropped) or after the end. */
+void mreg_copy_out_close(struct mreg_copy_out *co);
+/* An int8 or bool field's value (0 / false when NULL or malformed). */
+long long mreg_copy_out_int8(const struct mreg_copy_out *co, int i);
+bool mreg_copy_out_bool(const struct mreg_copy_out *co, int i);
+
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -116,8 +117,24 @@ enum mreg_cache_verdict mreg_cache_judge(const struct mreg_cache_entry *e,
 
 /* --- the in-memory table ------------------------------------------------ */
 
+/*
+ * The entries and their strings live in large chunks: a cache of 10,000
+ * files is a few dozen allocations rather than 50,000, loaded and freed in
+ * a fraction of the time (an unchanged re-import spends most of its own
+ * CPU on the cache and the walk).  An entry replaced by a later one for
+ * the same path stays in its chunk until the cache goes.
+ */
+#define CHUNK_SIZE (256 * 1024 - 64) /* with malloc's header: 256 KiB */
+
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[]; /* cap bytes */
+};
+
 struct mreg_cache {
 	struct mreg_strmap *map; /* path -> struct mreg_cache_entry */
+	struct chunk *chunks;    /* the newest first */
 };
 
 struct mreg_cache *mreg_cache_create(void)
@@ -134,28 +151,51 @@ struct mreg_cache *mreg_cache_create(void)
 	return c;
 }
 
-static void entry_free(void *p)
-{
-	struct mreg_cache_entry *e = p;
-
-	if (!e)
-		return;
-	free(e->path);
-	free(e->error);
-	free(e->key);
-	free(e->artifacts);
-	free(e);
-}
-
 void mreg_cache_destroy(struct mreg_cache *c)
 {
+	struct chunk *k, *next;
+
 	if (!c)
 		return;
-	mreg_strmap_destroy(c->map, entry_free);
+	mreg_strmap_destroy(c->map, NULL);
+	for (k = c->chunks; k; k = next) {
+		next = k->next;
+		free(k);
+	}
 	free(c);
 }
 
-static char *dup_or_null(const char *s, bool *failed)
+/* n bytes from the chunks, aligned for any type; NULL out of memory. */
+static void *cache_alloc(struct mreg_cache *c, size_t n)
+{
+	const size_t align = sizeof(max_align_t);
+	struct chunk *k = c->chunks;
+	bool big;
+
+	n = (n + align - 1) / align * align;
+	if (k && k->cap - k->used >= n) {
+		k->used += n;
+		return (char *)k->data + k->used - n;
+	}
+	/* an item of a quarter chunk or more gets a chunk of its own, behind
+	 * the current one (which keeps its room) */
+	big = n > CHUNK_SIZE / 4;
+	k = malloc(sizeof(*k) + (big ? n : CHUNK_SIZE));
+	if (!k)
+		return NULL;
+	k->cap = big ? n : CHUNK_SIZE;
+	k->used = n;
+	if (big && c->chunks) {
+		k->next = c->chunks->next;
+		c->chunks->next = k;
+	} else {
+		k->next = c->chunks;
+		c->chunks = k;
+	}
+	return k->data;
+}
+
+static char *cache_dup(struct mreg_cache *c, const char *s, bool *failed)
 {
 	char *d;
 	size_t n;
@@ -163,7 +203,7 @@ static char *dup_or_null(const char *s, bool *failed)
 	if (!s)
 		return NULL;
 	n = strlen(s) + 1;
-	d = malloc(n);
+	d = cache_alloc(c, n);
 	if (!d) {
 		*failed = true;
 		return NULL;
@@ -174,24 +214,20 @@ static char *dup_or_null(const char *s, bool *failed)
 
 int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
 {
-	struct mreg_cache_entry *e = NULL;
-	void *old = NULL;
+	struct mreg_cache_entry *e;
 	bool failed = false;
 
-	e = calloc(1, sizeof(*e));
+	e = cache_alloc(c, sizeof(*e));
 	if (!e)
 		return -1;
 	*e = *src;
-	e->path = dup_or_null(src->path, &failed);
-	e->error = dup_or_null(src->error, &failed);
-	e->key = dup_or_null(src->key, &failed);
-	e->artifacts = dup_or_null(src->artifacts, &failed);
-	if (failed || !e->path || mreg_strmap_put(c->map, e->path, e, &old) < 0) {
-		entry_free(e);
-		return -1;
-	}
+	e->path = cache_dup(c, src->path, &failed);
+	e->error = cache_dup(c, src->error, &failed);
+	e->key = cache_dup(c, src->key, &failed);
+	e->artifacts = cache_dup(c, src->artifacts, &failed);
 	/* a path recorded twice: the later entry wins */
-	entry_free(old);
+	if (failed || !e->path || mreg_strmap_put(c->map, e->path, e, NULL) < 0)
+		return -1;
 	return 0;
 }
 

@@ -279,12 +279,28 @@ static int on_walk(void *arg, const char *rel, const struct stat *st,
 	return found(s, copy, &now, why);
 }
 
+/*
+ * Threads that share the walk's stat() calls with the walker: --jobs
+ * bounds them as it bounds the readers, and more than the cores (or than
+ * four in all) buys nothing for system calls this short.
+ */
+static int stat_helpers(const struct mreg_scan *s)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN), n = s->cfg->jobs;
+
+	if (cpus > 0 && n > cpus)
+		n = cpus;
+	if (n > 4)
+		n = 4;
+	return n > 1 ? (int)n - 1 : 0;
+}
+
 static void *walker_main(void *arg)
 {
 	struct mreg_scan *s = arg;
 
-	s->walk_rc = mreg_walk(&s->tree, s->cfg->pattern, on_walk, s,
-			       &s->walk_err);
+	s->walk_rc = mreg_walk(&s->tree, s->cfg->pattern, stat_helpers(s),
+			       on_walk, s, &s->walk_err);
 	if (s->pending) {
 		if (wait_for_cache(s) < 0)
 			atomic_store(&s->stop, true);

@@ -10,7 +10,8 @@
  * loop), unreadable directories and dangling links are reported too, as
  * are entries matching the pattern that are not regular files (FIFOs,
  * sockets, devices): those are never opened.  Entries come in directory
- * order; nothing is kept in memory but the stack of open directories.
+ * order; memory holds the stack of open directories and, for each, a
+ * window of up to 256 entries read and stat()ed ahead.
  *
  * mreg_tree_open() resolves a relative path one component at a time with
  * O_NOFOLLOW, expanding each symbolic link itself, so that what it opens
@@ -82,9 +83,11 @@ typedef int (*mreg_walk_fn)(void *arg, const char *rel,
 /*
  * Walk the tree.  Returns 0 when done, the callback's non-zero value when
  * it stopped the walk, or -1 with err filled when the root itself cannot
- * be read.
+ * be read.  helpers: threads that share the stat() calls with the caller
+ * (0: none); the callback still runs on the calling thread only, in
+ * directory order.
  */
-int mreg_walk(const struct mreg_tree *t, const char *pattern,
+int mreg_walk(const struct mreg_tree *t, const char *pattern, int helpers,
 	      mreg_walk_fn fn, void *arg, struct mreg_error *err);
 
 /*

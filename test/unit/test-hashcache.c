@@ -292,6 +292,39 @@ static void test_table(void)
 	ok(mreg_cache_get(c, "dir0/none.json") == NULL, "absent path");
 	mreg_cache_foreach(c, count_cb, &n);
 	is_int(n, 5000, "foreach visits every entry");
+
+	/* strings larger than a chunk, between small ones; a path put twice */
+	{
+		static char big[300 * 1024], err[70 * 1024];
+		size_t k;
+
+		for (k = 0; k < sizeof(big) - 1; k++)
+			big[k] = (char)('a' + k % 26);
+		memset(err, 'e', sizeof(err) - 1);
+		e.path = "big.json";
+		e.artifacts = big;
+		e.error = err;
+		e.key = "p/big";
+		ok(mreg_cache_put(c, &e) == 0, "an entry with 300 KiB and 70 KiB strings");
+		e.artifacts = NULL;
+		e.error = NULL;
+		e.path = "after.json";
+		e.st.size = 42;
+		ok(mreg_cache_put(c, &e) == 0, "... and a small one after it");
+		e.path = "after.json";
+		e.st.size = 43;
+		ok(mreg_cache_put(c, &e) == 0, "... put again");
+		got = mreg_cache_get(c, "big.json");
+		ok(got && got->artifacts && strcmp(got->artifacts, big) == 0 &&
+		   got->error && strcmp(got->error, err) == 0 &&
+		   strcmp(got->key, "p/big") == 0, "the big strings come back whole");
+		got = mreg_cache_get(c, "after.json");
+		ok(got && got->st.size == 43, "the later entry for a path wins");
+		is_int(mreg_cache_count(c), 5002, "... without counting twice");
+		got = mreg_cache_get(c, "dir1/m4999.json");
+		ok(got && got->st.size == 4999 && strcmp(got->key, "p/n") == 0,
+		   "earlier entries are intact");
+	}
 	mreg_cache_destroy(c);
 	mreg_cache_destroy(NULL);
 }

@@ -265,7 +265,7 @@ static void test_tree(void)
 	/* the walk: inside links followed, outside ones reported */
 	memset(&s, 0, sizeof(s));
 	mreg_error_clear(&err);
-	rc = mreg_walk(&t, "*.json", cb, &s, &err);
+	rc = mreg_walk(&t, "*.json", 0, cb, &s, &err);
 	is_int(rc, 0, "the tree is walked");
 	ok(strstr(s.files, "sub/a.json\n") && strstr(s.files, "rel.json\n") &&
 	   strstr(s.files, "abs.json\n") && strstr(s.files, "subl/a.json\n"),
@@ -287,13 +287,100 @@ static void test_tree(void)
 
 	t.follow_external = true;
 	memset(&s, 0, sizeof(s));
-	rc = mreg_walk(&t, "*.json", cb, &s, &err);
+	rc = mreg_walk(&t, "*.json", 0, cb, &s, &err);
 	ok(strstr(s.files, "outdir/o.json\n") && strstr(s.files, "abs-out.json\n"),
 	   "follow_external: the walk follows links out");
 	close(t.rootfd);
 	snprintf(p, sizeof(p), "rm -rf %s", base);
 	if (system(p) != 0)
 		diag("could not remove %s", base);
+}
+
+/* --- the stat helpers: the same walk, in the same order ------------------ */
+
+struct log {
+	char *p;
+	size_t len, cap;
+	int n, stop_after;
+};
+
+static int log_cb(void *arg, const char *rel, const struct stat *st,
+		  const struct mreg_error *err)
+{
+	struct log *l = arg;
+	char line[1024];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s %llu %lld %s\n", rel,
+		     st ? (unsigned long long)st->st_ino : 0ULL,
+		     st ? (long long)st->st_size : -1LL,
+		     err ? err->message : "-");
+	if (l->len + (size_t)n + 1 > l->cap) {
+		l->cap = (l->len + (size_t)n + 1) * 2;
+		l->p = realloc(l->p, l->cap);
+		if (!l->p)
+			bail_out("out of memory");
+	}
+	memcpy(l->p + l->len, line, (size_t)n + 1);
+	l->len += (size_t)n;
+	l->n++;
+	return l->stop_after && l->n >= l->stop_after ? 7 : 0;
+}
+
+static void test_parallel(void)
+{
+	struct mreg_tree tree = { -1, NULL, false };
+	struct log serial = { 0 }, par = { 0 }, cut = { 0 };
+	struct mreg_error err;
+	char rel[64], real[PATH_MAX], p[512];
+	int i, d, fd, rc, helpers;
+
+	/* windows of 256 entries: directories of 700 and 257 entries, one
+	 * nested in the middle of a window, links, a FIFO, hidden files */
+	mk("big");
+	for (d = 0; d < 3; d++) {
+		snprintf(rel, sizeof(rel), "big/d%d", d);
+		mk(rel);
+		for (i = 0; i < (d == 1 ? 257 : 700); i++) {
+			snprintf(rel, sizeof(rel), "big/d%d/f%04d.json", d, i);
+			touch(rel);
+		}
+	}
+	mk("big/d0/sub");
+	touch("big/d0/sub/in.json");
+	touch("big/d0/.hidden.json");
+	ln("f0001.json", "big/d0/link.json");
+	ln("nowhere.json", "big/d2/dangling.json");
+	snprintf(p, sizeof(p), "%s/big/d2/fifo.json", dir);
+	if (mkfifo(p, 0644) < 0)
+		bail_out("cannot create FIFO");
+
+	snprintf(p, sizeof(p), "%s/big", dir);
+	fd = open(p, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || !realpath(p, real))
+		bail_out("cannot open the big tree");
+	tree.rootfd = fd;
+	tree.real = real;
+	rc = mreg_walk(&tree, "*.json", 0, log_cb, &serial, &err);
+	is_int(rc, 0, "the big tree is walked without helpers");
+	is_int(serial.n, 700 + 257 + 700 + 1 + 1 + 2, "every entry reported once");
+	for (helpers = 1; helpers <= 3; helpers += 2) {
+		free(par.p);
+		memset(&par, 0, sizeof(par));
+		rc = mreg_walk(&tree, "*.json", helpers, log_cb, &par, &err);
+		is_int(rc, 0, "... and with %d stat helper(s)", helpers);
+		ok(par.p && serial.p && strcmp(par.p, serial.p) == 0,
+		   "... the same entries, stats and problems in the same order");
+	}
+	cut.stop_after = 500;
+	rc = mreg_walk(&tree, "*.json", 3, log_cb, &cut, &err);
+	is_int(rc, 7, "the callback stops a walk with helpers");
+	ok(cut.p && serial.p && strncmp(cut.p, serial.p, cut.len) == 0 &&
+	   cut.n == 500, "... after the same 500 entries");
+	close(fd);
+	free(serial.p);
+	free(par.p);
+	free(cut.p);
 }
 
 int main(void)
@@ -326,7 +413,7 @@ int main(void)
 		bail_out("realpath failed");
 	tree.real = real;
 	memset(&s, 0, sizeof(s));
-	rc = mreg_walk(&tree, "*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "*.json", 0, cb, &s, &err);
 	is_int(rc, 0, "walk finishes");
 	is_int(s.nfiles, 3, "three matching files");
 	ok(strstr(s.files, "a/b/x.json\n") && strstr(s.files, "a/y.json\n") &&
@@ -344,13 +431,13 @@ int main(void)
 		diag("%s", s.errors);
 
 	memset(&s, 0, sizeof(s));
-	rc = mreg_walk(&tree, "a/*/*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "a/*/*.json", 0, cb, &s, &err);
 	is_int(s.nfiles, 1, "a pattern with '/' matches the relative path");
 	ok(strstr(s.files, "a/b/x.json") != NULL, "a/b/x.json matched");
 
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 1;
-	rc = mreg_walk(&tree, "*.json", cb, &s, &err);
+	rc = mreg_walk(&tree, "*.json", 0, cb, &s, &err);
 	is_int(rc, 7, "the callback stops the walk");
 
 	if (geteuid() != 0) {
@@ -358,7 +445,7 @@ int main(void)
 		snprintf(p, sizeof(p), "%s/a", dir);
 		chmod(p, 0);
 		memset(&s, 0, sizeof(s));
-		mreg_walk(&tree, "*.json", cb, &s, &err);
+		mreg_walk(&tree, "*.json", 0, cb, &s, &err);
 		ok(strstr(s.errors, "a: could not open directory") != NULL,
 		   "unreadable directory reported");
 		chmod(p, 0755);
@@ -367,7 +454,7 @@ int main(void)
 
 	fd = open("/dev/null", O_RDONLY);
 	tree.rootfd = fd;
-	ok(mreg_walk(&tree, "*.json", cb, &s, &err) == -1 &&
+	ok(mreg_walk(&tree, "*.json", 0, cb, &s, &err) == -1 &&
 	   strstr(err.message, "not a directory"), "root must be a directory");
 	close(fd);
 	{
@@ -391,6 +478,7 @@ int main(void)
 		ok(mreg_dir_realpath(-1, got, sizeof(got)) == -1 &&
 		   errno == EBADF, "a bad descriptor: EBADF");
 	}
+	test_parallel();
 	test_tree();
 	{
 		char cmd[128];
