@@ -567,15 +567,23 @@ static int lock_and_import(struct run *run)
 
 	mreg_error_clear(&err);
 	pool = cli_pool(run->ctx, 1 + run->cfg.writers, &err);
-	if (!pool || !(lock_conn = mreg_pool_acquire(pool, &err)))
+	if (!pool)
 		return cli_report(run->ctx, &err);
+	/* both connections open at once: the import's while this one
+	 * connects and takes the lock */
 	o.pool = pool;
 	opening = pthread_create(&opener, NULL, open_conn, &o) == 0;
-	status = take_lock(run, lock_conn, &lock);
+	lock_conn = mreg_pool_acquire(pool, &err);
+	status = lock_conn ? take_lock(run, lock_conn, &lock) : -1;
 	if (opening)
 		pthread_join(opener, NULL);
-	else
+	else if (lock_conn)
 		open_conn(&o);
+	if (!lock_conn) {
+		if (o.conn)
+			mreg_pool_release(pool, o.conn);
+		return cli_report(run->ctx, &err);
+	}
 	if (status != 0) {
 		if (o.conn)
 			mreg_pool_release(pool, o.conn);

@@ -275,16 +275,18 @@ int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
 {
 	int i, hi, lo;
 
-	if (!hex || strlen(hex) != 2 * MREG_SHA256_LEN)
+	/* no strlen: a NUL among the 64 digits is not a digit, and the 65th
+	 * byte is read only once all 64 were digits */
+	if (!hex)
 		return -1;
 	for (i = 0; i < MREG_SHA256_LEN; i++) {
 		hi = mreg_hex_value(hex[2 * i]);
-		lo = mreg_hex_value(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
+		lo = hi < 0 ? -1 : mreg_hex_value(hex[2 * i + 1]);
+		if (lo < 0)
 			return -1;
 		d[i] = (unsigned char)(hi << 4 | lo);
 	}
-	return 0;
+	return hex[2 * MREG_SHA256_LEN] == '\0' ? 0 : -1;
 }
 
 int mreg_digest_buf(const void *buf, size_t len,
