@@ -109,6 +109,25 @@ static const struct batch_step batch_steps[] = {
 		" WHERE b.kind = 'model' AND b.model_id = d.model_id"
 		" AND (b.type <> m.type OR NOT b.active)" },
 
+	/* the models there were (locked above): a plain update of those that
+	 * differ, cheaper than the conflict path of the INSERT below */
+	{ STEP_NONE,
+		"UPDATE mreg.models m SET type = n.type, version = n.version,"
+		" display_name = n.display_name, description = n.description,"
+		" tags = n.tags, synonyms = n.synonyms, active = n.active,"
+		" config = n.config, metadata = n.metadata, updated_at = now()"
+		" FROM (SELECT model_id, type, version, display_name, description,"
+		" ARRAY(SELECT jsonb_array_elements_text(tags)) AS tags,"
+		" ARRAY(SELECT jsonb_array_elements_text(synonyms)) AS synonyms,"
+		" active, config, metadata FROM mreg_import_batch"
+		" WHERE kind = 'model' AND model_id IS NOT NULL) n"
+		" WHERE m.id = n.model_id"
+		" AND (m.type, m.version, m.display_name, m.description, m.tags,"
+		" m.synonyms, m.active, m.config, m.metadata) IS DISTINCT FROM"
+		" (n.type, n.version, n.display_name, n.description, n.tags,"
+		" n.synonyms, n.active, n.config, n.metadata)" },
+
+	/* the new ones; one another run created meanwhile is updated */
 	{ STEP_NONE,
 		"INSERT INTO mreg.models AS m (provider_id, name, type, version,"
 		" display_name, description, tags, synonyms, active, config, metadata)"
@@ -116,7 +135,7 @@ static const struct batch_step batch_steps[] = {
 		" ARRAY(SELECT jsonb_array_elements_text(tags)),"
 		" ARRAY(SELECT jsonb_array_elements_text(synonyms)),"
 		" active, config, metadata FROM mreg_import_batch"
-		" WHERE kind = 'model'"
+		" WHERE kind = 'model' AND model_id IS NULL"
 		" ORDER BY provider_id, name"
 		" ON CONFLICT (provider_id, name) DO UPDATE SET type = EXCLUDED.type,"
 		" version = EXCLUDED.version, display_name = EXCLUDED.display_name,"
