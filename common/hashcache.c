@@ -143,7 +143,9 @@ struct mreg_cache *mreg_cache_create(void)
 
 	if (!c)
 		return NULL;
-	c->map = mreg_strmap_create(1024);
+	/* room for 16,384 entries: a registry's tree loads without a
+	 * rehash (the slots are calloc'd, so a small one touches few pages) */
+	c->map = mreg_strmap_create(16384);
 	if (!c->map) {
 		free(c);
 		return NULL;

@@ -19,7 +19,7 @@
 
 struct job {
 	char *rel;
-	const struct mreg_cache_entry *entry;
+	struct mreg_cache_entry *entry;
 	bool check_arts; /* a cache hit, if its artifacts are as recorded */
 };
 
@@ -446,7 +446,7 @@ fail:
  * walker's hits, for one entry.  NULL when out of memory.
  */
 static struct mreg_scan_result *one_hit(struct mreg_scan_result *r,
-					const struct mreg_cache_entry *e)
+					struct mreg_cache_entry *e)
 {
 	r->kind = MREG_SCAN_UNCHANGED;
 	r->many = malloc(sizeof(*r->many));
@@ -466,7 +466,7 @@ static struct mreg_scan_result *process(struct mreg_scan *s,
 	struct mreg_error err;
 	char *buf = NULL;
 	size_t len = 0;
-	const struct mreg_cache_entry *e = j->entry;
+	struct mreg_cache_entry *e = j->entry;
 	bool arts_ok;
 
 	if (!r)

@@ -71,7 +71,7 @@ struct mreg_scan_result {
 	struct mreg_claim *claim;  /* MREG_SCAN_MODEL: set by the consumer */
 	bool skip;                 /* its claim was in conflict when the
 				      batch was handed to its writer */
-	const struct mreg_cache_entry **many; /* UNCHANGED: the entries */
+	struct mreg_cache_entry **many; /* UNCHANGED: the entries */
 	size_t nmany;
 };
 
@@ -102,7 +102,7 @@ struct mreg_scan {
 	atomic_int producers; /* walker + workers still running */
 	struct mreg_scan_pending *pending;
 	size_t npending, cappending;
-	const struct mreg_cache_entry **hits; /* cache hits not yet sent */
+	struct mreg_cache_entry **hits; /* cache hits not yet sent */
 	size_t nhits;
 	pthread_mutex_t ready_lock;
 	pthread_cond_t ready_cond;

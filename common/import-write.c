@@ -228,15 +228,12 @@ static bool must_wait_for_owner(struct mreg_importer *w, const char *key,
 }
 
 /* rel has been handled: release a row that waited for it. */
-static int release_waiting(struct mreg_importer *w, const char *rel,
-			   struct mreg_error *err)
+static int release_entry(struct mreg_importer *w, struct mreg_cache_entry *e,
+			 struct mreg_error *err)
 {
-	struct mreg_cache_entry *e = mreg_cache_get(w->scan->cache, rel);
 	struct mreg_claim *c;
 	struct mreg_scan_result *r;
 
-	if (!e)
-		return 0;
 	e->done = true;
 	if (!e->key || !(c = mreg_claims_find(&w->claims, e->key)) ||
 	    !c->deferred)
@@ -248,6 +245,14 @@ static int release_waiting(struct mreg_importer *w, const char *rel,
 		return 0;
 	}
 	return batch_add(w, r, err);
+}
+
+static int release_waiting(struct mreg_importer *w, const char *rel,
+			   struct mreg_error *err)
+{
+	struct mreg_cache_entry *e = mreg_cache_get(w->scan->cache, rel);
+
+	return e ? release_entry(w, e, err) : 0;
 }
 
 /* At the end: rows still waiting (their owner's file never came). */
@@ -316,7 +321,7 @@ static int activate_claims(struct mreg_importer *w, struct mreg_error *err)
 
 /* An unchanged file (cached entry e) has been handled. */
 static int take_unchanged(struct mreg_importer *w,
-			  const struct mreg_cache_entry *e,
+			  struct mreg_cache_entry *e,
 			  struct mreg_error *err)
 {
 	if (e->error) {
@@ -327,7 +332,7 @@ static int take_unchanged(struct mreg_importer *w,
 		if (err->status)
 			return -1;
 	}
-	return release_waiting(w, e->path, err);
+	return release_entry(w, e, err);
 }
 
 /* --- taking results ------------------------------------------------------ */
