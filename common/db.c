@@ -297,26 +297,33 @@ static int copy_flush(struct mreg_copy *cp)
 	return 0;
 }
 
+/* Send a COPY statement and see it enter the state expect (COPY_IN or
+ * COPY_OUT): 0, or -1 with err filled and the failure traced. */
+static int copy_start(struct mreg_db_site site, struct mreg_conn *conn,
+		      const char *copy_sql, ExecStatusType expect,
+		      double t0_ms, struct mreg_error *err)
+{
+	PGresult *res = PQexec(conn->pg, copy_sql);
+
+	if (!res || PQresultStatus(res) != expect)
+		mreg_db_trace_result(site, copy_sql, NULL, t0_ms, res, false);
+	res = mreg_db_check(conn, res, expect, err);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 int mreg_copy_begin_at(struct mreg_db_site site, struct mreg_copy *cp,
 		       struct mreg_conn *conn, const char *copy_sql,
 		       struct mreg_error *err)
 {
-	PGresult *res;
-
 	memset(cp, 0, sizeof(*cp));
 	cp->conn = conn;
 	cp->site = site;
 	cp->sql = copy_sql;
 	cp->t0_ms = mreg_db_clock_ms();
-	res = PQexec(conn->pg, copy_sql);
-	if (!res || PQresultStatus(res) != PGRES_COPY_IN)
-		mreg_db_trace_result(site, copy_sql, NULL, cp->t0_ms, res,
-				     false);
-	res = mreg_db_check(conn, res, PGRES_COPY_IN, err);
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
+	return copy_start(site, conn, copy_sql, PGRES_COPY_IN, cp->t0_ms, err);
 }
 
 int mreg_copy_fieldn(struct mreg_copy *cp, const char *v, size_t n)
@@ -436,21 +443,14 @@ int mreg_copy_out_begin_at(struct mreg_db_site site, struct mreg_copy_out *co,
 			   struct mreg_conn *conn, const char *copy_sql,
 			   struct mreg_error *err)
 {
-	PGresult *res;
-
 	memset(co, 0, sizeof(*co));
 	co->conn = conn;
 	co->site = site;
 	co->sql = copy_sql;
 	co->t0_ms = mreg_db_clock_ms();
-	res = PQexec(conn->pg, copy_sql);
-	if (!res || PQresultStatus(res) != PGRES_COPY_OUT)
-		mreg_db_trace_result(site, copy_sql, NULL, co->t0_ms, res,
-				     false);
-	res = mreg_db_check(conn, res, PGRES_COPY_OUT, err);
-	if (!res)
+	if (copy_start(site, conn, copy_sql, PGRES_COPY_OUT, co->t0_ms,
+		       err) < 0)
 		return -1;
-	PQclear(res);
 	co->active = true;
 	return 0;
 }
