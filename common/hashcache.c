@@ -197,24 +197,26 @@ static void *cache_alloc(struct mreg_cache *c, size_t n)
 	return k->data;
 }
 
-static char *cache_dup(struct mreg_cache *c, const char *s, bool *failed)
+/* n bytes of s (no NUL needed) as a string of the chunks; NULL stays. */
+static char *cache_dup(struct mreg_cache *c, const char *s, size_t n,
+		       bool *failed)
 {
 	char *d;
-	size_t n;
 
 	if (!s)
 		return NULL;
-	n = strlen(s) + 1;
-	d = cache_alloc(c, n);
+	d = cache_alloc(c, n + 1);
 	if (!d) {
 		*failed = true;
 		return NULL;
 	}
 	memcpy(d, s, n);
+	d[n] = '\0';
 	return d;
 }
 
-int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
+int mreg_cache_put_n(struct mreg_cache *c, const struct mreg_cache_entry *src,
+		     const size_t len[MREG_CACHE_STRINGS])
 {
 	struct mreg_cache_entry *e;
 	bool failed = false;
@@ -223,14 +225,26 @@ int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *src)
 	if (!e)
 		return -1;
 	*e = *src;
-	e->path = cache_dup(c, src->path, &failed);
-	e->error = cache_dup(c, src->error, &failed);
-	e->key = cache_dup(c, src->key, &failed);
-	e->artifacts = cache_dup(c, src->artifacts, &failed);
+	e->path = cache_dup(c, src->path, len[0], &failed);
+	e->error = cache_dup(c, src->error, len[1], &failed);
+	e->key = cache_dup(c, src->key, len[2], &failed);
+	e->artifacts = cache_dup(c, src->artifacts, len[3], &failed);
 	/* a path recorded twice: the later entry wins */
 	if (failed || !e->path || mreg_strmap_put(c->map, e->path, e, NULL) < 0)
 		return -1;
 	return 0;
+}
+
+int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *e)
+{
+	const char *s[MREG_CACHE_STRINGS] = { e->path, e->error, e->key,
+					      e->artifacts };
+	size_t len[MREG_CACHE_STRINGS];
+	int i;
+
+	for (i = 0; i < MREG_CACHE_STRINGS; i++)
+		len[i] = s[i] ? strlen(s[i]) : 0;
+	return mreg_cache_put_n(c, e, len);
 }
 
 struct mreg_cache_entry *mreg_cache_get(struct mreg_cache *c,
@@ -273,22 +287,26 @@ void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
 	out[2 * MREG_SHA256_LEN] = '\0';
 }
 
-int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
+int mreg_digest_from_hexn(const char *hex, size_t n,
+			  unsigned char d[MREG_SHA256_LEN])
 {
 	int i, hi, lo;
 
-	/* no strlen: a NUL among the 64 digits is not a digit, and the 65th
-	 * byte is read only once all 64 were digits */
-	if (!hex)
+	if (!hex || n != 2 * MREG_SHA256_LEN)
 		return -1;
 	for (i = 0; i < MREG_SHA256_LEN; i++) {
 		hi = mreg_hex_value(hex[2 * i]);
-		lo = hi < 0 ? -1 : mreg_hex_value(hex[2 * i + 1]);
-		if (lo < 0)
+		lo = mreg_hex_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
 			return -1;
 		d[i] = (unsigned char)(hi << 4 | lo);
 	}
-	return hex[2 * MREG_SHA256_LEN] == '\0' ? 0 : -1;
+	return 0;
+}
+
+int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])
+{
+	return hex ? mreg_digest_from_hexn(hex, strlen(hex), d) : -1;
 }
 
 int mreg_digest_buf(const void *buf, size_t len,

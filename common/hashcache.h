@@ -96,6 +96,11 @@ struct mreg_cache *mreg_cache_create(void);
 void mreg_cache_destroy(struct mreg_cache *c); /* NULL-safe */
 /* Add an entry (copied); -1 when out of memory. */
 int mreg_cache_put(struct mreg_cache *c, const struct mreg_cache_entry *e);
+/* The same with the lengths of e's strings path, error, key, artifacts
+ * (in that order; they need no NUL, a NULL one stays NULL). */
+#define MREG_CACHE_STRINGS 4
+int mreg_cache_put_n(struct mreg_cache *c, const struct mreg_cache_entry *e,
+		     const size_t len[MREG_CACHE_STRINGS]);
 struct mreg_cache_entry *mreg_cache_get(struct mreg_cache *c,
 					const char *path);
 size_t mreg_cache_count(const struct mreg_cache *c);
@@ -108,6 +113,9 @@ int mreg_cache_foreach(struct mreg_cache *c,
 void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
 		     char out[MREG_SHA256_HEX]);
 int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN]);
+/* The same from n bytes (no NUL needed). */
+int mreg_digest_from_hexn(const char *hex, size_t n,
+			  unsigned char d[MREG_SHA256_LEN]);
 int mreg_digest_buf(const void *buf, size_t len,
 		    unsigned char d[MREG_SHA256_LEN]);
 

@@ -6,7 +6,6 @@
 
 #include "modelfile.h"
 #include "registry.h"
-#include "strbuf.h"
 #include "source.h"
 #include "utf8.h"
 
@@ -54,49 +53,34 @@ static const char *const load_sql =
 	" TO STDOUT (FORMAT binary)";
 #define LOAD_FIELDS 12
 
-/* Text field i of the row as a NUL-terminated copy in b (NULL for SQL
- * NULL); the pointers stay valid until b is reset. */
-static size_t text_field(const struct mreg_copy_out *co, int i,
-			 struct mreg_strbuf *b)
+/* Text field i of the row and its length (NULL, 0 for SQL NULL); the
+ * entry only points at it: mreg_cache_put_n copies it. */
+static char *text_of(const struct mreg_copy_out *co, int i, size_t *len)
 {
-	size_t at = b->len;
-
-	if (co->flen[i] < 0)
-		return (size_t)-1;
-	mreg_strbuf_add(b, co->field[i], (size_t)co->flen[i]);
-	mreg_strbuf_add(b, "", 1); /* its terminator: the next one follows */
-	return at;
+	*len = co->flen[i] < 0 ? 0 : (size_t)co->flen[i];
+	return co->flen[i] < 0 ? NULL : (char *)co->field[i];
 }
 
-/* The row co holds as an entry pointing into b; -1 when it is malformed. */
+/* The row co holds as an entry pointing into co's row, with the lengths
+ * of its strings; -1 when it is malformed. */
 static int entry_from_row(struct mreg_cache_entry *e,
-			  const struct mreg_copy_out *co, struct mreg_strbuf *b)
+			  size_t len[MREG_CACHE_STRINGS],
+			  const struct mreg_copy_out *co)
 {
-	size_t at[4];
-	const int text[4] = { 0, 8, 10, 11 };
-	char **dst[4] = { &e->path, &e->error, &e->key, &e->artifacts };
-	char hex[MREG_SHA256_HEX];
-	int i;
-
 	memset(e, 0, sizeof(*e));
-	if (co->nfields != LOAD_FIELDS || co->flen[0] < 0 || co->flen[6] != 64)
+	if (co->nfields != LOAD_FIELDS || co->flen[0] < 0 || co->flen[6] < 0 ||
+	    mreg_digest_from_hexn(co->field[6], (size_t)co->flen[6],
+				  e->sha256) < 0)
 		return -1;
-	b->len = 0;
-	for (i = 0; i < 4; i++)
-		at[i] = text_field(co, text[i], b);
-	if (b->oom)
-		return -1;
-	for (i = 0; i < 4; i++)
-		*dst[i] = at[i] == (size_t)-1 ? NULL : b->p + at[i];
+	e->path = text_of(co, 0, &len[0]);
+	e->error = text_of(co, 8, &len[1]);
+	e->key = text_of(co, 10, &len[2]);
+	e->artifacts = text_of(co, 11, &len[3]);
 	e->st.size = mreg_copy_out_int8(co, 1);
 	e->st.mtime_ns = mreg_copy_out_int8(co, 2);
 	e->st.ctime_ns = mreg_copy_out_int8(co, 3);
 	e->st.inode = (uint64_t)mreg_copy_out_int8(co, 4);
 	e->st.device = (uint64_t)mreg_copy_out_int8(co, 5);
-	memcpy(hex, co->field[6], 64);
-	hex[64] = '\0';
-	if (mreg_digest_from_hex(hex, e->sha256) < 0)
-		return -1;
 	e->racy = mreg_copy_out_bool(co, 7);
 	e->model_id = co->flen[9] < 0 ? 0 : mreg_copy_out_int8(co, 9);
 	return 0;
@@ -107,8 +91,8 @@ int mreg_source_load_cache(struct mreg_cache *cache, struct mreg_conn *conn,
 {
 	const char *params[1] = { source };
 	struct mreg_cache_entry e;
+	size_t len[MREG_CACHE_STRINGS];
 	struct mreg_copy_out co;
-	struct mreg_strbuf b = { 0 };
 	PGresult *res;
 	int rc;
 
@@ -123,22 +107,20 @@ int mreg_source_load_cache(struct mreg_cache *cache, struct mreg_conn *conn,
 	}
 	PQclear(res);
 	while ((rc = mreg_copy_out_next(&co, err)) > 0) {
-		if (entry_from_row(&e, &co, &b) < 0) {
-			mreg_error_set(err, MREG_EXIT_FAILURE, b.oom
-				       ? "out of memory"
-				       : "mreg.source_files: a row of an "
-					 "unexpected shape");
+		if (entry_from_row(&e, len, &co) < 0) {
+			mreg_error_set(err, MREG_EXIT_FAILURE,
+				       "mreg.source_files: a row of an "
+				       "unexpected shape");
 			rc = -1;
 			break;
 		}
-		if (mreg_cache_put(cache, &e) < 0) {
+		if (mreg_cache_put_n(cache, &e, len) < 0) {
 			mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 			rc = -1;
 			break;
 		}
 	}
 	mreg_copy_out_close(&co);
-	mreg_strbuf_free(&b);
 	if (rc < 0) {
 		mreg_db_rollback(conn);
 		return -1;

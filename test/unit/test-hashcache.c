@@ -325,6 +325,37 @@ static void test_table(void)
 		ok(got && got->st.size == 4999 && strcmp(got->key, "p/n") == 0,
 		   "earlier entries are intact");
 	}
+	/* strings given by length, not terminated (a binary COPY row) */
+	{
+		static const char row[] = "n/p.jsonXXkey/oneYY";
+		size_t len[MREG_CACHE_STRINGS] = { 8, 0, 7, 0 };
+
+		memset(&e, 0, sizeof(e));
+		e.path = (char *)row;
+		e.key = (char *)row + 10;
+		e.st.size = 9;
+		ok(mreg_cache_put_n(c, &e, len) == 0, "an entry put by lengths");
+		got = mreg_cache_get(c, "n/p.json");
+		ok(got && got->st.size == 9 && strcmp(got->key, "key/one") == 0 &&
+		   !got->error && !got->artifacts,
+		   "... its strings end where their lengths say");
+	}
+	{
+		unsigned char d1[MREG_SHA256_LEN], d2[MREG_SHA256_LEN];
+		char hex[MREG_SHA256_HEX + 1];
+
+		memset(hex, 'a', 64);
+		hex[64] = '7';
+		hex[65] = '\0';
+		ok(mreg_digest_from_hexn(hex, 64, d1) == 0 &&
+		   mreg_digest_from_hex("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					d2) == 0 && memcmp(d1, d2, sizeof(d1)) == 0,
+		   "hex by length: 64 digits, whatever follows");
+		ok(mreg_digest_from_hexn(hex, 65, d1) < 0 &&
+		   mreg_digest_from_hexn(hex, 63, d1) < 0 &&
+		   mreg_digest_from_hex(hex, d1) < 0,
+		   "... 63 or 65 digits are refused");
+	}
 	mreg_cache_destroy(c);
 	mreg_cache_destroy(NULL);
 }
