@@ -38,7 +38,8 @@ enum { BATCH_NFIELDS = 0 BATCH_FIELDS(FIELD_ONE) };
 static const char *const create_batch_sql =
 	"CREATE TEMP TABLE mreg_import_batch ("
 	"kind text NOT NULL, path text NOT NULL" BATCH_FIELDS(FIELD_DEF)
-	", provider_id bigint, model_id bigint, old jsonb, late_error text"
+	", provider_id bigint, model_id bigint, old jsonb, text_changed boolean,"
+	" late_error text"
 	") ON COMMIT DROP";
 
 static const char *const copy_batch_sql =
@@ -72,33 +73,97 @@ enum step_params {
 	STEP_SOURCE,        /* $1 source */
 };
 
+/*
+ * When a statement can change anything, from what the batch holds and
+ * what the statements before it found; one that cannot is not sent (a
+ * batch of changed files that all exist, say, skips every statement that
+ * creates).
+ */
+enum step_need {
+	NEED_MODELS,        /* a model file in the batch */
+	NEED_PROVIDERS,     /* a provider no row has found yet */
+	NEED_EXISTING,      /* a model that exists (locked) */
+	NEED_TEXT_CHANGED,  /* one whose searchable text changes */
+	NEED_TEXT_SAME,     /* one whose searchable text stays */
+	NEED_NEW,           /* a model that does not */
+	NEED_ARTIFACTS,     /* a model file that lists artifacts */
+	NEED_FILES,         /* a row for the cache (model, touch, error) */
+	NEED_INVALIDATE,    /* a path to invalidate */
+};
+
+/* What a statement's row count tells the ones after it. */
+enum step_count {
+	COUNT_NONE,
+	COUNT_PROVIDERS,    /* model rows given their provider's id */
+	COUNT_EXISTING,     /* model rows that found (and locked) theirs,
+			       each returning its text_changed */
+};
+
 struct batch_step {
 	enum step_params params;
+	enum step_need need;
+	enum step_count count;
 	const char *sql;
 };
 
+/* What the batch holds (counted as it is copied) and what was found. */
+struct batch_facts {
+	long models, files, invalidate;
+	bool artifacts;
+	long with_provider, existing, text_changed;
+};
+
+/* The model rows whose provider exists get its id (run again after the
+ * missing providers are created). */
+#define SET_PROVIDER_ID                                                      \
+	"UPDATE mreg_import_batch b SET provider_id = p.id"                  \
+	" FROM mreg.providers p WHERE b.kind = 'model'"                      \
+	" AND b.provider_id IS NULL AND p.name = b.provider"
+
+/* The batch's models that exist as the file has them (those whose
+ * searchable text changes or not), for the updates below. */
+#define NEW_VALUES(changed)                                                  \
+	" FROM (SELECT model_id, type, version, display_name, description,"  \
+	" ARRAY(SELECT jsonb_array_elements_text(tags)) AS tags,"           \
+	" ARRAY(SELECT jsonb_array_elements_text(synonyms)) AS synonyms,"   \
+	" active, config, metadata FROM mreg_import_batch"                   \
+	" WHERE kind = 'model' AND model_id IS NOT NULL"                     \
+	" AND " changed "text_changed) n"                                   \
+	" WHERE m.id = n.model_id"
+
+/* The columns the search document is made of (name never changes here),
+ * and the others an import sets. */
+#define SEARCH_COLS(m, tags, synonyms)                                       \
+	"(" m ".display_name, " m ".description, " tags ", " synonyms ")"
+#define OTHER_COLS(m)                                                        \
+	"(" m ".type, " m ".version, " m ".active, " m ".config, " m           \
+	".metadata)"
+
 static const struct batch_step batch_steps[] = {
 	/* providers, created on first use (audited by the database) */
-	{ STEP_NONE,
+	{ STEP_NONE, NEED_MODELS, COUNT_PROVIDERS, SET_PROVIDER_ID },
+	{ STEP_NONE, NEED_PROVIDERS, COUNT_NONE,
 		"INSERT INTO mreg.providers (name)"
-		" SELECT DISTINCT provider FROM mreg_import_batch WHERE kind = 'model'"
+		" SELECT DISTINCT provider FROM mreg_import_batch"
+		" WHERE kind = 'model' AND provider_id IS NULL"
 		" ORDER BY 1 ON CONFLICT (name) DO NOTHING" },
-
-	{ STEP_NONE,
-		"UPDATE mreg_import_batch b SET provider_id = p.id"
-		" FROM mreg.providers p WHERE b.kind = 'model' AND p.name = b.provider" },
+	{ STEP_NONE, NEED_PROVIDERS, COUNT_NONE, SET_PROVIDER_ID },
 
 	/* the models as they were, locked against concurrent writers */
-	{ STEP_NONE,
+	{ STEP_NONE, NEED_MODELS, COUNT_EXISTING,
 		"UPDATE mreg_import_batch b SET model_id = m.id, old = " SNAPSHOT("m")
+		", text_changed = " SEARCH_COLS("m", "m.tags", "m.synonyms")
+		" IS DISTINCT FROM " SEARCH_COLS("b",
+		"ARRAY(SELECT jsonb_array_elements_text(b.tags))",
+		"ARRAY(SELECT jsonb_array_elements_text(b.synonyms))")
 		" FROM (SELECT * FROM mreg.models WHERE (provider_id, name) IN"
 		" (SELECT provider_id, name FROM mreg_import_batch WHERE kind = 'model')"
 		" ORDER BY id FOR UPDATE) m"
 		" WHERE b.kind = 'model' AND m.provider_id = b.provider_id"
-		" AND m.name = b.name" },
+		" AND m.name = b.name RETURNING b.text_changed" },
 
 	/* a default model keeps its type and stays active: refuse the file */
-	{ STEP_NONE,
+	{ STEP_NONE, NEED_EXISTING, COUNT_NONE,
 		"UPDATE mreg_import_batch b SET kind = 'late', late_error ="
 		" CASE WHEN b.type <> m.type THEN format('model \"%s/%s\" is the"
 		" default for type \"%s\": its type cannot change to \"%s\"',"
@@ -109,26 +174,28 @@ static const struct batch_step batch_steps[] = {
 		" WHERE b.kind = 'model' AND b.model_id = d.model_id"
 		" AND (b.type <> m.type OR NOT b.active)" },
 
-	/* the models there were (locked above): a plain update of those that
-	 * differ, cheaper than the conflict path of the INSERT below */
-	{ STEP_NONE,
+	/*
+	 * The models there were (locked above): a plain update of those that
+	 * differ, cheaper than the conflict path of the INSERT below.  Those
+	 * whose searchable text is as it was are updated without naming its
+	 * columns, so the server does not compute their search document
+	 * again (a new version, config or metadata).
+	 */
+	{ STEP_NONE, NEED_TEXT_CHANGED, COUNT_NONE,
 		"UPDATE mreg.models m SET type = n.type, version = n.version,"
 		" display_name = n.display_name, description = n.description,"
 		" tags = n.tags, synonyms = n.synonyms, active = n.active,"
 		" config = n.config, metadata = n.metadata, updated_at = now()"
-		" FROM (SELECT model_id, type, version, display_name, description,"
-		" ARRAY(SELECT jsonb_array_elements_text(tags)) AS tags,"
-		" ARRAY(SELECT jsonb_array_elements_text(synonyms)) AS synonyms,"
-		" active, config, metadata FROM mreg_import_batch"
-		" WHERE kind = 'model' AND model_id IS NOT NULL) n"
-		" WHERE m.id = n.model_id"
-		" AND (m.type, m.version, m.display_name, m.description, m.tags,"
-		" m.synonyms, m.active, m.config, m.metadata) IS DISTINCT FROM"
-		" (n.type, n.version, n.display_name, n.description, n.tags,"
-		" n.synonyms, n.active, n.config, n.metadata)" },
+		NEW_VALUES("") },
+	{ STEP_NONE, NEED_TEXT_SAME, COUNT_NONE,
+		"UPDATE mreg.models m SET type = n.type, version = n.version,"
+		" active = n.active, config = n.config, metadata = n.metadata,"
+		" updated_at = now()"
+		NEW_VALUES("NOT ")
+		" AND " OTHER_COLS("m") " IS DISTINCT FROM " OTHER_COLS("n") },
 
 	/* the new ones; one another run created meanwhile is updated */
-	{ STEP_NONE,
+	{ STEP_NONE, NEED_NEW, COUNT_NONE,
 		"INSERT INTO mreg.models AS m (provider_id, name, type, version,"
 		" display_name, description, tags, synonyms, active, config, metadata)"
 		" SELECT provider_id, name, type, version, display_name, description,"
@@ -149,19 +216,19 @@ static const struct batch_step batch_steps[] = {
 		" EXCLUDED.description, EXCLUDED.tags, EXCLUDED.synonyms,"
 		" EXCLUDED.active, EXCLUDED.config, EXCLUDED.metadata)" },
 
-	{ STEP_NONE,
+	{ STEP_NONE, NEED_NEW, COUNT_NONE,
 		"UPDATE mreg_import_batch b SET model_id = m.id FROM mreg.models m"
 		" WHERE b.kind = 'model' AND b.model_id IS NULL"
 		" AND m.provider_id = b.provider_id AND m.name = b.name" },
 
-	{ STEP_NONE,
+	{ STEP_NONE, NEED_EXISTING, COUNT_NONE,
 		"DELETE FROM mreg.artifacts a USING mreg_import_batch b"
 		" WHERE b.kind = 'model' AND b.old IS NOT NULL"
 		" AND a.model_id = b.model_id"
 		" AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(b.artifacts) e"
 		" WHERE e->>'path' = a.path)" },
 
-	{ STEP_NONE,
+	{ STEP_NONE, NEED_ARTIFACTS, COUNT_NONE,
 		"INSERT INTO mreg.artifacts AS a (model_id, path, size, sha256)"
 		" SELECT b.model_id, e->>'path', (e->>'size')::bigint, e->>'sha256'"
 		" FROM mreg_import_batch b, jsonb_array_elements(b.artifacts) e"
@@ -171,7 +238,7 @@ static const struct batch_step batch_steps[] = {
 		" (EXCLUDED.size, EXCLUDED.sha256)" },
 
 	/* the cache rows, in the same transaction as the models */
-	{ STEP_SOURCE,
+	{ STEP_SOURCE, NEED_FILES, COUNT_NONE,
 		"INSERT INTO mreg.source_files AS s (source, path, size, mtime_ns,"
 		" ctime_ns, inode, device, sha256, racy, error, model_id, artifacts,"
 		" model_key)"
@@ -190,7 +257,7 @@ static const struct batch_step batch_steps[] = {
 		" recorded_at = now()" },
 
 	/* files in a provider/name conflict: hash and parse them next time */
-	{ STEP_SOURCE,
+	{ STEP_SOURCE, NEED_INVALIDATE, COUNT_NONE,
 		"UPDATE mreg.source_files s SET racy = true, sha256 = repeat('0', 64)"
 		" FROM mreg_import_batch b WHERE b.kind = 'invalidate'"
 		" AND s.source = $1 AND s.path = b.path" },
@@ -348,28 +415,84 @@ static void copy_item(struct mreg_copy *cp, const struct mreg_importer *w,
 						     : "error");
 }
 
-/* The statements of batch_steps in order, each with its parameters. */
-static int run_steps(const struct mreg_importer *w, struct mreg_error *err)
+static bool step_needed(const struct batch_step *s,
+			const struct batch_facts *f)
+{
+	switch (s->need) {
+	case NEED_MODELS:
+		return f->models > 0;
+	case NEED_PROVIDERS:
+		return f->with_provider < f->models;
+	case NEED_EXISTING:
+		return f->existing > 0;
+	case NEED_TEXT_CHANGED:
+		return f->text_changed > 0;
+	case NEED_TEXT_SAME:
+		return f->text_changed < f->existing;
+	case NEED_NEW:
+		return f->existing < f->models;
+	case NEED_ARTIFACTS:
+		return f->artifacts;
+	case NEED_FILES:
+		return f->files > 0;
+	case NEED_INVALIDATE:
+		return f->invalidate > 0;
+	}
+	return true;
+}
+
+/* The statements of batch_steps in order, each with its parameters, but
+ * those that cannot change anything. */
+static int run_steps(const struct mreg_importer *w, struct batch_facts *f,
+		     struct mreg_error *err)
 {
 	const char *source[1] = { w->cfg->source };
 	size_t k;
-	int rc = 0;
 
-	for (k = 0; rc == 0 && k < sizeof(batch_steps) / sizeof(*batch_steps);
-	     k++) {
+	for (k = 0; k < sizeof(batch_steps) / sizeof(*batch_steps); k++) {
 		const struct batch_step *s = &batch_steps[k];
+		bool rows = s->count == COUNT_EXISTING;
+		PGresult *res;
+		int i;
 
-		switch (s->params) {
-		case STEP_NONE:
-			rc = mreg_db_command(w->cfg->conn, s->sql, 0, NULL, err);
-			break;
-		case STEP_SOURCE:
-			rc = mreg_db_command(w->cfg->conn, s->sql, 1, source,
-					     err);
-			break;
+		if (!step_needed(s, f))
+			continue;
+		res = mreg_db_exec(w->cfg->conn, s->sql,
+				   s->params == STEP_SOURCE ? 1 : 0,
+				   s->params == STEP_SOURCE ? source : NULL,
+				   rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK, err);
+		if (!res)
+			return -1;
+		if (s->count == COUNT_PROVIDERS)
+			f->with_provider += atol(PQcmdTuples(res));
+		if (rows) {
+			f->existing = PQntuples(res);
+			for (i = 0; i < PQntuples(res); i++)
+				if (strcmp(PQgetvalue(res, i, 0), "t") == 0)
+					f->text_changed++;
 		}
+		PQclear(res);
 	}
-	return rc;
+	return 0;
+}
+
+/* Count what item i brings to the batch table. */
+static void count_item(const struct mreg_importer *w, size_t i,
+		       struct batch_facts *f)
+{
+	const struct mreg_scan_result *r;
+
+	if (i >= w->nbatch) {
+		f->invalidate++;
+		return;
+	}
+	r = w->batch[i];
+	f->files++;
+	if (r->kind == MREG_SCAN_MODEL) {
+		f->models++;
+		if (r->narts > 0)
+			f->artifacts = true;
+	}
 }
 
 /*
@@ -382,6 +505,7 @@ static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
 		     struct mreg_error *err)
 {
 	struct mreg_conn *conn = w->cfg->conn;
+	struct batch_facts facts = { 0 };
 	struct mreg_copy cp;
 	size_t i;
 
@@ -390,14 +514,17 @@ static int try_items(struct mreg_importer *w, size_t lo, size_t hi,
 		return -1;
 	if (mreg_copy_begin(&cp, conn, copy_batch_sql, err) < 0)
 		return -1;
-	for (i = lo; i < hi; i++)
-		if (item_copied(w, i))
+	for (i = lo; i < hi; i++) {
+		if (item_copied(w, i)) {
 			copy_item(&cp, w, i);
+			count_item(w, i, &facts);
+		}
+	}
 	if (mreg_copy_end(&cp, err) < 0 ||
 	    mreg_db_command(conn, analyze_batch_sql, 0, NULL, err) < 0)
 		return -1;
 	if (mreg_audit_row_context(conn, row_context_sql, 0, NULL, err) < 0 ||
-	    run_steps(w, err) < 0)
+	    run_steps(w, &facts, err) < 0)
 		return -1;
 	*audit = mreg_db_exec(conn, changed_sql, 0, NULL, PGRES_TUPLES_OK,
 			      err);

@@ -83,6 +83,44 @@ teardown_file() {
 		"OpenAI's flagship multimodal model for text and vision. -> The multimodal flagship for text and vision."
 }
 
+@test "edits of text and of other fields in one batch: each model right, search documents exact" {
+	# o3-mini: version and metadata only (its search document is kept,
+	# not computed again); mistral-large-2411: description; gpt-4o: tags
+	f="$D/openai/o3-mini.json"
+	jq '.version = "2025-01-31-b" | .metadata.license = "changed"' "$f" >"$f.new" && mv "$f.new" "$f"
+	f="$D/mistral/mistral-large-2411.json"
+	jq '.description = "Zebrafinch reasoning model."' "$f" >"$f.new" && mv "$f.new" "$f"
+	f="$D/openai/gpt-4o.json"
+	jq '.tags += ["quokka"]' "$f" >"$f.new" && mv "$f.new" "$f"
+	run "$MREG" import-dir --format json "$D"
+	assert_success
+	assert_equal "$(summary updated)" 3
+	assert_equal "$(db_digest)" "$(dir_digest "$D")"
+	assert_equal "$(q "select version || ' ' || (metadata->>'license') from mreg.models where name = 'o3-mini'")" "2025-01-31-b changed"
+	# the audit row of the version change holds only what changed
+	assert_equal "$(q "select string_agg(k, ',' order by k) from mreg.audit_log, jsonb_object_keys(new) k where action = 'model.update' and resource = 'models/openai/o3-mini'")" "metadata,version"
+	# every stored search document equals the one the server computes
+	# from the row as it is now (an update that names a column of it
+	# computes it again; rolled back)
+	run psql -XAtq -v ON_ERROR_STOP=1 <<-'EOF'
+		BEGIN;
+		WITH u AS (UPDATE mreg.models SET description = description
+		           RETURNING id, search_doc)
+		SELECT count(*) || ' of ' || (SELECT count(*) FROM u)
+		  FROM u JOIN mreg.models m USING (id)
+		 WHERE u.search_doc IS DISTINCT FROM m.search_doc;
+		ROLLBACK;
+	EOF
+	assert_success
+	assert_output "0 of 30"
+	run "$MREG" search zebrafinch --format json
+	assert_success
+	assert_output --partial '"name":"mistral-large-2411"'
+	run "$MREG" search quokka --format json
+	assert_success
+	assert_output --partial '"name":"gpt-4o"'
+}
+
 @test "--dry-run lists what would change and changes nothing" {
 	sed -i 's/"version": "2024-07-18"/"version": "2024-07-19"/' "$D/openai/gpt-4o-mini.json"
 	mkdir -p "$D/new"
