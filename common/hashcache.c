@@ -290,18 +290,18 @@ void mreg_digest_to_hex(const unsigned char d[MREG_SHA256_LEN],
 int mreg_digest_from_hexn(const char *hex, size_t n,
 			  unsigned char d[MREG_SHA256_LEN])
 {
-	int i, hi, lo;
+	int i, hi, lo, bad = 0;
 
 	if (!hex || n != 2 * MREG_SHA256_LEN)
 		return -1;
+	/* no branch per digit: a bad one is noted and told at the end */
 	for (i = 0; i < MREG_SHA256_LEN; i++) {
 		hi = mreg_hex_value(hex[2 * i]);
 		lo = mreg_hex_value(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		d[i] = (unsigned char)(hi << 4 | lo);
+		bad |= hi | lo;
+		d[i] = (unsigned char)((hi & 15) << 4 | (lo & 15));
 	}
-	return 0;
+	return bad < 0 ? -1 : 0;
 }
 
 int mreg_digest_from_hex(const char *hex, unsigned char d[MREG_SHA256_LEN])

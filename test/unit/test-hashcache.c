@@ -165,6 +165,30 @@ static void test_sha(void)
 	ok(mreg_digest_from_hex("xyz", back) < 0, "short hex rejected");
 	hex[3] = 'g';
 	ok(mreg_digest_from_hex(hex, back) < 0, "non-hex digit rejected");
+
+	/* every byte value, first and last place: only 0-9a-fA-F pass, and
+	 * each to its value */
+	int wrong = 0;
+	for (int c = 0; c < 256; c++) {
+		bool is_hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			      (c >= 'A' && c <= 'F');
+		int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+		for (int at = 0; at < 64; at += 63) {
+			memset(hex, '0', 64);
+			hex[64] = '\0';
+			hex[at] = (char)c;
+			if ((mreg_digest_from_hexn(hex, 64, back) == 0) != is_hex)
+				wrong++;
+			else if (is_hex && (at == 0 ? back[0] >> 4 : back[31] & 15) != v)
+				wrong++;
+		}
+	}
+	ok(wrong == 0, "each of the 256 byte values, first and last: %d wrong",
+	   wrong);
+	ok(mreg_digest_from_hexn("ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789",
+				 64, back) == 0 && back[0] == 0xab && back[31] == 0x89,
+	   "upper and lower case");
 }
 
 static atomic_int writing;

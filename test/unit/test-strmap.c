@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strhash.h"
 #include "strmap.h"
 #include "tap.h"
 
@@ -71,9 +72,56 @@ static void test_many(void)
 	free(keys);
 }
 
+/*
+ * The tables index by the hash's low bits: keys that differ in one
+ * byte anywhere (paths of one directory, numbered names) must still
+ * spread over them about as random ones would.
+ */
+static void test_spread(void)
+{
+	enum { KEYS = 8000, SLOTS = 16384 };
+	static unsigned char used[SLOTS];
+	char key[128];
+	int distinct = 0, i;
+	uint64_t a, b;
+
+	for (i = 0; i < KEYS; i++) {
+		snprintf(key, sizeof(key), "d%04d/%06d-openai-gpt-4o-mini-%06d.json",
+			 i / 100, i, i);
+		size_t slot = (size_t)mreg_strhash(key) & (SLOTS - 1);
+		if (!used[slot]++)
+			distinct++;
+	}
+	/* random: SLOTS * (1 - e^(-KEYS/SLOTS)) = 6314 */
+	ok(distinct > 6000, "8000 similar paths fill %d of 16384 slots",
+	   distinct);
+	/* every length up to 40 and every byte of it counts */
+	int same = 0;
+	for (int len = 1; len <= 40; len++) {
+		for (int at = 0; at < len; at++) {
+			memset(key, 'x', (size_t)len);
+			key[len] = '\0';
+			a = mreg_strhash(key);
+			key[at] = 'y';
+			b = mreg_strhash(key);
+			if (a == b || (a & (SLOTS - 1)) == (b & (SLOTS - 1)))
+				same++;
+		}
+		memset(key, 'x', (size_t)len);
+		key[len] = '\0';
+		a = mreg_strhash(key);
+		key[len - 1] = '\0';
+		if (a == mreg_strhash(key))
+			same++;
+	}
+	ok(same < 3, "one byte changed or dropped changes the slot (%d alike)",
+	   same);
+}
+
 int main(void)
 {
 	test_basics();
 	test_many();
+	test_spread();
 	return tap_done();
 }
