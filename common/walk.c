@@ -76,6 +76,8 @@ struct walker {
 	struct statpool *pool;    /* NULL: the walker stats alone */
 	const char *pattern;
 	int match_path; /* pattern contains '/' */
+	const char *suffix; /* the pattern is '*' and this literal */
+	size_t suffix_len;
 	mreg_walk_fn fn;
 	void *arg;
 	struct ancestor *stack;
@@ -225,8 +227,28 @@ static int report(struct walker *w, const char *what, int e)
 	return report_st(w, NULL, what, e);
 }
 
+/*
+ * The literal after a pattern's leading '*' ("*.json": ".json"), when
+ * nothing else in it is special: a name matches when it ends with it and
+ * does not start with a period (FNM_PERIOD), byte for byte as fnmatch()
+ * compares in the C locale, without its per-name parsing of the pattern.
+ */
+static const char *star_suffix(const char *pattern)
+{
+	if (pattern[0] != '*' || strpbrk(pattern + 1, "*?[\\/") != NULL)
+		return NULL;
+	return pattern + 1;
+}
+
 static int matches(const struct walker *w, const char *name)
 {
+	if (w->suffix) {
+		size_t n = strlen(name);
+
+		return name[0] != '.' && n >= w->suffix_len &&
+		       memcmp(name + n - w->suffix_len, w->suffix,
+			      w->suffix_len) == 0;
+	}
 	if (w->match_path)
 		return fnmatch(w->pattern, w->path, FNM_PATHNAME | FNM_PERIOD) == 0;
 	return fnmatch(w->pattern, name, FNM_PERIOD) == 0;
@@ -449,6 +471,8 @@ int mreg_walk(const struct mreg_tree *t, const char *pattern, int helpers,
 	w.t = t;
 	w.pattern = pattern;
 	w.match_path = strchr(pattern, '/') != NULL;
+	w.suffix = star_suffix(pattern);
+	w.suffix_len = w.suffix ? strlen(w.suffix) : 0;
 	w.fn = fn;
 	w.arg = arg;
 	if (fstat(t->rootfd, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -2,9 +2,11 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -383,6 +385,73 @@ static void test_parallel(void)
 	free(cut.p);
 }
 
+/*
+ * Patterns of the form '*' + literal take a fast path (a suffix
+ * compare); it must choose exactly the names fnmatch(3) does, as must
+ * every other pattern.
+ */
+static void test_patterns(void)
+{
+	static const char *const names[] = {
+		"a.json", "json", "x.JSON", "b.json.bak", "\xff.json",
+		"\xc3\xa9.json", "c.jso", "d.json.json", "e.txt", ".json",
+		"f", "g*.json", NULL,
+	};
+	static const char *const patterns[] = {
+		"*.json", "*json", "*", "*.JSON", "*.json.bak", "*.j?on",
+		"[a-z].json", "*\\*.json", "*.txt", "*x", NULL,
+	};
+	char pdir[] = "/tmp/mreg-test-pattern-XXXXXX", p[512];
+	struct mreg_tree t = { -1, NULL, false };
+	struct mreg_error err;
+	struct seen s;
+	char real[PATH_MAX];
+	int i, k, fd;
+
+	if (!mkdtemp(pdir) || !realpath(pdir, real))
+		bail_out("mkdtemp failed");
+	for (i = 0; names[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", pdir, names[i]);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		if (fd < 0)
+			bail_out("cannot create test file");
+		close(fd);
+	}
+	t.rootfd = open(pdir, O_RDONLY | O_DIRECTORY);
+	t.real = real;
+	for (k = 0; patterns[k]; k++) {
+		int nwant = 0, nwrong = 0;
+
+		memset(&s, 0, sizeof(s));
+		mreg_walk(&t, patterns[k], 0, cb, &s, &err);
+		for (i = 0; names[i]; i++) {
+			bool in;
+
+			snprintf(p, sizeof(p), "\n%s\n", names[i]);
+			/* the walk skips hidden files whatever the pattern */
+			in = names[i][0] != '.' &&
+			     fnmatch(patterns[k], names[i], FNM_PERIOD) == 0;
+			nwant += in;
+			/* s.files is "name\n..." : look for it whole */
+			char hay[4200];
+			snprintf(hay, sizeof(hay), "\n%s", s.files);
+			if ((strstr(hay, p) != NULL) != in)
+				nwrong++;
+		}
+		ok(nwrong == 0 && s.nfiles == nwant,
+		   "pattern '%s': the names fnmatch(3) takes (%d of them)",
+		   patterns[k], nwant);
+		if (nwrong)
+			diag("walk chose:\n%s", s.files);
+	}
+	close(t.rootfd);
+	for (i = 0; names[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", pdir, names[i]);
+		unlink(p);
+	}
+	rmdir(pdir);
+}
+
 int main(void)
 {
 	struct seen s;
@@ -479,6 +548,7 @@ int main(void)
 		   errno == EBADF, "a bad descriptor: EBADF");
 	}
 	test_parallel();
+	test_patterns();
 	test_tree();
 	{
 		char cmd[128];
