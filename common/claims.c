@@ -37,6 +37,14 @@ struct mreg_claim *mreg_claims_find(const struct mreg_claims *c,
 	return mreg_strmap_get(c->map, key);
 }
 
+int mreg_claims_reserve(struct mreg_claims *c, size_t n)
+{
+	if (c->map)
+		return 0;
+	c->map = mreg_strmap_create(n);
+	return c->map ? 0 : -1;
+}
+
 struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 				    const char *rel, bool borrow, bool *oom)
 {

@@ -36,6 +36,10 @@ void mreg_claims_finish(struct mreg_claims *c, void (*drop)(void *));
 struct mreg_claim *mreg_claims_find(const struct mreg_claims *c,
 				    const char *key);
 
+/* Make room for n claims at once (-1 when out of memory): a map filled
+ * from a cache of known size is then never rebuilt as it grows. */
+int mreg_claims_reserve(struct mreg_claims *c, size_t n);
+
 /*
  * Claim key for rel.  Returns NULL when rel is the first, else the claim
  * of the file that came first; *oom is set when out of memory (and NULL

@@ -314,8 +314,14 @@ static int activate_cb(struct mreg_cache_entry *e, void *arg)
 static int activate_claims(struct mreg_importer *w, struct mreg_error *err)
 {
 	struct activate a = { w, err };
+	size_t n = mreg_cache_count(w->scan->cache);
 
 	w->claims_active = true;
+	if (mreg_claims_reserve(&w->owners, n) < 0 ||
+	    mreg_claims_reserve(&w->claims, n) < 0) {
+		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+		return -1;
+	}
 	return mreg_cache_foreach(w->scan->cache, activate_cb, &a) ? -1 : 0;
 }
 

@@ -112,10 +112,36 @@ static void test_many(void)
 	mreg_claims_finish(&c, NULL);
 }
 
+/* Room made at once: the map takes every claim without a rebuild, and
+ * a second reserve leaves a map that holds claims as it is. */
+static void test_reserve(void)
+{
+	struct mreg_claims c = { 0 };
+	struct mreg_strmap *before;
+	char key[64];
+	int i, wrong = 0;
+	bool oom = false;
+
+	ok(mreg_claims_reserve(&c, 10000) == 0 && c.map != NULL,
+	   "reserve creates the map");
+	before = c.map;
+	for (i = 0; i < 10000 && !oom; i++) {
+		snprintf(key, sizeof(key), "p/m%d", i);
+		if (mreg_claims_take(&c, key, "f.json", false, &oom) != NULL)
+			wrong++;
+	}
+	ok(!oom && wrong == 0 && c.count == 10000, "10000 claims taken");
+	ok(mreg_claims_reserve(&c, 50000) == 0 && c.map == before &&
+	   mreg_claims_find(&c, "p/m9999") != NULL,
+	   "a second reserve keeps the map and its claims");
+	mreg_claims_finish(&c, NULL);
+}
+
 int main(void)
 {
 	test_first_wins();
 	test_borrow_and_deferred();
 	test_many();
+	test_reserve();
 	return tap_done();
 }
