@@ -4,7 +4,31 @@
 
 #include "claims.h"
 
-/* A claim, without its deferred item (finish drops those first). */
+#define CLAIMS_PER_SLAB 512
+
+struct mreg_claim_slab {
+	struct mreg_claim_slab *next;
+	size_t used;
+	struct mreg_claim items[CLAIMS_PER_SLAB];
+};
+
+/* A zeroed claim from the current slab (a new one when it is full). */
+static struct mreg_claim *claim_alloc(struct mreg_claims *c)
+{
+	struct mreg_claim_slab *s = c->slabs;
+
+	if (!s || s->used == CLAIMS_PER_SLAB) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return NULL;
+		s->next = c->slabs;
+		c->slabs = s;
+	}
+	return &s->items[s->used++];
+}
+
+/* A claim's strings, without its deferred item (finish drops those
+ * first); the claim itself goes with its slab. */
 static void claim_free(void *p)
 {
 	struct mreg_claim *x = p;
@@ -13,7 +37,6 @@ static void claim_free(void *p)
 		free(x->key);
 		free(x->rel);
 	}
-	free(x);
 }
 
 void mreg_claims_finish(struct mreg_claims *c, void (*drop)(void *))
@@ -29,6 +52,12 @@ void mreg_claims_finish(struct mreg_claims *c, void (*drop)(void *))
 	mreg_strmap_destroy(c->map, claim_free);
 	c->map = NULL;
 	c->count = 0;
+	while (c->slabs) {
+		struct mreg_claim_slab *next = c->slabs->next;
+
+		free(c->slabs);
+		c->slabs = next;
+	}
 }
 
 struct mreg_claim *mreg_claims_find(const struct mreg_claims *c,
@@ -57,16 +86,17 @@ struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 		*oom = true;
 		return NULL;
 	}
-	x = calloc(1, sizeof(*x));
+	x = claim_alloc(c);
 	if (x && borrow) {
 		/* strings owned by the caller, which outlive the claims */
 		x->key = (char *)key;
 		x->rel = (char *)rel;
 		x->borrowed = true;
 	} else if (!x || !(x->key = strdup(key)) || !(x->rel = strdup(rel))) {
-		if (x)
+		if (x) {
 			free(x->key);
-		free(x);
+			x->key = NULL;
+		}
 		*oom = true;
 		return NULL;
 	}

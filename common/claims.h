@@ -24,9 +24,14 @@ struct mreg_claim {
 };
 
 /* Zero-initialise; the map (strmap.h) is created on the first take. */
+struct mreg_claim_slab;
+
 struct mreg_claims {
 	struct mreg_strmap *map;
 	size_t count;
+	/* the claims themselves, allocated many at a time: a cache of
+	 * 10,000 files claims them all at once (import-write.c) */
+	struct mreg_claim_slab *slabs;
 };
 
 /* Free every claim, and each deferred item with drop (may be NULL). */
