@@ -106,6 +106,7 @@ struct run {
 	struct mreg_import_config cfg; /* filled once, then read const */
 	/* options of the command alone */
 	bool force_progress, quiet, json;
+	bool waited;                /* the lock was busy at first */
 	double wait_s;          /* --wait: 0 none, MREG_WAIT_FOREVER */
 	struct cli_metrics metrics;
 	char *label_root;       /* DIR as the user wrote it, without the
@@ -404,6 +405,7 @@ static void on_waiting(void *arg, const char *holder)
 {
 	struct run *run = arg;
 
+	run->waited = true;
 	if (!run->quiet)
 		cli_fail(run->ctx, 0,
 			 "waiting for another import of \"%s\" (%s)",
@@ -493,7 +495,7 @@ static int plan_status(const struct mreg_import_config *cfg,
 }
 
 /* Run the import on conn and say how it went: the exit status. */
-static int import(struct run *run, struct mreg_conn *conn)
+static int import(struct run *run)
 {
 	struct mreg_import_config *cfg = &run->cfg;
 	struct mreg_import_counts counts;
@@ -509,7 +511,6 @@ static int import(struct run *run, struct mreg_conn *conn)
 	run->show_progress = !run->quiet &&
 			     (run->force_progress || cli_isatty(stderr));
 	cfg->actor = cli_actor(run->ctx);
-	cfg->conn = conn;
 	cfg->ev = (struct mreg_import_events){ run, on_file, on_warn,
 					       on_changed, on_deactivated,
 					       on_planned, on_prune_refused };
@@ -517,6 +518,8 @@ static int import(struct run *run, struct mreg_conn *conn)
 	cfg->ended = on_ended;
 	if (mreg_import_run(cfg, &counts, &err) < 0)
 		return cli_report(run->ctx, &err);
+	if (counts.stopped)
+		return counts.stopped; /* reported by connect_and_lock */
 	cli_metrics_import(&run->metrics, &counts, cfg->dry_run);
 	if (counts.prune_refused > 0) {
 		cli_fail(run->ctx, MREG_EXIT_DATA, "%s", run->refusal);
@@ -550,66 +553,99 @@ static void *open_conn(void *arg)
 	return NULL;
 }
 
-/*
- * Take the source's lock on a connection of its own, import on another
- * (opened meanwhile), release the lock: the exit status.
- */
-static int lock_and_import(struct run *run)
-{
-	struct mreg_error err;
+/* connect_and_lock's status when it took the lock after waiting for it */
+#define WALK_AGAIN (-100)
+
+/* The connections and the lock of a run, for connect_and_lock. */
+struct locking {
+	struct run *run;
 	struct mreg_pool *pool;
-	struct mreg_conn *lock_conn = NULL;
-	struct mreg_source_lock *lock = NULL;
-	struct opening o = { 0 };
+	struct mreg_conn *lock_conn;
+	struct mreg_source_lock *lock;
+	struct opening o;
+};
+
+/*
+ * The import's prepare step (import.h), while the walk runs: take the
+ * source's lock on a connection of its own and open the import's
+ * (meanwhile); 0 with both in the config, else the exit status (the
+ * error reported).  lock_and_import releases what it took.
+ */
+static int connect_and_lock(void *arg)
+{
+	struct locking *lk = arg;
+	struct run *run = lk->run;
+	struct mreg_error err;
 	pthread_t opener;
 	bool opening;
 	int status;
 
 	mreg_error_clear(&err);
-	pool = cli_pool(run->ctx, 1 + run->cfg.writers, &err);
-	if (!pool)
-		return cli_report(run->ctx, &err);
 	/* both connections open at once: the import's while this one
 	 * connects and takes the lock */
-	o.pool = pool;
-	opening = pthread_create(&opener, NULL, open_conn, &o) == 0;
-	lock_conn = mreg_pool_acquire(pool, &err);
-	status = lock_conn ? take_lock(run, lock_conn, &lock) : -1;
+	lk->o.pool = lk->pool;
+	opening = pthread_create(&opener, NULL, open_conn, &lk->o) == 0;
+	lk->lock_conn = mreg_pool_acquire(lk->pool, &err);
+	status = lk->lock_conn ? take_lock(run, lk->lock_conn, &lk->lock) : -1;
 	if (opening)
 		pthread_join(opener, NULL);
-	else if (lock_conn)
-		open_conn(&o);
-	if (!lock_conn) {
-		if (o.conn)
-			mreg_pool_release(pool, o.conn);
+	else if (lk->lock_conn)
+		open_conn(&lk->o);
+	if (!lk->lock_conn)
 		return cli_report(run->ctx, &err);
-	}
-	if (status != 0) {
-		if (o.conn)
-			mreg_pool_release(pool, o.conn);
-		mreg_pool_release(pool, lock_conn);
+	if (status != 0)
 		return status;
-	}
 	cli_verbose(run->ctx, "lock on \"%s\" taken at %.3f s",
 		    run->cfg.source, elapsed_s(run));
 	/* back to the pool and out again: after a long --wait the pool
 	 * probes it (the server or a pooler may have dropped it meanwhile) */
-	if (o.conn) {
-		mreg_pool_release(pool, o.conn);
-		o.conn = mreg_pool_acquire(pool, &o.err);
+	if (lk->o.conn) {
+		mreg_pool_release(lk->pool, lk->o.conn);
+		lk->o.conn = mreg_pool_acquire(lk->pool, &lk->o.err);
 	}
-	run->cfg.lock_token = mreg_source_lock_token(lock);
-	run->cfg.pool = pool;
-	status = o.conn ? import(run, o.conn) : cli_report(run->ctx, &o.err);
-	if (o.conn)
-		mreg_pool_release(pool, o.conn);
-	mreg_error_clear(&o.err);
-	if (mreg_source_unlock(lock, &o.err) != 0)
+	if (!lk->o.conn)
+		return cli_report(run->ctx, &lk->o.err);
+	run->cfg.lock_token = mreg_source_lock_token(lk->lock);
+	run->cfg.pool = lk->pool;
+	run->cfg.conn = lk->o.conn;
+	/* the walk saw the tree as it was before the wait: walk it again */
+	return run->waited ? WALK_AGAIN : 0;
+}
+
+/*
+ * Import with the source's lock taken on a connection of its own (once
+ * the walk has started: connect_and_lock), release the lock: the exit
+ * status.
+ */
+static int lock_and_import(struct run *run)
+{
+	struct mreg_error err;
+	struct locking lk = { .run = run };
+	int status;
+
+	mreg_error_clear(&err);
+	lk.pool = cli_pool(run->ctx, 1 + run->cfg.writers, &err);
+	if (!lk.pool)
+		return cli_report(run->ctx, &err);
+	run->cfg.prepare = connect_and_lock;
+	run->cfg.prepare_arg = &lk;
+	status = import(run);
+	if (status == WALK_AGAIN) {
+		/* the lock is held and the connections open */
+		run->cfg.prepare = NULL;
+		status = import(run);
+	}
+	run->cfg.conn = NULL;
+	if (lk.o.conn)
+		mreg_pool_release(lk.pool, lk.o.conn);
+	mreg_error_clear(&err);
+	if (lk.lock && mreg_source_unlock(lk.lock, &err) != 0)
 		cli_warn(run->ctx, "the lock on \"%s\" was not released (%s): "
 			 "the next import takes it over, at once on this machine, "
 			 "elsewhere once stale (%d s)", run->cfg.source,
-			 o.err.message, MREG_SOURCE_LOCK_TTL_S);
-	mreg_pool_release(pool, lock_conn);
+			 err.message, MREG_SOURCE_LOCK_TTL_S);
+	if (lk.lock_conn)
+		mreg_pool_release(lk.pool, lk.lock_conn);
 	return status;
 }
 

@@ -57,6 +57,9 @@ static int start(const struct mreg_import_config *cfg, struct mreg_scan *scan,
 	if (mreg_scan_start_walker(scan, err) < 0)
 		*fatal = true;
 	/* the walk runs meanwhile; found files wait for the cache */
+	if (!*fatal && cfg->prepare &&
+	    (out->stopped = cfg->prepare(cfg->prepare_arg)) != 0)
+		*fatal = true;
 	if (!*fatal && mreg_source_load_cache(scan->cache, cfg->conn,
 					      cfg->source, err) < 0)
 		*fatal = true;
@@ -127,7 +130,7 @@ int mreg_import_run(const struct mreg_import_config *cfg,
 	count(&scan, &w, out);
 	if (started && cfg->ended)
 		cfg->ended(cfg->ev.arg, &scan);
-	rc = fatal ? -1 : 0;
+	rc = fatal && !out->stopped ? -1 : 0;
 cleanup:
 	mreg_importer_finish(&w);
 	mreg_scan_finish(&scan);

@@ -135,6 +135,18 @@ struct mreg_import_config {
 	 */
 	void (*started)(void *arg, const struct mreg_scan *scan);
 	void (*ended)(void *arg, const struct mreg_scan *scan);
+	/*
+	 * Optional, called with prepare_arg on the caller's thread once the
+	 * walk has started and before the cache is read (nothing is read
+	 * from the tree or the database before it returns): it connects and
+	 * takes the source's lock, and sets conn, lock_token and pool in the
+	 * config given to mreg_import_run (which is its own object).  So the
+	 * walk's stat() calls overlap the connection and the lock.  0, or
+	 * the exit status of what it has already reported: the walk is then
+	 * stopped and nothing imported (out->stopped).  NULL: conn is set.
+	 */
+	int (*prepare)(void *arg);
+	void *prepare_arg;
 };
 
 struct mreg_import_counts {
@@ -152,12 +164,13 @@ struct mreg_import_counts {
 	long prune_refused; /* models the refused prune would deactivate */
 	size_t recorded;    /* files the cache held before the run */
 	bool clock_from_fs; /* false: racy boundary from the system clock */
+	int stopped;        /* cfg->prepare's exit status: not imported */
 };
 
 /*
  * Run one import.  0 when it ran to the end (bad files are counted, not
- * fatal), -1 with err filled otherwise (out is still filled with what was
- * counted).  With --strict, --prune or --dry-run nothing was committed
+ * fatal) or cfg->prepare stopped it (out->stopped), -1 with err filled
+ * otherwise (out is still filled with what was counted).  With --strict, --prune or --dry-run nothing was committed
  * when out->aborted or cfg->dry_run.  --prune runs in one transaction, so
  * that the prune guard can refuse after the last batch and leave the
  * registry and the cache as they were.

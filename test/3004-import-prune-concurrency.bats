@@ -113,6 +113,26 @@ teardown_file() {
 }
 
 
+@test "a file edited while --wait waits for the lock is imported by that run (the tree is walked again)" {
+	src=$(cd "$D" && pwd -P)
+	f="$D/google/gemma-2-9b-it.json"
+	hold_source_lock "$src"
+	"$MREG" import-dir --wait --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	waiter=$!
+	wait_for "import-dir --wait to say it waits" \
+		"grep -q 'waiting for another import' '$BATS_TEST_TMPDIR/err'"
+	# the walk began with the run; the file changes while it waits
+	jq '.description = "Edited while the import waited for the lock."' "$f" >"$f.new"
+	mv "$f.new" "$f"
+	assert_equal "$(q "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'lock-holder-test'")" t
+	rc=0
+	wait "$waiter" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(jq -r .updated "$BATS_TEST_TMPDIR/out")" 1
+	assert_equal "$(q "select description from mreg.models where name = 'gemma-2-9b-it'")" "Edited while the import waited for the lock."
+	wait "$holder" || true
+}
+
 @test "--wait=DURATION gives up with exit 4 naming the holder and the limit; the lock stays with the holder" {
 	src=$(cd "$D" && pwd -P)
 	hold_source_lock "$src"
