@@ -86,7 +86,8 @@ struct mreg_import_events {
 #define MREG_PRUNE_DEFAULT_PERCENT 10
 #define MREG_PRUNE_DEFAULT_MIN 50
 
-/* Filled once by the caller; read (const) by every part of the run. */
+/* Filled once by the caller (conn, lock_token and pool by prepare, when
+ * it is given); read (const) by every part of the run. */
 struct mreg_import_config {
 	/* what to read (the producer) */
 	int rootfd;                 /* the tree, open O_DIRECTORY */
@@ -140,8 +141,8 @@ struct mreg_import_config {
 	 * walk has started and before the cache is read (nothing is read
 	 * from the tree or the database before it returns): it connects and
 	 * takes the source's lock, and sets conn, lock_token and pool in the
-	 * config given to mreg_import_run (which is its own object).  So the
-	 * walk's stat() calls overlap the connection and the lock.  0, or
+	 * caller's config object (the one mreg_import_run was given).  So
+	 * the walk's stat() calls overlap the connection and the lock.  0, or
 	 * the exit status of what it has already reported: the walk is then
 	 * stopped and nothing imported (out->stopped).  NULL: conn is set.
 	 */
@@ -170,8 +171,9 @@ struct mreg_import_counts {
 /*
  * Run one import.  0 when it ran to the end (bad files are counted, not
  * fatal) or cfg->prepare stopped it (out->stopped), -1 with err filled
- * otherwise (out is still filled with what was counted).  With --strict, --prune or --dry-run nothing was committed
- * when out->aborted or cfg->dry_run.  --prune runs in one transaction, so
+ * otherwise (out is still filled with what was counted).  With --strict,
+ * --prune or --dry-run nothing was committed when out->aborted or
+ * cfg->dry_run.  --prune runs in one transaction, so
  * that the prune guard can refuse after the last batch and leave the
  * registry and the cache as they were.
  */
