@@ -1,10 +1,11 @@
 /* import-dir.c - mreg import-dir: bring the registry in line with a tree
  *
  * This file parses the options into the run's one struct
- * mreg_import_config, takes the source's lock (common/source-lock.c) on a
- * connection of its own, runs the pipeline (mreg_import_run; the map of
- * its files is in common/import.h) and says what happened: progress,
- * problems and the summary.
+ * mreg_import_config, runs the pipeline (mreg_import_run; the map of its
+ * files is in common/import.h), taking the source's lock
+ * (common/source-lock.c) on a connection of its own in its prepare step
+ * while the walk starts, and says what happened: progress, problems and
+ * the summary.
  */
 #include <errno.h>
 #include <fcntl.h>

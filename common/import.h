@@ -3,7 +3,8 @@
  * The pipeline, file by file:
  *
  *   import-run.c    the whole run: reads the filesystem's clock, starts
- *                   the producer, loads the source's cache meanwhile,
+ *                   the producer, lets the caller connect and lock
+ *                   (prepare) and loads the source's cache meanwhile,
  *                   feeds every result to the consumer, completes it
  *                   (mreg_import_run, below)
  *   import-scan.c   the producer: a walker thread lists the tree and
@@ -26,8 +27,9 @@
  *
  * Nothing here prints: problems go to the events, counts to struct
  * mreg_import_counts, a fatal error to struct mreg_error.  The caller
- * takes the source's lock if it wants one (mreg_source_try_lock) and must
- * have called json_object_seed() before (threads parse JSON).
+ * takes the source's lock if it wants one (mreg_source_try_lock), before
+ * the run or in its prepare step, and must have called json_object_seed()
+ * before (threads parse JSON).
  */
 #ifndef MREG_IMPORT_H
 #define MREG_IMPORT_H
