@@ -27,6 +27,15 @@ static struct mreg_claim *claim_alloc(struct mreg_claims *c)
 	return &s->items[s->used++];
 }
 
+/* Give back x, the claim claim_alloc() returned last, zeroed. */
+static void claim_unalloc(struct mreg_claims *c, struct mreg_claim *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (c->slabs && c->slabs->used > 0 &&
+	    &c->slabs->items[c->slabs->used - 1] == x)
+		c->slabs->used--;
+}
+
 /* A claim's strings, without its deferred item (finish drops those
  * first); the claim itself goes with its slab. */
 static void claim_free(void *p)
@@ -78,14 +87,18 @@ struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 				    const char *rel, bool borrow, bool *oom)
 {
 	struct mreg_claim *x;
+	void *existing;
 
 	*oom = false;
-	if ((x = mreg_strmap_get(c->map, key)) != NULL)
-		return x;
 	if (!c->map && !(c->map = mreg_strmap_create(4096))) {
 		*oom = true;
 		return NULL;
 	}
+	/* a borrowed claim goes in by one lookup (10,000 of them at once
+	 * when import-dir activates its claims); a copied one is looked up
+	 * first, so that its strings are copied only when it is new */
+	if (!borrow && (x = mreg_strmap_get(c->map, key)) != NULL)
+		return x;
 	x = claim_alloc(c);
 	if (x && borrow) {
 		/* strings owned by the caller, which outlive the claims */
@@ -100,10 +113,16 @@ struct mreg_claim *mreg_claims_take(struct mreg_claims *c, const char *key,
 		*oom = true;
 		return NULL;
 	}
-	if (mreg_strmap_put(c->map, x->key, x, NULL) < 0) {
+	if (mreg_strmap_add(c->map, x->key, x, &existing) < 0) {
 		claim_free(x);
+		claim_unalloc(c, x);
 		*oom = true;
 		return NULL;
+	}
+	if (existing) {
+		claim_free(x);
+		claim_unalloc(c, x);
+		return existing;
 	}
 	c->count++;
 	return NULL;

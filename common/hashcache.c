@@ -144,7 +144,7 @@ struct mreg_cache *mreg_cache_create(void)
 	if (!c)
 		return NULL;
 	/* room for 16,384 entries: a registry's tree loads without a
-	 * rehash (the slots are calloc'd, so a small one touches few pages) */
+	 * rehash (768 KiB of slots, each page written once at creation) */
 	c->map = mreg_strmap_create(16384);
 	if (!c->map) {
 		free(c);

@@ -33,6 +33,15 @@ void *mreg_strmap_get(const struct mreg_strmap *m, const char *key);
 int mreg_strmap_put(struct mreg_strmap *m, const char *key, void *value,
 		    void **old);
 
+/*
+ * Map key to value (not NULL) unless key is there already: then nothing
+ * changes and its value goes to *existing (NULL when value went in).  One
+ * lookup where a get and a put would take two.  0, or -1 when out of
+ * memory (the map unchanged).
+ */
+int mreg_strmap_add(struct mreg_strmap *m, const char *key, void *value,
+		    void **existing);
+
 /* Entries in the map (0 for NULL). */
 size_t mreg_strmap_count(const struct mreg_strmap *m);
 

@@ -134,6 +134,18 @@ static void test_reserve(void)
 	ok(mreg_claims_reserve(&c, 50000) == 0 && c.map == before &&
 	   mreg_claims_find(&c, "p/m9999") != NULL,
 	   "a second reserve keeps the map and its claims");
+	/* borrowed claims of keys there already: the first comes back,
+	 * nothing is added, and a new key after them is right */
+	static const char k1[] = "p/m5", r1[] = "other.json";
+	static const char k2[] = "p/new", r2[] = "new.json";
+	struct mreg_claim *x = mreg_claims_take(&c, k1, r1, true, &oom);
+	ok(!oom && x && strcmp(x->rel, "f.json") == 0 && c.count == 10000,
+	   "a borrowed repeat returns the first claim and adds nothing");
+	x = mreg_claims_take(&c, k2, r2, true, &oom);
+	ok(!oom && x == NULL && c.count == 10001, "then a new borrowed key");
+	x = mreg_claims_find(&c, "p/new");
+	ok(x && x->rel == r2 && x->borrowed && !x->conflicted && !x->deferred,
+	   "the new claim is whole and clean (its slot reused, zeroed)");
 	mreg_claims_finish(&c, NULL);
 }
 

@@ -72,6 +72,37 @@ static void test_many(void)
 	free(keys);
 }
 
+/* add: a new key goes in; a key there already keeps its value, which
+ * comes back; through the table's growth. */
+static void test_add(void)
+{
+	struct mreg_strmap *m = mreg_strmap_create(0);
+	static char keys[3000][16];
+	static int vals[3000];
+	void *existing = &vals[0];
+	int i, wrong = 0;
+
+	for (i = 0; i < 3000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		if (mreg_strmap_add(m, keys[i], &vals[i], &existing) != 0 ||
+		    existing != NULL)
+			wrong++;
+	}
+	ok(wrong == 0 && mreg_strmap_count(m) == 3000,
+	   "3000 new keys go in, each with no existing value");
+	for (i = 0, wrong = 0; i < 3000; i++) {
+		char again[16];
+
+		snprintf(again, sizeof(again), "k%d", i);
+		if (mreg_strmap_add(m, again, &vals[(i + 1) % 3000], &existing) != 0 ||
+		    existing != &vals[i] || mreg_strmap_get(m, again) != &vals[i])
+			wrong++;
+	}
+	ok(wrong == 0 && mreg_strmap_count(m) == 3000,
+	   "a key there already: its value comes back and stays");
+	mreg_strmap_destroy(m, NULL);
+}
+
 /*
  * The tables index by the hash's low bits: keys that differ in one
  * byte anywhere (paths of one directory, numbered names) must still
@@ -123,5 +154,6 @@ int main(void)
 	test_basics();
 	test_many();
 	test_spread();
+	test_add();
 	return tap_done();
 }
