@@ -120,12 +120,15 @@ struct batch_facts {
 	" FROM mreg.providers p WHERE b.kind = 'model'"                      \
 	" AND b.provider_id IS NULL AND p.name = b.provider"
 
+/* A batch column (jsonb array of strings) as the text[] the models hold. */
+#define TEXT_ARRAY(col) "ARRAY(SELECT jsonb_array_elements_text(" col "))"
+
 /* The batch's models that exist as the file has them (those whose
  * searchable text changes or not), for the updates below. */
 #define NEW_VALUES(changed)                                                  \
 	" FROM (SELECT model_id, type, version, display_name, description,"  \
-	" ARRAY(SELECT jsonb_array_elements_text(tags)) AS tags,"           \
-	" ARRAY(SELECT jsonb_array_elements_text(synonyms)) AS synonyms,"   \
+	" " TEXT_ARRAY("tags") " AS tags,"                                   \
+	" " TEXT_ARRAY("synonyms") " AS synonyms,"                           \
 	" active, config, metadata FROM mreg_import_batch"                   \
 	" WHERE kind = 'model' AND model_id IS NOT NULL"                     \
 	" AND " changed "text_changed) n"                                   \
@@ -154,8 +157,7 @@ static const struct batch_step batch_steps[] = {
 		"UPDATE mreg_import_batch b SET model_id = m.id, old = " SNAPSHOT("m")
 		", text_changed = " SEARCH_COLS("m", "m.tags", "m.synonyms")
 		" IS DISTINCT FROM " SEARCH_COLS("b",
-		"ARRAY(SELECT jsonb_array_elements_text(b.tags))",
-		"ARRAY(SELECT jsonb_array_elements_text(b.synonyms))")
+		TEXT_ARRAY("b.tags"), TEXT_ARRAY("b.synonyms"))
 		" FROM (SELECT * FROM mreg.models WHERE (provider_id, name) IN"
 		" (SELECT provider_id, name FROM mreg_import_batch WHERE kind = 'model')"
 		" ORDER BY id FOR UPDATE) m"
@@ -199,8 +201,7 @@ static const struct batch_step batch_steps[] = {
 		"INSERT INTO mreg.models AS m (provider_id, name, type, version,"
 		" display_name, description, tags, synonyms, active, config, metadata)"
 		" SELECT provider_id, name, type, version, display_name, description,"
-		" ARRAY(SELECT jsonb_array_elements_text(tags)),"
-		" ARRAY(SELECT jsonb_array_elements_text(synonyms)),"
+		" " TEXT_ARRAY("tags") ", " TEXT_ARRAY("synonyms") ","
 		" active, config, metadata FROM mreg_import_batch"
 		" WHERE kind = 'model' AND model_id IS NULL"
 		" ORDER BY provider_id, name"
