@@ -10,6 +10,7 @@
 #include "artifact-cache.h"
 #include "audit.h"
 #include "import-write.h"
+#include "strmap.h"
 
 /* --- the batch table ----------------------------------------------------- */
 
@@ -644,6 +645,76 @@ static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
 	return write_items(w, mid, hi, err);
 }
 
+/*
+ * A writer of several creates the batch's providers it has not seen yet
+ * in a short transaction of its own (audited, fenced like a batch) before
+ * the batch.  Inside the batch, a provider another writer's open batch
+ * had just inserted made this one wait for that whole batch to commit: at
+ * the start of a first import every writer but one waited so (~0.3 s of
+ * one core idle in 3), and the batches after it kept the delay to the
+ * end.  So a provider can exist while the files that named it were all
+ * refused by the server (the client checks provider names and types
+ * first, so that is rare).  The batch's own provider step stays: it
+ * creates what this one did not.
+ */
+static int create_providers(struct mreg_importer *w, struct mreg_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO mreg.providers (name)"
+		" SELECT k FROM jsonb_object_keys($1::jsonb) k"
+		" ORDER BY 1 ON CONFLICT (name) DO NOTHING";
+	json_t *names = json_object();
+	const char *name;
+	json_t *v;
+	char *text = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (!names)
+		goto oom;
+	for (i = 0; i < w->nbatch; i++) {
+		const struct mreg_scan_result *r = w->batch[i];
+
+		if (r->kind == MREG_SCAN_MODEL && !r->skip &&
+		    !mreg_strmap_get(w->providers, r->model.provider) &&
+		    json_object_set_new(names, r->model.provider, json_true()) < 0)
+			goto oom;
+	}
+	if (json_object_size(names) == 0) {
+		json_decref(names);
+		return 0;
+	}
+	if (!(text = json_dumps(names, JSON_COMPACT)))
+		goto oom;
+	if (mreg_importer_begin(w, err) < 0 ||
+	    mreg_importer_audit_batch(w, w->batches + 1, err) < 0 ||
+	    mreg_db_command(w->cfg->conn, sql, 1, (const char *[]){ text },
+			    err) < 0 ||
+	    mreg_db_commit(w->cfg->conn, err) < 0)
+		goto cleanup;
+	w->in_txn = false;
+	json_object_foreach(names, name, v) {
+		char *copy = strdup(name);
+
+		if (!copy || mreg_strmap_put(w->providers, copy, copy, NULL) < 0) {
+			free(copy);
+			break; /* only an optimization: the batch creates it */
+		}
+	}
+	rc = 0;
+	goto cleanup;
+oom:
+	mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
+cleanup:
+	if (rc < 0 && w->in_txn) {
+		mreg_db_rollback(w->cfg->conn);
+		w->in_txn = false;
+	}
+	free(text);
+	json_decref(names);
+	return rc;
+}
+
 int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
 {
 	size_t i;
@@ -655,6 +726,8 @@ int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
 		rc = 0;
 		goto cleanup;
 	}
+	if (w->providers && !w->one_txn && create_providers(w, err) < 0)
+		goto cleanup;
 	if (mreg_importer_begin(w, err) < 0 ||
 	    mreg_importer_audit_context(w, NULL, err) < 0)
 		goto cleanup;

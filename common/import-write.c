@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "import-write.h"
 #include "source.h"
+#include "strmap.h"
 #include "modelfile.h"
 
 void mreg_importer_report(const struct mreg_importer *w, const char *rel,
@@ -82,8 +83,8 @@ int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err)
 	return fence(w, err);
 }
 
-int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
-				struct mreg_error *err)
+static int audit_context(struct mreg_importer *w, const char *reason,
+			 long batch, struct mreg_error *err)
 {
 	json_t *ctx;
 	int rc;
@@ -93,7 +94,7 @@ int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
 	if (ctx && reason)
 		json_object_set_new(ctx, "reason", json_string(reason));
 	else if (ctx)
-		json_object_set_new(ctx, "batch", json_integer(++w->batches));
+		json_object_set_new(ctx, "batch", json_integer(batch));
 	if (!ctx) {
 		mreg_error_set(err, MREG_EXIT_FAILURE, "out of memory");
 		return -1;
@@ -101,6 +102,18 @@ int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
 	rc = mreg_audit_begin(w->cfg->conn, w->cfg->actor, ctx, err);
 	json_decref(ctx);
 	return rc;
+}
+
+int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
+				struct mreg_error *err)
+{
+	return audit_context(w, reason, reason ? 0 : ++w->batches, err);
+}
+
+int mreg_importer_audit_batch(struct mreg_importer *w, long batch,
+			      struct mreg_error *err)
+{
+	return audit_context(w, NULL, batch, err);
 }
 
 /* --- claims: one file per provider/name ---------------------------------- */
@@ -512,4 +525,6 @@ void mreg_importer_finish(struct mreg_importer *w)
 	w->ninvalid = w->capinvalid = 0;
 	mreg_claims_finish(&w->claims, drop_result);
 	mreg_claims_finish(&w->owners, drop_result);
+	mreg_strmap_destroy(w->providers, free);
+	w->providers = NULL;
 }

@@ -27,6 +27,8 @@
 #include "import-scan.h"
 #include "import.h"
 
+struct mreg_strmap;
+
 struct mreg_importer {
 	const struct mreg_import_config *cfg; /* the run's options */
 	struct mreg_scan *scan;     /* its cache and done counter */
@@ -51,6 +53,9 @@ struct mreg_importer {
 	struct mreg_claims claims;
 	struct mreg_claims owners;  /* provider/name -> file recorded for it */
 	bool claims_active;         /* built on the first model file read */
+	/* a writer of several (import-writers.c): the providers it has seen
+	 * committed, each name its own key and value */
+	struct mreg_strmap *providers;
 };
 
 /* Keep cfg and scan (both read until finish), allocate the batch; -1
@@ -86,9 +91,12 @@ int mreg_importer_begin(struct mreg_importer *w, struct mreg_error *err);
  * The audit context of what follows in the transaction (audit.h):
  * {"command": "import-dir", "source": ..., and "batch": N} for a batch
  * (reason NULL; counts batches), or {..., "reason": reason} instead.
+ * mreg_importer_audit_batch: that of the next batch, before it is counted.
  */
 int mreg_importer_audit_context(struct mreg_importer *w, const char *reason,
 				struct mreg_error *err);
+int mreg_importer_audit_batch(struct mreg_importer *w, long batch,
+			      struct mreg_error *err);
 
 /*
  * import-batch.c: write the batch and the paths to invalidate, then empty

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "import-write.h"
+#include "strmap.h"
 
 enum event_kind { EV_FILE, EV_WARN, EV_CHANGED };
 
@@ -228,10 +229,13 @@ static int start(struct mreg_importer *w, struct writer *wr, int k,
 	wr->part.scan = w->scan;
 	wr->part.batch = calloc((size_t)w->cfg->batch_size,
 				sizeof(*wr->part.batch));
-	if (!wr->part.batch ||
+	wr->part.providers = mreg_strmap_create(0);
+	if (!wr->part.batch || !wr->part.providers ||
 	    pthread_create(&wr->thread, NULL, writer_main, wr) != 0) {
 		free(wr->part.batch);
 		wr->part.batch = NULL;
+		mreg_strmap_destroy(wr->part.providers, NULL);
+		wr->part.providers = NULL;
 		if (wr->own_conn)
 			mreg_pool_release(w->cfg->pool, conn);
 		mreg_error_set(err, MREG_EXIT_FAILURE,

@@ -41,9 +41,8 @@ waiting_writers() {
 blocked_import() {
 	B="$BATS_TEST_TMPDIR/t"
 	cp -r "$T" "$B"
-	# (a provider a batch creates makes the batches that need it wait
-	# for its commit: these exist already)
-	q "INSERT INTO mreg.providers (name) SELECT 'p' || lpad(g::text, 2, '0') FROM generate_series(0, 19) g"
+	# (every batch names new providers: each writer commits those before
+	# its batch, so no batch waits for another's providers)
 	blocker blocker-3010 "LOCK TABLE mreg.source_files IN EXCLUSIVE MODE"
 	"$MREG" import-dir --quiet --writers "$1" --batch-size 10 --source "$2" "$B" \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
@@ -78,6 +77,18 @@ bad_tree() {
 		"$(for i in $(seq 1 20); do printf '%s:10 ' "$i"; done | sed 's/ $//')"
 	# one transaction per batch
 	assert_equal "$(q "select count(distinct xid) from mreg.audit_log where details->>'source' = 'w3' and action = 'model.create'")" 20
+	# each provider created once, audited with the batch that first named
+	# it, in a transaction of its own before that batch's
+	assert_equal "$(q "select count(*), count(distinct resource) from mreg.providers p
+	                     join mreg.audit_log a on a.resource = 'providers/' || p.name
+	                    where a.action = 'provider.create' and a.details->>'source' = 'w3'")" "20|20"
+	assert_equal "$(q "select count(*) from mreg.audit_log p join mreg.audit_log m
+	                     on m.action = 'model.create' and m.details->>'batch' = p.details->>'batch'
+	                    where p.action = 'provider.create' and p.xid = m.xid")" 0
+	assert_equal "$(q "select count(*) from mreg.audit_log p
+	                    where p.action = 'provider.create' and not exists (select 1 from mreg.audit_log m
+	                      where m.action = 'model.create' and m.details->>'batch' = p.details->>'batch'
+	                        and m.id > p.id and m.new->>'provider' = substr(p.resource, 11))")" 0
 }
 
 @test "a writer's connection killed mid-batch: the run fails, the other batches commit, a rerun completes" {
