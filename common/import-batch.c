@@ -655,8 +655,19 @@ static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
  * end.  So a provider can exist while the files that named it were all
  * refused by the server (the client checks provider names and types
  * first, so that is rare).  The batch's own provider step stays: it
- * creates what this one did not.
+ * creates what this one did not.  A file recorded for a model of its
+ * provider needs nothing here (a re-import of changed files sends none).
  */
+/* r's file was recorded for a model of r's provider: the provider exists
+ * (unless deleted since: the batch's own step creates it then). */
+static bool provider_recorded(const struct mreg_scan_result *r)
+{
+	const char *key = r->entry ? r->entry->key : NULL;
+	size_t n = strlen(r->model.provider);
+
+	return key && strncmp(key, r->model.provider, n) == 0 && key[n] == '/';
+}
+
 static int create_providers(struct mreg_importer *w, struct mreg_error *err)
 {
 	static const char sql[] =
@@ -676,6 +687,7 @@ static int create_providers(struct mreg_importer *w, struct mreg_error *err)
 		const struct mreg_scan_result *r = w->batch[i];
 
 		if (r->kind == MREG_SCAN_MODEL && !r->skip &&
+		    !provider_recorded(r) &&
 		    !mreg_strmap_get(w->providers, r->model.provider) &&
 		    json_object_set_new(names, r->model.provider, json_true()) < 0)
 			goto oom;

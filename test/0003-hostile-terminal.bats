@@ -86,7 +86,7 @@ count_lines() {
 	assert_failure 3
 	no_raw_controls "$stderr"
 	[[ $stderr == *'bad\xff\xfe.json'* ]]
-	! LC_ALL=C grep -q $'\xff' <<<"$stderr"
+	! LC_ALL=C grep -q $'\xff' <<<"$stderr" || false
 }
 
 @test "bulk-update: item text in an error is escaped, no forged line" {

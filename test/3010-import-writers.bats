@@ -196,3 +196,27 @@ bad_tree() {
 	assert_equal "$(jq -r .added "$BATS_TEST_TMPDIR/out")" 200
 	assert_equal "$(db_digest waited)" "$(dir_digest "$B")"
 }
+
+@test "providers before a batch: only those its writer has not seen, none for files recorded" {
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	run --separate-stderr "$MREG" -v import-dir --writers 2 --batch-size 50 --source pre "$B"
+	assert_success
+	# 4 batches on 2 writers: each writer creates what it has not seen yet
+	n=$(grep -c 'statement import-batch.create_providers (INSERT)' <<<"$stderr")
+	[ "$n" -ge 2 ] && [ "$n" -le 4 ]
+	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'provider.create'")" 20
+	# changed files of providers that exist: no such statement
+	sed -i 's/"version": "/"version": "edited-/' "$B"/d[0-4]?/*.json
+	run --separate-stderr "$MREG" -v import-dir --writers 2 --batch-size 50 --format json --source pre "$B"
+	assert_success
+	assert_equal "$(jq -r .updated <<<"$output")" 100
+	assert_equal "$(grep -c 'create_providers' <<<"$stderr")" 0
+	# a file of a new provider: created once, audited once
+	printf '{"name": "fresh", "provider": "brand-new", "type": "llm"}\n' >"$B/d00/fresh.json"
+	run --separate-stderr "$MREG" -v import-dir --writers 2 --batch-size 50 --source pre "$B"
+	assert_success
+	assert_equal "$(grep -c 'statement import-batch.create_providers (INSERT): .* 1 row' <<<"$stderr")" 1
+	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'provider.create' and resource = 'providers/brand-new'")" 1
+	assert_equal "$(q "select count(*) from mreg.models m join mreg.providers p on p.id = m.provider_id where p.name = 'brand-new'")" 1
+}

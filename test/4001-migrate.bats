@@ -228,7 +228,7 @@ hold_migrate_lock() {
 	q "INSERT INTO mreg.providers (name) VALUES ('p')"
 	q "INSERT INTO mreg.models (provider_id, name, type, version) SELECT id, m, 'llm', 'v1' FROM mreg.providers, (VALUES ('a'), ('b')) v(m)"
 	# a manual CONCURRENTLY build that fails leaves an INVALID index
-	! psql -XAtq -c "CREATE UNIQUE INDEX CONCURRENTLY models_version_uq ON mreg.models (version)" 2>/dev/null
+	! psql -XAtq -c "CREATE UNIQUE INDEX CONCURRENTLY models_version_uq ON mreg.models (version)" 2>/dev/null || false
 	run q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'mreg.models_version_uq'::regclass"
 	assert_output f
 	q "UPDATE mreg.models SET version = 'v2' WHERE name = 'b'"
