@@ -645,6 +645,16 @@ static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
 	return write_items(w, mid, hi, err);
 }
 
+/* r's file was recorded for a model of r's provider: the provider exists
+ * (unless deleted since: the batch's own step creates it then). */
+static bool provider_recorded(const struct mreg_scan_result *r)
+{
+	const char *key = r->entry ? r->entry->key : NULL;
+	size_t n = strlen(r->model.provider);
+
+	return key && strncmp(key, r->model.provider, n) == 0 && key[n] == '/';
+}
+
 /*
  * A writer of several creates the batch's providers it has not seen yet
  * in a short transaction of its own (audited, fenced like a batch) before
@@ -658,16 +668,6 @@ static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
  * creates what this one did not.  A file recorded for a model of its
  * provider needs nothing here (a re-import of changed files sends none).
  */
-/* r's file was recorded for a model of r's provider: the provider exists
- * (unless deleted since: the batch's own step creates it then). */
-static bool provider_recorded(const struct mreg_scan_result *r)
-{
-	const char *key = r->entry ? r->entry->key : NULL;
-	size_t n = strlen(r->model.provider);
-
-	return key && strncmp(key, r->model.provider, n) == 0 && key[n] == '/';
-}
-
 static int create_providers(struct mreg_importer *w, struct mreg_error *err)
 {
 	static const char sql[] =
@@ -702,8 +702,17 @@ static int create_providers(struct mreg_importer *w, struct mreg_error *err)
 	    mreg_importer_audit_batch(w, w->batches + 1, err) < 0 ||
 	    mreg_db_command(w->cfg->conn, sql, 1, (const char *[]){ text },
 			    err) < 0 ||
-	    mreg_db_commit(w->cfg->conn, err) < 0)
+	    mreg_db_commit(w->cfg->conn, err) < 0) {
+		if (err->sqlstate[0] && refuses_a_value(err->sqlstate) &&
+		    w->in_txn) {
+			/* a name the server refuses: the batch reports its files */
+			mreg_db_rollback(w->cfg->conn);
+			w->in_txn = false;
+			mreg_error_clear(err);
+			rc = 0;
+		}
 		goto cleanup;
+	}
 	w->in_txn = false;
 	json_object_foreach(names, name, v) {
 		char *copy = strdup(name);

@@ -242,3 +242,17 @@ bad_tree() {
 		"[ \"\$(q \"select count(*) from pg_stat_activity where application_name like 'mreg%'\")\" = 0 ]"
 	assert_equal "$(q "select seq_scan - $before from pg_stat_user_tables where relid = 'mreg.models'::regclass")" 0
 }
+
+@test "providers before a batch: a name the server refuses fails only the files that name it" {
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	# a rule of this database the client does not know
+	q "ALTER TABLE mreg.providers ADD CONSTRAINT t3010_no_acme CHECK (name <> 'acme')"
+	printf '{"name": "refused", "provider": "acme", "type": "llm"}\n' >"$B/d00/refused.json"
+	run --separate-stderr "$MREG" import-dir --writers 2 --batch-size 50 --format json --source refuse "$B"
+	assert_failure 3
+	assert_equal "$(jq -r '[.added, .failed] | @tsv' <<<"$output")" "200	1"
+	[[ $stderr == *"refused.json: the database refused it: "*"t3010_no_acme"* ]]
+	assert_equal "$(q "select count(*) from mreg.providers")" 20
+	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'provider.create'")" 20
+}
