@@ -67,7 +67,8 @@ tail_cursor() {
 
 @test "scale: a page far down seeks with its cursor (keyset, not offset)" {
 	cursor=$(tail_cursor --all)
-	[ -n "$cursor" ] && [ "$cursor" != null ]
+	[ -n "$cursor" ]
+	[ "$cursor" != null ]
 	run -0 "$MREG" list --explain --all --limit 50 --after "$cursor"
 	assert_equal "$(seq_scans "$output")" 0
 	# the cursor is an index condition of the scans, not a filter
