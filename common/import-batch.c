@@ -747,7 +747,8 @@ int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
 		rc = 0;
 		goto cleanup;
 	}
-	if (w->providers && !w->one_txn && create_providers(w, err) < 0)
+	/* only a writer of several has the map (never a one-transaction run) */
+	if (w->providers && create_providers(w, err) < 0)
 		goto cleanup;
 	if (mreg_importer_begin(w, err) < 0 ||
 	    mreg_importer_audit_context(w, NULL, err) < 0)
