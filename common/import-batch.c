@@ -656,6 +656,75 @@ static bool provider_recorded(const struct mreg_scan_result *r)
 }
 
 /*
+ * The names of the JSON object text (keys) one at a time, in the order
+ * the server sorts them, each under a savepoint: a name the server
+ * refuses is left out of names (the batch reports its files).  In the
+ * caller's transaction.
+ */
+static int create_each_provider(struct mreg_importer *w, json_t *names,
+				const char *text, struct mreg_error *err)
+{
+	struct mreg_conn *conn = w->cfg->conn;
+	PGresult *res;
+	int i, rc = -1;
+
+	res = mreg_db_exec(conn,
+			   "SELECT k FROM jsonb_object_keys($1::jsonb) k ORDER BY 1",
+			   1, (const char *[]){ text }, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *name = PQgetvalue(res, i, 0);
+
+		if (mreg_db_command(conn, "SAVEPOINT mreg_provider", 0, NULL,
+				    err) < 0)
+			goto done;
+		if (mreg_db_command(conn,
+				    "INSERT INTO mreg.providers (name) VALUES ($1)"
+				    " ON CONFLICT (name) DO NOTHING",
+				    1, (const char *[]){ name }, err) < 0) {
+			if (!refuses_a_value(err->sqlstate))
+				goto done;
+			mreg_error_clear(err);
+			if (mreg_db_command(conn, "ROLLBACK TO SAVEPOINT mreg_provider",
+					    0, NULL, err) < 0)
+				goto done;
+			json_object_del(names, name);
+		}
+		if (mreg_db_command(conn, "RELEASE SAVEPOINT mreg_provider", 0,
+				    NULL, err) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	PQclear(res);
+	return rc;
+}
+
+/* The providers of names (JSON text) in one audited transaction, fenced
+ * like a batch: all in one statement, or one at a time (each). */
+static int create_providers(struct mreg_importer *w, json_t *names,
+			    const char *text, bool each, struct mreg_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO mreg.providers (name)"
+		" SELECT k FROM jsonb_object_keys($1::jsonb) k"
+		" ORDER BY 1 ON CONFLICT (name) DO NOTHING";
+
+	if (mreg_importer_begin(w, err) < 0 ||
+	    mreg_importer_audit_batch(w, w->batches + 1, err) < 0)
+		return -1;
+	if (each ? create_each_provider(w, names, text, err)
+		 : mreg_db_command(w->cfg->conn, sql, 1,
+				   (const char *[]){ text }, err))
+		return -1;
+	if (mreg_db_commit(w->cfg->conn, err) < 0)
+		return -1;
+	w->in_txn = false;
+	return 0;
+}
+
+/*
  * A writer of several creates the batch's providers it has not seen yet
  * in a short transaction of its own (audited, fenced like a batch) before
  * the batch.  Inside the batch, a provider another writer's open batch
@@ -667,13 +736,16 @@ static bool provider_recorded(const struct mreg_scan_result *r)
  * first, so that is rare).  The batch's own provider step stays: it
  * creates what this one did not.  A file recorded for a model of its
  * provider needs nothing here (a re-import of changed files sends none).
+ *
+ * A name the server refuses: the others are created one at a time, so
+ * the batch inserts none but the refused.  A batch that inserted them
+ * itself would hold them to its end, and in the order of its halves as
+ * it splits to find the refused file, not in sorted order: another
+ * writer's providers step waiting for it while it waits for that step
+ * was a deadlock (40P01 failed the run).
  */
-static int create_providers(struct mreg_importer *w, struct mreg_error *err)
+static int providers_first(struct mreg_importer *w, struct mreg_error *err)
 {
-	static const char sql[] =
-		"INSERT INTO mreg.providers (name)"
-		" SELECT k FROM jsonb_object_keys($1::jsonb) k"
-		" ORDER BY 1 ON CONFLICT (name) DO NOTHING";
 	json_t *names = json_object();
 	const char *name;
 	json_t *v;
@@ -698,22 +770,20 @@ static int create_providers(struct mreg_importer *w, struct mreg_error *err)
 	}
 	if (!(text = json_dumps(names, JSON_COMPACT)))
 		goto oom;
-	if (mreg_importer_begin(w, err) < 0 ||
-	    mreg_importer_audit_batch(w, w->batches + 1, err) < 0 ||
-	    mreg_db_command(w->cfg->conn, sql, 1, (const char *[]){ text },
-			    err) < 0 ||
-	    mreg_db_commit(w->cfg->conn, err) < 0) {
-		if (err->sqlstate[0] && refuses_a_value(err->sqlstate) &&
-		    w->in_txn) {
-			/* a name the server refuses: the batch reports its files */
-			mreg_db_rollback(w->cfg->conn);
-			w->in_txn = false;
-			mreg_error_clear(err);
+	for (i = 0; i < 2; i++) {
+		if (create_providers(w, names, text, i == 1, err) == 0)
+			break;
+		if (!refuses_a_value(err->sqlstate) || !w->in_txn)
+			goto cleanup;
+		mreg_db_rollback(w->cfg->conn);
+		w->in_txn = false;
+		mreg_error_clear(err);
+		if (i == 1) {
+			/* refused at commit: the batch reports the files */
 			rc = 0;
+			goto cleanup;
 		}
-		goto cleanup;
 	}
-	w->in_txn = false;
 	json_object_foreach(names, name, v) {
 		char *copy = strdup(name);
 
@@ -748,7 +818,7 @@ int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
 		goto cleanup;
 	}
 	/* only a writer of several has the map (never a one-transaction run) */
-	if (w->providers && create_providers(w, err) < 0)
+	if (w->providers && providers_first(w, err) < 0)
 		goto cleanup;
 	if (mreg_importer_begin(w, err) < 0 ||
 	    mreg_importer_audit_context(w, NULL, err) < 0)

@@ -260,4 +260,11 @@ bad_tree() {
 	[[ $stderr == *"refused.json: the database refused it: "*"t3010_no_acme"* ]]
 	assert_equal "$(q "select count(*) from mreg.providers")" 20
 	assert_equal "$(q "select count(*) from mreg.audit_log where action = 'provider.create'")" 20
+	# the other names of the refused name's step were created one at a
+	# time before the batch, not by the batch (which held them to its end,
+	# in the order of its halves: another writer's step waiting for it
+	# while it waited for that step was a deadlock)
+	assert_equal "$(q "select count(*) from mreg.audit_log p join mreg.audit_log m
+	                     on m.xid = p.xid and m.action = 'model.create'
+	                    where p.action = 'provider.create'")" 0
 }
