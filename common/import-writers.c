@@ -5,10 +5,12 @@
  * carries its models, their audit rows and its files' cache rows, so
  * batches can be written side by side: the server computes the search
  * documents and index entries of one batch on one core while another
- * batch takes the other.  Batches touch disjoint rows (a provider/name
- * is claimed by one file of the run; a new provider is inserted by every
- * batch that needs it in name order, so two batches wait for each other
- * in one direction only).
+ * batch takes the other.  Batches touch disjoint rows: a provider/name
+ * is claimed by one file of the run, and a batch's new providers are
+ * created before it in a short transaction of their own, in name order
+ * (import-batch.c), so a batch holds no row another writer waits for
+ * (but a provider deleted while the run goes on, which its batch creates
+ * again).
  *
  * Writer k takes batches k, k + n, k + 2n, ...: the consumer hands a
  * batch to the next writer once that writer's previous batch is done, and
