@@ -202,7 +202,7 @@ static bool claim_key(struct mreg_importer *w, const char *key,
  * (import-writers.c).  The claims are the consumer's: which rows a claim
  * in conflict keeps out is settled here, when the batch leaves.
  */
-static int flush(struct mreg_importer *w, struct mreg_error *err)
+static void settle_claims(struct mreg_importer *w)
 {
 	size_t i;
 
@@ -215,8 +215,17 @@ static int flush(struct mreg_importer *w, struct mreg_error *err)
 		    !w->abort_writes)
 			r->claim->written = true;
 	}
-	if (w->cfg->writers > 1 && w->cfg->pool && !w->one_txn &&
-	    (w->nbatch > 0 || w->ninvalid > 0)) {
+}
+
+static bool several_writers(const struct mreg_importer *w)
+{
+	return w->cfg->writers > 1 && w->cfg->pool && !w->one_txn;
+}
+
+static int flush(struct mreg_importer *w, struct mreg_error *err)
+{
+	settle_claims(w);
+	if (several_writers(w) && (w->nbatch > 0 || w->ninvalid > 0)) {
 		/* a file to invalidate may be in a batch still being written:
 		 * its row must be there before this batch updates it (rare:
 		 * two files claiming one model) */
@@ -506,9 +515,48 @@ int mreg_importer_init(struct mreg_importer *w,
 	return 0;
 }
 
+/*
+ * The last batch is what is left when the walk ends: with one writer for
+ * it the others idle while it is written, and a 1% re-import is often
+ * nothing but that batch.  One of at least 2 * SPLIT_MIN files is cut
+ * into as many parts as there are writers (each at least SPLIT_MIN: a
+ * transaction and its fresh statements cost a few milliseconds of their
+ * own), each part a batch and a transaction of its own, as if the
+ * batch size had been smaller.  (100 of 10,000 files rewritten, two
+ * writers: 65 -> 59 ms median of 11.)
+ */
+#define SPLIT_MIN 40
+
+static int flush_last(struct mreg_importer *w, struct mreg_error *err)
+{
+	size_t parts, left, size;
+
+	if (!several_writers(w) || w->ninvalid > 0 ||
+	    w->nbatch < 2 * SPLIT_MIN)
+		return flush(w, err);
+	settle_claims(w);
+	parts = w->nbatch / SPLIT_MIN;
+	if (parts > (size_t)w->cfg->writers)
+		parts = (size_t)w->cfg->writers;
+	for (; parts > 1; parts--) {
+		left = w->nbatch;
+		size = left / parts;
+		w->nbatch = size;
+		if (mreg_writers_dispatch(w, err) < 0) {
+			/* not handed over: the batch is still whole here */
+			w->nbatch = left;
+			return -1;
+		}
+		w->nbatch = left - size;
+		memmove(w->batch, w->batch + size,
+			w->nbatch * sizeof(*w->batch));
+	}
+	return mreg_writers_dispatch(w, err);
+}
+
 int mreg_importer_complete(struct mreg_importer *w, struct mreg_error *err)
 {
-	if (release_all(w, err) < 0 || flush(w, err) < 0 ||
+	if (release_all(w, err) < 0 || flush_last(w, err) < 0 ||
 	    mreg_writers_drain(w, err) < 0 || mreg_importer_prune(w, err) < 0)
 		return -1;
 	if (w->in_txn) {

@@ -268,3 +268,51 @@ bad_tree() {
 	                     on m.xid = p.xid and m.action = 'model.create'
 	                    where p.action = 'provider.create'")" 0
 }
+
+# sizes TAG: the model rows of each transaction whose audit rows have
+# version TAG, in batch order
+sizes() {
+	q "select string_agg(n::text, ' ' order by b) from (
+	     select min((details->>'batch')::int) b, count(*) n from mreg.audit_log
+	      where action like 'model.%' and new->>'version' = '$1' group by xid) p"
+}
+
+@test "the last batch is cut over the writers when it is large enough" {
+	B="$BATS_TEST_TMPDIR/t"
+	mkdir "$B"
+	cp -r "$T"/d[0-5]? "$T"/d6[0-4] "$B"   # 65 directories of 2 files
+	find "$B" -name '*.json' -exec sed -i 's/"version": "[^"]*"/"version": "cut-1"/' {} +
+	# a run's last batch (here its only one) of 130 files: three writers
+	# take a third each, each part a transaction and a batch of its own
+	run "$MREG" import-dir --quiet --writers 3 --source cut "$B"
+	assert_success
+	assert_equal "$(db_digest cut)" "$(dir_digest "$B")"
+	assert_equal "$(sizes cut-1)" "43 43 44"
+	assert_equal "$(q "select string_agg(distinct details->>'batch', ' ') from mreg.audit_log
+	                    where action = 'model.create'")" "1 2 3"
+	assert_equal "$(q "select count(*) from mreg.models")" 130
+	# the same for a re-import of rewritten files
+	find "$B" -name '*.json' -exec sed -i 's/"version": "[^"]*"/"version": "cut-2"/' {} +
+	run "$MREG" import-dir --quiet --writers 3 --source cut "$B"
+	assert_success
+	assert_equal "$(sizes cut-2)" "43 43 44"
+	# two writers: two parts
+	find "$B" -name '*.json' -exec sed -i 's/"version": "[^"]*"/"version": "cut-3"/' {} +
+	run "$MREG" import-dir --quiet --writers 2 --source cut "$B"
+	assert_success
+	assert_equal "$(sizes cut-3)" "65 65"
+	# one writer: one batch, however large
+	find "$B" -name '*.json' -exec sed -i 's/"version": "[^"]*"/"version": "cut-4"/' {} +
+	run "$MREG" import-dir --quiet --writers 1 --source cut "$B"
+	assert_success
+	assert_equal "$(sizes cut-4)" "130"
+	assert_equal "$(db_digest cut)" "$(dir_digest "$B")"
+	# 79 files: too few for two parts of at least 40
+	rm -r "$B"/d[45]? "$B"/d6?
+	rm "$B"/d39/m0000139.json
+	find "$B" -name '*.json' -exec sed -i 's/"version": "[^"]*"/"version": "cut-5"/' {} +
+	second=$(db_create_second)
+	run env PGDATABASE="$second" "$MREG" import-dir --quiet --writers 3 --source few "$B"
+	assert_success
+	assert_equal "$(PGDATABASE=$second sizes cut-5)" "79"
+}
