@@ -438,6 +438,10 @@ static enum read_outcome read_stream(int fd, EVP_MD_CTX *md, size_t size,
 		if (n == 0)
 			break;
 		*got += (size_t)n;
+		/* grown past fstat's size: changed, and a file appended to
+		 * faster than it is hashed is not read for ever */
+		if (*got > size)
+			return READ_CHANGED;
 		if (EVP_DigestUpdate(md, chunk, (size_t)n) != 1)
 			return READ_DIGEST;
 	}
