@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json-errors.h"
+#include "libpq-lazy.h"
 
 #ifndef MREG_VERSION
 #define MREG_VERSION "unknown"
@@ -160,6 +161,8 @@ int main(int argc, char **argv)
 	/* first of all, before anything can open a descriptor */
 	if (hold_closed_std_fds() < 0)
 		return MREG_EXIT_FAILURE;
+	/* libpq and its 25 libraries load meanwhile (libpq-lazy.h) */
+	mreg_libpq_preload();
 	/* a reader that goes away is not an error: see cli_finish() */
 	signal(SIGPIPE, SIG_IGN);
 	env = getenv("MREG_DSN");

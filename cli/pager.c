@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "libpq-lazy.h"
 
 #define DEFAULT_PAGER "less -FRX"
 #define MAX_WORDS 32
@@ -179,6 +180,7 @@ static int spawn(int fds[2], char *const *argv, const char *cmd, pid_t *pid)
 	cloexec(errp[0]);
 	cloexec(errp[1]);
 	fflush(stdout);
+	mreg_libpq_wait(); /* no fork while the loader thread loads it */
 	*pid = fork();
 	if (*pid == 0)
 		run_child(fds[0], errp[1], argv, cmd);
