@@ -186,12 +186,23 @@ static void *preloader(void *arg)
 	return arg;
 }
 
+/*
+ * At exit: let a load still under way finish first.  exit() runs the
+ * libraries' destructors, and nothing else orders them after the loader
+ * thread's constructors (TSan saw the main thread free what the loader
+ * thread had allocated); pthread_once does.
+ */
+static void settle(void)
+{
+	pthread_once(&loaded, load);
+}
+
 void mreg_libpq_preload(void)
 {
 	pthread_attr_t attr;
 	pthread_t t;
 
-	if (pthread_attr_init(&attr) != 0)
+	if (atexit(settle) != 0 || pthread_attr_init(&attr) != 0)
 		return;
 	if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0)
 		(void)pthread_create(&t, &attr, preloader, NULL);

@@ -4,8 +4,10 @@
  * Kerberos, SASL, OpenSSL), all bound at load time: a program linked
  * with it starts in ~7 ms where one without starts in ~1 ms.  The mreg
  * binary is not linked with libpq: it loads it on a thread of its own as
- * main() begins (mreg_libpq_preload), so that work that needs no server
- * yet (import-dir's walk of the tree, argument checks) runs meanwhile.
+ * a command that needs the database begins (mreg_libpq_preload, which
+ * also makes exit() wait for a load under way), so that work that needs
+ * no server yet (import-dir's walk of the tree, argument checks) runs
+ * meanwhile.
  * The binary's own definitions of the PQ* functions it calls
  * (cli/libpq-lazy.c) wait for the load, then call libpq's.  The unit tests,
  * fuzzers and tools link libpq as usual and never include this file.

@@ -145,6 +145,10 @@ static int hold_closed_std_fds(void)
 static int run_command(struct cli_ctx *ctx, const struct cli_command *cmd,
 		       int argc, char **argv)
 {
+	/* libpq and its 25 libraries load while the command starts
+	 * (libpq-lazy.h); --version and usage errors never load it */
+	if (cmd->flags & CLI_DB)
+		mreg_libpq_preload();
 	ctx->command = cmd->name;
 	ctx->cmd = cmd;
 	snprintf(ctx->appname, sizeof(ctx->appname), "mreg %s", cmd->name);
@@ -161,8 +165,6 @@ int main(int argc, char **argv)
 	/* first of all, before anything can open a descriptor */
 	if (hold_closed_std_fds() < 0)
 		return MREG_EXIT_FAILURE;
-	/* libpq and its 25 libraries load meanwhile (libpq-lazy.h) */
-	mreg_libpq_preload();
 	/* a reader that goes away is not an error: see cli_finish() */
 	signal(SIGPIPE, SIG_IGN);
 	env = getenv("MREG_DSN");
