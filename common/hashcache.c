@@ -2,6 +2,7 @@
 #include "hashcache.h"
 #include "strmap.h"
 #include "hex.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,7 +315,7 @@ int mreg_digest_buf(const void *buf, size_t len,
 {
 	unsigned int n = 0;
 
-	if (EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) != 1 ||
+	if (EVP_Digest(buf, len, d, &n, mreg_sha256_md(), NULL) != 1 ||
 	    n != MREG_SHA256_LEN)
 		return -1;
 	return 0;
@@ -519,7 +520,7 @@ int mreg_hash_fd(int fd, const char *label, long long max_size, char **buf,
 	if (stat_before(fd, max_size, &before, err) < 0)
 		goto cleanup;
 	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+	if (!md || EVP_DigestInit_ex(md, mreg_sha256_md(), NULL) != 1) {
 		mreg_error_set(err, MREG_EXIT_FAILURE,
 			       "could not set up SHA-256");
 		goto cleanup;
