@@ -18,6 +18,26 @@
 #define MREG_LIBPQ_PATH "libpq.so.5"
 #endif
 
+/* parameter lists libpq's blocking and asynchronous calls share */
+#define CONNECT_PARAMS                                         \
+	(const char *const *keywords, const char *const *values, \
+	 int expand_dbname)
+#define CONNECT_ARGS (keywords, values, expand_dbname)
+#define QUERY_PARAMS                                                        \
+	(PGconn *conn, const char *command, int nParams,                    \
+	 const Oid *paramTypes, const char *const *paramValues,             \
+	 const int *paramLengths, const int *paramFormats, int resultFormat)
+#define QUERY_ARGS                                                      \
+	(conn, command, nParams, paramTypes, paramValues, paramLengths, \
+	 paramFormats, resultFormat)
+#define PREPARED_PARAMS                                           \
+	(PGconn *conn, const char *stmtName, int nParams,         \
+	 const char *const *paramValues, const int *paramLengths, \
+	 const int *paramFormats, int resultFormat)
+#define PREPARED_ARGS                                                      \
+	(conn, stmtName, nParams, paramValues, paramLengths, paramFormats, \
+	 resultFormat)
+
 /*
  * Every libpq function the binary calls: X(return type, name, (parameters),
  * (arguments)) for those that return a value, V(...) for the void ones.
@@ -30,14 +50,8 @@
 	X(char *, PQcmdStatus, (PGresult *res), (res))                        \
 	X(char *, PQcmdTuples, (PGresult *res), (res))                        \
 	X(PQconninfoOption *, PQconndefaults, (void), ())                     \
-	X(PGconn *, PQconnectStartParams,                                     \
-	  (const char *const *keywords, const char *const *values,            \
-	   int expand_dbname),                                               \
-	  (keywords, values, expand_dbname))                                 \
-	X(PGconn *, PQconnectdbParams,                                        \
-	  (const char *const *keywords, const char *const *values,            \
-	   int expand_dbname),                                               \
-	  (keywords, values, expand_dbname))                                 \
+	X(PGconn *, PQconnectStartParams, CONNECT_PARAMS, CONNECT_ARGS)      \
+	X(PGconn *, PQconnectdbParams, CONNECT_PARAMS, CONNECT_ARGS)         \
 	X(PostgresPollingStatusType, PQconnectPoll, (PGconn *conn), (conn))   \
 	X(PQconninfoOption *, PQconninfo, (PGconn *conn), (conn))             \
 	V(PQconninfoFree, (PQconninfoOption *connOptions), (connOptions))     \
@@ -48,19 +62,8 @@
 	X(char *, PQerrorMessage, (const PGconn *conn), (conn))               \
 	X(PGresult *, PQexec, (PGconn *conn, const char *query),              \
 	  (conn, query))                                                     \
-	X(PGresult *, PQexecParams,                                           \
-	  (PGconn *conn, const char *command, int nParams,                    \
-	   const Oid *paramTypes, const char *const *paramValues,             \
-	   const int *paramLengths, const int *paramFormats,                  \
-	   int resultFormat),                                                \
-	  (conn, command, nParams, paramTypes, paramValues, paramLengths,     \
-	   paramFormats, resultFormat))                                      \
-	X(PGresult *, PQexecPrepared,                                         \
-	  (PGconn *conn, const char *stmtName, int nParams,                   \
-	   const char *const *paramValues, const int *paramLengths,           \
-	   const int *paramFormats, int resultFormat),                        \
-	  (conn, stmtName, nParams, paramValues, paramLengths, paramFormats,  \
-	   resultFormat))                                                    \
+	X(PGresult *, PQexecParams, QUERY_PARAMS, QUERY_ARGS)                \
+	X(PGresult *, PQexecPrepared, PREPARED_PARAMS, PREPARED_ARGS)        \
 	V(PQfinish, (PGconn *conn), (conn))                                   \
 	X(char *, PQfname, (const PGresult *res, int field_num),              \
 	  (res, field_num))                                                  \
@@ -98,19 +101,8 @@
 	X(char *, PQresultErrorMessage, (const PGresult *res), (res))         \
 	X(ExecStatusType, PQresultStatus, (const PGresult *res), (res))       \
 	X(int, PQsendQuery, (PGconn *conn, const char *query), (conn, query)) \
-	X(int, PQsendQueryParams,                                             \
-	  (PGconn *conn, const char *command, int nParams,                    \
-	   const Oid *paramTypes, const char *const *paramValues,             \
-	   const int *paramLengths, const int *paramFormats,                  \
-	   int resultFormat),                                                \
-	  (conn, command, nParams, paramTypes, paramValues, paramLengths,     \
-	   paramFormats, resultFormat))                                      \
-	X(int, PQsendQueryPrepared,                                           \
-	  (PGconn *conn, const char *stmtName, int nParams,                   \
-	   const char *const *paramValues, const int *paramLengths,           \
-	   const int *paramFormats, int resultFormat),                        \
-	  (conn, stmtName, nParams, paramValues, paramLengths, paramFormats,  \
-	   resultFormat))                                                    \
+	X(int, PQsendQueryParams, QUERY_PARAMS, QUERY_ARGS)                  \
+	X(int, PQsendQueryPrepared, PREPARED_PARAMS, PREPARED_ARGS)          \
 	X(PQnoticeProcessor, PQsetNoticeProcessor,                            \
 	  (PGconn *conn, PQnoticeProcessor proc, void *arg),                  \
 	  (conn, proc, arg))                                                 \
