@@ -146,7 +146,7 @@ static int run_command(struct cli_ctx *ctx, const struct cli_command *cmd,
 		       int argc, char **argv)
 {
 	/* libpq and its 25 libraries load while the command starts
-	 * (libpq-lazy.h); --version and usage errors never load it */
+	 * (libpq-lazy.h); errors in the global options never load it */
 	if (cmd->flags & CLI_DB)
 		mreg_libpq_preload();
 	ctx->command = cmd->name;
