@@ -63,6 +63,13 @@ since() { calc "$(now) - $1"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 med() { printf '%s\n' "$@" | median; }
+# machine-wide busy CPU (user, nice, system, irq, softirq of every core;
+# not idle, iowait or steal) in clock ticks, and seconds of it since a
+# reading: what a run cost the machine, server and client together
+cores=$(nproc)
+hz=$(getconf CLK_TCK)
+cpu_now() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+cpu_since() { calc "($(cpu_now) - $1) / $hz"; }
 checkpoint() { psql -XAtq -d postgres -c CHECKPOINT >/dev/null; sync; }
 # after a timed run that wrote: vacuum and analyze what it wrote, outside
 # the timing, so that autovacuum's work on it (GIN pending lists, a
@@ -152,6 +159,7 @@ for n in "${sizes[@]}"; do
 
 	first=() rss=() opt1=() naive1=() fl_same=() fl_like=() fl_bare=() fl_peer=() sha=()
 	re_m=() re_o=() walk=() rss2=() ch_m=() ch_o=()
+	first_cpu=() opt1_cpu=() fl_same_cpu=() fl_like_cpu=() client_cpu=()
 	for ((r = 0; r < reps; r++)); do
 		# floors
 		fresh_db perf_peers_floor
@@ -163,10 +171,12 @@ for n in "${sizes[@]}"; do
 			  FROM mreg.models WITH NO DATA;
 		SQL
 		checkpoint
-		t=$(now); copy_rows "$work/models.tsv" mreg.models; fl_same+=("$(since "$t")")
+		t=$(now) c=$(cpu_now); copy_rows "$work/models.tsv" mreg.models
+		fl_same+=("$(since "$t")") fl_same_cpu+=("$(cpu_since "$c")")
 		settle perf_peers_floor
 		checkpoint
-		t=$(now); copy_rows "$work/models.tsv" floor_like; fl_like+=("$(since "$t")")
+		t=$(now) c=$(cpu_now); copy_rows "$work/models.tsv" floor_like
+		fl_like+=("$(since "$t")") fl_like_cpu+=("$(cpu_since "$c")")
 		settle perf_peers_floor
 		checkpoint
 		t=$(now); copy_rows "$work/models.tsv" floor_bare; fl_bare+=("$(since "$t")")
@@ -186,17 +196,18 @@ for n in "${sizes[@]}"; do
 		# first imports
 		fresh_db perf_peers_mreg
 		checkpoint
-		t=$(now)
-		PGDATABASE=perf_peers_mreg /usr/bin/time -f '%M' -o "$work/rss" \
+		t=$(now) c=$(cpu_now)
+		PGDATABASE=perf_peers_mreg /usr/bin/time -f '%M %U %S' -o "$work/rss" \
 			"$MREG" import-dir --quiet "${jobs_opt[@]}" --source peers "$dir"
-		first+=("$(since "$t")")
-		rss+=("$(cat "$work/rss")")
+		first+=("$(since "$t")") first_cpu+=("$(cpu_since "$c")")
+		read -r kb us ss < "$work/rss"
+		rss+=("$kb") client_cpu+=("$(calc "$us + $ss")")
 		settle perf_peers_mreg
 		empty_db perf_peers_opt
 		checkpoint
-		t=$(now)
+		t=$(now) c=$(cpu_now)
 		PGDATABASE=perf_peers_opt "$PY" "$PEERS/peer_optimized.py" "" "$dir" "${peer_jobs[@]}" >/dev/null
-		opt1+=("$(since "$t")")
+		opt1+=("$(since "$t")") opt1_cpu+=("$(cpu_since "$c")")
 		settle perf_peers_opt
 		if [ "$naive" = 1 ]; then
 			empty_db perf_peers_naive
@@ -257,6 +268,24 @@ for n in "${sizes[@]}"; do
 		"1% rewritten: mreg" "$cm" "1% rewritten: optimized peer" "$co"
 	printf '  %-40s %9.1f MiB\n' "peak RSS, mreg first import" "$(calc "$(med "${rss[@]}") / 1024")" \
 		"peak RSS, mreg unchanged re-import" "$(calc "$(med "${rss2[@]}") / 1024")"
+	fc=$(med "${first_cpu[@]}") oc=$(med "${opt1_cpu[@]}") mc=$(med "${client_cpu[@]}")
+	fsc=$(med "${fl_same_cpu[@]}") fkc=$(med "${fl_like_cpu[@]}")
+	busy() { calc "100 * $1 / $2 / $cores"; }
+	echo "  machine CPU over the first import ($cores cores; server and client)"
+	printf '  %-40s %9.3f s  %3.0f%% of the cores\n' \
+		"mreg (its own process: $(printf '%.3f' "$mc") s)" "$fc" "$(busy "$fc" "$f")" \
+		"optimized peer" "$oc" "$(busy "$oc" "$o")" \
+		"\\copy into mreg.models as it is" "$fsc" "$(busy "$fsc" "$fs")" \
+		"\\copy into it without triggers" "$fkc" "$(busy "$fkc" "$fk")"
+	# what the CPU work allows on these cores, every core busy throughout:
+	# mreg's own work; the as-is floor's server work plus mreg's process
+	# (a write path that cost the server nothing beyond that floor); the
+	# floor alone (any client of this schema)
+	echo "  peer / mreg at best, every core busy throughout"
+	printf '  %-52s %6sx\n' \
+		"with mreg's CPU work as measured" "$(ratio "$o" "($fc / $cores)")" \
+		"with the floor's server work + mreg's process" "$(ratio "$o" "(($fsc + $mc) / $cores)")" \
+		"with the floor's server work alone" "$(ratio "$o" "($fsc / $cores)")"
 	echo "  ratios (goal in brackets)"
 	printf '  %-52s %6sx\n' "first import, peer / mreg            [>= 1.3]" "$(ratio "$o" "$f")" \
 		"first import, as-it-is floor / mreg  [> 1]" "$(ratio "$fs" "$f")" \
