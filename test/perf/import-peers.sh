@@ -21,6 +21,8 @@
 #                  the bare columns (no search_doc, no index), the peers' own
 #                  copy_floor.sh, and sha256sum of every file
 #   unchanged      mreg and the optimized peer again; floor: a stat walk
+#                  (UREPS alternating triples per repetition, default 5;
+#                  1 for N >= 50000)
 #   1% rewritten   every 100th file rewritten (a different set each time),
 #                  then mreg and the optimized peer
 # It prints the medians, the peak RSS of mreg's runs (/usr/bin/time) and
@@ -35,6 +37,7 @@ MREG=${MREG:-$root/build/mreg}
 PEERS=${PEERS:-$root/../shared/peers}
 PY=${PY:-/usr/bin/python3}
 REPS=${REPS:-3}
+UREPS=${UREPS:-5}
 REPS_BIG=${REPS_BIG:-1}
 JOBS=${JOBS:-}
 sizes=("$@")
@@ -101,10 +104,10 @@ peer_jobs=()
 
 declare -A result
 for n in "${sizes[@]}"; do
-	reps=$REPS
+	reps=$REPS ureps=$UREPS
 	naive=${NAIVE:-1}
 	if [ "$n" -ge 50000 ]; then
-		reps=$REPS_BIG
+		reps=$REPS_BIG ureps=1
 		naive=${NAIVE:-0}
 	fi
 	dir="$work/m$n"
@@ -218,20 +221,23 @@ for n in "${sizes[@]}"; do
 			empty_db perf_peers_naive
 		fi
 
-		# unchanged re-imports
-		checkpoint
-		t=$(now)
-		PGDATABASE=perf_peers_mreg /usr/bin/time -f '%M' -o "$work/rss2" \
-			"$MREG" import-dir --quiet "${jobs_opt[@]}" --source peers "$dir"
-		re_m+=("$(since "$t")")
-		rss2+=("$(cat "$work/rss2")")
-		checkpoint
-		t=$(now)
-		PGDATABASE=perf_peers_opt "$PY" "$PEERS/peer_optimized.py" "" "$dir" "${peer_jobs[@]}" >/dev/null
-		re_o+=("$(since "$t")")
-		t=$(now)
-		find "$dir" -type f -printf '%s %T@\n' >/dev/null
-		walk+=("$(since "$t")")
+		# unchanged re-imports: UREPS alternating triples per repetition
+		# (they are short, and their ratio is the one noise moves most)
+		for ((u = 0; u < ureps; u++)); do
+			checkpoint
+			t=$(now)
+			PGDATABASE=perf_peers_mreg /usr/bin/time -f '%M' -o "$work/rss2" \
+				"$MREG" import-dir --quiet "${jobs_opt[@]}" --source peers "$dir"
+			re_m+=("$(since "$t")")
+			rss2+=("$(cat "$work/rss2")")
+			checkpoint
+			t=$(now)
+			PGDATABASE=perf_peers_opt "$PY" "$PEERS/peer_optimized.py" "" "$dir" "${peer_jobs[@]}" >/dev/null
+			re_o+=("$(since "$t")")
+			t=$(now)
+			find "$dir" -type f -printf '%s %T@\n' >/dev/null
+			walk+=("$(since "$t")")
+		done
 
 		# 1% rewritten: every 100th file, a different set each repetition
 		find "$dir" -name "??????-*.json" -name "????$(printf '%02d' $((r + 1)))-*" -print0 |
