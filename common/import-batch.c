@@ -241,22 +241,13 @@ static const struct batch_step batch_steps[] = {
 
 	/* the cache rows, in the same transaction as the models */
 	{ STEP_SOURCE, NEED_FILES, COUNT_NONE,
-		"INSERT INTO mreg.source_files AS s (source, path, size, mtime_ns,"
-		" ctime_ns, inode, device, sha256, racy, error, model_id, artifacts,"
-		" model_key)"
+		MREG_SOURCE_FILES_INSERT
 		" SELECT $1::text, path, size, mtime_ns, ctime_ns, inode, device, sha256,"
 		" racy, error, model_id, artifact_stats,"
 		" CASE WHEN kind = 'model' THEN provider || '/' || name END"
 		" FROM mreg_import_batch"
 		" WHERE kind IN ('model', 'touch', 'error')"
-		" ON CONFLICT (source, path) DO UPDATE SET size = EXCLUDED.size,"
-		" mtime_ns = EXCLUDED.mtime_ns, ctime_ns = EXCLUDED.ctime_ns,"
-		" inode = EXCLUDED.inode, device = EXCLUDED.device,"
-		" sha256 = EXCLUDED.sha256, racy = EXCLUDED.racy,"
-		" error = EXCLUDED.error, artifacts = EXCLUDED.artifacts,"
-		" model_id = coalesce(EXCLUDED.model_id, s.model_id),"
-		" model_key = coalesce(EXCLUDED.model_key, s.model_key),"
-		" recorded_at = now()" },
+		MREG_SOURCE_FILES_UPSERT },
 
 	/* files in a provider/name conflict: hash and parse them next time */
 	{ STEP_SOURCE, NEED_INVALIDATE, COUNT_NONE,
@@ -378,7 +369,7 @@ static void copy_row(struct mreg_copy *cp,
  * Anything else (a lost connection, a serialization failure, a bug) ends
  * the run as before.
  */
-static bool refuses_a_value(const char *sqlstate)
+bool mreg_importer_refuses_value(const char *sqlstate)
 {
 	return strncmp(sqlstate, "22", 2) == 0 ||
 	       strncmp(sqlstate, "23", 2) == 0 ||
@@ -626,7 +617,7 @@ static int write_items(struct mreg_importer *w, size_t lo, size_t hi,
 		return 0;
 	}
 	mreg_importer_plan_drop(w);
-	if (!refuses_a_value(err->sqlstate))
+	if (!mreg_importer_refuses_value(err->sqlstate))
 		return -1;
 	why = *err;
 	mreg_error_clear(err);
@@ -683,7 +674,7 @@ static int create_each_provider(struct mreg_importer *w, json_t *names,
 				    "INSERT INTO mreg.providers (name) VALUES ($1)"
 				    " ON CONFLICT (name) DO NOTHING",
 				    1, (const char *[]){ name }, err) < 0) {
-			if (!refuses_a_value(err->sqlstate))
+			if (!mreg_importer_refuses_value(err->sqlstate))
 				goto done;
 			mreg_error_clear(err);
 			if (mreg_db_command(conn, "ROLLBACK TO SAVEPOINT mreg_provider",
@@ -773,7 +764,7 @@ static int providers_first(struct mreg_importer *w, struct mreg_error *err)
 	for (i = 0; i < 2; i++) {
 		if (create_providers(w, names, text, i == 1, err) == 0)
 			break;
-		if (!refuses_a_value(err->sqlstate) || !w->in_txn)
+		if (!mreg_importer_refuses_value(err->sqlstate) || !w->in_txn)
 			goto cleanup;
 		mreg_db_rollback(w->cfg->conn);
 		w->in_txn = false;
@@ -809,7 +800,7 @@ cleanup:
 int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
 {
 	size_t i;
-	int rc = -1;
+	int rc = -1, fresh;
 
 	if (w->nbatch == 0 && w->ninvalid == 0)
 		return 0;
@@ -823,7 +814,9 @@ int mreg_importer_write_batch(struct mreg_importer *w, struct mreg_error *err)
 	if (mreg_importer_begin(w, err) < 0 ||
 	    mreg_importer_audit_context(w, NULL, err) < 0)
 		goto cleanup;
-	if (write_items(w, 0, w->nbatch + w->ninvalid, err) < 0)
+	fresh = mreg_importer_write_fresh(w, 0, w->nbatch + w->ninvalid, err);
+	if (fresh < 0 ||
+	    (fresh == 0 && write_items(w, 0, w->nbatch + w->ninvalid, err) < 0))
 		goto cleanup;
 	if (!w->one_txn) {
 		if (mreg_db_commit(w->cfg->conn, err) < 0)

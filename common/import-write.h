@@ -56,6 +56,9 @@ struct mreg_importer {
 	/* a writer of several (import-writers.c): the providers it has seen
 	 * committed, each name its own key and value */
 	struct mreg_strmap *providers;
+	/* import-fresh.c: a batch of new files could not be written its
+	 * way (a model existed, a value was refused): no more tries */
+	bool fresh_off;
 };
 
 /* Keep cfg and scan (both read until finish), allocate the batch; -1
@@ -105,6 +108,37 @@ int mreg_importer_audit_batch(struct mreg_importer *w, long batch,
  */
 int mreg_importer_write_batch(struct mreg_importer *w,
 			      struct mreg_error *err);
+/*
+ * Does the server refuse a value of one file (data exception, integrity
+ * violation, program limit) rather than the batch?
+ */
+bool mreg_importer_refuses_value(const char *sqlstate);
+
+/*
+ * import-fresh.c: items [lo, hi) of the batch when every one is a file
+ * the source never recorded, bringing a model that lists no artifacts,
+ * written straight into the tables under a savepoint: 1 when written
+ * (and told), 0 when it is for the general way (nothing written: the
+ * range was not such, a provider does not exist yet, a model does, or
+ * the server refused a value), -1 (err filled) on any other failure.
+ */
+int mreg_importer_write_fresh(struct mreg_importer *w, size_t lo, size_t hi,
+			      struct mreg_error *err);
+
+/* The cache rows' INSERT and its conflict rule, shared by both ways. */
+#define MREG_SOURCE_FILES_INSERT                                             \
+	"INSERT INTO mreg.source_files AS s (source, path, size, mtime_ns,"  \
+	" ctime_ns, inode, device, sha256, racy, error, model_id, artifacts," \
+	" model_key)"
+#define MREG_SOURCE_FILES_UPSERT                                             \
+	" ON CONFLICT (source, path) DO UPDATE SET size = EXCLUDED.size,"    \
+	" mtime_ns = EXCLUDED.mtime_ns, ctime_ns = EXCLUDED.ctime_ns,"       \
+	" inode = EXCLUDED.inode, device = EXCLUDED.device,"                 \
+	" sha256 = EXCLUDED.sha256, racy = EXCLUDED.racy,"                   \
+	" error = EXCLUDED.error, artifacts = EXCLUDED.artifacts,"           \
+	" model_id = coalesce(EXCLUDED.model_id, s.model_id),"               \
+	" model_key = coalesce(EXCLUDED.model_key, s.model_key),"            \
+	" recorded_at = now()"
 
 /*
  * import-writers.c, with cfg->writers > 1 outside one transaction: hand

@@ -15,6 +15,8 @@
  *                   claims across files, filling batches (import-write.h)
  *   import-batch.c  the batch writer: COPY into a temporary table, then
  *                   set-based statements, one transaction per batch
+ *   import-fresh.c  its way for a batch of new files: COPY straight into
+ *                   mreg.models, falling back to the general way
  *   import-prune.c  after the last batch: the files that are gone
  *   source.c        a source's name and the loading of its cache
  *                   (mreg.source_files), used by import-dir and bench
