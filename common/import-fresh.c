@@ -22,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "artifact-cache.h"
 #include "audit.h"
 #include "db.h"
@@ -31,7 +29,6 @@
 #include "import-write.h"
 #include "jsontext.h"
 #include "strbuf.h"
-#include "strmap.h"
 #include "utf8.h"
 
 /* The cache rows of the batch's files, each finding its model's id. */
@@ -87,77 +84,101 @@ static int oom(struct mreg_error *err)
 }
 
 /*
- * The id of every item's provider into f[0..n) (the items in order),
- * from one query; 1 when every provider exists, 0 when one does not, -1
- * (err filled).  *res keeps the ids' text.
+ * s as a JSON string in b (quotes, backslashes and control characters
+ * escaped); false when s is no UTF-8 (a file name can be any bytes: the
+ * general way, whose COPY the server refuses the same).
  */
-static int provider_ids(struct mreg_importer *w, size_t lo, size_t hi,
-			struct fresh *f, PGresult **res,
-			struct mreg_error *err)
+static bool put_string(struct mreg_strbuf *b, const char *s)
 {
-	json_t *names = json_object();
-	struct mreg_strmap *ids = NULL;
-	char *text = NULL;
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(s), i, from = 0;
+
+	if (mreg_utf8_first_invalid(s, n) < n)
+		return false;
+	mreg_strbuf_puts(b, "\"");
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7] = { '\\', 'u', '0', '0', 0, 0, 0 };
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		mreg_strbuf_add(b, s + from, i - from);
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			mreg_strbuf_add(b, esc, 2);
+		} else {
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			mreg_strbuf_add(b, esc, 6);
+		}
+		from = i + 1;
+	}
+	mreg_strbuf_add(b, s + from, n - from);
+	mreg_strbuf_puts(b, "\"");
+	return true;
+}
+
+/*
+ * The items of [lo, hi) not skipped into f[0..n), each with its
+ * provider's id, in the order the general way's INSERT has them (ORDER BY
+ * provider_id, name, in the server's collation), from one query: 1 when
+ * every provider exists, 0 when one does not (the general way creates
+ * it), -1 (err filled).  *res keeps the ids' text.
+ */
+static int order_items(struct mreg_importer *w, size_t lo, size_t hi,
+		       size_t n, struct fresh *f, PGresult **res,
+		       struct mreg_error *err)
+{
+	const struct mreg_scan_result **items = calloc(n, sizeof(*items));
+	struct mreg_strbuf keys = { 0 };
+	char num[32];
 	size_t i, k = 0;
 	int j, rc = -1;
 
 	*res = NULL;
-	if (!names)
+	if (!items)
 		return oom(err);
-	for (i = lo; i < hi; i++)
-		if (!w->batch[i]->skip &&
-		    json_object_set_new(names, w->batch[i]->model.provider,
-					json_true()) < 0)
-			goto out_of_memory;
-	if (!(text = json_dumps(names, JSON_COMPACT)) ||
-	    !(ids = mreg_strmap_create(json_object_size(names))))
-		goto out_of_memory;
-	*res = mreg_db_exec(w->cfg->conn,
-			    "SELECT name, id FROM mreg.providers"
-			    " WHERE name IN (SELECT jsonb_object_keys($1::jsonb))",
-			    1, (const char *[]){ text }, PGRES_TUPLES_OK, err);
-	if (!*res)
-		goto done;
-	for (j = 0; j < PQntuples(*res); j++)
-		if (mreg_strmap_put(ids, PQgetvalue(*res, j, 0),
-				    (void *)(size_t)(j + 1), NULL) < 0)
-			goto out_of_memory;
-	rc = 1;
+	mreg_strbuf_puts(&keys, "[");
 	for (i = lo; i < hi; i++) {
 		const struct mreg_scan_result *r = w->batch[i];
-		size_t row;
 
 		if (r->skip)
 			continue;
-		row = (size_t)mreg_strmap_get(ids, r->model.provider);
-		if (row == 0) {
-			rc = 0; /* created by the general way */
-			break;
-		}
-		f[k].r = r;
-		f[k].id_text = PQgetvalue(*res, (int)row - 1, 1);
-		f[k].provider_id = strtoll(f[k].id_text, NULL, 10);
-		k++;
+		snprintf(num, sizeof(num), "%s{\"i\":%zu,\"provider\":",
+			 k ? "," : "", k);
+		mreg_strbuf_puts(&keys, num);
+		put_string(&keys, r->model.provider);
+		mreg_strbuf_puts(&keys, ",\"name\":");
+		put_string(&keys, r->model.name);
+		mreg_strbuf_puts(&keys, "}");
+		items[k++] = r;
 	}
-	goto done;
-out_of_memory:
-	rc = oom(err);
+	mreg_strbuf_puts(&keys, "]");
+	if (keys.oom) {
+		rc = oom(err);
+		goto done;
+	}
+	*res = mreg_db_exec(w->cfg->conn,
+			    "SELECT k.i, p.id FROM jsonb_to_recordset($1::jsonb)"
+			    " AS k(i integer, provider text, name text)"
+			    " JOIN mreg.providers p ON p.name = k.provider"
+			    " ORDER BY p.id, k.name",
+			    1, (const char *[]){ keys.p }, PGRES_TUPLES_OK, err);
+	if (!*res)
+		goto done;
+	rc = 0;
+	if ((size_t)PQntuples(*res) != n)
+		goto done;
+	for (j = 0; j < PQntuples(*res); j++) {
+		f[j].r = items[atoi(PQgetvalue(*res, j, 0))];
+		f[j].id_text = PQgetvalue(*res, j, 1);
+		f[j].provider_id = strtoll(f[j].id_text, NULL, 10);
+	}
+	rc = 1;
 done:
-	mreg_strmap_destroy(ids, NULL);
-	free(text);
-	json_decref(names);
+	mreg_strbuf_free(&keys);
+	free(items);
 	return rc;
-}
-
-/* Provider, then name: the order of the general way's INSERT (its ORDER
- * BY provider_id, name; byte order is the C collation's). */
-static int by_key(const void *a, const void *b)
-{
-	const struct fresh *x = a, *y = b;
-
-	if (x->provider_id != y->provider_id)
-		return x->provider_id < y->provider_id ? -1 : 1;
-	return strcmp(x->r->model.name, y->r->model.name);
 }
 
 /*
@@ -246,41 +267,6 @@ static int copy_models(struct mreg_importer *w, const struct fresh *f,
 	return 0;
 }
 
-/*
- * s as a JSON string in b (quotes, backslashes and control characters
- * escaped); false when s is no UTF-8 (a file name can be any bytes: the
- * general way, whose COPY the server refuses the same).
- */
-static bool put_string(struct mreg_strbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = strlen(s), i, from = 0;
-
-	if (mreg_utf8_first_invalid(s, n) < n)
-		return false;
-	mreg_strbuf_puts(b, "\"");
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7] = { '\\', 'u', '0', '0', 0, 0, 0 };
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		mreg_strbuf_add(b, s + from, i - from);
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			mreg_strbuf_add(b, esc, 2);
-		} else {
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			mreg_strbuf_add(b, esc, 6);
-		}
-		from = i + 1;
-	}
-	mreg_strbuf_add(b, s + from, n - from);
-	mreg_strbuf_puts(b, "\"");
-	return true;
-}
-
 static void put_key(struct mreg_strbuf *b, const char *key)
 {
 	mreg_strbuf_puts(b, ",\"");
@@ -366,7 +352,7 @@ static int try_fresh(struct mreg_importer *w, size_t lo, size_t hi,
 		oom(err);
 		goto done;
 	}
-	rc = provider_ids(w, lo, hi, f, &ids, err);
+	rc = order_items(w, lo, hi, n, f, &ids, err);
 	if (rc <= 0)
 		goto done;
 	mreg_strbuf_puts(&files, "[");
@@ -382,7 +368,6 @@ static int try_fresh(struct mreg_importer *w, size_t lo, size_t hi,
 		rc = oom(err);
 		goto done;
 	}
-	qsort(f, n, sizeof(*f), by_key);
 	rc = -1;
 	if (mreg_audit_row_context(w->cfg->conn, "SELECT $1::jsonb", 1,
 				   (const char *[]){ context.p }, err) < 0 ||
