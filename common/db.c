@@ -662,3 +662,20 @@ bool mreg_copy_out_bool(const struct mreg_copy_out *co, int i)
 {
 	return co->flen[i] == 1 && co->field[i][0] != 0;
 }
+
+void mreg_array_element(struct mreg_strbuf *b, const char *s, size_t n,
+			bool first)
+{
+	size_t i, from = 0;
+
+	mreg_strbuf_puts(b, first ? "\"" : ",\"");
+	for (i = 0; i < n; i++) {
+		if (s[i] != '"' && s[i] != '\\')
+			continue;
+		mreg_strbuf_add(b, s + from, i - from);
+		mreg_strbuf_puts(b, "\\");
+		from = i;
+	}
+	mreg_strbuf_add(b, s + from, n - from);
+	mreg_strbuf_puts(b, "\"");
+}

@@ -14,6 +14,8 @@
 
 #include <libpq-fe.h>
 
+#include "strbuf.h"
+
 #include "error.h"
 #include "pool.h"
 
@@ -189,5 +191,14 @@ void mreg_copy_out_close(struct mreg_copy_out *co);
 /* An int8 or bool field's value (0 / false when NULL or malformed). */
 long long mreg_copy_out_int8(const struct mreg_copy_out *co, int i);
 bool mreg_copy_out_bool(const struct mreg_copy_out *co, int i);
+
+/*
+ * s[0..n) appended to b as an element of a text[] literal ("{...}"):
+ * double-quoted, '"' and '\\' escaped, so that any text (a comma, a
+ * brace, the word NULL) stays one element as written; a comma before it
+ * unless first.  For a parameter or a COPY field (which escapes it again).
+ */
+void mreg_array_element(struct mreg_strbuf *b, const char *s, size_t n,
+			bool first);
 
 #endif

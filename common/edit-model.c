@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "hashcache.h"
+#include "jsontext.h"
 #include "strbuf.h"
 #include "walk.h"
 
@@ -46,32 +47,6 @@ static void puts_(struct doc *d, const char *s)
 	put(d, s, strlen(s));
 }
 
-/*
- * s as a JSON string: '"', '\\' and C0 controls escaped, every other
- * byte as it is -- invalid UTF-8 too, for the parser to refuse as it
- * refuses it in a file.
- */
-static void put_string(struct doc *d, const char *s)
-{
-	char esc[8];
-
-	puts_(d, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(d, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(d, esc, strlen(esc));
-		} else {
-			put(d, s, 1);
-		}
-	}
-	puts_(d, "\"");
-}
-
 /* A new key on its own line, its value's origin noted. */
 static void key(struct doc *d, const char *k, const char *label, bool raw)
 {
@@ -89,7 +64,7 @@ static void string_key(struct doc *d, const char *k, const char *label,
 	if (!v)
 		return;
 	key(d, k, label, false);
-	put_string(d, v);
+	mreg_json_put_string(&d->b, v); /* no newline: escaped */
 }
 
 static void array_key(struct doc *d, const char *k, const char *label,
@@ -104,7 +79,7 @@ static void array_key(struct doc *d, const char *k, const char *label,
 	for (i = 0; i < n; i++) {
 		if (i)
 			puts_(d, ", ");
-		put_string(d, v[i]);
+		mreg_json_put_string(&d->b, v[i]);
 	}
 	puts_(d, "]");
 }

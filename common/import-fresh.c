@@ -83,38 +83,13 @@ static int oom(struct mreg_error *err)
 	return -1;
 }
 
-/*
- * s as a JSON string in b (quotes, backslashes and control characters
- * escaped); false when s is no UTF-8 (a file name can be any bytes: the
- * general way, whose COPY the server refuses the same).
- */
+/* s as a JSON string in b; false when s is no UTF-8 (a file name can be
+ * any bytes: the general way, whose COPY the server refuses the same). */
 static bool put_string(struct mreg_strbuf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = strlen(s), i, from = 0;
-
-	if (mreg_utf8_first_invalid(s, n) < n)
+	if (mreg_utf8_first_invalid(s, strlen(s)) < strlen(s))
 		return false;
-	mreg_strbuf_puts(b, "\"");
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7] = { '\\', 'u', '0', '0', 0, 0, 0 };
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		mreg_strbuf_add(b, s + from, i - from);
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			mreg_strbuf_add(b, esc, 2);
-		} else {
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			mreg_strbuf_add(b, esc, 6);
-		}
-		from = i + 1;
-	}
-	mreg_strbuf_add(b, s + from, n - from);
-	mreg_strbuf_puts(b, "\"");
+	mreg_json_put_string(b, s);
 	return true;
 }
 
@@ -198,21 +173,12 @@ static bool array_literal(struct mreg_strbuf *b, const char *json)
 	if (!mreg_json_iter_init(&it, json, strlen(json)))
 		return false; /* never: json is json_dumps' */
 	while (mreg_json_iter_next(&it, &key, &val)) {
-		size_t n, i, from = 0;
+		size_t n;
 		char *s = mreg_json_string_dup(val.p, val.len, &n);
 
 		if (!s)
 			return false;
-		mreg_strbuf_puts(b, first ? "\"" : ",\"");
-		for (i = 0; i < n; i++) {
-			if (s[i] != '"' && s[i] != '\\')
-				continue;
-			mreg_strbuf_add(b, s + from, i - from);
-			mreg_strbuf_puts(b, "\\");
-			from = i;
-		}
-		mreg_strbuf_add(b, s + from, n - from);
-		mreg_strbuf_puts(b, "\"");
+		mreg_array_element(b, s, n, first);
 		free(s);
 		first = false;
 	}

@@ -304,3 +304,26 @@ json_t *mreg_json_loadb(const char *s, size_t len, size_t flags,
 	free(masked);
 	return root;
 }
+
+void mreg_json_put_string(struct mreg_strbuf *b, const char *s)
+{
+	size_t i, from = 0;
+	char esc[8];
+
+	mreg_strbuf_puts(b, "\"");
+	for (i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		mreg_strbuf_add(b, s + from, i - from);
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		mreg_strbuf_puts(b, esc);
+		from = i + 1;
+	}
+	mreg_strbuf_add(b, s + from, i - from);
+	mreg_strbuf_puts(b, "\"");
+}

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "strbuf.h"
+
 #include <jansson.h>
 
 /* What jsonb's numeric holds (PostgreSQL 15): */
@@ -122,5 +124,12 @@ void mreg_json_path_at(const char *s, size_t len, size_t off, char *buf,
  * value.  0, or -1 on a write error.
  */
 int mreg_json_write(FILE *out, const char *s, size_t len, int indent);
+
+/*
+ * s as a JSON string appended to b: '"', '\\' and C0 controls escaped,
+ * every other byte as it is (invalid UTF-8 too: check first where that
+ * matters).
+ */
+void mreg_json_put_string(struct mreg_strbuf *b, const char *s);
 
 #endif

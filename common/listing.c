@@ -214,31 +214,14 @@ void mreg_listing_bind(const struct mreg_listing *l,
 /* A text[] literal for a $n parameter: every element double-quoted. */
 static char *array_literal(const char *const *items, int n)
 {
-	size_t len = 3, i;
-	char *out, *p;
+	struct mreg_strbuf b = { 0 };
 	int k;
 
+	mreg_strbuf_puts(&b, "{");
 	for (k = 0; k < n; k++)
-		len += 2 * strlen(items[k]) + 3;
-	out = malloc(len);
-	if (!out)
-		return NULL;
-	p = out;
-	*p++ = '{';
-	for (k = 0; k < n; k++) {
-		if (k)
-			*p++ = ',';
-		*p++ = '"';
-		for (i = 0; items[k][i]; i++) {
-			if (items[k][i] == '"' || items[k][i] == '\\')
-				*p++ = '\\';
-			*p++ = items[k][i];
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return out;
+		mreg_array_element(&b, items[k], strlen(items[k]), k == 0);
+	mreg_strbuf_puts(&b, "}");
+	return mreg_strbuf_take(&b);
 }
 
 int mreg_listing_query_init(struct mreg_listing_query *q,
