@@ -27,12 +27,7 @@ static bool is_word_char(char c)
 	       is_digit(c) || c == '_';
 }
 
-/*
- * Length of the number at s[i] by the grammar
- * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, or 0 when the text
- * there does not follow it.  *real: it has a fraction or an exponent.
- */
-static size_t number_len(const char *s, size_t len, size_t i, bool *real)
+size_t mreg_json_number_len(const char *s, size_t len, size_t i, bool *real)
 {
 	size_t p = i;
 
@@ -173,7 +168,7 @@ char *mreg_json_mask(const char *s, size_t len, struct mreg_json_issue *issue)
 			continue;
 		}
 		if (c == '-' || is_digit(c)) {
-			n = number_len(s, len, i, &real);
+			n = mreg_json_number_len(s, len, i, &real);
 			if (n == 0 || (i + n < len && is_num_char(s[i + n]))) {
 				/* not a number: left for jansson to report */
 				for (j = i + 1; j < len && is_num_char(s[j]); j++)
@@ -240,7 +235,7 @@ static void fix_near(json_error_t *jerr, const char *s, const char *masked,
 	start = (size_t)jerr->position - nl;
 	if (memcmp(masked + start, near + sizeof(mark) - 1, nl) != 0)
 		return;
-	n = number_len(s, len, start, &real);
+	n = mreg_json_number_len(s, len, start, &real);
 	if (n == 0 || (n == nl && memcmp(s + start, masked + start, n) == 0))
 		return;
 	token_text(s + start, n, tok, sizeof(tok));

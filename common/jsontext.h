@@ -65,6 +65,13 @@ struct mreg_json_issue {
 char *mreg_json_mask(const char *s, size_t len, struct mreg_json_issue *issue);
 
 /*
+ * Length of the number at s[i] by the grammar
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, or 0 when the text
+ * there does not follow it.  *real: it has a fraction or an exponent.
+ */
+size_t mreg_json_number_len(const char *s, size_t len, size_t i, bool *real);
+
+/*
  * NULL when the number token s (n bytes, JSON grammar) fits PostgreSQL's
  * numeric, else why not (a static string).
  */

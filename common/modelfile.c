@@ -445,8 +445,8 @@ static int validate(json_t *root, const char *text, size_t len,
 	return 0;
 }
 
-int mreg_model_parse(const char *buf, size_t len, const char *path,
-		     struct mreg_model *out, struct mreg_error *err)
+static int parse(const char *buf, size_t len, const char *path,
+		 struct mreg_model *out, struct mreg_error *err, bool quick)
 {
 	json_t *root = NULL;
 	json_error_t jerr;
@@ -481,6 +481,8 @@ int mreg_model_parse(const char *buf, size_t len, const char *path,
 		mreg_error_at(err, path, line, col);
 		goto cleanup;
 	}
+	if (quick && mreg_model_quick(buf, len, out) == 1)
+		return 0;
 	/*
 	 * jansson checks a copy with the numbers masked (no double ever
 	 * holds them); no JSON_DISABLE_EOF_CHECK: trailing garbage is an
@@ -520,4 +522,16 @@ cleanup:
 		mreg_model_finish(out);
 	json_decref(root);
 	return rc;
+}
+
+int mreg_model_parse(const char *buf, size_t len, const char *path,
+		     struct mreg_model *out, struct mreg_error *err)
+{
+	return parse(buf, len, path, out, err, true);
+}
+
+int mreg_model_parse_general(const char *buf, size_t len, const char *path,
+			     struct mreg_model *out, struct mreg_error *err)
+{
+	return parse(buf, len, path, out, err, false);
 }

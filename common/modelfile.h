@@ -83,6 +83,19 @@ struct mreg_model {
 int mreg_model_parse(const char *buf, size_t len, const char *path,
 		     struct mreg_model *out, struct mreg_error *err);
 
+/*
+ * mreg_model_parse() is the quick way (modelfile-quick.c) for a plain
+ * file, and the general way for everything else.  Both on their own, for
+ * the tests that hold them to the same results (fuzz-modelfile,
+ * test-modelfile): the general way alone (same contract as
+ * mreg_model_parse), and the quick way alone on a file already known to
+ * be UTF-8 without NUL and without a byte order mark: 1 when it filled
+ * *out, 0 when it leaves the file to the general way (*out empty).
+ */
+int mreg_model_parse_general(const char *buf, size_t len, const char *path,
+			     struct mreg_model *out, struct mreg_error *err);
+int mreg_model_quick(const char *buf, size_t len, struct mreg_model *out);
+
 /* Free what mreg_model_parse() filled; NULL-safe, leaves *m zeroed. */
 void mreg_model_finish(struct mreg_model *m);
 

@@ -1,6 +1,8 @@
 /* utf8.c - the one UTF-8 decoder (see utf8.h) */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t mreg_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	uint32_t c;
@@ -66,9 +68,18 @@ size_t mreg_utf8_first_invalid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n;
+	uint64_t w;
 	uint32_t cp;
 
 	while (i < len) {
+		/* ASCII, eight bytes a step: most text is */
+		if (len - i >= 8) {
+			memcpy(&w, p + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		n = mreg_utf8_decode(p + i, len - i, &cp);
 		if (n == 0)
 			return i;

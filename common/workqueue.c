@@ -11,6 +11,8 @@ struct mreg_queue {
 	pthread_cond_t not_full;
 	void **items;
 	size_t cap, head, len;
+	size_t batch;                   /* see mreg_queue_create */
+	size_t pop_waiters, push_waiters;
 	bool closed;
 };
 
@@ -27,6 +29,11 @@ struct mreg_queue *mreg_queue_create(size_t capacity, struct mreg_error *err)
 	if (!q->items)
 		goto oom;
 	q->cap = capacity;
+	q->batch = capacity / 8;
+	if (q->batch > 32)
+		q->batch = 32;
+	if (q->batch < 1)
+		q->batch = 1;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->not_empty, NULL);
 	pthread_cond_init(&q->not_full, NULL);
@@ -53,15 +60,19 @@ void mreg_queue_destroy(struct mreg_queue *q)
 int mreg_queue_push(struct mreg_queue *q, void *item)
 {
 	pthread_mutex_lock(&q->lock);
-	while (q->len == q->cap && !q->closed)
+	while (q->len == q->cap && !q->closed) {
+		q->push_waiters++;
 		pthread_cond_wait(&q->not_full, &q->lock);
+		q->push_waiters--;
+	}
 	if (q->closed) {
 		pthread_mutex_unlock(&q->lock);
 		return -1;
 	}
 	q->items[(q->head + q->len) % q->cap] = item;
 	q->len++;
-	pthread_cond_signal(&q->not_empty);
+	if (q->pop_waiters > 0 && q->len >= q->batch)
+		pthread_cond_signal(&q->not_empty);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
 }
@@ -71,13 +82,17 @@ void *mreg_queue_pop(struct mreg_queue *q)
 	void *item = NULL;
 
 	pthread_mutex_lock(&q->lock);
-	while (q->len == 0 && !q->closed)
+	while (q->len == 0 && !q->closed) {
+		q->pop_waiters++;
 		pthread_cond_wait(&q->not_empty, &q->lock);
+		q->pop_waiters--;
+	}
 	if (q->len > 0) {
 		item = q->items[q->head];
 		q->head = (q->head + 1) % q->cap;
 		q->len--;
-		pthread_cond_signal(&q->not_full);
+		if (q->push_waiters > 0 && q->cap - q->len >= q->batch)
+			pthread_cond_signal(&q->not_full);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return item;

@@ -1,5 +1,10 @@
 /* fuzz-modelfile.c - mreg_model_parse() on arbitrary bytes
  *
+ * Differential: mreg_model_parse() takes the quick way for plain files
+ * (modelfile-quick.c) and the general way (jansson) for the rest; every
+ * input also goes the general way alone, and both must give the same
+ * result: the same model, field for field, or the same error.
+ *
  * Besides memory errors: a file that parses is UTF-8 without a NUL byte,
  * has a valid UTF-8 name of 1-200 characters without control characters,
  * slug provider and type, and every field equal to what an independent
@@ -189,14 +194,70 @@ static void check_model(const uint8_t *data, size_t size,
 	json_decref(root);
 }
 
+static int same_field(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* the general way alone gives what mreg_model_parse() gave */
+static void same_as_general(const uint8_t *data, size_t size, int rc,
+			    const struct mreg_model *m,
+			    const struct mreg_error *err)
+{
+	struct mreg_model g;
+	struct mreg_error gerr;
+	size_t i;
+
+	mreg_error_clear(&gerr);
+	fuzz_check(mreg_model_parse_general((const char *)data, size, PATH, &g,
+					    &gerr) == rc,
+		   "the general way says %s", rc == 0 ? "no" : "yes");
+	if (rc != 0) {
+		fuzz_check(gerr.status == err->status &&
+			   strcmp(gerr.message, err->message) == 0 &&
+			   strcmp(gerr.path, err->path) == 0 &&
+			   gerr.line == err->line && gerr.column == err->column,
+			   "errors differ: \"%s\" and \"%s\"", err->message,
+			   gerr.message);
+		return;
+	}
+#define SAME(f) fuzz_check(same_field(m->f, g.f), #f ": \"%s\" and \"%s\"", \
+			   m->f ? m->f : "(null)", g.f ? g.f : "(null)")
+	SAME(name);
+	SAME(provider);
+	SAME(type);
+	SAME(version);
+	SAME(display_name);
+	SAME(description);
+	SAME(tags_json);
+	SAME(synonyms_json);
+	SAME(config_json);
+	SAME(metadata_json);
+#undef SAME
+	fuzz_check(m->active == g.active, "active differs");
+	fuzz_check(m->nartifacts == g.nartifacts, "artifact counts differ");
+	for (i = 0; i < m->nartifacts; i++)
+		fuzz_check(strcmp(m->artifacts[i], g.artifacts[i]) == 0,
+			   "artifact %zu differs", i);
+	fuzz_check(!m->recorded == !g.recorded &&
+		   (!m->recorded ||
+		    memcmp(m->recorded, g.recorded,
+			   m->nartifacts * sizeof(*m->recorded)) == 0),
+		   "recorded artifacts differ");
+	mreg_model_finish(&g);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct mreg_model empty;
 	struct mreg_model m;
 	struct mreg_error err;
+	int rc;
 
 	mreg_error_clear(&err);
-	if (mreg_model_parse((const char *)data, size, PATH, &m, &err) == 0) {
+	rc = mreg_model_parse((const char *)data, size, PATH, &m, &err);
+	same_as_general(data, size, rc, &m, &err);
+	if (rc == 0) {
 		fuzz_check(err.status == 0, "success with an error status");
 		check_model(data, size, &m);
 	} else {

@@ -1,4 +1,5 @@
 /* test-modelfile.c - parsing and validating model files */
+#include <stdbool.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -299,6 +300,121 @@ static void test_artifact_objects(void)
 	    "artifact: a number");
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * The quick way (modelfile-quick.c): takes (1) or leaves (0) text as
+ * expected, and mreg_model_parse() gives what the general way alone
+ * gives, field for field or error for error.
+ */
+static void quick(const char *text, int takes, const char *name)
+{
+	struct mreg_model q, g, m;
+	struct mreg_error gerr, err;
+	int qrc = mreg_model_quick(text, strlen(text), &q);
+	int grc, rc;
+
+	is_int(qrc, takes, "%s: the quick way %s", name,
+	       takes ? "takes it" : "leaves it");
+	mreg_error_clear(&gerr);
+	mreg_error_clear(&err);
+	grc = mreg_model_parse_general(text, strlen(text), "m.json", &g, &gerr);
+	rc = mreg_model_parse(text, strlen(text), "m.json", &m, &err);
+	if (qrc == 1)
+		is_int(grc, 0, "%s: the general way takes it too", name);
+	is_int(rc, grc, "%s: same outcome", name);
+	if (rc == 0 && grc == 0) {
+		bool eq = same_str(m.name, g.name) &&
+			  same_str(m.provider, g.provider) &&
+			  same_str(m.type, g.type) &&
+			  same_str(m.version, g.version) &&
+			  same_str(m.display_name, g.display_name) &&
+			  same_str(m.description, g.description) &&
+			  same_str(m.tags_json, g.tags_json) &&
+			  same_str(m.synonyms_json, g.synonyms_json) &&
+			  same_str(m.config_json, g.config_json) &&
+			  same_str(m.metadata_json, g.metadata_json) &&
+			  m.active == g.active && m.nartifacts == g.nartifacts;
+
+		if (!ok(eq, "%s: same model", name))
+			diag("  tags %s / %s, config %s / %s", m.tags_json,
+			     g.tags_json, m.config_json, g.config_json);
+	} else if (rc != 0 && grc != 0) {
+		is_str(err.message, gerr.message, "%s: same error", name);
+	}
+	if (qrc == 1)
+		mreg_model_finish(&q);
+	mreg_model_finish(&g);
+	mreg_model_finish(&m);
+}
+
+#define Q "{\"name\": \"n\", \"provider\": \"p\", \"type\": \"llm\""
+static void test_quick(void)
+{
+	struct mreg_model m;
+	struct mreg_error err;
+
+	quick(Q "}", 1, "the three keys");
+	quick(" \n\t\r" Q " , \"version\" : \"1\" , \"active\" : false } \n", 1,
+	      "white space everywhere");
+	quick(Q ", \"tags\": [\"b\", \"a\", \"caf\xc3\xa9\"], \"synonyms\": [],"
+	      " \"display_name\": \"N\", \"description\": \"d\"}", 1,
+	      "tags as written, empty synonyms");
+	quick(Q ", \"config\": {\"a\": [1, -0.5e+3, {\"b\": null}, true, false,"
+	      " \"x\"], \"c\": {}, \"d\": [], \"e\": 123456789012345678901234567890},"
+	      " \"metadata\": { \"z\" : 0.06 }}", 1, "nested config, exact numbers");
+	/* what the quick way leaves: the general way decides and words it */
+	quick(Q ", \"description\": \"a\\nb\"}", 0, "an escape");
+	quick(Q ", \"config\": {\"a\": \"\\u00e9\"}}", 0, "an escape in config");
+	quick(Q ", \"description\": \"a\tb\"}", 0, "a raw tab in a string");
+	quick(Q ", \"artifacts\": [\"a.bin\"]}", 0, "artifacts");
+	quick(Q ", \"conf\": {}}", 0, "an unknown key");
+	quick(Q ", \"name\": \"m\"}", 0, "a key twice");
+	quick(Q ", \"config\": {\"a\": 1, \"a\": 2}}", 0,
+	      "a key twice in config");
+	quick(Q ", \"config\": {\"a\": {\"b\": 1, \"b\": 1}}}", 0,
+	      "a key twice deeper");
+	quick(Q ", \"config\": {\"a\": 1, \"b\": {\"a\": 1}}}", 1,
+	      "the same key in two objects");
+	quick(Q ", \"tags\": [\"a\", \"a\"]}", 0, "a tag twice");
+	quick(Q ", \"tags\": [\"\"]}", 0, "an empty tag");
+	quick(Q ", \"tags\": [1]}", 0, "a number as tag");
+	quick(Q ", \"version\": null}", 0, "null version");
+	quick(Q ", \"active\": 1}", 0, "active a number");
+	quick(Q ", \"config\": []}", 0, "config an array");
+	quick(Q ", \"config\": {\"a\": 01}}", 0, "a leading zero");
+	quick(Q ", \"config\": {\"a\": 1.}}", 0, "a bare point");
+	quick(Q ", \"config\": {\"a\": 1e99999999999}}", 0,
+	      "an exponent numeric cannot hold");
+	quick(Q ", \"config\": {\"a\": tru}}", 0, "a bad word");
+	quick(Q ", \"config\": {\"a\": truex}}", 0, "a word run on");
+	quick(Q ", \"config\": {\"a\": 1,}}", 0, "a trailing comma");
+	quick(Q ", \"config\": {\"a\" 1}}", 0, "no colon");
+	quick(Q "} x", 0, "trailing garbage");
+	quick(Q "}}", 0, "a brace too many");
+	quick(Q, 0, "unterminated");
+	quick("{\"name\": \"n\", \"type\": \"llm\"}", 0, "no provider");
+	quick("{\"name\": \"\", \"provider\": \"p\", \"type\": \"llm\"}", 0,
+	      "an empty name");
+	quick("{\"name\": \"n\", \"provider\": \"P\", \"type\": \"llm\"}", 0,
+	      "a provider that is no slug");
+	quick("{}", 0, "an empty object");
+	quick("[]", 0, "an array");
+	quick(Q ", \"config\": "
+	      "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
+	      0, "deep nesting");
+	/* through mreg_model_parse, BOM and all */
+	is_int(parse("\xef\xbb\xbf" Q ", \"tags\": [\"x\"]}", &m, &err), 0,
+	       "BOM, then the quick way");
+	is_str(m.tags_json, "[\"x\"]", "its tags");
+	is_str(m.config_json, "{}", "config defaults to {}");
+	ok(m.active, "active defaults to true");
+	mreg_model_finish(&m);
+}
+
 int main(void)
 {
 	json_object_seed(0);
@@ -307,5 +423,6 @@ int main(void)
 	test_exact();
 	test_helpers();
 	test_artifact_objects();
+	test_quick();
 	return tap_done();
 }

@@ -136,11 +136,48 @@ static void test_close_wakes(void)
 	mreg_queue_destroy(q);
 }
 
+static atomic_int got;
+
+static void *counting_consumer(void *arg)
+{
+	(void)arg;
+	while (mreg_queue_pop(q) != NULL)
+		atomic_fetch_add(&got, 1);
+	return NULL;
+}
+
+/* Sleepers are woken a batch at a time (capacity / 8): a full batch wakes
+ * a consumer without a close; what is left of one, the close. */
+static void test_batch_wake(void)
+{
+	struct mreg_error err;
+	struct mreg_workers *w;
+	intptr_t i;
+	int waited;
+
+	atomic_store(&got, 0);
+	q = mreg_queue_create(64, &err); /* batches of 8 */
+	w = mreg_workers_start(1, counting_consumer, NULL, &err);
+	for (i = 1; i <= 8; i++)
+		mreg_queue_push(q, (void *)i);
+	/* an event with a deadline: the consumer takes the batch */
+	for (waited = 0; atomic_load(&got) < 8 && waited < 10000; waited++)
+		sleep_ms(1);
+	is_int(atomic_load(&got), 8, "a full batch wakes the consumer");
+	for (i = 1; i <= 3; i++)
+		mreg_queue_push(q, (void *)i);
+	mreg_queue_close(q);
+	mreg_workers_join(w);
+	is_int(atomic_load(&got), 11, "the close hands on the rest of a batch");
+	mreg_queue_destroy(q);
+}
+
 int main(void)
 {
 	test_many_consumers(1);
 	test_many_consumers(8);
 	test_blocking();
 	test_close_wakes();
+	test_batch_wake();
 	return tap_done();
 }
