@@ -5,8 +5,10 @@
  * is written without the batch table of import-batch.c: its models are
  * COPYed into mreg.models itself, in provider and name order as the
  * general way inserts them (the same statement trigger writes their
- * model.create rows, from the same row context), then the files' cache
- * rows in one INSERT that finds each model's id.  Beside the rows
+ * model.create rows, from the same row context); one query reads their
+ * ids back, and the files' cache rows are COPYed too (an INSERT from one
+ * jsonb document with ON CONFLICT cost the server ~3x the COPY: parsing
+ * the document and the speculative insertion).  Beside the rows
  * themselves, the general way costs a first import of 10,000 files ~0.8 s
  * of the server's CPU (log_statement_stats): the batch table's COPY, two
  * UPDATEs of its wide rows, its ANALYZE, the lookup of models that do not
@@ -31,29 +33,28 @@
 #include "strbuf.h"
 #include "utf8.h"
 
-/* The cache rows of the batch's files, each finding its model's id. */
-static const char *const files_sql =
-	MREG_SOURCE_FILES_INSERT
-	" SELECT $1::text, f.path, f.size, f.mtime_ns, f.ctime_ns, f.inode,"
-	" f.device, f.sha256, f.racy, NULL, m.id, f.artifacts::jsonb,"
-	" f.provider || '/' || f.name"
-	" FROM jsonb_to_recordset($2::jsonb) AS f(path text, size bigint,"
-	" mtime_ns bigint, ctime_ns bigint, inode bigint, device bigint,"
-	" sha256 text, racy boolean, provider_id bigint, provider text,"
-	" name text, artifacts text)"
-	" JOIN mreg.models m ON m.provider_id = f.provider_id"
-	" AND m.name = f.name"
-	MREG_SOURCE_FILES_UPSERT;
+/* The ids of the models just copied, in the order of the arrays. */
+static const char *const ids_sql =
+	"SELECT m.id FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY"
+	" AS k(provider_id, name, i)"
+	" JOIN mreg.models m ON m.provider_id = k.provider_id"
+	" AND m.name = k.name ORDER BY k.i";
+
+/* The cache rows of the batch's files (never recorded: no conflict). */
+static const char *const files_copy_sql =
+	"COPY mreg.source_files (source, path, size, mtime_ns, ctime_ns,"
+	" inode, device, sha256, racy, error, model_id, artifacts, model_key)"
+	" FROM STDIN";
 
 static const char *const models_copy_sql =
 	"COPY mreg.models (provider_id, name, type, version, display_name,"
 	" description, tags, synonyms, active, config, metadata) FROM STDIN";
 
-/* A file of the batch with its provider's id. */
+/* A file of the batch with its provider's id and its model's. */
 struct fresh {
 	const struct mreg_scan_result *r;
-	long long provider_id;
-	const char *id_text;
+	const char *id_text;       /* the provider's */
+	const char *model_id;
 };
 
 /* The number of items of [lo, hi) to write when every one is a new model
@@ -147,7 +148,6 @@ static int order_items(struct mreg_importer *w, size_t lo, size_t hi,
 	for (j = 0; j < PQntuples(*res); j++) {
 		f[j].r = items[atoi(PQgetvalue(*res, j, 0))];
 		f[j].id_text = PQgetvalue(*res, j, 1);
-		f[j].provider_id = strtoll(f[j].id_text, NULL, 10);
 	}
 	rc = 1;
 done:
@@ -233,74 +233,140 @@ static int copy_models(struct mreg_importer *w, const struct fresh *f,
 	return 0;
 }
 
-static void put_key(struct mreg_strbuf *b, const char *key)
-{
-	mreg_strbuf_puts(b, ",\"");
-	mreg_strbuf_puts(b, key);
-	mreg_strbuf_puts(b, "\":");
-}
-
-static void put_ll(struct mreg_strbuf *b, const char *key, long long v)
-{
-	char buf[32];
-
-	put_key(b, key);
-	snprintf(buf, sizeof(buf), "%lld", v);
-	mreg_strbuf_puts(b, buf);
-}
-
 /*
- * One file's cache row (an element of the array files) and its audit
- * row context (a member of the object context), as JSON text; false
- * when a path is no UTF-8.
+ * One file's member of the audit rows' context (an object keyed by
+ * "provider/name": {"path", "sha256"}), as JSON text; false when its path
+ * is no UTF-8.
  */
-static bool add_file(struct mreg_strbuf *files, struct mreg_strbuf *context,
-		     struct mreg_strbuf *key, const struct fresh *f)
+static bool add_context(struct mreg_strbuf *context, struct mreg_strbuf *key,
+			const struct fresh *f)
 {
 	const struct mreg_scan_result *r = f->r;
 	char hex[MREG_SHA256_HEX];
-	char *arts;
-	bool ok;
 
 	mreg_digest_to_hex(r->sha, hex);
-	mreg_strbuf_puts(files, files->len > 1 ? ",{\"path\":" : "{\"path\":");
-	if (!put_string(files, r->rel))
-		return false;
-	put_ll(files, "size", (long long)r->st.size);
-	put_ll(files, "mtime_ns", (long long)r->st.mtime_ns);
-	put_ll(files, "ctime_ns", (long long)r->st.ctime_ns);
-	put_ll(files, "inode", (long long)r->st.inode);
-	put_ll(files, "device", (long long)r->st.device);
-	put_key(files, "sha256");
-	put_string(files, hex);
-	put_key(files, "racy");
-	mreg_strbuf_puts(files, r->racy ? "true" : "false");
-	put_ll(files, "provider_id", f->provider_id);
-	put_key(files, "provider");
-	put_string(files, r->model.provider);
-	put_key(files, "name");
-	put_string(files, r->model.name);
-	/* the artifacts' record as text: cast to jsonb as COPY's text is */
-	put_key(files, "artifacts");
-	arts = mreg_artifacts_record(r->arts, r->narts);
-	ok = arts && put_string(files, arts);
-	free(arts);
-	mreg_strbuf_puts(files, "}");
-
-	/* "provider/name": {"path": ..., "sha256": ...} */
 	if (context->len > 1)
 		mreg_strbuf_puts(context, ",");
 	key->len = 0;
 	mreg_strbuf_puts(key, r->model.provider);
 	mreg_strbuf_puts(key, "/");
 	mreg_strbuf_puts(key, r->model.name);
-	ok = ok && !key->oom && put_string(context, key->p);
+	if (key->oom || !put_string(context, key->p))
+		return false;
 	mreg_strbuf_puts(context, ":{\"path\":");
-	put_string(context, r->rel);
+	if (!put_string(context, r->rel))
+		return false;
 	mreg_strbuf_puts(context, ",\"sha256\":\"");
 	mreg_strbuf_puts(context, hex);
 	mreg_strbuf_puts(context, "\"}");
-	return ok;
+	return true;
+}
+
+/*
+ * The ids of the models of f[0..n), just copied, into f[i].model_id (the
+ * text of *res); -1 with err filled.
+ */
+static int model_ids(struct mreg_importer *w, struct fresh *f, size_t n,
+		     PGresult **res, struct mreg_error *err)
+{
+	struct mreg_strbuf pids = { 0 }, names = { 0 };
+	size_t i;
+	int rc = -1;
+
+	mreg_strbuf_puts(&pids, "{");
+	mreg_strbuf_puts(&names, "{");
+	for (i = 0; i < n; i++) {
+		const char *name = f[i].r->model.name;
+
+		if (i > 0)
+			mreg_strbuf_puts(&pids, ",");
+		mreg_strbuf_puts(&pids, f[i].id_text);
+		mreg_array_element(&names, name, strlen(name), i == 0);
+	}
+	mreg_strbuf_puts(&pids, "}");
+	mreg_strbuf_puts(&names, "}");
+	if (pids.oom || names.oom) {
+		oom(err);
+		goto done;
+	}
+	*res = mreg_db_exec(w->cfg->conn, ids_sql, 2,
+			    (const char *[]){ pids.p, names.p }, PGRES_TUPLES_OK,
+			    err);
+	if (!*res)
+		goto done;
+	if ((size_t)PQntuples(*res) != n) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "found %d of the %zu models just copied",
+			       PQntuples(*res), n);
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		f[i].model_id = PQgetvalue(*res, (int)i, 0);
+	rc = 0;
+done:
+	mreg_strbuf_free(&pids);
+	mreg_strbuf_free(&names);
+	return rc;
+}
+
+static void copy_ll(struct mreg_copy *cp, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	mreg_copy_field(cp, buf);
+}
+
+/* The cache rows of f[0..n) into mreg.source_files; -1 with err filled. */
+static int copy_files(struct mreg_importer *w, const struct fresh *f,
+		      size_t n, struct mreg_error *err)
+{
+	struct mreg_strbuf key = { 0 };
+	struct mreg_copy cp;
+	char hex[MREG_SHA256_HEX];
+	size_t i;
+	long rows;
+
+	if (mreg_copy_begin(&cp, w->cfg->conn, files_copy_sql, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct mreg_scan_result *r = f[i].r;
+
+		key.len = 0;
+		mreg_strbuf_puts(&key, r->model.provider);
+		mreg_strbuf_puts(&key, "/");
+		mreg_strbuf_puts(&key, r->model.name);
+		if (key.oom) {
+			mreg_copy_abort(&cp);
+			mreg_strbuf_free(&key);
+			return oom(err);
+		}
+		mreg_digest_to_hex(r->sha, hex);
+		mreg_copy_field(&cp, w->cfg->source);
+		mreg_copy_field(&cp, r->rel);
+		copy_ll(&cp, (long long)r->st.size);
+		copy_ll(&cp, (long long)r->st.mtime_ns);
+		copy_ll(&cp, (long long)r->st.ctime_ns);
+		copy_ll(&cp, (long long)r->st.inode);
+		copy_ll(&cp, (long long)r->st.device);
+		mreg_copy_field(&cp, hex);
+		mreg_copy_field(&cp, r->racy ? "t" : "f");
+		mreg_copy_field(&cp, NULL);
+		mreg_copy_field(&cp, f[i].model_id);
+		mreg_copy_field(&cp, "[]"); /* no artifacts (count_fresh) */
+		mreg_copy_fieldn(&cp, key.p, key.len);
+		mreg_copy_row(&cp);
+	}
+	mreg_strbuf_free(&key);
+	rows = mreg_copy_end(&cp, err);
+	if (rows < 0)
+		return -1;
+	if ((size_t)rows != n) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "recorded %ld files of %zu", rows, n);
+		return -1;
+	}
+	return 0;
 }
 
 /* The audit rows' context, the models, the cache rows; 1 (written), 0
@@ -309,8 +375,8 @@ static int try_fresh(struct mreg_importer *w, size_t lo, size_t hi,
 		     size_t n, struct mreg_error *err)
 {
 	struct fresh *f = calloc(n, sizeof(*f));
-	struct mreg_strbuf files = { 0 }, context = { 0 }, key = { 0 };
-	PGresult *ids = NULL, *res = NULL;
+	struct mreg_strbuf context = { 0 }, key = { 0 };
+	PGresult *providers = NULL, *models = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -318,42 +384,31 @@ static int try_fresh(struct mreg_importer *w, size_t lo, size_t hi,
 		oom(err);
 		goto done;
 	}
-	rc = order_items(w, lo, hi, n, f, &ids, err);
+	rc = order_items(w, lo, hi, n, f, &providers, err);
 	if (rc <= 0)
 		goto done;
-	mreg_strbuf_puts(&files, "[");
 	mreg_strbuf_puts(&context, "{");
 	for (i = 0; i < n; i++)
-		if (!add_file(&files, &context, &key, &f[i])) {
+		if (!add_context(&context, &key, &f[i])) {
 			rc = 0; /* a path that is no UTF-8: the general way */
 			goto done;
 		}
-	mreg_strbuf_puts(&files, "]");
 	mreg_strbuf_puts(&context, "}");
-	if (files.oom || context.oom) {
+	if (context.oom) {
 		rc = oom(err);
 		goto done;
 	}
 	rc = -1;
 	if (mreg_audit_row_context(w->cfg->conn, "SELECT $1::jsonb", 1,
 				   (const char *[]){ context.p }, err) < 0 ||
-	    copy_models(w, f, n, err) < 0)
+	    copy_models(w, f, n, err) < 0 ||
+	    model_ids(w, f, n, &models, err) < 0 ||
+	    copy_files(w, f, n, err) < 0)
 		goto done;
-	res = mreg_db_exec(w->cfg->conn, files_sql, 2,
-			   (const char *[]){ w->cfg->source, files.p },
-			   PGRES_COMMAND_OK, err);
-	if (!res)
-		goto done;
-	if (strtol(PQcmdTuples(res), NULL, 10) != (long)n) {
-		mreg_error_set(err, MREG_EXIT_FAILURE,
-			       "recorded %s files of %zu", PQcmdTuples(res), n);
-		goto done;
-	}
 	rc = 1;
 done:
-	PQclear(res);
-	PQclear(ids);
-	mreg_strbuf_free(&files);
+	PQclear(models);
+	PQclear(providers);
 	mreg_strbuf_free(&context);
 	mreg_strbuf_free(&key);
 	free(f);
