@@ -1,6 +1,8 @@
 /* test-copyout.c - COPY TO STDOUT (FORMAT binary) read row by row (db.h),
  * against the sandbox database: exact values, many rows, a row too big for
- * one read, an error and a dead server half-way, stopping early
+ * one read, an error and a dead server half-way, stopping early; and the
+ * other way, COPY FROM STDIN's text escaping (mreg_copy_fieldn): every
+ * byte that needs an escape at every offset of an eight-byte step
  *
  * Needs the PG* environment of test/pg-sandbox; without a database every
  * test fails (Bail out), it never skips.
@@ -177,6 +179,62 @@ static void test_failures(void)
 	mreg_pool_release(pool, c);
 }
 
+/* One text per row into a temporary table, and back, in order. */
+static void test_copy_in(void)
+{
+	static const char specials[] = { '\\', '\t', '\n', '\r', 0x01, 0x0d,
+					 0x0e, 0x1f, 0x5b, 0x5d, 0x7f };
+	struct mreg_conn *c = conn();
+	struct mreg_copy cp;
+	struct mreg_error err;
+	PGresult *res;
+	char texts[300][40];
+	size_t lens[300], n = 0, i, k, at, len;
+	int same = 0, rc;
+
+	/* each byte above (those COPY escapes and their neighbours) at each
+	 * offset of texts of 1 to 24 bytes of 'a' (plain: the eight-byte
+	 * step), some ending in UTF-8 */
+	for (k = 0; k < sizeof(specials); k++)
+		for (at = 0; at < 24; at++) {
+			len = 1 + (at * 7 + k) % 24;
+			if (at >= len)
+				len = at + 1;
+			memset(texts[n], 'a', len);
+			if (k % 3 == 0 && len >= at + 6)
+				memcpy(texts[n] + len - 5, "\xc3\xa9\xe4\xb8\xad", 5);
+			texts[n][at] = specials[k];
+			lens[n++] = len;
+		}
+	rc = mreg_db_command(c, "CREATE TEMP TABLE copy_in_t (i int, v text)",
+			     0, NULL, &err);
+	is_int(rc, 0, "a table for the round trip");
+	rc = mreg_copy_begin(&cp, c, "COPY copy_in_t (i, v) FROM STDIN", &err);
+	is_int(rc, 0, "a COPY FROM STDIN begins");
+	for (i = 0; i < n; i++) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "%zu", i);
+		mreg_copy_field(&cp, num);
+		mreg_copy_fieldn(&cp, texts[i], lens[i]);
+		mreg_copy_row(&cp);
+	}
+	is_int(mreg_copy_end(&cp, &err), (long)n, "%zu rows copied", n);
+	res = mreg_db_exec(c, "SELECT v FROM copy_in_t ORDER BY i", 0, NULL,
+			   PGRES_TUPLES_OK, &err);
+	ok(res && (size_t)PQntuples(res) == n, "read back");
+	for (i = 0; res && i < n && i < (size_t)PQntuples(res); i++) {
+		if ((size_t)PQgetlength(res, (int)i, 0) == lens[i] &&
+		    memcmp(PQgetvalue(res, (int)i, 0), texts[i], lens[i]) == 0)
+			same++;
+		else
+			diag("  row %zu differs", i);
+	}
+	is_int(same, (int)n, "every text came back as written");
+	PQclear(res);
+	mreg_pool_release(pool, c);
+}
+
 int main(void)
 {
 	struct mreg_pool_config cfg = { .max_size = 2,
@@ -189,6 +247,7 @@ int main(void)
 	test_values();
 	test_many_and_big();
 	test_failures();
+	test_copy_in();
 	mreg_pool_destroy(pool);
 	return tap_done();
 }
