@@ -312,16 +312,11 @@ static char *artifacts_json(const struct mreg_scan_result *r)
 	return s;
 }
 
-static void copy_row(struct mreg_copy *cp,
-		     const struct mreg_scan_result *r, const char *kind)
+void mreg_importer_copy_file(struct mreg_copy *cp,
+			     const struct mreg_scan_result *r)
 {
 	char hex[MREG_SHA256_HEX];
-	const struct mreg_model *m = &r->model;
-	bool model = r->kind == MREG_SCAN_MODEL;
-	char *arts = NULL;
 
-	/* kind, path, then BATCH_FIELDS in order */
-	mreg_copy_field(cp, kind);
 	mreg_copy_field(cp, r->rel);
 	copy_ll(cp, r->st.size);
 	copy_ll(cp, r->st.mtime_ns);
@@ -331,6 +326,18 @@ static void copy_row(struct mreg_copy *cp,
 	mreg_digest_to_hex(r->sha, hex);
 	mreg_copy_field(cp, hex);
 	mreg_copy_field(cp, r->racy ? "t" : "f");
+}
+
+static void copy_row(struct mreg_copy *cp,
+		     const struct mreg_scan_result *r, const char *kind)
+{
+	const struct mreg_model *m = &r->model;
+	bool model = r->kind == MREG_SCAN_MODEL;
+	char *arts = NULL;
+
+	/* kind, path, then BATCH_FIELDS in order */
+	mreg_copy_field(cp, kind);
+	mreg_importer_copy_file(cp, r);
 	if (r->kind == MREG_SCAN_ERROR)
 		mreg_copy_field(cp, r->error);
 	else if (r->kind == MREG_SCAN_TOUCH && r->entry)

@@ -186,6 +186,22 @@ static bool array_literal(struct mreg_strbuf *b, const char *json)
 	return !b->oom;
 }
 
+/* End COPY cp, which sent n rows of what: 0, or -1 with err filled. */
+static int copy_end(struct mreg_copy *cp, size_t n, const char *what,
+		    struct mreg_error *err)
+{
+	long rows = mreg_copy_end(cp, err);
+
+	if (rows < 0)
+		return -1;
+	if ((size_t)rows != n) {
+		mreg_error_set(err, MREG_EXIT_FAILURE,
+			       "COPY wrote %ld %s of %zu", rows, what, n);
+		return -1;
+	}
+	return 0;
+}
+
 /* The models of f[0..n) into mreg.models; -1 with err filled. */
 static int copy_models(struct mreg_importer *w, const struct fresh *f,
 		       size_t n, struct mreg_error *err)
@@ -193,7 +209,6 @@ static int copy_models(struct mreg_importer *w, const struct fresh *f,
 	struct mreg_strbuf tags = { 0 }, synonyms = { 0 };
 	struct mreg_copy cp;
 	size_t i;
-	long rows;
 
 	if (mreg_copy_begin(&cp, w->cfg->conn, models_copy_sql, err) < 0)
 		return -1;
@@ -222,15 +237,7 @@ static int copy_models(struct mreg_importer *w, const struct fresh *f,
 	}
 	mreg_strbuf_free(&tags);
 	mreg_strbuf_free(&synonyms);
-	rows = mreg_copy_end(&cp, err);
-	if (rows < 0)
-		return -1;
-	if ((size_t)rows != n) {
-		mreg_error_set(err, MREG_EXIT_FAILURE,
-			       "COPY wrote %ld models of %zu", rows, n);
-		return -1;
-	}
-	return 0;
+	return copy_end(&cp, n, "models", err);
 }
 
 /*
@@ -309,23 +316,13 @@ done:
 	return rc;
 }
 
-static void copy_ll(struct mreg_copy *cp, long long v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%lld", v);
-	mreg_copy_field(cp, buf);
-}
-
 /* The cache rows of f[0..n) into mreg.source_files; -1 with err filled. */
 static int copy_files(struct mreg_importer *w, const struct fresh *f,
 		      size_t n, struct mreg_error *err)
 {
 	struct mreg_strbuf key = { 0 };
 	struct mreg_copy cp;
-	char hex[MREG_SHA256_HEX];
 	size_t i;
-	long rows;
 
 	if (mreg_copy_begin(&cp, w->cfg->conn, files_copy_sql, err) < 0)
 		return -1;
@@ -341,16 +338,8 @@ static int copy_files(struct mreg_importer *w, const struct fresh *f,
 			mreg_strbuf_free(&key);
 			return oom(err);
 		}
-		mreg_digest_to_hex(r->sha, hex);
 		mreg_copy_field(&cp, w->cfg->source);
-		mreg_copy_field(&cp, r->rel);
-		copy_ll(&cp, (long long)r->st.size);
-		copy_ll(&cp, (long long)r->st.mtime_ns);
-		copy_ll(&cp, (long long)r->st.ctime_ns);
-		copy_ll(&cp, (long long)r->st.inode);
-		copy_ll(&cp, (long long)r->st.device);
-		mreg_copy_field(&cp, hex);
-		mreg_copy_field(&cp, r->racy ? "t" : "f");
+		mreg_importer_copy_file(&cp, r);
 		mreg_copy_field(&cp, NULL);
 		mreg_copy_field(&cp, f[i].model_id);
 		mreg_copy_field(&cp, "[]"); /* no artifacts (count_fresh) */
@@ -358,15 +347,7 @@ static int copy_files(struct mreg_importer *w, const struct fresh *f,
 		mreg_copy_row(&cp);
 	}
 	mreg_strbuf_free(&key);
-	rows = mreg_copy_end(&cp, err);
-	if (rows < 0)
-		return -1;
-	if ((size_t)rows != n) {
-		mreg_error_set(err, MREG_EXIT_FAILURE,
-			       "recorded %ld files of %zu", rows, n);
-		return -1;
-	}
-	return 0;
+	return copy_end(&cp, n, "files", err);
 }
 
 /* The audit rows' context, the models, the cache rows; 1 (written), 0

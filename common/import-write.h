@@ -113,6 +113,13 @@ int mreg_importer_write_batch(struct mreg_importer *w,
  * violation, program limit) rather than the batch?
  */
 bool mreg_importer_refuses_value(const char *sqlstate);
+/*
+ * The fields a file's cache record starts with, as COPY fields: path,
+ * size, mtime_ns, ctime_ns, inode, device, sha256, racy (the batch
+ * table's and mreg.source_files' order).
+ */
+void mreg_importer_copy_file(struct mreg_copy *cp,
+			     const struct mreg_scan_result *r);
 
 /*
  * import-fresh.c: items [lo, hi) of the batch when every one is a file

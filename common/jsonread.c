@@ -14,7 +14,7 @@ static bool is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static size_t skip_ws(const char *s, size_t len, size_t i)
+size_t mreg_json_skip_ws(const char *s, size_t len, size_t i)
 {
 	while (i < len && is_ws(s[i]))
 		i++;
@@ -71,7 +71,7 @@ static size_t value_end(const char *s, size_t len, size_t i)
 struct mreg_json_span mreg_json_trim(const char *s, size_t len)
 {
 	struct mreg_json_span r;
-	size_t i = skip_ws(s, len, 0);
+	size_t i = mreg_json_skip_ws(s, len, 0);
 
 	while (len > i && is_ws(s[len - 1]))
 		len--;
@@ -83,7 +83,7 @@ struct mreg_json_span mreg_json_trim(const char *s, size_t len)
 bool mreg_json_iter_init(struct mreg_json_iter *it, const char *s,
 			 size_t len)
 {
-	size_t i = skip_ws(s, len, 0);
+	size_t i = mreg_json_skip_ws(s, len, 0);
 
 	memset(it, 0, sizeof(*it));
 	if (i >= len || (s[i] != '{' && s[i] != '['))
@@ -104,13 +104,13 @@ bool mreg_json_iter_next(struct mreg_json_iter *it, struct mreg_json_span *key,
 
 	if (!s)
 		return false;
-	i = skip_ws(s, len, it->pos);
+	i = mreg_json_skip_ws(s, len, it->pos);
 	if (i >= len || s[i] == '}' || s[i] == ']')
 		goto end;
 	if (!it->first) {
 		if (s[i] != ',')
 			goto end;
-		i = skip_ws(s, len, i + 1);
+		i = mreg_json_skip_ws(s, len, i + 1);
 	}
 	key->p = s + i;
 	key->len = 0;
@@ -118,10 +118,10 @@ bool mreg_json_iter_next(struct mreg_json_iter *it, struct mreg_json_span *key,
 		if (i >= len || s[i] != '"' || !(e = string_end(s, len, i)))
 			goto end;
 		key->len = e - i;
-		i = skip_ws(s, len, e);
+		i = mreg_json_skip_ws(s, len, e);
 		if (i >= len || s[i] != ':')
 			goto end;
-		i = skip_ws(s, len, i + 1);
+		i = mreg_json_skip_ws(s, len, i + 1);
 	}
 	e = value_end(s, len, i);
 	if (e == 0 || e == i)
@@ -329,7 +329,7 @@ int mreg_json_write(FILE *out, const char *s, size_t len, int indent)
 			fwrite(s + i, 1, e - i, out);
 			i = e;
 		} else if (c == '{' || c == '[') {
-			j = skip_ws(s, len, i + 1);
+			j = mreg_json_skip_ws(s, len, i + 1);
 			if (j < len && s[j] == (c == '{' ? '}' : ']')) {
 				fputs(c == '{' ? "{}" : "[]", out);
 				i = j + 1;

@@ -84,6 +84,10 @@ struct mreg_json_span {
 	size_t len;
 };
 
+/* The offset of the first byte at or after i that is no JSON white space
+ * (len when there is none). */
+size_t mreg_json_skip_ws(const char *s, size_t len, size_t i);
+
 /* Leading and trailing JSON white space removed. */
 struct mreg_json_span mreg_json_trim(const char *s, size_t len);
 

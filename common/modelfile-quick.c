@@ -47,13 +47,7 @@ static const char *const key_names[K_NKEYS] = {
 
 static void skip_ws(struct quick *q)
 {
-	while (q->i < q->len) {
-		char c = q->s[q->i];
-
-		if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
-			return;
-		q->i++;
-	}
+	q->i = mreg_json_skip_ws(q->s, q->len, q->i);
 }
 
 /* At the byte after a value: white space, then one of stops, or false. */
