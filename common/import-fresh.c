@@ -186,6 +186,17 @@ static bool array_literal(struct mreg_strbuf *b, const char *json)
 	return !b->oom;
 }
 
+/* prefix and "provider/name" of r's model into b, emptied first. */
+static void model_key(struct mreg_strbuf *b, const char *prefix,
+		      const struct mreg_scan_result *r)
+{
+	b->len = 0;
+	mreg_strbuf_puts(b, prefix);
+	mreg_strbuf_puts(b, r->model.provider);
+	mreg_strbuf_puts(b, "/");
+	mreg_strbuf_puts(b, r->model.name);
+}
+
 /* End COPY cp, which sent n rows of what: 0, or -1 with err filled. */
 static int copy_end(struct mreg_copy *cp, size_t n, const char *what,
 		    struct mreg_error *err)
@@ -254,10 +265,7 @@ static bool add_context(struct mreg_strbuf *context, struct mreg_strbuf *key,
 	mreg_digest_to_hex(r->sha, hex);
 	if (context->len > 1)
 		mreg_strbuf_puts(context, ",");
-	key->len = 0;
-	mreg_strbuf_puts(key, r->model.provider);
-	mreg_strbuf_puts(key, "/");
-	mreg_strbuf_puts(key, r->model.name);
+	model_key(key, "", r);
 	if (key->oom || !put_string(context, key->p))
 		return false;
 	mreg_strbuf_puts(context, ":{\"path\":");
@@ -329,10 +337,7 @@ static int copy_files(struct mreg_importer *w, const struct fresh *f,
 	for (i = 0; i < n; i++) {
 		const struct mreg_scan_result *r = f[i].r;
 
-		key.len = 0;
-		mreg_strbuf_puts(&key, r->model.provider);
-		mreg_strbuf_puts(&key, "/");
-		mreg_strbuf_puts(&key, r->model.name);
+		model_key(&key, "", r);
 		if (key.oom) {
 			mreg_copy_abort(&cp);
 			mreg_strbuf_free(&key);
@@ -411,11 +416,7 @@ static void tell_created(struct mreg_importer *w, size_t lo, size_t hi)
 		w->added++;
 		if (!w->cfg->ev.changed)
 			continue;
-		res.len = 0;
-		mreg_strbuf_puts(&res, "models/");
-		mreg_strbuf_puts(&res, r->model.provider);
-		mreg_strbuf_puts(&res, "/");
-		mreg_strbuf_puts(&res, r->model.name);
+		model_key(&res, "models/", r);
 		if (!res.oom)
 			w->cfg->ev.changed(w->cfg->ev.arg, true, res.p, r->rel);
 	}
