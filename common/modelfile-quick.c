@@ -83,6 +83,17 @@ static bool same(const struct span *a, const struct span *b)
 	return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
+/* The literal w at q->i: taken (true), or nothing moved. */
+static bool word(struct quick *q, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (q->len - q->i < n || memcmp(q->s + q->i, w, n) != 0)
+		return false;
+	q->i += n;
+	return true;
+}
+
 static bool value(struct quick *q, int depth);
 
 /* An object or an array at q->i, every key unique, at most depth deep. */
@@ -145,16 +156,7 @@ static bool value(struct quick *q, int depth)
 		q->i += n;
 		return true;
 	}
-	for (n = 0; n < 3; n++) {
-		static const char *const words[] = { "true", "false", "null" };
-		size_t w = strlen(words[n]);
-
-		if (q->len - q->i >= w && memcmp(q->s + q->i, words[n], w) == 0) {
-			q->i += w;
-			return true;
-		}
-	}
-	return false;
+	return word(q, "true") || word(q, "false") || word(q, "null");
 }
 
 /* The top-level key at q->i, or K_NKEYS when it is not a plain known
@@ -256,16 +258,12 @@ static bool member(struct quick *q, enum key k, struct mreg_model *m)
 	case K_SYNONYMS:
 		return string_array(q, 0, &m->synonyms_json);
 	case K_ACTIVE:
-		if (q->len - q->i >= 4 && memcmp(q->s + q->i, "true", 4) == 0) {
+		if (word(q, "true"))
 			m->active = true;
-			q->i += 4;
-		} else if (q->len - q->i >= 5 &&
-			   memcmp(q->s + q->i, "false", 5) == 0) {
+		else if (word(q, "false"))
 			m->active = false;
-			q->i += 5;
-		} else {
+		else
 			return false;
-		}
 		return true;
 	case K_CONFIG:
 	case K_METADATA:
