@@ -3,7 +3,7 @@
  * This file parses the options into the run's one struct
  * mreg_import_config, runs the pipeline (mreg_import_run; the map of its
  * files is in common/import.h), taking the source's lock
- * (common/source-lock.c) on a connection of its own in its prepare step
+ * (common/source-lock.c) with the import's connection in its prepare step
  * while the walk starts, and says what happened: progress, problems and
  * the summary.
  */
@@ -414,19 +414,37 @@ static void on_waiting(void *arg, const char *holder)
 }
 
 /*
- * Take the source's lock with conn and keep it beating (*lock); the exit
- * status on failure.
+ * Take the source's lock with *conn and keep it beating (on a connection
+ * of pool's, *lock); the exit status on failure.  A connection lost while
+ * the run waits (a pooler's or the server's idle limit, a restart) is
+ * replaced and the wait goes on, to the same deadline.
  */
-static int take_lock(struct run *run, struct mreg_conn *conn,
-		     struct mreg_source_lock **lock)
+static int take_lock(struct run *run, struct mreg_pool *pool,
+		     struct mreg_conn **conn, struct mreg_source_lock **lock)
 {
-	const struct mreg_lock_wait w = { run->wait_s, on_waiting, run };
+	struct mreg_lock_wait w = { run->wait_s, on_waiting, run };
 	struct mreg_error err;
+	double started = elapsed_s(run);
 	int lk;
 
-	mreg_error_clear(&err);
-	lk = mreg_source_lock(conn, run->cfg.source, &w, lock, &err);
-	if (lk == 1 && mreg_source_lock_keep(*lock, &err) == 0)
+	for (;;) {
+		mreg_error_clear(&err);
+		lk = mreg_source_lock(*conn, run->cfg.source, &w, lock, &err);
+		if (lk >= 0 || !run->waited ||
+		    PQstatus((*conn)->pg) == CONNECTION_OK)
+			break;
+		mreg_pool_release(pool, *conn);
+		*conn = mreg_pool_acquire(pool, &err);
+		if (!*conn)
+			return cli_report(run->ctx, &err);
+		w.waiting = NULL; /* said once */
+		if (run->wait_s > 0) {
+			w.limit_s = run->wait_s - (elapsed_s(run) - started);
+			if (w.limit_s <= 0)
+				w.limit_s = 0; /* one last try */
+		}
+	}
+	if (lk == 1 && mreg_source_lock_keep(*lock, pool, &err) == 0)
 		return 0;
 	if (lk == 1) {
 		struct mreg_error ignored; /* reporting the first error */
@@ -538,85 +556,55 @@ static int import(struct run *run)
 	return status;
 }
 
-/* The import's connection, opened while the lock is taken. */
-struct opening {
-	struct mreg_pool *pool;
-	struct mreg_conn *conn;
-	struct mreg_error err;
-};
-
-static void *open_conn(void *arg)
-{
-	struct opening *o = arg;
-
-	mreg_error_clear(&o->err);
-	o->conn = mreg_pool_acquire(o->pool, &o->err);
-	return NULL;
-}
-
 /* connect_and_lock's status when it took the lock after waiting for it */
 #define WALK_AGAIN (-100)
 
-/* The connections and the lock of a run, for connect_and_lock. */
+/* The connection and the lock of a run, for connect_and_lock. */
 struct locking {
 	struct run *run;
 	struct mreg_pool *pool;
-	struct mreg_conn *lock_conn;
+	struct mreg_conn *conn;
 	struct mreg_source_lock *lock;
-	struct opening o;
 };
 
 /*
- * The import's prepare step (import.h), while the walk runs: take the
- * source's lock on a connection of its own and open the import's
- * (meanwhile); 0 with both in the config, else the exit status (the
- * error reported).  lock_and_import releases what it took.
+ * The import's prepare step (import.h), while the walk runs: open the
+ * import's connection and take the source's lock with it (the heartbeat
+ * gets a connection of its own only if the run lasts that long); 0 with
+ * both in the config, else the exit status (the error reported).
+ * lock_and_import releases what it took.
  */
 static int connect_and_lock(void *arg)
 {
 	struct locking *lk = arg;
 	struct run *run = lk->run;
 	struct mreg_error err;
-	pthread_t opener;
-	bool opening;
 	int status;
 
 	mreg_error_clear(&err);
-	/* both connections open at once: the import's while this one
-	 * connects and takes the lock */
-	lk->o.pool = lk->pool;
-	opening = pthread_create(&opener, NULL, open_conn, &lk->o) == 0;
-	lk->lock_conn = mreg_pool_acquire(lk->pool, &err);
-	status = lk->lock_conn ? take_lock(run, lk->lock_conn, &lk->lock) : -1;
-	if (opening)
-		pthread_join(opener, NULL);
-	else if (lk->lock_conn)
-		open_conn(&lk->o);
-	if (!lk->lock_conn)
+	/* the pool checks the DSN with libpq, which loads while the walk
+	 * has already started (a few ms of libraries) */
+	if (!lk->pool && !(lk->pool = cli_pool(run->ctx, 1 + run->cfg.writers,
+					      &err)))
 		return cli_report(run->ctx, &err);
+	lk->conn = mreg_pool_acquire(lk->pool, &err);
+	if (!lk->conn)
+		return cli_report(run->ctx, &err);
+	status = take_lock(run, lk->pool, &lk->conn, &lk->lock);
 	if (status != 0)
 		return status;
 	cli_verbose(run->ctx, "lock on \"%s\" taken at %.3f s",
 		    run->cfg.source, elapsed_s(run));
-	/* back to the pool and out again: after a long --wait the pool
-	 * probes it (the server or a pooler may have dropped it meanwhile) */
-	if (lk->o.conn) {
-		mreg_pool_release(lk->pool, lk->o.conn);
-		lk->o.conn = mreg_pool_acquire(lk->pool, &lk->o.err);
-	}
-	if (!lk->o.conn)
-		return cli_report(run->ctx, &lk->o.err);
 	run->cfg.lock_token = mreg_source_lock_token(lk->lock);
 	run->cfg.pool = lk->pool;
-	run->cfg.conn = lk->o.conn;
+	run->cfg.conn = lk->conn;
 	/* the walk saw the tree as it was before the wait: walk it again */
 	return run->waited ? WALK_AGAIN : 0;
 }
 
 /*
- * Import with the source's lock taken on a connection of its own (once
- * the walk has started: connect_and_lock), release the lock: the exit
- * status.
+ * Import with the source's lock taken (once the walk has started:
+ * connect_and_lock), release the lock: the exit status.
  */
 static int lock_and_import(struct run *run)
 {
@@ -625,28 +613,23 @@ static int lock_and_import(struct run *run)
 	int status;
 
 	mreg_error_clear(&err);
-	lk.pool = cli_pool(run->ctx, 1 + run->cfg.writers, &err);
-	if (!lk.pool)
-		return cli_report(run->ctx, &err);
 	run->cfg.prepare = connect_and_lock;
 	run->cfg.prepare_arg = &lk;
 	status = import(run);
 	if (status == WALK_AGAIN) {
-		/* the lock is held and the connections open */
+		/* the lock is held and the connection open */
 		run->cfg.prepare = NULL;
 		status = import(run);
 	}
 	run->cfg.conn = NULL;
-	if (lk.o.conn)
-		mreg_pool_release(lk.pool, lk.o.conn);
-	mreg_error_clear(&err);
+	/* the import is over: its connection has no transaction open */
 	if (lk.lock && mreg_source_unlock(lk.lock, &err) != 0)
 		cli_warn(run->ctx, "the lock on \"%s\" was not released (%s): "
 			 "the next import takes it over, at once on this machine, "
 			 "elsewhere once stale (%d s)", run->cfg.source,
 			 err.message, MREG_SOURCE_LOCK_TTL_S);
-	if (lk.lock_conn)
-		mreg_pool_release(lk.pool, lk.lock_conn);
+	if (lk.conn)
+		mreg_pool_release(lk.pool, lk.conn);
 	return status;
 }
 

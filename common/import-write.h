@@ -157,6 +157,9 @@ int mreg_importer_write_fresh(struct mreg_importer *w, size_t lo, size_t hi,
  */
 struct mreg_writers;
 int mreg_writers_dispatch(struct mreg_importer *w, struct mreg_error *err);
+/* Open the other writers' connections meanwhile, once batches are
+ * coming (best effort: dispatch reports what fails). */
+void mreg_writers_open_ahead(struct mreg_importer *w);
 int mreg_writers_drain(struct mreg_importer *w, struct mreg_error *err);
 void mreg_writers_stop(struct mreg_importer *w);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pool.h"
 #include "source.h"
 
 #define STR_(x) #x
@@ -49,7 +50,9 @@ static const char *const beat_sql = /* $1 source, $2 token */
 	" WHERE source = $1 AND token = $2::uuid";
 
 struct mreg_source_lock {
-	struct mreg_conn *conn;
+	struct mreg_conn *conn;     /* took it; drops it unless beat_conn */
+	struct mreg_pool *pool;     /* mreg_source_lock_keep's */
+	struct mreg_conn *beat_conn; /* from pool, at the first beat */
 	char *source;
 	char token[40];
 	pthread_t beater;
@@ -308,7 +311,11 @@ static bool beat(struct mreg_source_lock *l)
 	bool ours = true;
 
 	mreg_error_clear(&ignored);
-	res = mreg_db_exec(l->conn, beat_sql, 2, params, PGRES_COMMAND_OK,
+	/* the holder's own connection may be in a batch's transaction */
+	if (!l->beat_conn &&
+	    !(l->beat_conn = mreg_pool_acquire(l->pool, &ignored)))
+		return true;
+	res = mreg_db_exec(l->beat_conn, beat_sql, 2, params, PGRES_COMMAND_OK,
 			   &ignored);
 	/* an error (a dropped connection) is not proof of loss: beat again */
 	if (res)
@@ -343,10 +350,12 @@ static void *beater_main(void *arg)
 	return NULL;
 }
 
-int mreg_source_lock_keep(struct mreg_source_lock *l, struct mreg_error *err)
+int mreg_source_lock_keep(struct mreg_source_lock *l, struct mreg_pool *pool,
+			  struct mreg_error *err)
 {
 	pthread_condattr_t attr;
 
+	l->pool = pool;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&l->cv, &attr);
@@ -378,7 +387,10 @@ int mreg_source_unlock(struct mreg_source_lock *l, struct mreg_error *err)
 		pthread_cond_destroy(&l->cv);
 		pthread_mutex_destroy(&l->mu);
 	}
-	rc = drop_row(l->conn, l->source, l->token, err) < 0 ? -1 : 0;
+	rc = drop_row(l->beat_conn ? l->beat_conn : l->conn, l->source,
+		      l->token, err) < 0 ? -1 : 0;
+	if (l->beat_conn)
+		mreg_pool_release(l->pool, l->beat_conn);
 	free(l->source);
 	free(l);
 	return rc;

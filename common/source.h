@@ -49,8 +49,9 @@ struct mreg_source_lock;
  * over.  1 taken (*out set), 0 held by another process until the limit
  * passed (err says so, naming the holder, with the limit when there was
  * one, and the holder in full in its detail; exit status
- * MREG_EXIT_LOCKED), -1 error.  conn is used for nothing else until
- * mreg_source_unlock() when mreg_source_lock_keep() beats on it.
+ * MREG_EXIT_LOCKED), -1 error.  conn stays the holder's to use, and is
+ * idle (no transaction open) at mreg_source_unlock(), which drops the row
+ * with it unless the heartbeat has a connection of its own.
  */
 int mreg_source_lock(struct mreg_conn *conn, const char *source,
 		     const struct mreg_lock_wait *w,
@@ -61,13 +62,15 @@ int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
 			 struct mreg_error *err);
 /*
  * Beat the lock's heartbeat every MREG_SOURCE_LOCK_BEAT_S seconds from a
- * thread of its own, on the lock's connection, until unlock: for a holder
- * that may run longer than the ttl.  A beat that finds the row taken over
- * (the holder stalled past its ttl) stops beating; the fence below keeps
- * the stalled holder from writing.  -1 (err set) if the thread cannot
- * start.
+ * thread of its own until unlock, on a connection of pool's taken at the
+ * first beat (a run shorter than that opens none: one server process
+ * fewer), for a holder that may run longer than the ttl.  A beat that
+ * finds the row taken over (the holder stalled past its ttl) stops
+ * beating; the fence below keeps the stalled holder from writing.  -1
+ * (err set) if the thread cannot start.
  */
-int mreg_source_lock_keep(struct mreg_source_lock *l,
+struct mreg_pool;
+int mreg_source_lock_keep(struct mreg_source_lock *l, struct mreg_pool *pool,
 			  struct mreg_error *err);
 /*
  * Fence a transaction: a statement that holds the lock's row FOR KEY

@@ -71,8 +71,11 @@ import_waits() {
 	"$MREG" import-dir --source unreleased --format json "$D" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	importer=$!
 	wait_for "the import's batch to wait for the blocker" import_waits
-	# the lock's connection (its last statement took the row) goes away
-	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = current_database() and application_name not like '%3009%' and query like 'INSERT INTO mreg.source_locks%'")" 1
+	# a run that lasts beats the heartbeat on a connection of its own,
+	# which then releases the lock too: that connection goes away
+	local beater="datname = current_database() and application_name not like '%3009%' and query like 'UPDATE mreg.source_locks SET heartbeat_at%'"
+	wait_for "the lock's heartbeat" "[ \"\$(q \"select count(*) from pg_stat_activity where $beater\")\" = 1 ]"
+	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where $beater")" 1
 	end_session blocker-3009
 	rc=0
 	wait "$importer" || rc=$?
