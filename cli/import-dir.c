@@ -414,36 +414,19 @@ static void on_waiting(void *arg, const char *holder)
 }
 
 /*
- * Take the source's lock with *conn and keep it beating (on a connection
- * of pool's, *lock); the exit status on failure.  A connection lost while
- * the run waits (a pooler's or the server's idle limit, a restart) is
- * replaced and the wait goes on, to the same deadline.
+ * Take the source's lock with *conn (replaced from pool if lost while the
+ * run waits) and keep it beating (on a connection of pool's, *lock); the
+ * exit status on failure.
  */
 static int take_lock(struct run *run, struct mreg_pool *pool,
 		     struct mreg_conn **conn, struct mreg_source_lock **lock)
 {
-	struct mreg_lock_wait w = { run->wait_s, on_waiting, run };
+	const struct mreg_lock_wait w = { run->wait_s, on_waiting, run };
 	struct mreg_error err;
-	double started = elapsed_s(run);
 	int lk;
 
-	for (;;) {
-		mreg_error_clear(&err);
-		lk = mreg_source_lock(*conn, run->cfg.source, &w, lock, &err);
-		if (lk >= 0 || !run->waited ||
-		    PQstatus((*conn)->pg) == CONNECTION_OK)
-			break;
-		mreg_pool_release(pool, *conn);
-		*conn = mreg_pool_acquire(pool, &err);
-		if (!*conn)
-			return cli_report(run->ctx, &err);
-		w.waiting = NULL; /* said once */
-		if (run->wait_s > 0) {
-			w.limit_s = run->wait_s - (elapsed_s(run) - started);
-			if (w.limit_s <= 0)
-				w.limit_s = 0; /* one last try */
-		}
-	}
+	mreg_error_clear(&err);
+	lk = mreg_source_lock(conn, pool, run->cfg.source, &w, lock, &err);
 	if (lk == 1 && mreg_source_lock_keep(*lock, pool, &err) == 0)
 		return 0;
 	if (lk == 1) {

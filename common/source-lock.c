@@ -241,8 +241,24 @@ static void refuse(const char *source, const struct holder *h,
 	mreg_error_detail(err, "%s", h->detail);
 }
 
-int mreg_source_lock(struct mreg_conn *conn, const char *source,
-		     const struct mreg_lock_wait *w,
+/*
+ * A statement of the wait failed (rc < 0, err filled): when the
+ * connection itself was lost while waiting and pool can give another,
+ * *conn is replaced (true: try again), else false.
+ */
+static bool replaced(struct mreg_conn **conn, struct mreg_pool *pool,
+		     bool waiting, struct mreg_error *err)
+{
+	if (!pool || !waiting || PQstatus((*conn)->pg) == CONNECTION_OK)
+		return false;
+	mreg_pool_release(pool, *conn);
+	mreg_error_clear(err);
+	*conn = mreg_pool_acquire(pool, err);
+	return *conn != NULL;
+}
+
+int mreg_source_lock(struct mreg_conn **connp, struct mreg_pool *pool,
+		     const char *source, const struct mreg_lock_wait *w,
 		     struct mreg_source_lock **out, struct mreg_error *err)
 {
 	double start = mono_s(), left;
@@ -256,23 +272,25 @@ int mreg_source_lock(struct mreg_conn *conn, const char *source,
 	*out = NULL;
 	who_am_i(&me);
 	for (;;) {
+		struct mreg_conn *conn = *connp;
+
 		rc = try_take(conn, source, &me, token, sizeof(token), err);
-		if (rc < 0)
-			return -1;
 		if (rc == 1)
 			return (*out = new_lock(conn, source, token, err)) ? 1
 									   : -1;
-		rc = find_holder(conn, source, &me, &h, err);
+		if (rc == 0)
+			rc = find_holder(conn, source, &me, &h, err);
+		if (rc == 1)
+			continue; /* released between the two statements */
+		/* kill -9 on this machine, or no heartbeat for the ttl */
+		if (rc == 0 && (h.dead || h.stale))
+			rc = take_over(conn, source, &h, err) < 0 ? -1 : 1;
+		if (rc < 0 && replaced(connp, pool, said, err))
+			continue; /* the same deadline, said once */
 		if (rc < 0)
 			return -1;
 		if (rc == 1)
-			continue; /* released between the two statements */
-		if (h.dead || h.stale) {
-			/* kill -9 on this machine, or no heartbeat for the ttl */
-			if (take_over(conn, source, &h, err) < 0)
-				return -1;
 			continue;
-		}
 		left = w->limit_s - (mono_s() - start);
 		if (w->limit_s >= 0 && left <= 0)
 			break;
@@ -292,7 +310,7 @@ int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
 {
 	const struct mreg_lock_wait once = { 0 };
 
-	return mreg_source_lock(conn, source, &once, out, err);
+	return mreg_source_lock(&conn, NULL, source, &once, out, err);
 }
 
 const char *mreg_source_lock_token(const struct mreg_source_lock *l)

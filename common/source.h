@@ -49,12 +49,17 @@ struct mreg_source_lock;
  * over.  1 taken (*out set), 0 held by another process until the limit
  * passed (err says so, naming the holder, with the limit when there was
  * one, and the holder in full in its detail; exit status
- * MREG_EXIT_LOCKED), -1 error.  conn stays the holder's to use, and is
- * idle (no transaction open) at mreg_source_unlock(), which drops the row
- * with it unless the heartbeat has a connection of its own.
+ * MREG_EXIT_LOCKED), -1 error.  A connection lost while it waits (a
+ * pooler's or the server's idle limit, a restart) is replaced from pool
+ * unless pool is NULL, and the wait goes on to the same deadline: *conn
+ * is the connection in the end (NULL when no other could be had), the
+ * holder's to use, and idle (no transaction open) at
+ * mreg_source_unlock(), which drops the row with it unless the heartbeat
+ * has a connection of its own.
  */
-int mreg_source_lock(struct mreg_conn *conn, const char *source,
-		     const struct mreg_lock_wait *w,
+struct mreg_pool;
+int mreg_source_lock(struct mreg_conn **conn, struct mreg_pool *pool,
+		     const char *source, const struct mreg_lock_wait *w,
 		     struct mreg_source_lock **out, struct mreg_error *err);
 /* The same, tried once. */
 int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
@@ -69,7 +74,6 @@ int mreg_source_try_lock(struct mreg_conn *conn, const char *source,
  * beating; the fence below keeps the stalled holder from writing.  -1
  * (err set) if the thread cannot start.
  */
-struct mreg_pool;
 int mreg_source_lock_keep(struct mreg_source_lock *l, struct mreg_pool *pool,
 			  struct mreg_error *err);
 /*

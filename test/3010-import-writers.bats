@@ -203,6 +203,28 @@ bad_tree() {
 	assert_equal "$(grep -c 'waiting for another import' "$BATS_TEST_TMPDIR/err")" 1
 }
 
+@test "a connection dropped during a bounded wait: the refusal keeps the user's limit, exit 4" {
+	B="$BATS_TEST_TMPDIR/t"
+	cp -r "$T" "$B"
+	q "insert into mreg.source_locks (source, host, host_id, pid, application, ttl_s)
+	   values ('bounded', 'build-7', 'build-7|boot|pid:[1]', 4242, 'mreg', 30)"
+	"$MREG" import-dir --wait=8s --source bounded "$B" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	importer=$!
+	wait_for "the import to wait for the lock" "grep -q 'waiting for another import' '$BATS_TEST_TMPDIR/err'"
+	local mine="datname = current_database() and application_name = 'mreg import-dir'"
+	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where $mine")" 1
+	wait_for "the import's new connection to poll" \
+		"[ \"\$(q \"select count(*) from pg_stat_activity where $mine and query like '%mreg.source_locks%'\")\" = 1 ]"
+	rc=0
+	wait "$importer" || rc=$?
+	assert_equal "$rc" 4
+	run grep -c 'mreg import-dir: another import of "bounded" is running (.*build-7.*): gave up after waiting 8 s$' "$BATS_TEST_TMPDIR/err"
+	assert_output 1
+	assert_equal "$(grep -c 'waiting for another import' "$BATS_TEST_TMPDIR/err")" 1
+	assert_equal "$(q "select count(*) from mreg.source_files where source = 'bounded'")" 0
+}
+
 @test "providers before a batch: only those its writer has not seen, none for files recorded" {
 	B="$BATS_TEST_TMPDIR/t"
 	cp -r "$T" "$B"
