@@ -176,23 +176,29 @@ bad_tree() {
 	done
 }
 
-@test "a connection dropped while the run waits for the lock: the import opens another and completes" {
+# Import a copy of $T as source $1 with the import-dir options that follow,
+# in the background ($importer), behind a holder on another machine with a
+# fresh heartbeat; once it says it waits, drop the connection that polls the
+# lock row (the pooler's or the server's idle limit, say) and wait for it to
+# poll on with another.
+wait_then_drop() {
+	local source=$1 mine="datname = current_database() and application_name = 'mreg import-dir'"
+	shift
 	B="$BATS_TEST_TMPDIR/t"
 	cp -r "$T" "$B"
-	# a holder on another machine with a fresh heartbeat
 	q "insert into mreg.source_locks (source, host, host_id, pid, application, ttl_s)
-	   values ('waited', 'build-7', 'build-7|boot|pid:[1]', 4242, 'mreg', 30)"
-	"$MREG" import-dir --wait=5m --format json --source waited "$B" \
+	   values ('$source', 'build-7', 'build-7|boot|pid:[1]', 4242, 'mreg', 30)"
+	"$MREG" import-dir "$@" --source "$source" "$B" \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	importer=$!
 	wait_for "the import to wait for the lock" "grep -q 'waiting for another import' '$BATS_TEST_TMPDIR/err'"
-	# the import's connection, which polls the lock row (the pooler's or
-	# the server's idle limit, say), is dropped while the holder holds on
-	local mine="datname = current_database() and application_name = 'mreg import-dir'"
 	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where $mine")" 1
-	# it polls on with another
 	wait_for "the import's new connection to poll" \
 		"[ \"\$(q \"select count(*) from pg_stat_activity where $mine and query like '%mreg.source_locks%'\")\" = 1 ]"
+}
+
+@test "a connection dropped while the run waits for the lock: the import opens another and completes" {
+	wait_then_drop waited --wait=5m --format json
 	q "delete from mreg.source_locks where source = 'waited'"
 	rc=0
 	wait "$importer" || rc=$?
@@ -204,18 +210,7 @@ bad_tree() {
 }
 
 @test "a connection dropped during a bounded wait: the refusal keeps the user's limit, exit 4" {
-	B="$BATS_TEST_TMPDIR/t"
-	cp -r "$T" "$B"
-	q "insert into mreg.source_locks (source, host, host_id, pid, application, ttl_s)
-	   values ('bounded', 'build-7', 'build-7|boot|pid:[1]', 4242, 'mreg', 30)"
-	"$MREG" import-dir --wait=8s --source bounded "$B" \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	importer=$!
-	wait_for "the import to wait for the lock" "grep -q 'waiting for another import' '$BATS_TEST_TMPDIR/err'"
-	local mine="datname = current_database() and application_name = 'mreg import-dir'"
-	assert_equal "$(q "select count(pg_terminate_backend(pid)) from pg_stat_activity where $mine")" 1
-	wait_for "the import's new connection to poll" \
-		"[ \"\$(q \"select count(*) from pg_stat_activity where $mine and query like '%mreg.source_locks%'\")\" = 1 ]"
+	wait_then_drop bounded --wait=8s
 	rc=0
 	wait "$importer" || rc=$?
 	assert_equal "$rc" 4
