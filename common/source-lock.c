@@ -285,15 +285,17 @@ int mreg_source_lock(struct mreg_conn **connp, struct mreg_pool *pool,
 		/* kill -9 on this machine, or no heartbeat for the ttl */
 		if (rc == 0 && (h.dead || h.stale))
 			rc = take_over(conn, source, &h, err) < 0 ? -1 : 1;
-		if (rc < 0 && replaced(connp, pool, said, err))
-			continue; /* the same deadline, said once */
-		if (rc < 0)
+		if (rc < 0 && !replaced(connp, pool, said, err))
 			return -1;
-		if (rc == 1)
-			continue;
 		left = w->limit_s - (mono_s() - start);
-		if (w->limit_s >= 0 && left <= 0)
+		/*
+		 * Past the limit, refuse: also when every new connection
+		 * is lost again, which would else retry for ever.
+		 */
+		if (rc != 1 && w->limit_s >= 0 && left <= 0)
 			break;
+		if (rc != 0)
+			continue; /* a new connection, the same deadline */
 		if (!said && w->waiting)
 			w->waiting(w->arg, h.who);
 		said = true;

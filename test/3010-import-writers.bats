@@ -220,6 +220,34 @@ wait_then_drop() {
 	assert_equal "$(q "select count(*) from mreg.source_files where source = 'bounded'")" 0
 }
 
+@test "every new connection dropped again during a bounded wait: still refused at the limit, exit 4" {
+	wait_then_drop lossy --wait=3s
+	# from here on every poll of the import blocks on the lock table and
+	# its connection is dropped there, before the poll ever returns: the
+	# import must still end at its limit, not try new connections for ever
+	blocker blocker-3010 "LOCK TABLE mreg.source_locks IN ACCESS EXCLUSIVE MODE"
+	(
+		while kill -0 "$importer" 2>/dev/null; do
+			q "select count(pg_terminate_backend(pid)) from pg_stat_activity
+			    where datname = current_database()
+			      and application_name = 'mreg import-dir'
+			      and wait_event_type = 'Lock'" >/dev/null || true
+		done
+	) 3>&- &
+	dropper=$!
+	wait_for "the import to end" "! kill -0 $importer 2>/dev/null" 60 || {
+		kill "$importer" "$dropper"
+		false
+	}
+	rc=0
+	wait "$importer" || rc=$?
+	wait "$dropper"
+	assert_equal "$rc" 4
+	run grep -c 'gave up after waiting 3 s$' "$BATS_TEST_TMPDIR/err"
+	assert_output 1
+	assert_equal "$(q "select count(*) from mreg.source_files where source = 'lossy'")" 0
+}
+
 @test "providers before a batch: only those its writer has not seen, none for files recorded" {
 	B="$BATS_TEST_TMPDIR/t"
 	cp -r "$T" "$B"
