@@ -35,13 +35,18 @@
 /* COPY's fields per row after kind and path */
 enum { BATCH_NFIELDS = 0 BATCH_FIELDS(FIELD_ONE) };
 
-/* the copied columns, then those the statements fill */
+/*
+ * The copied columns, then those the statements fill.  A row lives for
+ * one transaction: kept uncompressed up to a page (with the old state the
+ * lock step adds it passes TOAST's 2 KB threshold, and pglz was ~5% of
+ * a re-import's server samples).
+ */
 static const char *const create_batch_sql =
 	"CREATE TEMP TABLE mreg_import_batch ("
 	"kind text NOT NULL, path text NOT NULL" BATCH_FIELDS(FIELD_DEF)
 	", provider_id bigint, model_id bigint, old jsonb, text_changed boolean,"
 	" late_error text"
-	") ON COMMIT DROP";
+	") WITH (toast_tuple_target = 8160) ON COMMIT DROP";
 
 static const char *const copy_batch_sql =
 	"COPY mreg_import_batch (kind, path" BATCH_FIELDS(FIELD_NAME)
