@@ -295,7 +295,7 @@ int mreg_source_lock(struct mreg_conn **connp, struct mreg_pool *pool,
 		if (rc != 1 && w->limit_s >= 0 && left <= 0)
 			break;
 		if (rc != 0)
-			continue; /* a new connection, the same deadline */
+			continue; /* taken over, or on a new connection */
 		if (!said && w->waiting)
 			w->waiting(w->arg, h.who);
 		said = true;

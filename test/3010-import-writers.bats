@@ -232,6 +232,7 @@ wait_then_drop() {
 			    where datname = current_database()
 			      and application_name = 'mreg import-dir'
 			      and wait_event_type = 'Lock'" >/dev/null || true
+			sleep 0.05 # polling: the loop ends with the import
 		done
 	) 3>&- &
 	dropper=$!
